@@ -1,0 +1,70 @@
+"""One typed Settings object for the whole product (environment prefix ``PCN_``).
+
+Every knob a deployer can turn lives here, so there is one place to read, document and validate
+configuration; modules ask for ``get_settings()`` instead of reading the environment themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Secrets that must never reach production; ``Settings`` refuses them unless ``debug`` is set.
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
+
+
+class Settings(BaseSettings):
+    """Configuration for every pcn command and service."""
+
+    model_config = SettingsConfigDict(env_prefix="PCN_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where records, outputs and the store live.")
+    default_pcn: str = Field("U55830", description="PCN used when none is given (ODS code).")
+    twin_as_of: dt.date = Field(
+        dt.date(2026, 3, 31),
+        description="The date a synthetic twin describes (its 'today'); fixed so twins are "
+        "reproducible.",
+    )
+    twin_history_years: int = Field(
+        3, ge=1, le=10, description="Years of appointments and hospital activity in a twin."
+    )
+    synth_chunk_patients: int = Field(
+        50_000, ge=1_000, description="Patients generated per chunk (bounds memory)."
+    )
+    workers: int = Field(0, ge=0, description="Worker processes; 0 means one per CPU core.")
+    database_url: str = Field(
+        "", description="Operational store URL; empty means a SQLite file in data_dir."
+    )
+    secret_key: str = Field("", description="Signs sessions and tokens; required outside debug.")
+    debug: bool = Field(False, description="Development mode: allows placeholder secrets.")
+
+    @field_validator("default_pcn")
+    @classmethod
+    def _ods_code(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not value.isalnum() or len(value) not in (5, 6):
+            raise ValueError(f"default_pcn must be an ODS code like U55830, got {value!r}")
+        return value
+
+    def effective_workers(self) -> int:
+        import os
+
+        return self.workers or max(1, os.cpu_count() or 1)
+
+    def require_secret(self) -> str:
+        """The secret key, refusing placeholders unless running in debug mode."""
+        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS and not self.debug:
+            raise ValueError(
+                "PCN_SECRET_KEY is unset or a placeholder; set a long random value "
+                "(or PCN_DEBUG=true for local development)"
+            )
+        return self.secret_key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
