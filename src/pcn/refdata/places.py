@@ -75,7 +75,9 @@ def practice(practice_code: str) -> pd.Series:
     p = practices()
     rows = p[p.practice_code == code]
     if rows.empty:
-        raise UnknownCode(f"no practice with ODS code {code!r}" + _suggest(code, list(p.practice_code)))
+        raise UnknownCode(
+            f"no practice with ODS code {code!r}" + _suggest(code, list(p.practice_code))
+        )
     return rows.iloc[0]
 
 
@@ -105,8 +107,9 @@ def lsoas_near(practice_code: str, n: int = 40, radius_km: float | None = None) 
     if pd.isna(p["lat"]) or pd.isna(p["lon"]):
         raise UnknownCode(f"practice {p['practice_code']} has no known location")
     df = lsoas().dropna(subset=["lat", "lon"]).copy()
-    df["distance_km"] = haversine_km(float(p["lat"]), float(p["lon"]),
-                                     df.lat.to_numpy(), df.lon.to_numpy())
+    df["distance_km"] = haversine_km(
+        float(p["lat"]), float(p["lon"]), df.lat.to_numpy(), df.lon.to_numpy()
+    )
     df = df.sort_values(["distance_km", "lsoa_code"])
     if radius_km is not None:
         df = df[df.distance_km <= radius_km]
