@@ -42,12 +42,16 @@ def _lsoa_index() -> pd.DataFrame:
 
 
 def pcns() -> pd.DataFrame:
-    """One row per PCN: code, name, ICB, number of practices and summed list size."""
-    p = practices()
+    """One row per PCN code: name, (first) ICB, number of practices and summed list size.
+
+    The code "U" groups practices not allocated to any PCN; a few PCNs span two ICBs.
+    """
+    p = practices().sort_values(["pcn_code", "practice_code"])
     return (
-        p.groupby(["pcn_code", "pcn_name", "icb_code", "icb_name", "region_name"], as_index=False)
-        .agg(practices=("practice_code", "count"), list_size=("list_size", "sum"))
-        .sort_values("pcn_code")
+        p.groupby("pcn_code", as_index=False)
+        .agg(pcn_name=("pcn_name", "first"), icb_code=("icb_code", "first"),
+             icb_name=("icb_name", "first"), region_name=("region_name", "first"),
+             practices=("practice_code", "count"), list_size=("list_size", "sum"))
         .reset_index(drop=True)
     )
 
