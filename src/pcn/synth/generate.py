@@ -49,11 +49,21 @@ class StaffPools:
 
     by_role: dict[str, list[StaffMember]] = field(default_factory=dict)
 
+    @property
+    def clinician_ids(self) -> list[str]:
+        """Every clinician in the pools, in a fixed order (indices returned by ``pick``)."""
+        return [m.clinician_id for members in self.by_role.values() for m in members]
+
     def pick(self, role: str, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Indices (into ``clinician_ids``) of clinicians of ``role``, weighted by WTE."""
+        offset = 0
+        for r, members in self.by_role.items():
+            if r == role:
+                break
+            offset += len(members)
         members = self.by_role[role]
         w = np.array([m.wte for m in members])
-        idx = rng.choice(len(members), size=n, p=w / w.sum())
-        return np.array([m.clinician_id for m in members], dtype=object)[idx]
+        return offset + rng.choice(len(members), size=n, p=w / w.sum())
 
 
 @dataclass(frozen=True)
@@ -918,20 +928,17 @@ def _appointments(
     s = rng.random(m)
     status_idx = np.where(s < dna_p, 1, np.where(s < dna_p + 0.03, 2, 0))
     # continuity: each patient has a usual GP and a propensity to see them
-    gps = staff.by_role["gp"]
-    gp_ids = np.array([g.clinician_id for g in gps], dtype=object)
-    gp_w = np.array([g.wte for g in gps])
-    usual = rng.choice(len(gps), size=n, p=gp_w / gp_w.sum())
+    usual = staff.pick("gp", rng, n)
     propensity = np.clip(rng.beta(2, 3, n) + 0.04 * ltc + np.where(age >= 75, 0.1, 0), 0, 0.95)
-    clin = np.empty(m, dtype=object)
+    clin = np.zeros(m, dtype=np.int64)
     for r_i, role in enumerate(roles):
         sel = np.flatnonzero(role_idx == r_i)
         if not len(sel):
             continue
         if role == "gp":
             stay = rng.random(len(sel)) < propensity[rows[sel]]
-            other = rng.choice(len(gps), size=len(sel), p=gp_w / gp_w.sum())
-            clin[sel] = gp_ids[np.where(stay, usual[rows[sel]], other)]
+            other = staff.pick("gp", rng, len(sel))
+            clin[sel] = np.where(stay, usual[rows[sel]], other)
         else:
             clin[sel] = staff.pick(role, rng, len(sel))
     minute = 8 * 60 + rng.integers(0, 60, m) * 10  # 08:00 .. 17:50 in 10-minute slots
@@ -957,7 +964,7 @@ def _appointments(
             "appointment_id": pa.array(appt_id, pa.int64()),
             "patient_id": pa.array(pid[rows], pa.int64()),
             "practice_code": pa.array(np.full(m, plan.practice_code), pa.string()),
-            "clinician_id": pa.array(clin.astype(str), pa.string()),
+            "clinician_id": _strings(clin, staff.clinician_ids),
             "role": _strings(role_idx, roles),
             "mode": _strings(mode_idx, modes),
             "start_at": pa.array(ts, pa.int64()).cast(pa.timestamp("s")),
