@@ -1,0 +1,318 @@
+"""QRISK3-2017: 10-year risk (%) of a first cardiovascular event, both sex equations.
+
+Source: Hippisley-Cox J, Coupland C, Brindle P. BMJ 2017;357:j2099, as implemented by ClinRisk
+Ltd. in the QRISK3-2017 open-source release (https://qrisk.org/three/src.php, GNU LGPL v3). The
+coefficients are published facts kept, with their citation, in ``data/qrisk3_2017.yaml``; this
+module is an independent implementation of the published formula:
+
+    a     = sum of (transformed, centred) inputs x coefficients, incl. age interactions
+    risk% = 100 * (1 - S0 ** exp(a))          S0 = baseline 10-year survival of the sex
+
+Every score shown to a user must be accompanied by :data:`QRISK3_DISCLAIMER` (ClinRisk's
+additional licence terms require it). Inputs are those of the ClinRisk code, named as there; see
+``docs/reference/risk-scores.md`` for how pcn derives them from a record and fills gaps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+#: ClinRisk's disclaimer. Its licence terms require it to be shown (or prominently linked)
+#: wherever a QRISK3 score is displayed.
+QRISK3_DISCLAIMER = (
+    "QRISK3-2017 is calculated by pcn's own implementation of the algorithm ClinRisk Ltd. "
+    "released under the GNU Lesser General Public License (https://qrisk.org). The initial "
+    "version of that code faithfully implements QRISK3-2017. ClinRisk Ltd. have released this "
+    "code under the GNU Lesser General Public License to enable others to implement the algorithm "
+    "faithfully. However, the nature of the GNU Lesser General Public License is such that we "
+    "cannot prevent, for example, someone accidentally altering the coefficients, getting the "
+    "inputs wrong, or just poor programming. ClinRisk Ltd. stress, therefore, that it is the "
+    "responsibility of the end user to check that the source that they receive produces the same "
+    "results as the original code found at https://qrisk.org. Inaccurate implementations of risk "
+    "scores can lead to wrong patients being given the wrong treatment."
+)
+
+#: Columns of the batch contract, in order (``pcn risk qrisk3``).
+ID_COLUMN = "id"
+FLAG_COLUMNS: tuple[str, ...] = (
+    "b_AF", "b_atypicalantipsy", "b_corticosteroids", "b_impotence2", "b_migraine", "b_ra",
+    "b_renal", "b_semi", "b_sle", "b_treatedhyp", "b_type1", "b_type2", "fh_cvd",
+)
+MEASURE_COLUMNS: tuple[str, ...] = ("bmi", "rati", "sbp", "sbps5")
+INPUT_COLUMNS: tuple[str, ...] = (
+    "sex", "age", "ethrisk", "town", "smoke_cat", *FLAG_COLUMNS, *MEASURE_COLUMNS,
+)
+BATCH_COLUMNS: tuple[str, ...] = (ID_COLUMN, *INPUT_COLUMNS)
+
+AGE_MIN, AGE_MAX = 25, 84
+ETHRISK_LABELS = {
+    1: "White or not stated", 2: "Indian", 3: "Pakistani", 4: "Bangladeshi", 5: "Other Asian",
+    6: "Black Caribbean", 7: "Black African", 8: "Chinese", 9: "Other ethnic group",
+}
+SMOKE_CAT_LABELS = {
+    0: "non-smoker", 1: "ex-smoker", 2: "light smoker (< 10/day)",
+    3: "moderate smoker (10-19/day)", 4: "heavy smoker (20+/day)",
+}
+
+#: Plausible ranges accepted for the measured inputs (inclusive). The ClinRisk code itself
+#: checks nothing; these only catch unit and keying errors (e.g. SBP in kPa, BMI x 10).
+MEASURE_RANGES: dict[str, tuple[float, float]] = {
+    "bmi": (10.0, 80.0),
+    "rati": (0.5, 30.0),
+    "sbp": (50.0, 300.0),
+    "sbps5": (0.0, 150.0),
+    "town": (-15.0, 25.0),
+}
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One sex's published QRISK3-2017 equation."""
+
+    sex: str
+    baseline_survival: float
+    age_powers: tuple[float, float]
+    centre: Mapping[str, float]
+    ethrisk: tuple[float, ...]  # index 0 = ethrisk 1
+    smoke_cat: tuple[float, ...]  # index 0 = smoke_cat 0
+    continuous: Mapping[str, float]
+    binary: Mapping[str, float]
+    interactions: Mapping[str, Mapping[str, float]]
+
+
+@cache
+def equations() -> dict[str, Equation]:
+    """The female (``F``) and male (``M``) equations from the shipped coefficient file."""
+    text = (resources.files("pcn.risk") / "data" / "qrisk3_2017.yaml").read_text("utf-8")
+    spec: dict[str, Any] = yaml.safe_load(text)
+    out = {}
+    for sex, eq in spec["equations"].items():
+        out[sex] = Equation(
+            sex=sex,
+            baseline_survival=float(eq["baseline_survival_10y"]),
+            age_powers=(float(eq["age_powers"][0]), float(eq["age_powers"][1])),
+            centre={k: float(v) for k, v in eq["centre"].items()},
+            ethrisk=tuple(float(v) for v in eq["ethrisk"]),
+            smoke_cat=tuple(float(v) for v in eq["smoke_cat"]),
+            continuous={k: float(v) for k, v in eq["continuous"].items()},
+            binary={k: float(v) for k, v in eq["binary"].items()},
+            interactions={t: {k: float(v) for k, v in terms.items()}
+                          for t, terms in eq["interactions"].items()},
+        )
+    return out
+
+
+def _linear_predictor(eq: Equation, cols: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``a`` of the published equation for arrays of one sex (all float64)."""
+    dage = cols["age"] / 10.0
+    dbmi = cols["bmi"] / 10.0
+    bmi_inv_sq = dbmi ** -2.0
+    c = eq.centre
+    centred = {
+        "age_1": dage ** eq.age_powers[0] - c["age_1"],
+        "age_2": dage ** eq.age_powers[1] - c["age_2"],
+        "bmi_1": bmi_inv_sq - c["bmi_1"],
+        "bmi_2": bmi_inv_sq * np.log(dbmi) - c["bmi_2"],
+        "rati": cols["rati"] - c["rati"],
+        "sbp": cols["sbp"] - c["sbp"],
+        "sbps5": cols["sbps5"] - c["sbps5"],
+        "town": cols["town"] - c["town"],
+    }
+    smoke = cols["smoke_cat"].astype(np.int64)
+    ethrisk = cols["ethrisk"].astype(np.int64)
+    a = np.asarray(eq.ethrisk)[ethrisk - 1] + np.asarray(eq.smoke_cat)[smoke]
+    for name, coef in eq.continuous.items():
+        a = a + centred[name] * coef
+    for name, coef in eq.binary.items():
+        a = a + cols[name] * coef
+    for age_term, terms in eq.interactions.items():
+        for other, coef in terms.items():
+            if other.startswith("smoke_"):
+                factor = (smoke == int(other.removeprefix("smoke_"))).astype(np.float64)
+            else:
+                factor = centred[other] if other in centred else cols[other]
+            a = a + centred[age_term] * factor * coef
+    return a
+
+
+def qrisk3_scores(frame: pd.DataFrame) -> np.ndarray:
+    """10-year QRISK3-2017 risk in percent, unrounded, for every row of ``frame``.
+
+    ``frame`` needs the columns in :data:`INPUT_COLUMNS` (``sex`` is ``"F"``/``"M"``), already
+    valid (see :func:`validate_qrisk3_frame`) and complete (see :func:`fill_missing_inputs`).
+    """
+    missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise KeyError(f"QRISK3 inputs missing column(s): {', '.join(missing)}")
+    sex = frame["sex"].to_numpy()
+    scores = np.full(len(frame), np.nan)
+    numeric = {c: frame[c].to_numpy(dtype=np.float64) for c in INPUT_COLUMNS if c != "sex"}
+    for code, eq in equations().items():
+        mask = sex == code
+        if not mask.any():
+            continue
+        cols = {k: v[mask] for k, v in numeric.items()}
+        a = _linear_predictor(eq, cols)
+        # 1 - S0**exp(a), computed as -expm1(exp(a) * ln S0) to keep precision at small risks.
+        scores[mask] = -100.0 * np.expm1(np.exp(a) * math.log(eq.baseline_survival))
+    unknown = ~np.isin(sex, list(equations()))
+    if unknown.any():
+        raise ValueError(f"sex must be 'F' or 'M'; got {sorted(set(sex[unknown].tolist()))}")
+    return scores
+
+
+def qrisk3_score(
+    *,
+    sex: str,
+    age: int,
+    ethrisk: int = 1,
+    town: float = 0.0,
+    smoke_cat: int = 0,
+    bmi: float,
+    rati: float,
+    sbp: float,
+    sbps5: float,
+    b_AF: int = 0,
+    b_atypicalantipsy: int = 0,
+    b_corticosteroids: int = 0,
+    b_impotence2: int = 0,
+    b_migraine: int = 0,
+    b_ra: int = 0,
+    b_renal: int = 0,
+    b_semi: int = 0,
+    b_sle: int = 0,
+    b_treatedhyp: int = 0,
+    b_type1: int = 0,
+    b_type2: int = 0,
+    fh_cvd: int = 0,
+) -> float:
+    """One person's 10-year QRISK3-2017 risk in percent (unrounded); raises on invalid input."""
+    row = {k: v for k, v in locals().items() if k in INPUT_COLUMNS}
+    frame = pd.DataFrame([row])
+    problems = validate_qrisk3_frame(frame.astype(str))
+    if problems:
+        raise ValueError("; ".join(p.message(with_row=False) for p in problems))
+    return float(qrisk3_scores(frame)[0])
+
+
+# --- input checking -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One bad cell: ``row`` counts data rows from 1 (the header is not a row)."""
+
+    row: int
+    column: str
+    value: str
+    why: str
+    row_id: str = ""
+
+    def message(self, *, with_row: bool = True) -> str:
+        where = f"row {self.row}" + (f" (id {self.row_id})" if self.row_id else "") + ", "
+        return f"{where if with_row else ''}column {self.column}: {self.why} (got {self.value!r})"
+
+
+def _integer_in(values: pd.Series, allowed: range) -> np.ndarray:
+    """Mask of cells that are integers in ``allowed`` (``'3'`` and ``'3.0'`` both accepted)."""
+    num = pd.to_numeric(values, errors="coerce")
+    ok = num.notna() & np.isfinite(num) & (num == np.floor(num))
+    return (ok & num.between(allowed.start, allowed.stop - 1)).to_numpy()
+
+
+def validate_qrisk3_frame(text: pd.DataFrame) -> list[InputProblem]:
+    """Every bad cell of a batch read as text (one problem per cell), in row order.
+
+    Rules: ``sex`` F or M; ``age`` an integer 25-84; ``ethrisk`` integer 1-9; ``smoke_cat``
+    integer 0-4; each flag 0 or 1; ``town`` and the measures numbers within
+    :data:`MEASURE_RANGES`. Empty cells are errors here: fill gaps first, on purpose.
+    """
+    problems: list[tuple[int, int, InputProblem]] = []
+    ids = text[ID_COLUMN].astype(str).to_numpy() if ID_COLUMN in text else None
+    order = {c: i for i, c in enumerate(INPUT_COLUMNS)}
+
+    def add(mask: np.ndarray, column: str, why: str) -> None:
+        for i in np.flatnonzero(~mask):
+            value = "" if pd.isna(text[column].iat[i]) else str(text[column].iat[i])
+            row_id = str(ids[i]) if ids is not None else ""
+            problems.append((i, order[column],
+                             InputProblem(int(i) + 1, column, value, why, row_id)))
+
+    def stripped(column: str) -> pd.Series:
+        return text[column].astype("string").str.strip()
+
+    add(stripped("sex").isin(["F", "M"]).fillna(False).to_numpy(dtype=bool), "sex",
+        "must be F or M")
+    add(_integer_in(stripped("age"), range(AGE_MIN, AGE_MAX + 1)), "age",
+        f"must be a whole number of years from {AGE_MIN} to {AGE_MAX}")
+    add(_integer_in(stripped("ethrisk"), range(1, 10)), "ethrisk",
+        "must be an integer 1-9 (QRISK3 ethnic group)")
+    add(_integer_in(stripped("smoke_cat"), range(0, 5)), "smoke_cat",
+        "must be an integer 0-4 (non, ex, light, moderate, heavy smoker)")
+    for flag in FLAG_COLUMNS:
+        add(_integer_in(stripped(flag), range(0, 2)), flag, "must be 0 or 1")
+    for column, (low, high) in MEASURE_RANGES.items():
+        num = pd.to_numeric(stripped(column), errors="coerce")
+        ok = (num.notna() & np.isfinite(num) & num.between(low, high)).to_numpy(dtype=bool)
+        add(ok, column, f"must be a number from {low:g} to {high:g}")
+    problems.sort(key=lambda p: (p[0], p[1]))
+    return [p for _, _, p in problems]
+
+
+def parse_qrisk3_frame(text: pd.DataFrame) -> pd.DataFrame:
+    """Typed inputs from a batch already checked by :func:`validate_qrisk3_frame`."""
+    out = pd.DataFrame(index=text.index)
+    out["sex"] = text["sex"].astype(str).str.strip()
+    for c in ("age", "ethrisk", "smoke_cat", *FLAG_COLUMNS):
+        out[c] = pd.to_numeric(text[c].astype(str).str.strip()).astype(np.int64)
+    for c in ("town", *MEASURE_COLUMNS):
+        out[c] = pd.to_numeric(text[c].astype(str).str.strip()).astype(np.float64)
+    return out
+
+
+# --- missing values --------------------------------------------------------------------------
+
+
+def default_values(sex: str) -> dict[str, float]:
+    """Values used in place of a missing measure: the derivation cohort's centring values.
+
+    The published ClinRisk code takes complete inputs and documents no imputation; the QRISK3
+    derivation used multiple imputation, whose model is not published. pcn therefore uses each
+    sex's centring constants from the published code (the values at which a term contributes 0,
+    i.e. "average for the derivation cohort"): cholesterol/HDL ratio, SBP, SBP variability, and
+    the BMI implied by the centred ``bmi_1`` term (10 / sqrt(centre)). Missing deprivation -> 0,
+    the national mean of the Townsend score by construction.
+    """
+    c = equations()[sex].centre
+    return {
+        "bmi": 10.0 / math.sqrt(c["bmi_1"]),
+        "rati": c["rati"],
+        "sbp": c["sbp"],
+        "sbps5": c["sbps5"],
+        "town": 0.0,
+    }
+
+
+def fill_missing_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Copy of ``frame`` with missing measures filled by :func:`default_values`, plus a
+    per-row text listing which inputs were filled (empty when none) for display and audit."""
+    out = frame.copy()
+    filled = pd.Series([""] * len(frame), index=frame.index, dtype="object")
+    for sex in equations():
+        defaults = default_values(sex)
+        rows = out["sex"] == sex
+        for column, value in defaults.items():
+            gap = rows & out[column].isna()
+            if gap.any():
+                out.loc[gap, column] = value
+                filled[gap] = filled[gap].map(lambda s, c=column: f"{s},{c}" if s else c)
+    return out, filled
