@@ -226,3 +226,14 @@ def test_disclaimer_carries_clinrisk_terms() -> None:
     assert "ClinRisk" in q.QRISK3_DISCLAIMER
     assert "https://qrisk.org" in q.QRISK3_DISCLAIMER
     assert "wrong treatment" in q.QRISK3_DISCLAIMER
+
+
+def test_ethrisk_from_16_group_ethnicity() -> None:
+    # QRISK3's categories: 1 White/not stated, 2 Indian, 3 Pakistani, 4 Bangladeshi,
+    # 5 Other Asian, 6 Black Caribbean, 7 Black African, 8 Chinese, 9 Other.
+    expected = {1: 1, 2: 1, 3: 1, 4: 9, 5: 9, 6: 9, 7: 9, 8: 2, 9: 3, 10: 4, 11: 5, 12: 6,
+                13: 7, 14: 9, 15: 8, 16: 9}
+    assert {g: q.ethrisk_from_ethnicity_16(g) for g in range(1, 17)} == expected
+    assert q.ethrisk_from_ethnicity_16(None) == 1
+    with pytest.raises(ValueError, match="1-16"):
+        q.ethrisk_from_ethnicity_16(17)

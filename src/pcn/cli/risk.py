@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import typer
 
 from pcn.cli.common import console, err_console, fail
@@ -44,6 +47,21 @@ SkipInvalidOption = Annotated[bool, typer.Option(
     "--skip-invalid", help="Skip and report bad rows instead of refusing the whole file.")]
 
 
+def _read_as_text(path: Path) -> pd.DataFrame:
+    """Every cell as text (none null), read by Arrow's multi-threaded CSV reader."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            header = next(csv.reader(f), None)
+        if not header:
+            raise fail(f"{path}: empty file, expected a header row")
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error) as e:
+        raise fail(f"{path}: not a readable CSV ({e})") from None
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
 @app.command("qrisk3")
 def qrisk3(input: InputOption, output: OutputOption, skip_invalid: SkipInvalidOption = False,
            ) -> None:
@@ -53,16 +71,13 @@ def qrisk3(input: InputOption, output: OutputOption, skip_invalid: SkipInvalidOp
     A file with any bad row writes nothing unless --skip-invalid is given.
     """
     with console.status("reading input"):
-        try:
-            text = pd.read_csv(input, dtype=str, keep_default_na=False, na_filter=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise fail(f"{input}: not a readable CSV ({e})") from None
+        text = _read_as_text(input)
     missing = [c for c in q.BATCH_COLUMNS if c not in text.columns]
     if missing:
         raise fail(f"{input}: missing column(s) {', '.join(missing)}; "
                    f"expected {','.join(q.BATCH_COLUMNS)}")
     with console.status(f"checking {len(text):,} rows"):
-        problems = q.validate_qrisk3_frame(text)
+        typed, problems = q.check_qrisk3_frame(text)
     bad_rows = sorted({p.row for p in problems})
     for p in problems[:SHOWN_PROBLEMS]:
         verdict = "skipped" if skip_invalid else "error"
@@ -72,10 +87,12 @@ def qrisk3(input: InputOption, output: OutputOption, skip_invalid: SkipInvalidOp
     if problems and not skip_invalid:
         raise fail(f"{len(problems):,} problem(s) in {len(bad_rows):,} row(s); nothing written "
                    "(use --skip-invalid to score the good rows)")
-    good = text.drop(index=[r - 1 for r in bad_rows]) if bad_rows else text
+    keep = [r - 1 for r in bad_rows]
+    good = typed.drop(index=keep) if keep else typed
+    ids = (text.drop(index=keep) if keep else text)[q.ID_COLUMN].to_numpy()
     with console.status(f"scoring {len(good):,} rows"):
-        scores = q.qrisk3_scores(q.parse_qrisk3_frame(good)) if len(good) else []
-    out = pd.DataFrame({"id": good[q.ID_COLUMN].to_numpy(), "score": scores})
+        scores = q.qrisk3_scores(good) if len(good) else []
+    out = pd.DataFrame({"id": ids, "score": scores})
     _write_atomically(out, output)
     skipped = f", skipped {len(bad_rows):,} bad row(s)" if bad_rows else ""
     console.print(f"wrote {len(out):,} scores to {output}{skipped}", highlight=False,
