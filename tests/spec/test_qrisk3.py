@@ -237,3 +237,16 @@ def test_ethrisk_from_16_group_ethnicity() -> None:
     assert q.ethrisk_from_ethnicity_16(None) == 1
     with pytest.raises(ValueError, match="1-16"):
         q.ethrisk_from_ethnicity_16(17)
+
+
+def test_sbp_variability_uses_readings_in_the_5_years_before_the_index_date() -> None:
+    readings = pd.DataFrame({
+        "patient_id": [1, 1, 1, 1, 2, 2, 3],
+        "date": ["2021-03-31", "2021-06-01", "2024-06-01", "2026-04-01",  # 1st too old, 4th late
+                 "2025-01-01", "2025-02-01", "2025-01-01"],
+        "value": [300, 120, 140, 999, 150, 150, 130],
+    })
+    got = q.sbp_variability(readings, index_date="2026-03-31")
+    # patient 1: readings 120 and 140 -> mean 130, sample SD sqrt((100 + 100) / 1) = 14.1421
+    # patient 2: equal readings -> 0; patient 3: one reading -> no value
+    assert got.to_dict() == {1: pytest.approx(14.142136, abs=1e-6), 2: 0.0}

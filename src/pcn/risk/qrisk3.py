@@ -354,3 +354,25 @@ def fill_missing_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
                 out.loc[gap, column] = value
                 filled[gap] = filled[gap].map(lambda s, c=column: f"{s},{c}" if s else c)
     return out, filled
+
+
+# --- inputs from a record --------------------------------------------------------------------
+
+
+def sbp_variability(readings: pd.DataFrame, *, index_date: pd.Timestamp | str,
+                    years: int = 5) -> pd.Series:
+    """``sbps5``: standard deviation of each patient's systolic readings in the ``years`` before
+    (and on) ``index_date``, as defined for QRISK3 (Hippisley-Cox et al. 2017: SD of the SBP
+    values recorded in the 5 years before baseline, for people with at least two).
+
+    ``readings`` has ``patient_id``, ``date`` and ``value``; the sample SD (n - 1) is used;
+    patients with fewer than two readings in the window are absent from the result (their
+    value is then missing, see :func:`fill_missing_inputs`).
+    """
+    end = pd.Timestamp(index_date)
+    start = end - pd.DateOffset(years=years)
+    dates = pd.to_datetime(readings["date"])
+    window = readings[(dates > start) & (dates <= end)]
+    grouped = window.groupby("patient_id")["value"]
+    sd = grouped.std(ddof=1)
+    return sd[grouped.count() >= 2].rename("sbps5")
