@@ -127,3 +127,11 @@ def test_batch_empty_cell_is_an_error_not_a_default(tmp_path: Path) -> None:
     result = runner.invoke(app, ["risk", "qrisk3", "--input", str(src), "--output", str(out)])
     assert result.exit_code == 2
     assert "row 1 (id p1), column bmi" in said(result)
+
+
+def test_batch_with_only_a_header_writes_only_a_header(tmp_path: Path) -> None:
+    src = write(tmp_path / "in.csv", [])
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["risk", "qrisk3", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").splitlines() == ["id,score"]

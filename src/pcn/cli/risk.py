@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -91,7 +92,7 @@ def qrisk3(input: InputOption, output: OutputOption, skip_invalid: SkipInvalidOp
     good = typed.drop(index=keep) if keep else typed
     ids = (text.drop(index=keep) if keep else text)[q.ID_COLUMN].to_numpy()
     with console.status(f"scoring {len(good):,} rows"):
-        scores = q.qrisk3_scores(good) if len(good) else []
+        scores = q.qrisk3_scores(good) if len(good) else np.array([], dtype=float)
     out = pd.DataFrame({"id": ids, "score": scores})
     _write_atomically(out, output)
     skipped = f", skipped {len(bad_rows):,} bad row(s)" if bad_rows else ""

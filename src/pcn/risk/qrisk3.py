@@ -282,12 +282,13 @@ def check_qrisk3_frame(text: pd.DataFrame) -> tuple[pd.DataFrame, list[InputProb
     typed = pd.DataFrame(index=text.index)
 
     def add(mask: np.ndarray, column: str, why: str) -> None:
-        for i in np.flatnonzero(~mask):
+        for position in np.flatnonzero(~mask):
+            i = int(position)
             cell = text[column].iat[i]
-            value = "" if pd.isna(cell) else str(cell)
+            value = "" if cell is None or cell is pd.NA else str(cell)
             row_id = str(ids[i]) if ids is not None else ""
             problems.append((i, order[column],
-                             InputProblem(int(i) + 1, column, value, why, row_id)))
+                             InputProblem(i + 1, column, value, why, row_id)))
 
     sex = text["sex"].astype("string").str.strip()
     add(sex.isin(["F", "M"]).fillna(False).to_numpy(dtype=bool), "sex", "must be F or M")
@@ -303,10 +304,11 @@ def check_qrisk3_frame(text: pd.DataFrame) -> tuple[pd.DataFrame, list[InputProb
         ok = _integers_in(num, low, high)
         add(ok, column, why)
         typed[column] = np.where(ok, num, low).astype(np.int64)
-    for column, (low, high) in MEASURE_RANGES.items():
+    for column, (low_value, high_value) in MEASURE_RANGES.items():
         num = _as_numbers(text[column])
-        ok = (num.notna() & np.isfinite(num) & num.between(low, high)).to_numpy(dtype=bool)
-        add(ok, column, f"must be a number from {low:g} to {high:g}")
+        ok = (num.notna() & np.isfinite(num)
+              & num.between(low_value, high_value)).to_numpy(dtype=bool)
+        add(ok, column, f"must be a number from {low_value:g} to {high_value:g}")
         typed[column] = num
     problems.sort(key=lambda p: (p[0], p[1]))
     return typed, [p for _, _, p in problems]
