@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     synth_chunk_patients: int = Field(
         50_000, ge=1_000, description="Patients generated per chunk (bounds memory)."
     )
+    efi_min_age: int = Field(
+        65, ge=0, le=120, description="Youngest age given an electronic Frailty Index score."
+    )
     workers: int = Field(0, ge=0, description="Worker processes; 0 means one per CPU core.")
     database_url: str = Field(
         "", description="Operational store URL; empty means a SQLite file in data_dir."

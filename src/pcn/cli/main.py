@@ -5,7 +5,12 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import bench, demo, record, refdata, synth
+from pcn.cli import bench as bench_cli
+from pcn.cli import demo as demo_cli
+from pcn.cli import record as record_cli
+from pcn.cli import refdata as refdata_cli
+from pcn.cli import risk as risk_cli
+from pcn.cli import synth as synth_cli
 
 app = typer.Typer(
     name="pcn",
@@ -14,11 +19,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(refdata.app, name="refdata")
-app.add_typer(record.app, name="record")
-app.add_typer(demo.app, name="demo")
-app.command("synth")(synth.synth)
-app.add_typer(bench.app, name="bench")
+app.add_typer(refdata_cli.app, name="refdata")
+app.add_typer(record_cli.app, name="record")
+app.command("synth")(synth_cli.synth)
+app.add_typer(risk_cli.app, name="risk")
+app.add_typer(demo_cli.app, name="demo")
+app.add_typer(bench_cli.app, name="bench")
 
 
 def _version(value: bool) -> None:
