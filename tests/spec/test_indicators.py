@@ -269,3 +269,23 @@ def test_missing_profile_column_at_run_time_is_named() -> None:
     profile = _profile().drop(columns="latest_foot_check_date")
     with pytest.raises(ExpressionError, match="latest_foot_check_date"):
         compute_indicator(_all()["dm_foot_check"], profile, as_of=AS_OF)
+
+
+def test_protected_result_hides_small_numbers_and_recomputes_pcn() -> None:
+    from pcn.measures.indicators import protect_result
+
+    profile = _profile()
+    practice_c = profile[profile["practice_code"] == "A"].assign(practice_code="C")
+    big = pd.concat([profile] * 5 + [practice_c] * 10, ignore_index=True)
+    big["patient_id"] = range(len(big))
+    result = compute_indicator(_all()["hyp_bp_140_90_under_80"], big, as_of=AS_OF,
+                               pcn_code="U00000")
+    out = protect_result(result).set_index("org_code")
+    # A: 5 of 10 -> numerator 5 hidden (1-7); B: 0 of 10 shown; C: 10 of 20. A's numerator alone
+    # hidden could be recovered from the PCN total, so the smallest positive other (C) is hidden.
+    assert pd.isna(out.loc["A", "numerator"]) and pd.isna(out.loc["A", "value"])
+    assert pd.isna(out.loc["C", "numerator"]) and out.loc["C", "denominator"] == 20
+    assert (out.loc["B", "numerator"], out.loc["B", "denominator"]) == (0, 10)
+    # PCN row rebuilt from shown parts only (B), and flagged incomplete
+    assert (out.loc["U00000", "numerator"], out.loc["U00000", "denominator"]) == (0, 10)
+    assert out.loc["U00000", "incomplete"]

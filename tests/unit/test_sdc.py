@@ -20,6 +20,7 @@ from pcn.measures.sdc import (
     DisclosurePolicy,
     protect_counts,
     protect_rates,
+    protect_rates_with_total,
     protect_table,
 )
 
@@ -197,3 +198,41 @@ def test_display_shows_marker() -> None:
     shown = protect_table(pd.DataFrame({"x": [3, 30, 9]}, index=list("ABC"))).display()
     assert shown.loc["A", "x"] == "*"
     assert shown.loc["B", "x"] == "30"
+
+
+@st.composite
+def unit_rates(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(1, 8))
+    dens = draw(st.lists(st.one_of(st.integers(0, 15), st.integers(0, 500)), min_size=n,
+                         max_size=n))
+    nums = [draw(st.integers(0, d)) for d in dens]
+    frame = pd.DataFrame({"org": [f"P{i}" for i in range(n)], "numerator": nums,
+                          "denominator": dens})
+    total = pd.DataFrame({"org": ["PCN"], "numerator": [sum(nums)], "denominator": [sum(dens)]})
+    return pd.concat([frame, total], ignore_index=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(unit_rates())
+def test_rates_with_total_disclose_nothing(frame: pd.DataFrame) -> None:
+    out = protect_rates_with_total(frame, org_column="org", total_code="PCN")
+    units = out[out["org"] != "PCN"]
+    true_units = frame[frame["org"] != "PCN"].reset_index(drop=True)
+    for col in ("numerator", "denominator"):
+        shown = out[col].dropna().astype(int)
+        assert not ((shown >= 1) & (shown <= 7)).any()
+        assert (shown % 5 == 0).all()
+        hidden = units[col].isna().to_numpy()
+        # in a column of 2+ units a lone hidden cell could be recovered from the true total
+        if len(units) > 1:
+            assert hidden.sum() != 1
+    complement = true_units["denominator"] - true_units["numerator"]
+    small_complement = ((complement >= 1) & (complement <= 7)).to_numpy()
+    assert units["numerator"].isna().to_numpy()[small_complement].all()
+    # value only from shown counts
+    shown_both = units["numerator"].notna() & units["denominator"].notna() & (
+        units["denominator"] > 0)
+    assert units.loc[~shown_both.fillna(False).astype(bool), "value"].isna().all()
+    total = out[out["org"] == "PCN"].iloc[0]
+    assert total["numerator"] == units.loc[shown_both.fillna(False).astype(bool),
+                                           "numerator"].sum()

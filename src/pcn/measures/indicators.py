@@ -34,6 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pcn.measures.expressions import Expression, check_references, evaluate, parse
+from pcn.measures.sdc import DEFAULT_POLICY, DisclosurePolicy, protect_rates_with_total
 from pcn.record.schemas import APPOINTMENTS, HOSPITAL_ACTIVITY
 
 #: Columns of ``patient_profile`` that definitions may use. The analytics engine produces them;
@@ -388,6 +389,22 @@ def compute_indicator(
             )
         monthly = monthly.sort_values(["month", "level", "org_code"], ignore_index=True)
     return IndicatorResult(indicator, as_of, by_practice, monthly)
+
+
+def protect_result(result: IndicatorResult, policy: DisclosurePolicy = DEFAULT_POLICY
+                   ) -> pd.DataFrame:
+    """The per-practice table after disclosure control, for anyone outside the clinical boundary
+    (analysts, exports): small numbers hidden, counts rounded, PCN row recomputed after."""
+    frame = result.by_practice
+    total_code = frame.loc[frame["level"] == "pcn", "org_code"]
+    return protect_rates_with_total(
+        frame,
+        org_column="org_code",
+        total_code=str(total_code.iloc[0]) if len(total_code) else "",
+        per=result.indicator.per,
+        proportion=result.indicator.kind == "proportion",
+        policy=policy,
+    )
 
 
 def compute_series(

@@ -277,3 +277,39 @@ def protect_rates(
     if "value" in frame.columns:
         out = out[[*frame.columns]]
     return out
+
+
+def protect_rates_with_total(
+    frame: pd.DataFrame,
+    *,
+    org_column: str,
+    total_code: str,
+    numerator: str = "numerator",
+    denominator: str = "denominator",
+    per: float = 100.0,
+    proportion: bool = True,
+    policy: DisclosurePolicy = DEFAULT_POLICY,
+) -> pd.DataFrame:
+    """Protect unit rows (e.g. practices) with :func:`protect_rates`, then recompute the total row
+    (``org_column == total_code``) from the protected parts: Σ shown numerators over units whose
+    numerator and denominator are both shown, over Σ of those units' shown denominators.
+    ``incomplete`` marks a total that leaves units out."""
+    is_total = frame[org_column] == total_code
+    parts = protect_rates(
+        frame.loc[~is_total], numerator, denominator, per=per, proportion=proportion,
+        policy=policy,
+    )
+    parts["incomplete"] = False
+    both = parts[numerator].notna() & parts[denominator].notna()
+    num_total = int(parts.loc[both, numerator].sum())
+    den_total = int(parts.loc[both, denominator].sum())
+    total = frame.loc[is_total].drop(columns=[numerator, denominator], errors="ignore").copy()
+    if total.empty:
+        return parts
+    total[numerator] = pd.array([num_total] * len(total), dtype="Int64")
+    total[denominator] = pd.array([den_total] * len(total), dtype="Int64")
+    total["value"] = pd.array(
+        [num_total / den_total * per if den_total else None] * len(total), dtype="Float64"
+    )
+    total["incomplete"] = not bool(both.all())
+    return pd.concat([parts, total[parts.columns]], ignore_index=True)
