@@ -88,7 +88,7 @@ def count_tables(draw: st.DrawFn) -> pd.DataFrame:
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(count_tables())
 def test_random_tables_disclose_nothing(table: pd.DataFrame) -> None:
     policy = DisclosurePolicy()
@@ -212,7 +212,7 @@ def unit_rates(draw: st.DrawFn) -> pd.DataFrame:
     return pd.concat([frame, total], ignore_index=True)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(unit_rates())
 def test_rates_with_total_disclose_nothing(frame: pd.DataFrame) -> None:
     out = protect_rates_with_total(frame, org_column="org", total_code="PCN")
