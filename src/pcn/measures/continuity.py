@@ -22,18 +22,22 @@ seconds; see ``benchmarks/continuity.py``.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import numpy as np
 import pandas as pd
 
 APPOINTMENT_COLUMNS = ("patient_id", "practice_code", "clinician_id", "role", "start_at", "status")
 HOSPITAL_KINDS = ("ae_attendance", "emergency_admission", "elective", "outpatient")
+DateLike = str | date | datetime | pd.Timestamp | None
 
 
 class ContinuityInputError(ValueError):
     """Appointments or hospital activity did not have the expected columns."""
 
 
-def _attended(appointments: pd.DataFrame, start: object = None, end: object = None) -> pd.DataFrame:
+def _attended(appointments: pd.DataFrame, start: DateLike = None, end: DateLike = None
+              ) -> pd.DataFrame:
     missing = [c for c in APPOINTMENT_COLUMNS if c not in appointments.columns]
     if missing:
         raise ContinuityInputError(f"appointments lack column(s): {', '.join(missing)}")
@@ -73,8 +77,8 @@ def _usual(pairs: pd.DataFrame, clinician_ids: np.ndarray) -> pd.DataFrame:
 def patient_continuity(
     appointments: pd.DataFrame,
     *,
-    start: object = None,
-    end: object = None,
+    start: DateLike = None,
+    end: DateLike = None,
     min_contacts: int = 3,
     gp_roles: tuple[str, ...] = ("gp",),
 ) -> pd.DataFrame:
@@ -89,8 +93,8 @@ def patient_continuity(
         return _empty_patient_frame()
     att = att.sort_values(["patient_id", "start_at", "clinician_id"], kind="stable")
     patient_codes, patient_ids = pd.factorize(att["patient_id"], sort=True)
-    clinician_codes, clinician_ids = pd.factorize(att["clinician_id"], sort=True)
-    clinician_ids = np.asarray(clinician_ids, dtype=object)
+    clinician_codes, clinician_index = pd.factorize(att["clinician_id"], sort=True)
+    clinician_ids = np.asarray(clinician_index, dtype=object)
     n_clin = len(clinician_ids)
     order = np.arange(len(att))
 
@@ -189,8 +193,8 @@ def clinician_continuity(
     appointments: pd.DataFrame,
     patients: pd.DataFrame,
     *,
-    start: object = None,
-    end: object = None,
+    start: DateLike = None,
+    end: DateLike = None,
 ) -> pd.DataFrame:
     """Per clinician: attended contacts, distinct patients, and two shares of their contacts —
     ``share_usual`` (with eligible patients whose usual provider they are) and ``share_known``
@@ -235,8 +239,8 @@ def care_closer_to_home(
     hospital_activity: pd.DataFrame,
     registrations: pd.DataFrame,
     *,
-    start: object = None,
-    end: object = None,
+    start: DateLike = None,
+    end: DateLike = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The shift of care closer to home, by month and practice (plus ``practice_code = "ALL"``).
 

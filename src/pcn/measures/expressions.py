@@ -27,6 +27,7 @@ import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import pandas as pd
 
@@ -176,7 +177,7 @@ class _Env:
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
                 return ~self._mask(self.eval(node.operand))
-            return -node.operand.value  # type: ignore[attr-defined,operator]
+            return -node.operand.value  # type: ignore[attr-defined]
         if isinstance(node, ast.Compare):
             return self._compare(node)
         if isinstance(node, ast.Call):
@@ -225,7 +226,7 @@ class _Env:
 
     def _call(self, node: ast.Call) -> pd.Series:
         name = node.func.id  # type: ignore[attr-defined]
-        column = self.frame[node.args[0].id]  # type: ignore[attr-defined]
+        column = cast(pd.Series, self.frame[node.args[0].id])  # type: ignore[attr-defined]
         if name == "is_null":
             return column.isna()
         if name == "not_null":

@@ -412,13 +412,17 @@ def compute_series(
     profiles: Mapping[date, pd.DataFrame],
     *,
     pcn_code: str = "PCN",
-    **tables: pd.DataFrame,
+    appointments: pd.DataFrame | None = None,
+    hospital_activity: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Monthly series for any indicator from one patient profile per month end (``as_of``)."""
     parts = []
     for as_of, profile in sorted(profiles.items()):
-        result = compute_indicator(indicator, profile, as_of=as_of, pcn_code=pcn_code, **tables)
-        parts.append(result.by_practice.assign(month=pd.Period(as_of, "M")))
+        result = compute_indicator(indicator, profile, as_of=as_of, pcn_code=pcn_code,
+                                   appointments=appointments, hospital_activity=hospital_activity)
+        frame = result.by_practice.copy()
+        frame["month"] = pd.Series([pd.Period(as_of, "M")] * len(frame), index=frame.index)
+        parts.append(frame)
     if not parts:
         return pd.DataFrame(columns=["month", "level", "org_code", "numerator", "denominator",
                                      "value"])

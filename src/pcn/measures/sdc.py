@@ -224,8 +224,8 @@ def protect_table(
         values = values.astype("Int64")
         hidden_frame[TOTAL] = False
         hidden_frame.loc[TOTAL] = False
-        incomplete[TOTAL] = hidden.any(axis=1)
-        incomplete.loc[TOTAL] = [*hidden.any(axis=0).tolist(), bool(hidden.any())]
+        incomplete[TOTAL] = pd.Series(hidden.any(axis=1), index=counts.index)
+        incomplete.loc[TOTAL] = [*np.asarray(hidden.any(axis=0)).tolist(), bool(hidden.any())]
         hidden_frame = hidden_frame.astype(bool)
         incomplete = incomplete.astype(bool)
     return ProtectedTable(values, hidden_frame, incomplete, policy)
@@ -236,7 +236,9 @@ def protect_counts(
 ) -> pd.Series:
     """Protect a 1-D list of counts (e.g. one count per practice); no total row added."""
     table = protect_table(counts.to_frame(name=counts.name or "count"), policy, totals=False)
-    return table.values.iloc[:, 0].rename(counts.name)
+    out = table.values.iloc[:, 0]
+    out.name = counts.name
+    return out
 
 
 def protect_rates(
