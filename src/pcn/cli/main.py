@@ -11,6 +11,7 @@ from pcn.cli import record as record_cli
 from pcn.cli import refdata as refdata_cli
 from pcn.cli import risk as risk_cli
 from pcn.cli import synth as synth_cli
+from pcn.cli import indicators as indicators_cli
 
 app = typer.Typer(
     name="pcn",
@@ -25,6 +26,7 @@ app.command("synth")(synth_cli.synth)
 app.add_typer(risk_cli.app, name="risk")
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(bench_cli.app, name="bench")
+app.add_typer(indicators_cli.app, name="indicators")
 
 
 def _version(value: bool) -> None:
