@@ -173,3 +173,25 @@ def verify(store: Store, max_problems: int = 100) -> VerifyReport:
         problem(f"chain head says event {report.head_seq} but the last event is "
                 f"{expected_seq - 1} (events deleted at the end, or the head edited?)")
     return report
+
+
+@dataclass(frozen=True)
+class Access:
+    """One line of the "who viewed my record" report."""
+
+    seq: int
+    occurred_at: dt.datetime
+    username: str
+    role: str
+    practice_code: str | None
+    action: str
+    outcome: str
+    purpose: str | None
+
+
+def who_viewed(store: Store, patient_id: int, include_denied: bool = True) -> list[Access]:
+    """Every audited access to one patient's record, oldest first (Care Record Guarantee)."""
+    return [Access(e.seq, e.occurred_at, e.username, e.role, e.practice_code, e.action, e.outcome,
+                   e.purpose)
+            for e in events(store, patient_id)
+            if include_denied or e.outcome != "denied"]
