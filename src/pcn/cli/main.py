@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import demo, record, refdata, synth
+from pcn.cli import demo, export, ingest, record, refdata, synth
 
 app = typer.Typer(
     name="pcn",
@@ -18,6 +18,8 @@ app.add_typer(refdata.app, name="refdata")
 app.add_typer(record.app, name="record")
 app.add_typer(demo.app, name="demo")
 app.command("synth")(synth.synth)
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(export.app, name="export")
 
 
 def _version(value: bool) -> None:
