@@ -64,3 +64,64 @@ def fhir(
     print_report(report)
     if strict and report.rejected:
         raise typer.Exit(1)
+
+
+def _extract(fmt: str, inputs: list[Path], mapping: str, record: Path, practice: str | None,
+             strict: bool) -> None:
+    from pcn.ingest.extract import ExtractError, ingest_extract
+    from pcn.ingest.mapping import MappingError, load_mapping
+
+    with user_errors(MappingError, ExtractError, RecordError), \
+            console.status(f"loading {fmt} extract…"):
+        m = load_mapping(mapping)
+        report = ingest_extract(inputs, m, record, fmt=fmt,  # type: ignore[arg-type]
+                                practice=practice, strict=strict)
+    console.print(f"layout {m.layout} v{m.version} ({m.source_system}"
+                  f"{', illustrative' if m.illustrative else ''})")
+    print_report(report)
+    if strict and report.rejected:
+        raise typer.Exit(1)
+
+
+MappingOpt = Annotated[str, typer.Option(
+    help="Mapping YAML file, or a shipped layout: emis_search_v1, systmone_search_v1.")]
+InputsOpt = Annotated[list[Path], typer.Option("--input", "-i", help="Files or folders.")]
+RecordOpt = Annotated[Path, typer.Option(help="Record directory (created if absent).")]
+PracticeOpt = Annotated[str | None, typer.Option(
+    help="Practice ODS code when the extract has no practice column.")]
+StrictOpt = Annotated[bool, typer.Option(help="Write nothing if any row is rejected.")]
+
+
+@app.command("csv")
+def csv_(inputs: InputsOpt, mapping: MappingOpt, record: RecordOpt,
+         practice: PracticeOpt = None, strict: StrictOpt = False) -> None:
+    """Load a practice's CSV search export, read through a column mapping."""
+    _extract("csv", inputs, mapping, record, practice, strict)
+
+
+@app.command("parquet")
+def parquet(inputs: InputsOpt, mapping: MappingOpt, record: RecordOpt,
+            practice: PracticeOpt = None, strict: StrictOpt = False) -> None:
+    """Load a practice extract saved as Parquet, read through a column mapping."""
+    _extract("parquet", inputs, mapping, record, practice, strict)
+
+
+@app.command("opt-outs")
+def opt_outs(
+    input_: Annotated[Path, typer.Option("--input", "-i",
+                                         help="CSV with an nhs_number column.")],
+    record: RecordOpt,
+    received: Annotated[str, typer.Option(help="Date received (YYYY-MM-DD); default "
+                                          "today.")] = "",
+) -> None:
+    """Replace the national data opt-out list held in the record."""
+    import datetime as dt
+
+    from pcn.ingest.optouts import OptOutError, ingest_opt_out_list
+
+    with user_errors(OptOutError, RecordError, ValueError):
+        day = dt.date.fromisoformat(received) if received else None
+        report = ingest_opt_out_list(input_, record, day)
+    print_report(report)
+    if report.rejected:
+        raise typer.Exit(1)
