@@ -27,7 +27,7 @@ ETHNICITY = "10292001"
 
 def table(name: str, rows: list[tuple]) -> pa.Table:
     schema = TABLES[name].schema
-    cols = list(zip(*rows, strict=True))
+    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     return pa.Table.from_arrays([pa.array(list(c), type=f.type)
                                  for c, f in zip(cols, schema, strict=True)], schema=schema)
 

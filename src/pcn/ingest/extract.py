@@ -104,7 +104,7 @@ class ExtractLoad:
                 required: bool) -> pd.DataFrame:
         vals = df[col].str.strip()
         empty = (vals == "").to_numpy()
-        ok = np.array([_snomed_ok(v) for v in vals]) | empty
+        ok = np.array([_snomed_ok(v) for v in vals], dtype=bool) | empty
         kind = "dm+d" if fm.code_system == "dmd" else "SNOMED CT"
         why = pd.Series([f"{v!r} is not a {kind} identifier (SNOMED CT format, Verhoeff check)"
                          for v in vals], index=df.index)
@@ -203,10 +203,13 @@ class ExtractLoad:
         return df
 
     def _link(self, df: pd.DataFrame, src: str, fm: FileMapping) -> pd.DataFrame:
-        pid = df["nhs_number"].map(self.index.by_nhs)
-        df = self._reject(df, pid.isna().to_numpy(), src, fm, "nhs_number",
+        # object dtype: int63 ids must not pass through float64
+        pid = pd.Series([self.index.by_nhs.get(n) for n in df["nhs_number"]], index=df.index,
+                        dtype=object)
+        missing = pid.isna().to_numpy()
+        df = self._reject(df.assign(patient_id=pid), missing, src, fm, "nhs_number",
                           "no patient with this NHS number in the patient files or the record")
-        return df.assign(patient_id=pid[pid.notna()].astype("int64"))
+        return df
 
     def _numeric(self, df: pd.DataFrame, col: str, src: str, fm: FileMapping) -> pd.DataFrame:
         if col not in df:
