@@ -214,7 +214,7 @@ class Context:
 
 def _skip_status(resource: dict[str, Any], path: str, bad: tuple[str, ...]) -> None:
     status = resource.get("status")
-    if status in bad:
+    if isinstance(status, str) and status in bad:
         raise Skipped(f"{path}.status", f"status {status!r} is not loaded")
 
 
@@ -299,7 +299,7 @@ def map_patient(r: dict[str, Any], patient_id: int, nhs: str) -> Row:
     p = "Patient"
     dob = _date(r.get("birthDate"), f"{p}.birthDate")
     gender = r.get("gender")
-    if gender not in S.GENDER_TO_SEX:
+    if not isinstance(gender, str) or gender not in S.GENDER_TO_SEX:
         raise Rejected(f"{p}.gender", f"{gender!r} cannot be stored: the record holds sex as "
                        "F or M (female/male)")
     ethnicity = None
@@ -518,7 +518,7 @@ def map_encounter(r: dict[str, Any], ctx: Context) -> list[Row]:
 def map_appointment(r: dict[str, Any], ctx: Context) -> list[Row]:
     p = "Appointment"
     status = r.get("status")
-    if status not in S.APPOINTMENT_STATUS_IN:
+    if not isinstance(status, str) or status not in S.APPOINTMENT_STATUS_IN:
         raise Skipped(f"{p}.status", f"status {status!r} is not stored (the record holds "
                       "fulfilled, noshow and cancelled appointments)")
     aid_s = _identifier(r.get("identifier"), S.APPOINTMENT_ID, f"{p}.identifier")

@@ -53,9 +53,7 @@ class FhirReader:
 
     def _where(self, table: str, where: str, params: list[Any]) -> pa.Table:
         cols = ", ".join(TABLES[table].schema.names)
-        t = self.con.execute(f"SELECT {cols} FROM {table} WHERE {where}", params).arrow()
-        if isinstance(t, pa.RecordBatchReader):
-            t = t.read_all()
+        t = self.con.sql(f"SELECT {cols} FROM {table} WHERE {where}", params=params).to_arrow_table()
         return t.cast(TABLES[table].schema)
 
     def _slice(self, **tables: pa.Table) -> _Slice:

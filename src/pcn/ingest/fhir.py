@@ -174,13 +174,24 @@ class FhirLoad:
     def _reject(self, item: Item, e: M.Rejected) -> None:
         self.report.reject(item.source, item.location, item.label, e.element, e.why)
 
+    def _guarded(self, item: Item, fn: Callable[[], Any]) -> Any:
+        """Run a mapper; a shape the mapper did not foresee is a rejection, not a crash."""
+        try:
+            return fn()
+        except M.Rejected:
+            raise
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError,
+                OverflowError) as e:
+            raise M.Rejected(str(item.resource.get("resourceType", "resource")),
+                             f"malformed resource ({type(e).__name__}: {e})") from None
+
     def read(self, paths: list[Path]) -> None:
         files = input_files(paths)
         first: dict[str, list[Item]] = {t: [] for t in M.PASS1}
         for item in iter_items(files, None, _pass1_line):
             rtype = item.resource.get("resourceType")
-            if rtype in first:
-                first[str(rtype)].append(item)
+            if isinstance(rtype, str) and rtype in first:
+                first[rtype].append(item)
         for item in first["Organization"]:
             self._organization(item)
         for item in first["Patient"]:
@@ -198,7 +209,7 @@ class FhirLoad:
         if not self._checked(item):
             return
         try:
-            row = M.map_organization(item.resource)
+            row = self._guarded(item, lambda: M.map_organization(item.resource))
         except M.Rejected as e:
             self._reject(item, e)
             return
@@ -216,12 +227,12 @@ class FhirLoad:
         if not self._checked(item):
             return
         try:
-            nhs, explicit = M.patient_identity(item.resource)
+            nhs, explicit = self._guarded(item, lambda: M.patient_identity(item.resource))
             try:
                 pid = self.patients.assign(nhs, explicit)
             except ValueError as e:
                 raise M.Rejected("Patient.identifier", str(e)) from None
-            row = M.map_patient(item.resource, pid, nhs)
+            row = self._guarded(item, lambda: M.map_patient(item.resource, pid, nhs))
         except M.Rejected as e:
             self._reject(item, e)
             return
@@ -239,7 +250,7 @@ class FhirLoad:
         if not self._checked(item):
             return
         try:
-            cid = M.practitioner_id(item.resource)
+            cid = self._guarded(item, lambda: M.practitioner_id(item.resource))
         except M.Rejected as e:
             self._reject(item, e)
             return
@@ -253,7 +264,7 @@ class FhirLoad:
         if not self._checked(item):
             return
         try:
-            row = M.map_practitioner_role(item.resource, self.ctx)
+            row = self._guarded(item, lambda: M.map_practitioner_role(item.resource, self.ctx))
         except M.Rejected as e:
             self._reject(item, e)
             return
@@ -265,24 +276,24 @@ class FhirLoad:
 
     def _second(self, item: Item) -> None:
         rtype = item.resource.get("resourceType")
-        if rtype in M.PASS1:
+        if isinstance(rtype, str) and rtype in M.PASS1:
             return
         self.report.read += 1
-        if rtype not in M.PASS2:
+        if not isinstance(rtype, str) or rtype not in M.PASS2:
             why = (f"resource type {rtype!r} is not loaded into the record (supported: "
                    f"{', '.join(SUPPORTED)})")
             self.report.reject(item.source, item.location, item.label, "resourceType", why)
             return
         if not self._checked(item):
             return
-        table, mapper = M.PASS2[str(rtype)]
+        table, mapper = M.PASS2[rtype]
         try:
-            rows = mapper(item.resource, self.ctx)
+            rows = self._guarded(item, lambda: mapper(item.resource, self.ctx))
         except M.Rejected as e:
             self._reject(item, e)
             return
         self.rows[table].extend(rows)
-        self.report.loaded[str(rtype)] += 1
+        self.report.loaded[rtype] += 1
 
     def tables(self) -> dict[str, pa.Table]:
         out = {}
