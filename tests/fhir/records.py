@@ -73,7 +73,9 @@ def small_tables() -> dict[str, pa.Table]:
             (1002, 2, "A81016", "c-pharm", "clinical_pharmacist", "telephone",
              dt.datetime(2025, 7, 1, 14, 30), "did_not_attend"),
             (1003, 40, "A81020", "c-pharm", "clinical_pharmacist", "video",
-             dt.datetime(2025, 10, 26, 1, 30), "cancelled"),
+             dt.datetime(2025, 10, 26, 1, 30), "cancelled"),  # clocks go back: ambiguous
+            (1004, 3, "A81016", "c-gp-1", "gp", "home_visit", dt.datetime(2025, 3, 30, 1, 30),
+             "attended"),  # clocks go forward: this wall-clock time does not exist
         ]),
         "staff": table("staff", [
             ("c-gp-1", "A81016", PCN, "gp", False, 0.8, D(2010, 1, 1), None),

@@ -23,7 +23,8 @@ def valid_bundle() -> dict[str, Any]:
             "resourceType": "Patient", "id": "p", "gender": "male", "birthDate": "1950-01-01",
             "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": NHS}]}},
         {"resource": {
-            "resourceType": "Observation", "status": "final", "subject": {"reference": "urn:uuid:p"},
+            "resourceType": "Observation", "status": "final",
+            "subject": {"reference": "urn:uuid:p"},
             "code": {"coding": [{"system": "http://snomed.info/sct", "code": "72313002"}]},
             "effectiveDateTime": "2024-01-01",
             "valueQuantity": {"value": 120, "code": "mm[Hg]",

@@ -172,3 +172,16 @@ def test_a_refused_merge_leaves_the_previous_record_and_no_staging(tmp_path: Pat
     assert after.path == before.path
     assert after.manifest.content_hash == before.manifest.content_hash
     assert not list((tmp_path / "rec").glob(".staging-*"))
+
+
+@pytest.mark.parametrize(("instant", "local"), [
+    ("2025-07-01T08:00:00Z", "2025-07-01 09:00:00"),        # UTC from a foreign system -> BST
+    ("2025-07-01T09:00:00+01:00", "2025-07-01 09:00:00"),   # UK local as written
+    ("2025-01-06T09:10:00+00:00", "2025-01-06 09:10:00"),
+    ("2025-03-30T01:30:00+00:00", "2025-03-30 01:30:00"),   # in the spring-forward gap
+    ("2025-01-06T09:10:00", "2025-01-06 09:10:00"),         # no zone: taken as local
+])
+def test_appointment_instants_become_uk_wall_clock_times(instant: str, local: str) -> None:
+    from pcn.fhir.inbound import _local_datetime
+
+    assert str(_local_datetime(instant, "Appointment.start")) == local

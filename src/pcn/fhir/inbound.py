@@ -84,7 +84,13 @@ def _local_datetime(v: Any, path: str) -> dt.datetime:
     except ValueError:
         raise Rejected(path, f"is not a valid instant: {v!r}") from None
     if t.tzinfo is not None:
-        t = t.astimezone(LONDON).replace(tzinfo=None)
+        wall = t.replace(tzinfo=None)
+        # written as UK local time (our export, GP systems): keep the wall clock as written, so
+        # even times in the spring-forward gap survive; any other offset: convert to UK time
+        if wall.replace(tzinfo=LONDON).utcoffset() == t.utcoffset():
+            t = wall
+        else:
+            t = t.astimezone(LONDON).replace(tzinfo=None)
     return t.replace(microsecond=0)
 
 
@@ -222,11 +228,11 @@ def _skip_status(resource: dict[str, Any], path: str, bad: tuple[str, ...]) -> N
 
 
 @cache
-def _refdata_practices() -> dict[str, dict[str, Any]]:
+def _refdata_practices() -> dict[str, dict[Any, Any]]:
     from pcn.refdata.places import practices
 
     p = practices()
-    return {r["practice_code"]: r for r in p.to_dict("records")}
+    return {str(r["practice_code"]): dict(r) for r in p.to_dict("records")}
 
 
 def _opt(v: Any) -> str | None:

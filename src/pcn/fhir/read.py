@@ -53,7 +53,8 @@ class FhirReader:
 
     def _where(self, table: str, where: str, params: list[Any]) -> pa.Table:
         cols = ", ".join(TABLES[table].schema.names)
-        t = self.con.sql(f"SELECT {cols} FROM {table} WHERE {where}", params=params).to_arrow_table()
+        query = f"SELECT {cols} FROM {table} WHERE {where}"
+        t = self.con.sql(query, params=params).to_arrow_table()
         return t.cast(TABLES[table].schema)
 
     def _slice(self, **tables: pa.Table) -> _Slice:
@@ -114,7 +115,8 @@ class FhirReader:
         if pid is None:
             raise FhirError(400, operation_outcome("error", "invalid",
                                                    f"patient {patient!r} is not a Patient id"))
-        where, params = "patient_id = ?", [pid]
+        where: str = "patient_id = ?"
+        params: list[Any] = [pid]
         if code:
             system, _, value = code.rpartition("|")
             if system not in ("", S.SNOMED):

@@ -53,7 +53,7 @@ def read_table(record: Record | None, name: str) -> pa.Table:
 
 def rows_to_table(name: str, rows: list[tuple[Any, ...]]) -> pa.Table:
     schema = TABLES[name].schema
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in schema.names]
+    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema.names]
     arrays = [pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)]
     return pa.Table.from_arrays(arrays, schema=schema)
 
