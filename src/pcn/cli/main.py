@@ -12,6 +12,7 @@ from pcn.cli import refdata as refdata_cli
 from pcn.cli import risk as risk_cli
 from pcn.cli import synth as synth_cli
 from pcn.cli import indicators as indicators_cli
+from pcn.cli import export as export_cli
 
 app = typer.Typer(
     name="pcn",
@@ -27,6 +28,7 @@ app.add_typer(risk_cli.app, name="risk")
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(bench_cli.app, name="bench")
 app.add_typer(indicators_cli.app, name="indicators")
+app.add_typer(export_cli.app, name="export")
 
 
 def _version(value: bool) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 @dataclass(frozen=True)
@@ -195,6 +195,19 @@ LSOA = _spec(
     key=("lsoa_code",),
 )
 
+OPT_OUTS = _spec(
+    "opt_outs",
+    "National data opt-outs received as a list of NHS numbers (type 1 opt-outs are GP-recorded "
+    "SNOMED codes in clinical_events). Secondary-use outputs exclude these people.",
+    [
+        ("nhs_number", STR, False, "NHS number on the opt-out list"),
+        ("kind", STR, False, "national_data_opt_out"),
+        ("received_date", DATE, False, "Date the list containing this number was received"),
+    ],
+    key=("nhs_number", "kind"),
+    date_columns=("received_date",),
+)
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (
@@ -207,6 +220,7 @@ TABLES: dict[str, TableSpec] = {
         STAFF,
         HOSPITAL_ACTIVITY,
         LSOA,
+        OPT_OUTS,
     )
 }
 

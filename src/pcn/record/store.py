@@ -78,6 +78,9 @@ class Record:
         return str(self.table_dir(name) / "*.parquet")
 
     def files(self, name: str) -> list[Path]:
+        entry = self.manifest.tables.get(name)
+        if entry is None and name in TABLES:  # a table added by a later minor schema version
+            return []
         return [self.path / f for f in self.manifest.tables[name].files]
 
     def read(self, name: str, columns: list[str] | None = None) -> pa.Table:
