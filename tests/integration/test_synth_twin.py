@@ -247,3 +247,13 @@ def test_other_real_pcns_build(tmp_path: Path, pcn_code: str) -> None:
     practices = rec.read("practices").to_pandas()
     assert set(practices.practice_code) == set(pcn_practices(pcn_code).practice_code)
     assert check_record(rec, latest=AS_OF).ok
+
+
+def test_twin_carries_type1_and_national_opt_outs(default_twin: Path) -> None:
+    from pcn.ingest.optouts import opted_out_patient_ids
+
+    rec = open_record(default_twin)
+    out = opted_out_patient_ids(rec)
+    total = rec.manifest.tables["patients"].rows
+    assert 0.05 < len(out) / total < 0.12
+    assert rec.manifest.tables["opt_outs"].rows > 0

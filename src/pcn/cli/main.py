@@ -7,12 +7,13 @@ import typer
 from pcn import __version__
 from pcn.cli import bench as bench_cli
 from pcn.cli import demo as demo_cli
+from pcn.cli import export as export_cli
+from pcn.cli import indicators as indicators_cli
+from pcn.cli import ingest as ingest_cli
 from pcn.cli import record as record_cli
 from pcn.cli import refdata as refdata_cli
 from pcn.cli import risk as risk_cli
 from pcn.cli import synth as synth_cli
-from pcn.cli import indicators as indicators_cli
-from pcn.cli import export as export_cli
 
 app = typer.Typer(
     name="pcn",
@@ -29,6 +30,7 @@ app.add_typer(demo_cli.app, name="demo")
 app.add_typer(bench_cli.app, name="bench")
 app.add_typer(indicators_cli.app, name="indicators")
 app.add_typer(export_cli.app, name="export")
+app.add_typer(ingest_cli.app, name="ingest")
 
 
 def _version(value: bool) -> None:

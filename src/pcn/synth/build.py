@@ -37,6 +37,7 @@ GENERATED_TABLES = (
     "medications",
     "appointments",
     "hospital_activity",
+    "opt_outs",
 )
 
 #: Practice-employed roles: one whole-time post per this many registered patients.

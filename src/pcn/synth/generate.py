@@ -594,6 +594,17 @@ def generate_chunk(
     who = np.flatnonzero(complex_ & (rng.random(n) < 0.2))
     ev.add(pid[who], today - rng.integers(1, 365, len(who)), obs.smr)
 
+    # --- opt-outs: type 1 (coded in the GP record) and the national data opt-out list -----------
+    # England: about 3% of patients hold a type 1 opt-out and 5-6% a national data opt-out
+    # (NHS England, National Data Opt-out open data). Some type 1 dissents are later withdrawn.
+    t1 = _type1_codes()
+    who = np.flatnonzero(rng.random(n) < 0.035)
+    t1_day = today - rng.integers(30, 3000, len(who))
+    ev.add(pid[who], np.maximum(t1_day, dob[who] + 1), t1[0])
+    withdrawn = who[rng.random(len(who)) < 0.15]
+    ev.add(pid[withdrawn], today - rng.integers(1, 30, len(withdrawn)), t1[1])
+    national = np.flatnonzero(rng.random(n) < 0.055)
+
     # --- appointments ---------------------------------------------------------------------------
     appt = _appointments(
         rng,
@@ -674,9 +685,18 @@ def generate_chunk(
             ),
         }
     )
+    nhs = patients.column("nhs_number").to_numpy(zero_copy_only=False)
+    opt_outs = pa.table(
+        {
+            "nhs_number": pa.array(nhs[national], pa.string()),
+            "kind": pa.array(["national_data_opt_out"] * len(national), pa.string()),
+            "received_date": _dates(np.full(len(national), today - 14, dtype=np.int64)),
+        }
+    )
     return {
         "patients": patients,
         "registrations": registrations,
+        "opt_outs": opt_outs,
         "clinical_events": clinical_events,
         "medications": medications,
         "appointments": appt,
@@ -1096,6 +1116,13 @@ def _hospital(
 
 
 # --- eFI helpers -------------------------------------------------------------------------------
+
+
+def _type1_codes() -> tuple[str, str]:
+    from pcn.ingest.optouts import type1_definition
+
+    d = type1_definition()
+    return next(iter(d.dissent)), next(iter(d.withdrawn))
 
 
 def _efi_deficits() -> list[str]:
