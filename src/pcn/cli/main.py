@@ -14,6 +14,7 @@ from pcn.cli import record as record_cli
 from pcn.cli import refdata as refdata_cli
 from pcn.cli import risk as risk_cli
 from pcn.cli import synth as synth_cli
+from pcn.cli import worklist as worklist_cli
 
 app = typer.Typer(
     name="pcn",
@@ -31,6 +32,7 @@ app.add_typer(bench_cli.app, name="bench")
 app.add_typer(indicators_cli.app, name="indicators")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(ingest_cli.app, name="ingest")
+app.add_typer(worklist_cli.app, name="worklist")
 
 
 def _version(value: bool) -> None:
