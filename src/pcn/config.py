@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         50_000, ge=1_000, description="Patients generated per chunk (bounds memory)."
     )
     workers: int = Field(0, ge=0, description="Worker processes; 0 means one per CPU core.")
+    spark_master: str = Field(
+        "local[2]", description="Spark master URL for the spark engine (local[N] or a cluster)."
+    )
+    spark_shuffle_partitions: int = Field(
+        4, ge=1, description="spark.sql.shuffle.partitions for the spark engine."
+    )
     database_url: str = Field(
         "", description="Operational store URL; empty means a SQLite file in data_dir."
     )
