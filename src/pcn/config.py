@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     spark_shuffle_partitions: int = Field(
         4, ge=1, description="spark.sql.shuffle.partitions for the spark engine."
     )
+    spark_whole_stage_codegen: bool = Field(
+        False, description="Spark whole-stage code generation; off by default because compiling "
+        "wide queries costs more than it saves on a laptop. Turn on for a cluster."
+    )
     database_url: str = Field(
         "", description="Operational store URL; empty means a SQLite file in data_dir."
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,6 +63,7 @@ def spark_session(master: str | None = None, shuffle_partitions: int | None = No
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.adaptive.enabled", "true")
+            .config("spark.sql.codegen.wholeStage", str(settings.spark_whole_stage_codegen).lower())
             .config("spark.driver.extraJavaOptions", "-XX:+UseParallelGC")
             .getOrCreate()
         )
@@ -81,6 +83,8 @@ class Engine:
         self._paths = paths
         self._tables: dict[str, ir.Table] = {}
         self._prefix = f"pcn{next(_VIEW_IDS)}_"
+        self._cached: list[Any] = []
+        self._code_tables: dict[frozenset[str], ir.Table] = {}
 
     @classmethod
     def connect(cls, kind: EngineKind = "duckdb", paths: dict[str, str] | None = None) -> Engine:
@@ -101,6 +105,36 @@ class Engine:
             paths[name] = str(files[0].parent) if files else ""
         return cls.connect(kind, paths)
 
+    @classmethod
+    def from_arrow(cls, tables: dict[str, pa.Table], kind: EngineKind = "duckdb") -> Engine:
+        """An engine over in-memory tables (dry runs and small examples)."""
+        engine = cls.connect(kind)
+        for name, data in tables.items():
+            engine._tables[name] = engine.arrow_table(data)
+        return engine
+
+    def arrow_table(self, data: pa.Table) -> ir.Table:
+        """Register an in-memory Arrow table with the backend and return it as an Ibis table."""
+        name = self._view_name()
+        if self.kind == "duckdb":
+            # Registered directly: Ibis' create_table from Arrow trips on DuckDB 2.0.
+            self.con.con.register(name, data)
+        else:
+            self.con._session.createDataFrame(data).createOrReplaceTempView(name)
+        return self.con.table(name)
+
+    def code_table(self, codes: Iterable[str]) -> ir.Table:
+        """A one-column table (``code``) of a code set, created once per engine.
+
+        Primitives semi-join events with it instead of inlining thousands of literals, which
+        would make Ibis compilation and SQL parsing slow.
+        """
+        key = frozenset(codes)
+        if key not in self._code_tables:
+            data = pa.table({"code": pa.array(sorted(key), pa.string())})
+            self._code_tables[key] = self.arrow_table(data)
+        return self._code_tables[key]
+
     def table(self, name: str) -> ir.Table:
         """A record table (read lazily, once per engine)."""
         if name not in self._tables:
@@ -120,7 +154,15 @@ class Engine:
 
     def cache(self, expr: ir.Table) -> ir.Table:
         """Materialise an intermediate result that several later expressions reuse."""
-        return expr.cache()
+        # Not Ibis' own ``.cache()``: it drops the table when the Python object is collected.
+        name = self._view_name()
+        if self.kind == "duckdb":
+            return self.con.create_table(name, expr, temp=True)
+        self.con._run_pre_execute_hooks(expr)
+        df = self.con._session.sql(self.con.compile(expr)).cache()
+        df.createOrReplaceTempView(name)
+        self._cached.append(df)
+        return self.con.table(name)
 
     def to_arrow(self, expr: ir.Table, schema: pa.Schema | None = None) -> pa.Table:
         """Execute ``expr``; cast to ``schema`` (column order and types) when given."""
@@ -145,6 +187,8 @@ class Engine:
         if self.kind == "duckdb":
             self.con.disconnect()
         else:
+            for df in self._cached:
+                df.unpersist()
             for name in self.con.list_tables():
                 if name.startswith(self._prefix):
                     self.con._session.catalog.dropTempView(name)

@@ -127,16 +127,24 @@ def deprivation(patients: ir.Table, lsoa: ir.Table) -> ir.Table:
 # --- coded events ------------------------------------------------------------------------------
 
 
+Codes = Iterable[str] | ir.Table
+"""A code set: Python strings, or a one-column table ``code`` (see ``Engine.code_table``)."""
+
+
 def events_in(
     events: ir.Table,
-    codes: Iterable[str],
+    codes: Codes,
     start: dt.date | None = None,
     end: dt.date | None = None,
     code_column: str = "snomed_code",
 ) -> ir.Table:
     """Rows whose code is in ``codes`` and whose date lies in ``[start, end]``."""
-    values = sorted(set(codes))
-    cond = events[code_column].isin(values) if values else ibis.literal(False)
+    if isinstance(codes, ir.Table):
+        events = events.semi_join(codes, events[code_column] == codes.code)
+        cond = ibis.literal(True)
+    else:
+        values = sorted(set(codes))
+        cond = events[code_column].isin(values) if values else ibis.literal(False)
     if start is not None:
         cond &= events.date >= start
     if end is not None:
@@ -146,7 +154,7 @@ def events_in(
 
 def has_code(
     events: ir.Table,
-    codes: Iterable[str],
+    codes: Codes,
     start: dt.date | None = None,
     end: dt.date | None = None,
     name: str = "has_code",
@@ -158,7 +166,7 @@ def has_code(
 
 def first_date(
     events: ir.Table,
-    codes: Iterable[str],
+    codes: Codes,
     start: dt.date | None = None,
     end: dt.date | None = None,
     name: str = "first_date",
@@ -170,7 +178,7 @@ def first_date(
 
 def latest_date(
     events: ir.Table,
-    codes: Iterable[str],
+    codes: Codes,
     start: dt.date | None = None,
     end: dt.date | None = None,
     name: str = "latest_date",
@@ -182,7 +190,7 @@ def latest_date(
 
 def _ranked_values(
     events: ir.Table,
-    codes: Iterable[str],
+    codes: Codes,
     start: dt.date | None,
     end: dt.date | None,
     prefer: Literal["highest", "lowest"],
@@ -202,7 +210,7 @@ def _ranked_values(
 
 def latest_value(
     events: ir.Table,
-    codes: Iterable[str],
+    codes: Codes,
     end: dt.date | None = None,
     start: dt.date | None = None,
     prefer: Literal["highest", "lowest"] = "highest",
@@ -223,7 +231,7 @@ def latest_value(
 
 def mean_sd_last(
     events: ir.Table,
-    codes: Iterable[str],
+    codes: Codes,
     k: int,
     end: dt.date | None = None,
     start: dt.date | None = None,
@@ -246,7 +254,7 @@ def mean_sd_last(
 
 def count_events(
     events: ir.Table,
-    codes: Iterable[str],
+    codes: Codes,
     start: dt.date | None = None,
     end: dt.date | None = None,
     name: str = "events",
@@ -266,14 +274,16 @@ def distinct_medications(
     medications: ir.Table,
     start: dt.date | None = None,
     end: dt.date | None = None,
-    codes: Iterable[str] | None = None,
+    codes: Codes | None = None,
     name: str = "medications",
 ) -> ir.Table:
     """Number of distinct dm+d codes issued in the window (``patient_id, <name>``); all
     medicines unless ``codes`` restricts them."""
     meds = medications
     cond = ibis.literal(True)
-    if codes is not None:
+    if isinstance(codes, ir.Table):
+        meds = meds.semi_join(codes, meds.dmd_code == codes.code)
+    elif codes is not None:
         values = sorted(set(codes))
         cond = meds.dmd_code.isin(values) if values else ibis.literal(False)
     if start is not None:
@@ -286,7 +296,7 @@ def distinct_medications(
 
 def latest_category(
     events: ir.Table,
-    categories: Mapping[str, Iterable[str]],
+    categories: Mapping[str, Codes],
     end: dt.date | None = None,
     start: dt.date | None = None,
     name: str = "category",
@@ -320,8 +330,8 @@ def latest_category(
 
 def on_register(
     events: ir.Table,
-    codes: Iterable[str],
-    resolved_codes: Iterable[str] = (),
+    codes: Codes,
+    resolved_codes: Codes | None = None,
     end: dt.date | None = None,
     start: dt.date | None = None,
     name: str = "on_register",
@@ -334,14 +344,49 @@ def on_register(
     it. Returns ``patient_id, <name>=True, <name>_date`` (the latest diagnosis date).
     """
     diag = latest_date(events, codes, start, end, name="_diag")
-    resolved = list(resolved_codes)
-    if resolved:
-        res = latest_date(events, resolved, None, end, name="_res")
+    if resolved_codes is not None:
+        res = latest_date(events, resolved_codes, None, end, name="_res")
         j = diag.left_join(res, diag.patient_id == res.patient_id)
         diag = j.filter(j._res.isnull() | (j._res < j._diag)).select(
             patient_id=j.patient_id, _diag=j._diag
         )
     return diag.select("patient_id", **{name: ibis.literal(True), f"{name}_date": diag._diag})
+
+
+def latest_dates_by_tag(
+    events: ir.Table, code_tags: ir.Table, end: dt.date | None = None
+) -> ir.Table:
+    """Latest date per patient and tag, for many code sets in one pass over ``events``.
+
+    ``code_tags`` maps codes to tags: columns ``code``, ``tag`` and ``start_date`` (events of a
+    tag count from that date, or from any date when it is null). A code may carry several tags.
+    Returns ``patient_id, tag, latest_date``. One join and one aggregation, however many code
+    sets: the way the pipeline evaluates every register at once.
+    """
+    j = events.join(code_tags, events.snomed_code == code_tags.code)
+    cond = j.start_date.isnull() | (j.date >= j.start_date)
+    if end is not None:
+        cond &= j.date <= end
+    j = j.filter(cond)
+    return j.group_by(["patient_id", "tag"]).agg(latest_date=j.date.max())
+
+
+def pivot_tags(long: ir.Table, tags: Sequence[str], value: str = "latest_date",
+               prefix: str = "") -> ir.Table:
+    """Turn ``patient_id, tag, <value>`` rows into one column per tag (``<prefix><tag>``)."""
+    return long.group_by("patient_id").agg(
+        **{f"{prefix}{tag}": (long.tag == tag).ifelse(long[value], ibis.null()).max()
+           for tag in tags}
+    )
+
+
+def is_active(diagnosis: ir.DateValue, resolved: ir.DateValue | None) -> ir.BooleanValue:
+    """A diagnosis date stands unless a resolved date is on or after it (QOF pattern; see
+    ``on_register``). Null diagnosis → False."""
+    has = diagnosis.notnull()
+    if resolved is None:
+        return has
+    return has & (resolved.isnull() | (resolved < diagnosis))
 
 
 # --- combining and aggregating -----------------------------------------------------------------
