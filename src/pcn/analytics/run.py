@@ -108,6 +108,20 @@ def compute_outputs(engine: Engine, index_date: dt.date, out_dir: Path,
         pq.write_table(table, out_dir / f"{spec.name}.parquet", **PARQUET_OPTIONS)
         rows[spec.name] = table.num_rows
         seconds[spec.name] = time.perf_counter() - t0
+    # Population health stage: scores, segments, worklists (engine-independent pandas).
+    from pcn.risk.pipeline import post_process
+
+    if progress:
+        progress("population health")
+    t0 = time.perf_counter()
+
+    def profile_at(day: dt.date) -> Any:
+        past = RunContext(engine=engine, index_date=day)
+        return engine.to_arrow(build_profile(past), profile_schema(past)).to_pandas()
+
+    hospital = engine.to_arrow(engine.table("hospital_activity")).to_pandas()
+    rows.update(post_process(index_date, out_dir, profile_at, hospital))
+    seconds["population_health"] = time.perf_counter() - t0
     return rows, seconds
 
 
@@ -127,6 +141,7 @@ def run(record_dir: str | Path, engine_kind: EngineKind = "duckdb",
         for name in sorted(rows):
             content.update(name.encode())
             content.update((staging / f"{name}.parquet").read_bytes())
+        content.update((staging / "admission_model.json").read_bytes())
         manifest = {
             "pcn_version": __version__,
             "index_date": index_date.isoformat(),
