@@ -223,6 +223,7 @@ def test_fill_missing_inputs_uses_published_centring_values() -> None:
 
 
 def test_disclaimer_carries_clinrisk_terms() -> None:
+    assert q.QRISK3_DISCLAIMER.startswith("The initial version of this file")
     assert "ClinRisk" in q.QRISK3_DISCLAIMER
     assert "https://qrisk.org" in q.QRISK3_DISCLAIMER
     assert "wrong treatment" in q.QRISK3_DISCLAIMER

@@ -28,20 +28,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-#: ClinRisk's disclaimer. Its licence terms require it to be shown (or prominently linked)
-#: wherever a QRISK3 score is displayed.
+#: ClinRisk's disclaimer, verbatim from the additional terms of the QRISK3-2017 open-source
+#: release. Those terms require it to be shown (or prominently linked) wherever a QRISK3 score is
+#: displayed; show :data:`QRISK3_IMPLEMENTATION_NOTE` with it.
 QRISK3_DISCLAIMER = (
-    "QRISK3-2017 is calculated by pcn's own implementation of the algorithm ClinRisk Ltd. "
-    "released under the GNU Lesser General Public License (https://qrisk.org). The initial "
-    "version of that code faithfully implements QRISK3-2017. ClinRisk Ltd. have released this "
-    "code under the GNU Lesser General Public License to enable others to implement the algorithm "
-    "faithfully. However, the nature of the GNU Lesser General Public License is such that we "
-    "cannot prevent, for example, someone accidentally altering the coefficients, getting the "
-    "inputs wrong, or just poor programming. ClinRisk Ltd. stress, therefore, that it is the "
-    "responsibility of the end user to check that the source that they receive produces the same "
-    "results as the original code found at https://qrisk.org. Inaccurate implementations of risk "
-    "scores can lead to wrong patients being given the wrong treatment."
+    "The initial version of this file, to be found at "
+    "http://svn.clinrisk.co.uk/opensource/qrisk2, faithfully implements QRISK3-2017. "
+    "ClinRisk Ltd. have released this code under the GNU Lesser General Public License to enable "
+    "others to implement the algorithm faithfully. However, the nature of the GNU Lesser General "
+    "Public License is such that we cannot prevent, for example, someone accidentally altering "
+    "the coefficients, getting the inputs wrong, or just poor programming. ClinRisk Ltd. stress, "
+    "therefore, that it is the responsibility of the end user to check that the source that they "
+    "receive produces the same results as the original code found at https://qrisk.org. "
+    "Inaccurate implementations of risk scores can lead to wrong patients being given the wrong "
+    "treatment."
 )
+#: Says which implementation produced the score; shown before the disclaimer.
+QRISK3_IMPLEMENTATION_NOTE = (
+    "QRISK3-2017 scores are calculated by pcn's own implementation of the algorithm published "
+    "by ClinRisk Ltd. (https://qrisk.org) under the GNU Lesser General Public License."
+)
+
 
 #: Columns of the batch contract, in order (``pcn risk qrisk3``).
 ID_COLUMN = "id"
@@ -156,16 +163,20 @@ def _linear_predictor(eq: Equation, cols: Mapping[str, np.ndarray]) -> np.ndarra
     ethrisk = cols["ethrisk"].astype(np.int64)
     a = np.asarray(eq.ethrisk)[ethrisk - 1] + np.asarray(eq.smoke_cat)[smoke]
     for name, coef in eq.continuous.items():
-        a = a + centred[name] * coef
+        a += centred[name] * coef
     for name, coef in eq.binary.items():
-        a = a + cols[name] * coef
+        a += cols[name] * coef
+    # Each age term multiplies a sum of (coefficient x factor): sum first, multiply once.
     for age_term, terms in eq.interactions.items():
+        inner = np.zeros_like(a)
         for other, coef in terms.items():
             if other.startswith("smoke_"):
-                factor = (smoke == int(other.removeprefix("smoke_"))).astype(np.float64)
+                # the smoking-category indicator, as a lookup instead of a comparison
+                inner += np.asarray([coef if k == int(other.removeprefix("smoke_")) else 0.0
+                                     for k in range(len(eq.smoke_cat))])[smoke]
             else:
-                factor = centred[other] if other in centred else cols[other]
-            a = a + centred[age_term] * factor * coef
+                inner += (centred[other] if other in centred else cols[other]) * coef
+        a += centred[age_term] * inner
     return a
 
 
