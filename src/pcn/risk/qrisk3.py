@@ -334,21 +334,22 @@ def validate_qrisk3_frame(text: pd.DataFrame) -> list[InputProblem]:
 
 
 def default_values(sex: str) -> dict[str, float]:
-    """Values used in place of a missing measure: the derivation cohort's centring values.
+    """Values used in place of a missing measure (ADR 0030).
 
     The published ClinRisk code takes complete inputs and documents no imputation; the QRISK3
-    derivation used multiple imputation, whose model is not published. pcn therefore uses each
-    sex's centring constants from the published code (the values at which a term contributes 0,
-    i.e. "average for the derivation cohort"): cholesterol/HDL ratio, SBP, SBP variability, and
-    the BMI implied by the centred ``bmi_1`` term (10 / sqrt(centre)). Missing deprivation -> 0,
-    the national mean of the Townsend score by construction.
+    derivation used multiple imputation, whose model is not published. pcn uses each sex's
+    centring constants from the published code (the values at which a term contributes 0, i.e.
+    the derivation cohort's average) for cholesterol/HDL ratio, SBP and BMI (10 / sqrt(centre
+    of bmi_1)). SBP variability with fewer than two readings is 0, as the qrisk.org calculator
+    treats a blank SBP standard deviation (reported by independent implementations that
+    reproduce qrisk.org results). Missing deprivation is 0, the Townsend mean by construction.
     """
     c = equations()[sex].centre
     return {
         "bmi": 10.0 / math.sqrt(c["bmi_1"]),
         "rati": c["rati"],
         "sbp": c["sbp"],
-        "sbps5": c["sbps5"],
+        "sbps5": 0.0,
         "town": 0.0,
     }
 
@@ -367,6 +368,29 @@ def fill_missing_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
                 out.loc[gap, column] = value
                 filled[gap] = filled[gap].map(lambda s, c=column: f"{s},{c}" if s else c)
     return out, filled
+
+
+#: Ranges the qrisk.org web calculator holds BMI and cholesterol ratio to (values outside are
+#: replaced by the nearest limit), as reported by independent implementations that reproduce
+#: qrisk.org results. The published ClinRisk code itself applies no limits.
+CALCULATOR_LIMITS: dict[str, tuple[float, float]] = {"bmi": (20.0, 40.0), "rati": (1.0, 11.0)}
+
+
+def apply_calculator_limits(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Copy of ``frame`` with BMI and cholesterol ratio held to :data:`CALCULATOR_LIMITS`, plus
+    a per-row text listing which inputs were changed (empty when none).
+
+    For the pipeline, so pcn's scores agree with the qrisk.org calculator that clinicians check
+    against; the batch command does not apply it (it compares with the published code).
+    """
+    out = frame.copy()
+    changed = pd.Series([""] * len(frame), index=frame.index, dtype="object")
+    for column, (low, high) in CALCULATOR_LIMITS.items():
+        outside = (out[column] < low) | (out[column] > high)
+        if outside.any():
+            out[column] = out[column].clip(low, high)
+            changed[outside] = changed[outside].map(lambda s, c=column: f"{s},{c}" if s else c)
+    return out, changed
 
 
 # --- inputs from a record --------------------------------------------------------------------
