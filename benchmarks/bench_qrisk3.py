@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cli", action="store_true", help="also time pcn risk qrisk3 end to end")
+    parser.add_argument("--ibis", action="store_true", help="also time the Ibis form on DuckDB")
     args = parser.parse_args()
     frame = population(args.rows)
     scores = qrisk3_scores(frame)
@@ -64,6 +65,18 @@ def main() -> None:
     seconds = best_of(1, lambda: validate_qrisk3_frame(text))
     print(f"validate_qrisk3_frame (text input): {args.rows:,} rows in {seconds:.3f} s = "
           f"{args.rows / seconds:,.0f} rows/s")
+    if args.ibis:
+        import ibis
+        import pyarrow as pa
+
+        from pcn.risk.qrisk3_ibis import qrisk3_score_expr
+
+        con = ibis.duckdb.connect()
+        table = ibis.memtable(pa.Table.from_pandas(frame, preserve_index=False))
+        query = table.select(score=qrisk3_score_expr(table))
+        seconds = best_of(args.repeat, lambda: con.to_pyarrow(query))
+        print(f"qrisk3_score_expr on DuckDB: {args.rows:,} rows in {seconds:.3f} s = "
+              f"{args.rows / seconds:,.0f} scores/s (best of {args.repeat})")
     if args.cli:
         from typer.testing import CliRunner
 

@@ -157,7 +157,7 @@ measures = dict(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(flags=st.lists(st.sampled_from(FLAGS), unique=True), **measures)
 def test_qrisk3_is_a_percentage_and_rises_with_sbp(flags: list[str], **p: float) -> None:
     row = profile(str(p.pop("sex")), int(p.pop("age")), flags=tuple(flags), **p)
@@ -172,7 +172,7 @@ def test_qrisk3_is_a_percentage_and_rises_with_sbp(flags: list[str], **p: float)
 NO_AGE_INTERACTION = ("b_atypicalantipsy", "b_ra", "b_semi")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(flags=st.lists(st.sampled_from(NO_AGE_INTERACTION), unique=True),
        **{k: v for k, v in measures.items() if k != "age"}, age=st.integers(25, 83))
 def test_qrisk3_rises_with_age_without_age_interacting_conditions(flags: list[str],
