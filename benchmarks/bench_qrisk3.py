@@ -69,7 +69,7 @@ def main() -> None:
         import ibis
         import pyarrow as pa
 
-        from pcn.risk.qrisk3_ibis import qrisk3_score_expr
+        from pcn.risk.expressions import qrisk3_score_expr
 
         con = ibis.duckdb.connect()
         table = ibis.memtable(pa.Table.from_pandas(frame, preserve_index=False))

@@ -1,4 +1,4 @@
-"""The Ibis form of QRISK3 gives the same scores as the numpy form (DuckDB here)."""
+"""The Ibis forms of the risk scores agree with the pandas/numpy forms (on DuckDB)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from pcn.risk.cms import cms, cms_definition
+from pcn.risk.efi import efi, efi_definition
+from pcn.risk.expressions import cms_exprs, efi_exprs, qrisk3_score_expr
 from pcn.risk.qrisk3 import FLAG_COLUMNS, qrisk3_scores
-from pcn.risk.qrisk3_ibis import qrisk3_score_expr
 from tests.spec import qrisk3_oracle as oracle
 
 
@@ -51,3 +53,32 @@ def test_ibis_expression_gives_null_for_unknown_sex() -> None:
     got = result.to_pyarrow()["score"].to_pylist()
     assert got[0] is not None and 0 < got[0] < 100
     assert got[1] is None
+
+
+def flags_population(rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"patient_id": np.arange(rows), "age": rng.integers(40, 100, rows)})
+    for d in efi_definition().deficits:
+        if d.rule == "ever_coded":
+            frame[d.column] = (rng.random(rows) < 0.25).astype(np.int64)
+    frame["distinct_medications_12m"] = rng.integers(0, 12, rows)
+    for c in cms_definition().conditions:
+        frame[c.column] = (rng.random(rows) < 0.2).astype(np.int64)
+    return frame
+
+
+def test_efi_and_cms_expressions_match_pandas_forms() -> None:
+    frame = flags_population(400)
+    t = ibis.memtable(pa.Table.from_pandas(frame, preserve_index=False))
+    query = t.select("patient_id", **efi_exprs(t), **cms_exprs(t)).order_by("patient_id")
+    got = ibis.duckdb.connect().to_pyarrow(query).to_pydict()
+    want_efi = efi(frame)
+    want_cms = cms(frame)
+    assert got["efi_deficit_count"] == [None if pd.isna(v) else int(v)
+                                        for v in want_efi.efi_deficit_count]
+    assert got["efi_category"] == [None if pd.isna(v) else v for v in want_efi.efi_category]
+    assert got["cms_condition_count"] == want_cms.cms_condition_count.tolist()
+    assert got["cms_score"] == want_cms.cms_score.tolist()
+    in_scope = frame.age >= 65
+    assert sum(v is None for v in got["efi_score"]) == int((~in_scope).sum())
+    assert len(set(got["efi_category"]) - {None}) == 4  # every category occurs
