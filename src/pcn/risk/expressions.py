@@ -4,10 +4,10 @@ Each uses the same definition data as its pandas/numpy form (:mod:`pcn.risk.qris
 :mod:`pcn.risk.efi`, :mod:`pcn.risk.cms`); tests check that both forms agree.
 
 QRISK3: the same published coefficients (``data/qrisk3_2017.yaml``) and formula. Every column
-and constant is cast to float64 first (a decimal literal times an integer column becomes
-fixed-point decimal on Spark). Inputs must already be valid and complete (see ``fill_missing_inputs`` and
-``apply_calculator_limits`` in :mod:`pcn.risk.qrisk3`, or their engine equivalents); rows whose
-``sex`` is neither F nor M get null.
+and constant is cast to float64 first (on Spark a decimal literal times an integer column
+becomes fixed-point decimal). Inputs must already be valid and complete (see
+``fill_missing_inputs`` and ``apply_calculator_limits`` in :mod:`pcn.risk.qrisk3`, or their
+engine equivalents); rows whose ``sex`` is neither F nor M get null.
 """
 
 from __future__ import annotations
