@@ -278,3 +278,16 @@ def test_calculator_limits_hold_ratio_to_1_to_11() -> None:
     assert list(limited.rati) == [11.0, 1.0]
     assert list(limited.bmi) == [26.0, 40.0]
     assert list(changed) == ["rati", "bmi,rati"]
+
+
+def test_vectorised_scores_refuse_codes_outside_the_coefficient_tables() -> None:
+    for column, value in (("ethrisk", 0), ("ethrisk", 10), ("smoke_cat", 5), ("smoke_cat", -1)):
+        with pytest.raises(ValueError, match=column):
+            q.qrisk3_scores(pd.DataFrame([profile("F", 50, **{column: value})]))
+    with pytest.raises(ValueError, match="sex"):
+        q.qrisk3_scores(pd.DataFrame([profile("X", 50)]))
+
+
+def test_vectorised_scores_give_nan_for_a_missing_measure() -> None:
+    got = q.qrisk3_scores(pd.DataFrame([profile("M", 50, sbp=np.nan), profile("M", 50)]))
+    assert np.isnan(got[0]) and not np.isnan(got[1])

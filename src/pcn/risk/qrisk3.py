@@ -184,7 +184,8 @@ def qrisk3_scores(frame: pd.DataFrame) -> np.ndarray:
     """10-year QRISK3-2017 risk in percent, unrounded, for every row of ``frame``.
 
     ``frame`` needs the columns in :data:`INPUT_COLUMNS` (``sex`` is ``"F"``/``"M"``), already
-    valid (see :func:`validate_qrisk3_frame`) and complete (see :func:`fill_missing_inputs`).
+    valid (see :func:`validate_qrisk3_frame`) and complete (see :func:`fill_missing_inputs`):
+    a missing measure gives a NaN score, an unknown ethrisk/smoke_cat/sex raises ValueError.
     """
     missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
     if missing:
@@ -192,6 +193,14 @@ def qrisk3_scores(frame: pd.DataFrame) -> np.ndarray:
     sex = frame["sex"].to_numpy()
     scores = np.full(len(frame), np.nan)
     numeric = {c: frame[c].to_numpy(dtype=np.float64) for c in INPUT_COLUMNS if c != "sex"}
+    # ethrisk and smoke_cat index coefficient tables: an out-of-range code would silently pick
+    # another group's coefficient, so refuse it here (other bad values give NaN or garbage).
+    for column, (low, high) in {"ethrisk": (1, 9), "smoke_cat": (0, 4)}.items():
+        values = numeric[column]
+        bad = ~((values >= low) & (values <= high) & (values == np.floor(values)))
+        if bad.any():
+            raise ValueError(f"{column} must be an integer {low}-{high}; got "
+                             f"{sorted(set(values[bad].tolist()))[:5]}")
     for code, eq in equations().items():
         mask = sex == code
         if not mask.any():
