@@ -19,6 +19,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pcn.risk.flags import flag_array
+
 
 class CodeRule(BaseModel):
     """A condition found from clinical codes: ever, within the last ``months`` (any code), or
@@ -141,13 +143,7 @@ def cms(flags: pd.DataFrame) -> pd.DataFrame:
             if condition.status != "not_available":
                 missing.append(condition.column)
             continue
-        values = pd.to_numeric(flags[condition.column].fillna(0), errors="coerce")
-        bad = values.isna() | ~values.isin([0, 1])
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-            raise ValueError(f"CMS input {condition.column!r} must be 0/1 or boolean "
-                             f"(row {row}: {flags[condition.column].iloc[row - 1]!r})")
-        present = values.to_numpy(dtype=np.int64)
+        present = flag_array(flags[condition.column], column=condition.column, score="CMS")
         total += present * weights[condition.id]
         count += present
     if missing:
