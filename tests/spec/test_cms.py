@@ -63,3 +63,11 @@ def test_every_condition_documents_original_and_pcn_rules() -> None:
         assert c.original_rule and c.pcn_rule
         if c.status != "equivalent":
             assert c.note, f"{c.id} is a {c.status} and must say why"
+
+
+@pytest.mark.parametrize("dtype", ["boolean", "Int64", "float64", "object"])
+def test_cms_reads_flags_of_any_engine_dtype(dtype: str) -> None:
+    values = {"boolean": [True, None, False], "Int64": [1, None, 0],
+              "float64": [1.0, float("nan"), 0.0], "object": ["1", None, "0"]}[dtype]
+    rows = pd.DataFrame({c: pd.array(values, dtype=dtype) for c in COLUMNS})
+    assert cms(rows).cms_score.tolist() == [16.33, 0.0, 0.0]

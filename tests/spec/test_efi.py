@@ -96,3 +96,11 @@ def test_efi_missing_or_bad_inputs_are_named() -> None:
     rows = pd.DataFrame([patient(1), dict(patient(1), falls=2)])
     with pytest.raises(ValueError, match=r"'falls'.*row 2"):
         efi(rows)
+
+
+def test_efi_reads_nullable_boolean_flags() -> None:
+    rows = pd.DataFrame([patient(0), patient(0)])
+    for column in CODED[:6]:
+        rows[column] = pd.array([True, None], dtype="boolean")
+    rows["distinct_medications_12m"] = pd.array([None, 5], dtype="Int64")
+    assert efi(rows).efi_deficit_count.tolist() == [6, 1]

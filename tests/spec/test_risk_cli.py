@@ -61,7 +61,7 @@ def test_batch_writes_id_and_unrounded_score(tmp_path: Path) -> None:
     for row, line in zip(rows, GOOD, strict=True):
         assert float(row["score"]) == pytest.approx(oracle.score(as_profile(line)), abs=1e-9)
     assert len(rows[0]["score"].split(".")[1]) > 6  # not rounded
-    assert "ClinRisk" in said(result)  # the disclaimer accompanies the scores
+    assert "wrong patients being given the wrong treatment" in said(result)  # disclaimer
 
 
 def test_batch_with_a_bad_row_names_it_and_writes_nothing(tmp_path: Path) -> None:
@@ -135,3 +135,11 @@ def test_batch_with_only_a_header_writes_only_a_header(tmp_path: Path) -> None:
     result = runner.invoke(app, ["risk", "qrisk3", "--input", str(src), "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").splitlines() == ["id,score"]
+
+
+def test_batch_ids_that_need_quoting_survive(tmp_path: Path) -> None:
+    src = write(tmp_path / "in.csv", ['"Smith, J",' + GOOD[0].split(",", 1)[1]])
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["risk", "qrisk3", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in read(out)] == ["Smith, J"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import typer
 
@@ -23,13 +25,28 @@ app = typer.Typer(help="Risk scores: QRISK3-2017 batch scoring.", no_args_is_hel
 SHOWN_PROBLEMS = 20
 
 
-def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
-    """Write a CSV beside ``path`` and rename it into place, so no half file is ever seen."""
+def _scores_csv(ids: np.ndarray, scores: np.ndarray) -> str:
+    """``id,score`` CSV text; scores in the shortest text that reads back to the same double."""
+    as_text = pc.cast(pa.array(scores, type=pa.float64()), pa.string()).to_pylist()
+    ids_text = [str(i) for i in ids]
+    all_ids = "".join(ids_text)
+    if any(ch in all_ids for ch in ',"\r\n'):
+        # ids that need CSV quoting: let the csv module do it
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["id", "score"])
+        writer.writerows(zip(ids_text, as_text, strict=True))
+        return buffer.getvalue()
+    return "id,score\n" + "".join(f"{i},{t}\n" for i, t in zip(ids_text, as_text, strict=True))
+
+
+def _write_atomically(text: str, path: Path) -> None:
+    """Write beside ``path`` and rename into place, so no half-written file is ever seen."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            frame.to_csv(f, index=False)
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -93,9 +110,8 @@ def qrisk3(input: InputOption, output: OutputOption, skip_invalid: SkipInvalidOp
     ids = (text.drop(index=keep) if keep else text)[q.ID_COLUMN].to_numpy()
     with console.status(f"scoring {len(good):,} rows"):
         scores = q.qrisk3_scores(good) if len(good) else np.array([], dtype=float)
-    out = pd.DataFrame({"id": ids, "score": scores})
-    _write_atomically(out, output)
+    _write_atomically(_scores_csv(ids, scores), output)
     skipped = f", skipped {len(bad_rows):,} bad row(s)" if bad_rows else ""
-    console.print(f"wrote {len(out):,} scores to {output}{skipped}", highlight=False,
+    console.print(f"wrote {len(ids):,} scores to {output}{skipped}", highlight=False,
                   soft_wrap=True)
-    console.print(f"[dim]{q.QRISK3_DISCLAIMER}[/]")
+    console.print(f"[dim]{q.QRISK3_IMPLEMENTATION_NOTE} {q.QRISK3_DISCLAIMER}[/]")

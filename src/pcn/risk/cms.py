@@ -19,6 +19,37 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pcn.risk.flags import flag_array
+
+
+class CodeRule(BaseModel):
+    """A condition found from clinical codes: ever, within the last ``months`` (any code), or
+    first recorded within the last ``months`` (a new diagnosis)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    codelists: tuple[str, ...] = Field(min_length=1)
+    when: Literal["ever", "within", "first_within"]
+    months: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _months(self) -> CodeRule:
+        if (self.when == "ever") != (self.months is None):
+            raise ValueError("months is needed with within/first_within and only then")
+        return self
+
+
+class MedicationRule(BaseModel):
+    """At least ``min_issues`` issues from ``codelists`` in the last ``months``, unless a code of
+    ``unless_coded`` was ever recorded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    codelists: tuple[str, ...] = Field(min_length=1)
+    min_issues: int = Field(ge=1)
+    months: int = Field(ge=1)
+    unless_coded: tuple[str, ...] = ()
+
 
 class CmsCondition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -27,11 +58,9 @@ class CmsCondition(BaseModel):
     title: str
     original_rule: str
     pcn_rule: str
-    codelists: tuple[str, ...] = ()
-    medication_codelists: tuple[str, ...] = ()
-    min_prescriptions: int | None = Field(None, ge=1)
-    medication_and_code: bool = False
-    window_months: int | None = Field(None, ge=1)
+    codes: CodeRule | None = None
+    medications: tuple[MedicationRule, ...] = ()
+    combine: Literal["or", "and"] = "or"
     status: Literal["equivalent", "proxy", "not_available"]
     note: str = ""
 
@@ -40,15 +69,22 @@ class CmsCondition(BaseModel):
         """Input column name for this condition's flag."""
         return self.id.lower()
 
+    def codelist_ids(self) -> list[str]:
+        """Every codelist the rule reads."""
+        ids = list(self.codes.codelists) if self.codes else []
+        for rule in self.medications:
+            ids += [*rule.codelists, *rule.unless_coded]
+        return ids
+
     @model_validator(mode="after")
     def _rule_fields(self) -> CmsCondition:
-        usable = self.codelists or self.medication_codelists
+        usable = self.codes is not None or bool(self.medications)
         if self.status == "not_available" and usable:
-            raise ValueError(f"{self.id}: not_available but lists codelists")
+            raise ValueError(f"{self.id}: not_available but has a rule")
         if self.status != "not_available" and not usable:
-            raise ValueError(f"{self.id}: needs a codelist or medication codelist")
-        if self.medication_codelists and not self.min_prescriptions:
-            raise ValueError(f"{self.id}: a medication rule needs min_prescriptions")
+            raise ValueError(f"{self.id}: needs a code or medication rule")
+        if self.combine == "and" and not (self.codes and self.medications):
+            raise ValueError(f"{self.id}: combine 'and' needs both a code and a medication rule")
         return self
 
 
@@ -107,13 +143,7 @@ def cms(flags: pd.DataFrame) -> pd.DataFrame:
             if condition.status != "not_available":
                 missing.append(condition.column)
             continue
-        values = pd.to_numeric(flags[condition.column].fillna(0), errors="coerce")
-        bad = values.isna() | ~values.isin([0, 1])
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-            raise ValueError(f"CMS input {condition.column!r} must be 0/1 or boolean "
-                             f"(row {row}: {flags[condition.column].iloc[row - 1]!r})")
-        present = values.to_numpy(dtype=np.int64)
+        present = flag_array(flags[condition.column], column=condition.column, score="CMS")
         total += present * weights[condition.id]
         count += present
     if missing:

@@ -21,6 +21,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pcn.risk.flags import flag_array
+
 CATEGORIES = ("fit", "mild", "moderate", "severe")
 #: Column with the count of distinct medications in the 12 months before the index date.
 MEDICATION_COUNT_COLUMN = "distinct_medications_12m"
@@ -117,15 +119,7 @@ def efi_category(deficit_count: int) -> str:
 
 
 def _flag(values: pd.Series, column: str) -> np.ndarray:
-    """0/1 from a flag column; null means "not recorded", i.e. absent."""
-    filled = values.fillna(0)
-    num = pd.to_numeric(filled, errors="coerce")
-    bad = num.isna() | ~num.isin([0, 1])
-    if bad.any():
-        first = filled[bad].iloc[0]
-        raise ValueError(f"eFI input {column!r} must be 0/1 or boolean; got {first!r} "
-                         f"(row {int(np.flatnonzero(bad.to_numpy())[0]) + 1})")
-    return num.to_numpy(dtype=np.int64)
+    return flag_array(values, column=column, score="eFI")
 
 
 def efi(flags: pd.DataFrame, *, min_age: int | None = None) -> pd.DataFrame:

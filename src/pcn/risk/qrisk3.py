@@ -28,20 +28,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-#: ClinRisk's disclaimer. Its licence terms require it to be shown (or prominently linked)
-#: wherever a QRISK3 score is displayed.
+#: ClinRisk's disclaimer, verbatim from the additional terms of the QRISK3-2017 open-source
+#: release. Those terms require it to be shown (or prominently linked) wherever a QRISK3 score is
+#: displayed; show :data:`QRISK3_IMPLEMENTATION_NOTE` with it.
 QRISK3_DISCLAIMER = (
-    "QRISK3-2017 is calculated by pcn's own implementation of the algorithm ClinRisk Ltd. "
-    "released under the GNU Lesser General Public License (https://qrisk.org). The initial "
-    "version of that code faithfully implements QRISK3-2017. ClinRisk Ltd. have released this "
-    "code under the GNU Lesser General Public License to enable others to implement the algorithm "
-    "faithfully. However, the nature of the GNU Lesser General Public License is such that we "
-    "cannot prevent, for example, someone accidentally altering the coefficients, getting the "
-    "inputs wrong, or just poor programming. ClinRisk Ltd. stress, therefore, that it is the "
-    "responsibility of the end user to check that the source that they receive produces the same "
-    "results as the original code found at https://qrisk.org. Inaccurate implementations of risk "
-    "scores can lead to wrong patients being given the wrong treatment."
+    "The initial version of this file, to be found at "
+    "http://svn.clinrisk.co.uk/opensource/qrisk2, faithfully implements QRISK3-2017. "
+    "ClinRisk Ltd. have released this code under the GNU Lesser General Public License to enable "
+    "others to implement the algorithm faithfully. However, the nature of the GNU Lesser General "
+    "Public License is such that we cannot prevent, for example, someone accidentally altering "
+    "the coefficients, getting the inputs wrong, or just poor programming. ClinRisk Ltd. stress, "
+    "therefore, that it is the responsibility of the end user to check that the source that they "
+    "receive produces the same results as the original code found at https://qrisk.org. "
+    "Inaccurate implementations of risk scores can lead to wrong patients being given the wrong "
+    "treatment."
 )
+#: Says which implementation produced the score; shown before the disclaimer.
+QRISK3_IMPLEMENTATION_NOTE = (
+    "QRISK3-2017 scores are calculated by pcn's own implementation of the algorithm published "
+    "by ClinRisk Ltd. (https://qrisk.org) under the GNU Lesser General Public License."
+)
+
 
 #: Columns of the batch contract, in order (``pcn risk qrisk3``).
 ID_COLUMN = "id"
@@ -156,16 +163,20 @@ def _linear_predictor(eq: Equation, cols: Mapping[str, np.ndarray]) -> np.ndarra
     ethrisk = cols["ethrisk"].astype(np.int64)
     a = np.asarray(eq.ethrisk)[ethrisk - 1] + np.asarray(eq.smoke_cat)[smoke]
     for name, coef in eq.continuous.items():
-        a = a + centred[name] * coef
+        a += centred[name] * coef
     for name, coef in eq.binary.items():
-        a = a + cols[name] * coef
+        a += cols[name] * coef
+    # Each age term multiplies a sum of (coefficient x factor): sum first, multiply once.
     for age_term, terms in eq.interactions.items():
+        inner = np.zeros_like(a)
         for other, coef in terms.items():
             if other.startswith("smoke_"):
-                factor = (smoke == int(other.removeprefix("smoke_"))).astype(np.float64)
+                # the smoking-category indicator, as a lookup instead of a comparison
+                inner += np.asarray([coef if k == int(other.removeprefix("smoke_")) else 0.0
+                                     for k in range(len(eq.smoke_cat))])[smoke]
             else:
-                factor = centred[other] if other in centred else cols[other]
-            a = a + centred[age_term] * factor * coef
+                inner += (centred[other] if other in centred else cols[other]) * coef
+        a += centred[age_term] * inner
     return a
 
 
@@ -173,7 +184,8 @@ def qrisk3_scores(frame: pd.DataFrame) -> np.ndarray:
     """10-year QRISK3-2017 risk in percent, unrounded, for every row of ``frame``.
 
     ``frame`` needs the columns in :data:`INPUT_COLUMNS` (``sex`` is ``"F"``/``"M"``), already
-    valid (see :func:`validate_qrisk3_frame`) and complete (see :func:`fill_missing_inputs`).
+    valid (see :func:`validate_qrisk3_frame`) and complete (see :func:`fill_missing_inputs`):
+    a missing measure gives a NaN score, an unknown ethrisk/smoke_cat/sex raises ValueError.
     """
     missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
     if missing:
@@ -181,6 +193,14 @@ def qrisk3_scores(frame: pd.DataFrame) -> np.ndarray:
     sex = frame["sex"].to_numpy()
     scores = np.full(len(frame), np.nan)
     numeric = {c: frame[c].to_numpy(dtype=np.float64) for c in INPUT_COLUMNS if c != "sex"}
+    # ethrisk and smoke_cat index coefficient tables: an out-of-range code would silently pick
+    # another group's coefficient, so refuse it here (other bad values give NaN or garbage).
+    for column, (low, high) in {"ethrisk": (1, 9), "smoke_cat": (0, 4)}.items():
+        values = numeric[column]
+        bad = ~((values >= low) & (values <= high) & (values == np.floor(values)))
+        if bad.any():
+            raise ValueError(f"{column} must be an integer {low}-{high}; got "
+                             f"{sorted(set(values[bad].tolist()))[:5]}")
     for code, eq in equations().items():
         mask = sex == code
         if not mask.any():
@@ -323,21 +343,22 @@ def validate_qrisk3_frame(text: pd.DataFrame) -> list[InputProblem]:
 
 
 def default_values(sex: str) -> dict[str, float]:
-    """Values used in place of a missing measure: the derivation cohort's centring values.
+    """Values used in place of a missing measure (ADR 0030).
 
     The published ClinRisk code takes complete inputs and documents no imputation; the QRISK3
-    derivation used multiple imputation, whose model is not published. pcn therefore uses each
-    sex's centring constants from the published code (the values at which a term contributes 0,
-    i.e. "average for the derivation cohort"): cholesterol/HDL ratio, SBP, SBP variability, and
-    the BMI implied by the centred ``bmi_1`` term (10 / sqrt(centre)). Missing deprivation -> 0,
-    the national mean of the Townsend score by construction.
+    derivation used multiple imputation, whose model is not published. pcn uses each sex's
+    centring constants from the published code (the values at which a term contributes 0, i.e.
+    the derivation cohort's average) for cholesterol/HDL ratio, SBP and BMI (10 / sqrt(centre
+    of bmi_1)). SBP variability with fewer than two readings is 0, as the qrisk.org calculator
+    treats a blank SBP standard deviation (reported by independent implementations that
+    reproduce qrisk.org results). Missing deprivation is 0, the Townsend mean by construction.
     """
     c = equations()[sex].centre
     return {
         "bmi": 10.0 / math.sqrt(c["bmi_1"]),
         "rati": c["rati"],
         "sbp": c["sbp"],
-        "sbps5": c["sbps5"],
+        "sbps5": 0.0,
         "town": 0.0,
     }
 
@@ -356,6 +377,29 @@ def fill_missing_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
                 out.loc[gap, column] = value
                 filled[gap] = filled[gap].map(lambda s, c=column: f"{s},{c}" if s else c)
     return out, filled
+
+
+#: Ranges the qrisk.org web calculator holds BMI and cholesterol ratio to (values outside are
+#: replaced by the nearest limit), as reported by independent implementations that reproduce
+#: qrisk.org results. The published ClinRisk code itself applies no limits.
+CALCULATOR_LIMITS: dict[str, tuple[float, float]] = {"bmi": (20.0, 40.0), "rati": (1.0, 11.0)}
+
+
+def apply_calculator_limits(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Copy of ``frame`` with BMI and cholesterol ratio held to :data:`CALCULATOR_LIMITS`, plus
+    a per-row text listing which inputs were changed (empty when none).
+
+    For the pipeline, so pcn's scores agree with the qrisk.org calculator that clinicians check
+    against; the batch command does not apply it (it compares with the published code).
+    """
+    out = frame.copy()
+    changed = pd.Series([""] * len(frame), index=frame.index, dtype="object")
+    for column, (low, high) in CALCULATOR_LIMITS.items():
+        outside = (out[column] < low) | (out[column] > high)
+        if outside.any():
+            out[column] = out[column].clip(low, high)
+            changed[outside] = changed[outside].map(lambda s, c=column: f"{s},{c}" if s else c)
+    return out, changed
 
 
 # --- inputs from a record --------------------------------------------------------------------
