@@ -31,6 +31,7 @@ from pcn.risk.efi import efi_definition
 from pcn.risk.features import PHM_FEATURES
 from pcn.risk.qrisk3 import (
     INPUT_COLUMNS,
+    apply_calculator_limits,
     ethrisk_from_ethnicity_16,
     fill_missing_inputs,
     qrisk3_scores,
@@ -159,6 +160,7 @@ def add_qrisk3(df: pd.DataFrame) -> pd.DataFrame:
         "sbps5": e["sbp_sd_5y"].to_numpy(dtype=float),
     })
     filled, imputed = fill_missing_inputs(x[list(INPUT_COLUMNS)])
+    filled, _limited = apply_calculator_limits(filled)
     df["qrisk3"] = np.nan
     df["qrisk3_imputed"] = None
     if len(filled):
@@ -224,6 +226,8 @@ def post_process(index_date: dt.date, out_dir: Path,
     df = enrich(profile, index_date)
 
     def features_at(day: dt.date) -> pd.DataFrame:
+        if day == index_date:
+            return df
         past = profile_at(day)
         past = _dates(_aliases(past))
         past = derive_flags(past, day)
