@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import demo, record, refdata, synth
+from pcn.cli import demo, record, refdata, store, synth
 
 app = typer.Typer(
     name="pcn",
@@ -18,6 +18,9 @@ app.add_typer(refdata.app, name="refdata")
 app.add_typer(record.app, name="record")
 app.add_typer(demo.app, name="demo")
 app.command("synth")(synth.synth)
+for _name, _sub in (("db", store.db_app), ("users", store.users_app),
+                    ("sharing", store.sharing_app), ("audit", store.audit_app)):
+    app.add_typer(_sub, name=_name)
 
 
 def _version(value: bool) -> None:
