@@ -19,6 +19,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pcn.access.policy import PRACTICE_ROLES, Principal, Role
 from pcn.config import get_settings
@@ -124,7 +125,7 @@ def get_account(store: Store, username: str) -> Account | None:
         return _account(user) if user else None
 
 
-def _user(session, username: str) -> User:  # type: ignore[no-untyped-def]
+def _user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
         raise AccountError(f"no account named {username!r}")

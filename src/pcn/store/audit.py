@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from pcn.store.database import Store, now_utc
 from pcn.store.models import AuditChainHead, AuditEvent
@@ -108,7 +108,8 @@ def record(store: Store, event: Event) -> RecordedEvent:
     """
     writer = store.audit_writer
     if writer is not None:
-        return writer.record(event)  # type: ignore[no-any-return]
+        recorded: RecordedEvent = writer.record(event)
+        return recorded
     return record_many(store, [event])[0]
 
 
@@ -136,7 +137,7 @@ def record_many(store: Store, batch: list[Event]) -> list[RecordedEvent]:
             prev_hash = event_hash(**fields)
             rows.append({**fields, "hash": prev_hash})
             recorded.append(RecordedEvent(**fields, hash=prev_hash))
-        conn.execute(AuditEvent.__table__.insert(), rows)
+        conn.execute(insert(AuditEvent), rows)
         conn.execute(update(AuditChainHead).where(AuditChainHead.id == 1)
                      .values(seq=seq, hash=prev_hash))
     return recorded
