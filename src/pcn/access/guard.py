@@ -141,3 +141,38 @@ def review_break_glass(store: Store, who: Principal | str, grant_id: int, outcom
     require(store, who, Action.REVIEW_BREAK_GLASS, detail={"grant_id": grant_id,
                                                             "review_outcome": outcome})
     record_review(store, grant_id, who if isinstance(who, str) else who.username, outcome, note)
+
+
+def sign_in(store: Store, username: str, password: str) -> Principal | None:
+    """Check a password and audit the attempt (``sign_in``, ``ok`` or ``failed``, one event).
+
+    A failure's event never says whether the name exists or which check failed.
+    """
+    from pcn.store.accounts import authenticate
+
+    principal = authenticate(store, username, password)
+    _audit_sign_in(store, principal, username.strip().lower()[:64], "password")
+    return principal
+
+
+def sign_in_token(store: Store, token: str) -> Principal | None:
+    """Check an API bearer token and audit the attempt; the token itself is never recorded."""
+    from pcn.store.accounts import authenticate_token
+
+    principal = authenticate_token(store, token)
+    parts = token.strip().split("_", 2)
+    selector = parts[1][:32] if len(parts) == 3 else ""
+    _audit_sign_in(store, principal, "", "token", selector)
+    return principal
+
+
+def _audit_sign_in(store: Store, principal: Principal | None, username: str, method: str,
+                   selector: str = "") -> None:
+    detail: dict[str, Any] = {"method": method}
+    if selector:
+        detail["token_selector"] = selector
+    audit.record(store, audit.Event(
+        username=principal.username if principal else (username or "unknown"),
+        role=principal.role.value if principal else "unknown",
+        practice_code=principal.practice_code if principal else None,
+        action="sign_in", outcome="ok" if principal else "failed", detail=detail))
