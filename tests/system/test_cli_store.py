@@ -55,6 +55,8 @@ def test_accounts_sharing_and_audit_from_the_command_line(cli_store: Store) -> N
 
     listing = pcn("users", "list")
     assert "gp.a" in listing and "ana" in listing and "A81001" in listing
+    assert "pcn_manager" in pcn("users", "set-role", "ana", "--role", "pcn_manager")
+    assert "pcn_manager" in pcn("users", "list")
 
     token = pcn("users", "token", "ana").strip()
     assert re.fullmatch(r"pcn_[0-9a-f]{16}_[\w-]+", token)

@@ -146,6 +146,24 @@ def users_disable(username: str = typer.Argument(..., help="Account to disable."
     console.print(f"disabled {username}")
 
 
+@users_app.command("set-role")
+def users_set_role(
+    username: str = typer.Argument(..., help="Account to change."),
+    role: str = typer.Option(..., "--role", help="One of: " + ", ".join(r.value for r in Role)),
+    practice: str = typer.Option("", "--practice", help="ODS code of the user's practice "
+                                 "(empty for PCN staff)."),
+) -> None:
+    """Change an account's role and practice (effective on its next request)."""
+    store = _store()
+    with user_errors(*ERRORS):
+        account = accounts.set_role(store, username, role, practice or None)
+    _audit_admin(store, "manage_users", {"op": "set_role", "user": account.username,
+                                         "role": account.role.value,
+                                         "practice_code": account.practice_code})
+    console.print(f"{account.username}: {account.role.value}, "
+                  f"{account.practice_code or NETWORK}")
+
+
 @users_app.command("token")
 def users_token(
     username: str = typer.Argument(..., help="Account the token acts as."),

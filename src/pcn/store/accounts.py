@@ -144,6 +144,16 @@ def disable_user(store: Store, username: str) -> None:
             token.revoked_at = now
 
 
+def set_role(store: Store, username: str, role: str, practice_code: str | None) -> Account:
+    """Change an account's role and practice; effective on the user's next request."""
+    practice_code = practice_code.strip().upper() if practice_code else None
+    with store.session() as session:
+        user = _user(session, username)
+        _check_new(user.username, role, practice_code, "x" * MIN_PASSWORD_LENGTH)
+        user.role, user.practice_code = role, practice_code
+        return _account(user)
+
+
 def set_password(store: Store, username: str, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
