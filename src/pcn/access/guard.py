@@ -47,31 +47,32 @@ class _Evaluation:
     principal: Principal
     context: AccessContext
     decision: Decision
+    known: bool
 
 
-def current_principal(store: Store, username: str) -> Principal:
-    """The account as stored now; an unknown name becomes a disabled principal (denied)."""
+def current_principal(store: Store, username: str) -> Principal | None:
+    """The account as stored now (role, practice, active), or None for an unknown name."""
     account = get_account(store, username)
-    if account is None:
-        return Principal(username, Role.ANALYST, None, active=False)
-    return account.principal()
+    return account.principal() if account else None
 
 
 def _evaluate(store: Store, who: Principal | str, request_fields: Mapping[str, Any],
               at: dt.datetime | None) -> _Evaluation:
     username = who if isinstance(who, str) else who.username
     principal = current_principal(store, username)
+    known = principal is not None
+    if principal is None:  # decided like a disabled account: denied, whatever it asks
+        principal = Principal(username[:64], Role.ANALYST, None, active=False)
     context = load_context(store, principal.username, at)
     decision = decide(Request(principal=principal, **request_fields), context)
-    return _Evaluation(principal, context, decision)
+    return _Evaluation(principal, context, decision, known)
 
 
 def _audit(store: Store, ev: _Evaluation, action: Action, purpose: Purpose,
            patient_id: int | None, detail: Mapping[str, Any] | None) -> None:
-    known = ev.principal.active or ev.decision.reason != "account disabled"
     audit.record(store, audit.Event(
         username=ev.principal.username,
-        role=ev.principal.role.value if known else "unknown",
+        role=ev.principal.role.value if ev.known else "unknown",
         practice_code=ev.principal.practice_code,
         patient_id=patient_id, action=action.value,
         outcome="allowed" if ev.decision.allowed else "denied",

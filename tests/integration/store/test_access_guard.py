@@ -135,6 +135,9 @@ def test_disabling_a_user_stops_the_next_request(store: Store, clinician: str) -
     assert not guard.authorise(store, principal, Action.VIEW_PATIENT, patient_id=PATIENT_AT_A,
                                patient_practices=A).allowed
     assert guard.search_scope(store, principal).is_empty
+    refused = audit.events(store)[-1]
+    assert (refused.role, refused.outcome, refused.detail["reason"]) == (
+        "practice_clinician", "denied", "account disabled")
 
 
 def test_break_glass_is_granted_with_reason_flagged_and_reviewed(store: Store,
