@@ -115,12 +115,12 @@ def create_user(store: Store, username: str, role: str, *, practice_code: str | 
 
 
 def list_users(store: Store) -> list[Account]:
-    with store.session() as session:
+    with store.read() as session:
         return [_account(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
 def get_account(store: Store, username: str) -> Account | None:
-    with store.session() as session:
+    with store.read() as session:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
         return _account(user) if user else None
 
@@ -212,7 +212,7 @@ def authenticate_token(store: Store, token: str) -> Principal | None:
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
     _, selector, secret = parts
-    with store.session() as session:
+    with store.read() as session:
         row = session.execute(
             select(ApiToken, User).join(User, User.id == ApiToken.user_id)
             .where(ApiToken.selector == selector)).one_or_none()

@@ -201,7 +201,7 @@ class AuditWriter:
 def _rows(store: Store, *criteria: Any) -> Iterator[RecordedEvent]:
     columns = [c for c in AuditEvent.__table__.c]
     query = select(*columns).where(*criteria).order_by(AuditEvent.seq)
-    with store.engine.connect() as conn:
+    with store.read_engine.connect() as conn:
         for row in conn.execution_options(yield_per=2000).execute(query):
             yield RecordedEvent(**row._asdict())
 
@@ -244,7 +244,7 @@ def verify(store: Store, max_problems: int = 100) -> VerifyReport:
         if event_hash(**fields) != ev.hash:
             problem(f"event {ev.seq}: content does not match its hash (edited?)")
         expected_seq, prev_hash = ev.seq + 1, ev.hash
-    with store.engine.connect() as conn:
+    with store.read_engine.connect() as conn:
         report.head_seq, report.head_hash = conn.execute(
             select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)).one()
     if report.head_seq != expected_seq - 1 or report.head_hash != prev_hash:
