@@ -15,4 +15,3 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory,
 
     monkeypatch.setenv("PCN_DATA_DIR", str(tmp_path_factory.mktemp("pcn-data")))
     get_settings.cache_clear()
-
