@@ -104,3 +104,13 @@ def test_every_store_command_has_help(group: str) -> None:
     assert commands, top
     for command in commands:
         assert "Usage:" in pcn(group, command, "--help")
+
+
+@pytest.mark.parametrize("cli_store", ["sqlite"], indirect=True)
+def test_users_demo_prints_working_logins_for_the_default_pcn(cli_store: Store) -> None:
+    pcn("db", "upgrade")
+    out = pcn("users", "demo")
+    rows = re.findall(r"│ (demo\.[\w.]+)\s+│ (\S+)\s+│", out)
+    assert len(rows) >= 6
+    for username, password in rows:
+        assert accounts.authenticate(cli_store, username, password) is not None, username

@@ -187,6 +187,34 @@ def users_revoke_tokens(username: str = typer.Argument(..., help="Account.")) ->
     console.print(f"revoked {count} token(s) of {username}")
 
 
+@users_app.command("demo")
+def users_demo(
+    practices: list[str] = typer.Option([], "--practice", help="Member practice (repeatable); "
+                                        "default: the practices of --pcn."),
+    pcn_code: str = typer.Option("", "--pcn", help="PCN ODS code (default: settings.default_pcn)."),
+) -> None:
+    """Create or reset demo accounts (one per role) and the PCN's agreements; print logins."""
+    from pcn.config import get_settings
+    from pcn.refdata import UnknownCode, pcn_practices
+    from pcn.store.demo import seed_demo
+
+    store = _store()
+    if not practices:
+        with user_errors(UnknownCode):
+            frame = pcn_practices(pcn_code or get_settings().default_pcn)
+        practices = list(frame["practice_code"])
+    with user_errors(*ERRORS, ValueError), console.status("creating demo accounts…"):
+        logins = seed_demo(store, practices)
+    _audit_admin(store, "manage_users", {"op": "demo", "accounts": len(logins)})
+    table = Table(title="Demo logins (passwords reset on every run)", header_style="bold")
+    for column in ("username", "password", "role", "practice"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.username, login.password, login.role,
+                      login.practice_code or NETWORK)
+    console.print(table)
+
+
 # ---- pcn sharing ------------------------------------------------------------------------------
 def _date(value: str, option: str) -> dt.date:
     try:
