@@ -13,6 +13,7 @@ from pcn.cli import ingest as ingest_cli
 from pcn.cli import record as record_cli
 from pcn.cli import refdata as refdata_cli
 from pcn.cli import risk as risk_cli
+from pcn.cli import store as store_cli
 from pcn.cli import synth as synth_cli
 from pcn.cli import worklist as worklist_cli
 
@@ -33,6 +34,10 @@ app.add_typer(indicators_cli.app, name="indicators")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(ingest_cli.app, name="ingest")
 app.add_typer(worklist_cli.app, name="worklist")
+app.add_typer(store_cli.db_app, name="db")
+app.add_typer(store_cli.users_app, name="users")
+app.add_typer(store_cli.sharing_app, name="sharing")
+app.add_typer(store_cli.audit_app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pcn.config import Settings, get_settings
 
 SQLITE_FILE = "pcn.sqlite3"
+READ_ONLY_OPTION = "pcn_read_only"
 
 
 class StoreError(Exception):
@@ -72,7 +73,10 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (no deadlock on lock upgrade); read-only
+        # transactions (Store.read) stay deferred so they never wait for one another.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Store:
@@ -82,6 +86,18 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: The same pool, for transactions that only read (deferred BEGIN on SQLite).
+        self.read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        #: A :class:`pcn.store.audit.AuditWriter` once group commit is enabled.
+        self.audit_writer: Any = None
+
+    def enable_group_commit(self, max_batch: int = 500) -> None:
+        """Batch concurrent audit appends into shared commits (for a multi-threaded server)."""
+        from pcn.store.audit import AuditWriter
+
+        if self.audit_writer is None:
+            self.audit_writer = AuditWriter(self, max_batch)
 
     @property
     def dialect(self) -> str:
@@ -93,7 +109,16 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only (on SQLite it does not take the write lock)."""
+        with self._read_sessions.begin() as session:
+            yield session
+
     def dispose(self) -> None:
+        if self.audit_writer is not None:
+            self.audit_writer.close()
+            self.audit_writer = None
         self.engine.dispose()
 
     def __repr__(self) -> str:
