@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import demo, indicators, record, refdata, synth
+from pcn.cli import continuity, demo, indicators, record, refdata, synth
 
 app = typer.Typer(
     name="pcn",
@@ -19,6 +19,7 @@ app.add_typer(record.app, name="record")
 app.add_typer(demo.app, name="demo")
 app.add_typer(indicators.app, name="indicators")
 app.command("synth")(synth.synth)
+app.command("continuity")(continuity.continuity)
 
 
 def _version(value: bool) -> None:
