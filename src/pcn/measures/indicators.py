@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pcn.measures.expressions import Expression, check_references, evaluate, parse
 from pcn.measures.sdc import DEFAULT_POLICY, DisclosurePolicy, protect_rates_with_total
+from pcn.measures.spc import XmrChart
 from pcn.record.schemas import APPOINTMENTS, HOSPITAL_ACTIVITY
 
 #: Columns of ``patient_profile`` that definitions may use. The analytics engine produces them;
@@ -367,19 +368,31 @@ def compute_indicator(
     monthly = None
     if event_table is not None:
         month = when.dt.to_period("M")
-        num_m = (pd.DataFrame({"month": month[num_mask], "practice_code": num_practice[num_mask]})
+        upto = when < end  # the series covers the record's history up to as_of
+        num_sel, den_sel = num_mask & upto, den_mask & upto
+        num_m = (pd.DataFrame({"month": month[num_sel], "practice_code": num_practice[num_sel]})
                  .groupby(["month", "practice_code"]).size().rename("numerator"))
+        counted = den_sel if indicator.kind == "proportion" else num_sel
+        first = month[counted].min()
+        # every month and practice, so months without events are zeros, not gaps, in SPC charts
+        months: pd.PeriodIndex = (
+            pd.period_range(first, pd.Period(as_of, "M"), freq="M")
+            if bool(counted.any()) else pd.PeriodIndex([], freq="M")
+        )
+        grid: pd.MultiIndex = pd.MultiIndex.from_product(
+            [months, numerator.index], names=["month", "practice_code"]
+        )
+        num_m = num_m.reindex(grid, fill_value=0)
         if indicator.kind == "proportion":
-            den_m = (pd.DataFrame({"month": month[den_mask],
-                                   "practice_code": den_practice[den_mask]})
+            den_m = (pd.DataFrame({"month": month[den_sel],
+                                   "practice_code": den_practice[den_sel]})
                      .groupby(["month", "practice_code"]).size().rename("denominator"))
+            den_m = den_m.reindex(grid, fill_value=0)
         else:
-            months = num_m.index.get_level_values("month").unique()
             den_m = pd.Series(
-                {(m, p): int(denominator.get(p, 0)) for m in months for p in denominator.index},
-                name="denominator", dtype="int64",
+                denominator.reindex(grid.get_level_values("practice_code")).to_numpy(),
+                index=grid, name="denominator", dtype="int64",
             )
-            den_m.index.names = ["month", "practice_code"]
         monthly = pd.concat([num_m, den_m], axis=1).fillna(0).astype("int64").reset_index()
         pcn_rows = monthly.groupby("month", as_index=False)[["numerator", "denominator"]].sum()
         pcn_rows["practice_code"] = pcn_code
@@ -409,6 +422,44 @@ def protect_result(result: IndicatorResult, policy: DisclosurePolicy = DEFAULT_P
         proportion=result.indicator.kind == "proportion",
         policy=policy,
     )
+
+
+def funnel_for(result: IndicatorResult, *, method: str = "exact"
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Funnel plot data for the practices of an indicator result (target = the PCN value).
+
+    Values are on the indicator's scale (per cent, or per 1,000)."""
+    from pcn.measures.funnel import funnel
+
+    units = result.by_practice[result.by_practice["level"] == "practice"]
+    kind = result.indicator.kind
+    points, curve = funnel(units, kind=kind, method=method,  # type: ignore[arg-type]
+                           per=float(result.indicator.per))
+    if kind == "proportion":  # funnel works in fractions; show per cent like the indicator
+        cols = [c for c in curve.columns if c != "denominator"]
+        curve[cols] = curve[cols] * 100
+        cols = ["value", "target", *[c for c in points.columns if c.startswith(("lower_",
+                                                                                 "upper_"))]]
+        points[cols] = points[cols] * 100
+    return points, curve
+
+
+def spc_for(result: IndicatorResult, org_code: str, *, baseline: int | None = None
+            ) -> XmrChart:
+    """An XmR chart of one organisation's monthly series (months with no value are left out)."""
+    from pcn.measures.spc import xmr
+
+    if result.monthly is None:
+        raise ValueError(
+            f"{result.indicator.id} counts patients: build its series with compute_series"
+        )
+    series = result.monthly[(result.monthly["org_code"] == org_code)
+                            & result.monthly["value"].notna()]
+    if series.empty:
+        raise ValueError(f"no monthly values for {org_code!r}")
+    return xmr(series["value"].to_numpy(), list(series["month"]),
+               low_is_good=result.indicator.low_is_good, target=result.indicator.target,
+               baseline=baseline)
 
 
 def compute_series(

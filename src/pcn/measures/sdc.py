@@ -334,8 +334,8 @@ def protect_long(
         raise DisclosureInputError(f"cell {first} appears more than once")
     wide = frame.pivot(index=rows, columns=columns, values=count).fillna(0)
     protected = protect_table(wide, policy)
-    values = protected.values.stack(future_stack=True).rename(count)
-    hidden = protected.hidden.stack(future_stack=True).rename("hidden")
+    values = pd.Series(protected.values.stack(future_stack=True), name=count)
+    hidden = pd.Series(protected.hidden.stack(future_stack=True), name="hidden")
     out = pd.concat([values, hidden], axis=1).reset_index()
     out.columns = [rows, columns, count, "hidden"]
     return out
