@@ -326,3 +326,13 @@ def test_funnel_and_spc_from_an_indicator_result() -> None:
     assert chart.points["value"].iloc[-1] == pytest.approx(100.0)
     with pytest.raises(ValueError, match="compute_series"):
         spc_for(compute_indicator(_all()["dm_foot_check"], _profile(), as_of=AS_OF), "A")
+
+
+@pytest.mark.parametrize("indicator_id", ["dna_rate", "ae_attendances_per_1000",
+                                          "acsc_emergency_admissions_per_1000"])
+def test_no_events_gives_zeros_not_errors(indicator_id: str) -> None:
+    result = compute_indicator(_all()[indicator_id], _profile(), as_of=AS_OF,
+                               appointments=_appointments().iloc[:0],
+                               hospital_activity=_hospital().iloc[:0])
+    assert (result.by_practice["numerator"] == 0).all()
+    assert result.monthly is not None and result.monthly["numerator"].sum() == 0
