@@ -336,3 +336,17 @@ def test_no_events_gives_zeros_not_errors(indicator_id: str) -> None:
                                hospital_activity=_hospital().iloc[:0])
     assert (result.by_practice["numerator"] == 0).all()
     assert result.monthly is not None and result.monthly["numerator"].sum() == 0
+
+
+def test_cholesterol_target_uses_non_hdl_only_without_ldl() -> None:
+    profile = _profile().assign(
+        reg_chd=[True, True, True, False, False, False], reg_stroke_tia=False, reg_pad=False,
+        latest_cholesterol_date=pd.Timestamp("2025-01-01"),
+        # p1: LDL 1.9 -> met; p2: LDL 2.3 but non-HDL 2.0 -> not met (LDL decides);
+        # p3: no LDL, non-HDL 2.5 -> met
+        latest_ldl_cholesterol=[1.9, 2.3, None, 1.0, 1.0, 1.0],
+        latest_non_hdl_cholesterol=[3.0, 2.0, 2.5, 1.0, 1.0, 1.0],
+    )
+    result = compute_indicator(_all()["cvd_cholesterol_target"], profile, as_of=AS_OF)
+    a = result.by_practice.set_index("org_code").loc["A"]
+    assert (a["numerator"], a["denominator"]) == (2, 3)
