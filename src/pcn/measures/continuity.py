@@ -91,11 +91,17 @@ def patient_continuity(
     att = _attended(appointments, start, end)
     if att.empty:
         return _empty_patient_frame()
-    att = att.sort_values(["patient_id", "start_at", "clinician_id"], kind="stable")
+    # Factorize first, then sort integer codes: sorting arrow strings is the slow part.
     patient_codes, patient_ids = pd.factorize(att["patient_id"], sort=True)
     clinician_codes, clinician_index = pd.factorize(att["clinician_id"], sort=True)
     clinician_ids = np.asarray(clinician_index, dtype=object)
     n_clin = len(clinician_ids)
+    when = att["start_at"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    sort = np.lexsort((clinician_codes, when, patient_codes))
+    patient_codes, clinician_codes = patient_codes[sort], clinician_codes[sort]
+    is_gp = att["role"].isin(gp_roles).to_numpy()[sort]
+    prac_codes, prac_ids = pd.factorize(att["practice_code"], sort=True)
+    prac_codes = prac_codes[sort]
     order = np.arange(len(att))
 
     pairs = _pair_counts(patient_codes, clinician_codes, order, n_clin)
@@ -121,7 +127,6 @@ def patient_continuity(
     out["known_provider"] = known[out.index.to_numpy()] / (n - 1)
 
     # SLICC on GP contacts only.
-    is_gp = att["role"].isin(gp_roles).to_numpy()
     gp_pairs = _pair_counts(patient_codes[is_gp], clinician_codes[is_gp], order[is_gp], n_clin)
     gp_total = gp_pairs.groupby("patient")["n"].sum()
     usual_gp = _usual(gp_pairs, clinician_ids).set_index("patient")
@@ -139,7 +144,6 @@ def patient_continuity(
         out["slicc"] = np.where(enough_gp, usual_gp_n / gp_contacts.to_numpy(), np.nan)
 
     # Practice: where most of the patient's contacts were (ties: the latest).
-    prac_codes, prac_ids = pd.factorize(att["practice_code"], sort=True)
     prac_pairs = _pair_counts(patient_codes, prac_codes, order, len(prac_ids))
     main_practice = _usual(prac_pairs, np.asarray(prac_ids, dtype=object)).set_index("patient")
     out["practice_code"] = np.asarray(prac_ids, dtype=object)[
