@@ -271,6 +271,8 @@ def _events(
     columns: frozenset[str],
 ) -> pd.DataFrame:
     """Event rows with the practice they are attributed to and any profile columns used."""
+    if table == "hospital_activity" and "practice_code" in frame.columns:
+        frame = frame.drop(columns="practice_code")  # always the practice of registration
     own = set(frame.columns)
     wanted = [c for c in columns if c not in own and c in profile.columns]
     if table == "hospital_activity":
