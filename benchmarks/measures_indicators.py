@@ -68,10 +68,10 @@ def main() -> None:
         "icd10_code": rng.choice(["J441", "I10", "S720", "E119", "E110"], n_hosp),
     })
     indicators = load_indicators()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     results = [compute_indicator(ind, prof, as_of=date(2025, 3, 31), appointments=appts,
                                  hospital_activity=hosp) for ind in indicators.values()]
-    t1 = time.perf_counter()
+    c1, t1 = time.process_time(), time.perf_counter()
     for r in results:
         protect_result(r)
     t2 = time.perf_counter()
@@ -83,7 +83,7 @@ def main() -> None:
             xmr(pcn["value"].fillna(0).to_numpy(), low_is_good=r.indicator.low_is_good)
     t3 = time.perf_counter()
     print(f"patients {n:,}; appointments {n_appt:,}; hospital events {n_hosp:,}")
-    print(f"{len(results)} indicators computed      {t1 - t0:6.2f} s")
+    print(f"{len(results)} indicators computed      {t1 - t0:6.2f} s ({c1 - c0:.2f} s CPU)")
     print(f"disclosure control on all      {t2 - t1:6.2f} s")
     print(f"funnels + XmR charts on all    {t3 - t2:6.2f} s")
 
