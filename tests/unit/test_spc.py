@@ -159,3 +159,13 @@ def test_rules_match_brute_force_oracle(values: list[float]) -> None:
     chart = xmr(values)
     for rule, flags in _oracle_flags(values).items():
         assert chart.points[rule].tolist() == flags, rule
+
+
+def test_constant_series_has_zero_width_limits() -> None:
+    chart = xmr([5.0] * 20, low_is_good=True)
+    assert chart.mean_moving_range == 0.0
+    assert chart.upper_limit == chart.lower_limit == 5.0
+    assert chart.variation is Variation.COMMON_CAUSE  # points on the mean are not signals
+    moved = xmr([5.0] * 20 + [6.0], baseline=20, low_is_good=True)
+    assert moved.points["outside_limits"].iloc[-1]
+    assert moved.variation is Variation.CONCERN_HIGH

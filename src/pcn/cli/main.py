@@ -6,6 +6,7 @@ import typer
 
 from pcn import __version__
 from pcn.cli import bench as bench_cli
+from pcn.cli import continuity as continuity_cli
 from pcn.cli import demo as demo_cli
 from pcn.cli import export as export_cli
 from pcn.cli import indicators as indicators_cli
@@ -38,6 +39,7 @@ app.add_typer(store_cli.db_app, name="db")
 app.add_typer(store_cli.users_app, name="users")
 app.add_typer(store_cli.sharing_app, name="sharing")
 app.add_typer(store_cli.audit_app, name="audit")
+app.command("continuity")(continuity_cli.continuity)
 
 
 def _version(value: bool) -> None:

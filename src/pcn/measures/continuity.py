@@ -91,11 +91,17 @@ def patient_continuity(
     att = _attended(appointments, start, end)
     if att.empty:
         return _empty_patient_frame()
-    att = att.sort_values(["patient_id", "start_at", "clinician_id"], kind="stable")
+    # Factorize first, then sort integer codes: sorting arrow strings is the slow part.
     patient_codes, patient_ids = pd.factorize(att["patient_id"], sort=True)
     clinician_codes, clinician_index = pd.factorize(att["clinician_id"], sort=True)
     clinician_ids = np.asarray(clinician_index, dtype=object)
     n_clin = len(clinician_ids)
+    when = att["start_at"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    sort = np.lexsort((clinician_codes, when, patient_codes))
+    patient_codes, clinician_codes = patient_codes[sort], clinician_codes[sort]
+    is_gp = att["role"].isin(gp_roles).to_numpy()[sort]
+    prac_codes, prac_ids = pd.factorize(att["practice_code"], sort=True)
+    prac_codes = prac_codes[sort]
     order = np.arange(len(att))
 
     pairs = _pair_counts(patient_codes, clinician_codes, order, n_clin)
@@ -121,7 +127,6 @@ def patient_continuity(
     out["known_provider"] = known[out.index.to_numpy()] / (n - 1)
 
     # SLICC on GP contacts only.
-    is_gp = att["role"].isin(gp_roles).to_numpy()
     gp_pairs = _pair_counts(patient_codes[is_gp], clinician_codes[is_gp], order[is_gp], n_clin)
     gp_total = gp_pairs.groupby("patient")["n"].sum()
     usual_gp = _usual(gp_pairs, clinician_ids).set_index("patient")
@@ -139,7 +144,6 @@ def patient_continuity(
         out["slicc"] = np.where(enough_gp, usual_gp_n / gp_contacts.to_numpy(), np.nan)
 
     # Practice: where most of the patient's contacts were (ties: the latest).
-    prac_codes, prac_ids = pd.factorize(att["practice_code"], sort=True)
     prac_pairs = _pair_counts(patient_codes, prac_codes, order, len(prac_ids))
     main_practice = _usual(prac_pairs, np.asarray(prac_ids, dtype=object)).set_index("patient")
     out["practice_code"] = np.asarray(prac_ids, dtype=object)[
@@ -200,32 +204,43 @@ def clinician_continuity(
     ``share_usual`` (with eligible patients whose usual provider they are) and ``share_known``
     (contacts, other than a patient's first in the window, where the patient had seen them before).
     """
-    att = _attended(appointments, start, end).sort_values(
-        ["patient_id", "start_at", "clinician_id"], kind="stable"
-    )
-    seen_before = att.duplicated(["patient_id", "clinician_id"]).to_numpy()
-    first_of_patient = ~att.duplicated("patient_id").to_numpy()
-    usual = patients.set_index("patient_id")["usual_clinician_id"]
-    is_usual = att["patient_id"].map(usual).to_numpy() == att["clinician_id"].to_numpy()
+    att = _attended(appointments, start, end)
+    # Work on integer codes: sorting and de-duplicating strings is the slow part at 2M rows.
+    patient_codes, patient_index = pd.factorize(att["patient_id"], sort=True)
+    clinician_codes, clinician_index = pd.factorize(att["clinician_id"], sort=True)
+    when = att["start_at"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    order = np.lexsort((clinician_codes, when, patient_codes))
+    patient_codes, clinician_codes = patient_codes[order], clinician_codes[order]
+    n_clin = max(len(clinician_index), 1)
+    pair = pd.Series(patient_codes.astype(np.int64) * n_clin + clinician_codes)
+    seen_before = pair.duplicated().to_numpy()
+    first_of_patient = np.ones(len(patient_codes), dtype=bool)
+    first_of_patient[1:] = patient_codes[1:] != patient_codes[:-1]
+    usual_by_patient = patients.set_index("patient_id")["usual_clinician_id"]
+    usual_code = pd.Index(clinician_index).get_indexer(
+        usual_by_patient.reindex(np.asarray(patient_index)).to_numpy()
+    )  # -1 where the patient is not eligible
+    is_usual = usual_code[patient_codes] == clinician_codes
     frame = pd.DataFrame(
         {
-            "clinician_id": att["clinician_id"].to_numpy(),
-            "role": att["role"].to_numpy(),
-            "patient_id": att["patient_id"].to_numpy(),
+            "clinician": clinician_codes,
+            "role": att["role"].to_numpy()[order],
+            "patient": patient_codes,
             "usual": is_usual,
             "known": seen_before,
             "eligible_known": ~first_of_patient,
         }
     )
-    grouped = frame.groupby("clinician_id", sort=True)
+    grouped = frame.groupby("clinician", sort=True)
     out = grouped.agg(
         role=("role", "first"),
-        contacts=("patient_id", "size"),
-        patients=("patient_id", "nunique"),
+        contacts=("patient", "size"),
+        patients=("patient", "nunique"),
         usual_contacts=("usual", "sum"),
         known_contacts=("known", "sum"),
         known_eligible=("eligible_known", "sum"),
     ).reset_index()
+    out.insert(0, "clinician_id", np.asarray(clinician_index, dtype=object)[out.pop("clinician")])
     out["share_usual"] = out["usual_contacts"] / out["contacts"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["share_known"] = np.where(

@@ -315,3 +315,27 @@ def protect_rates_with_total(
     )
     total["incomplete"] = not bool(both.all())
     return pd.concat([parts, total[parts.columns]], ignore_index=True)
+
+
+def protect_long(
+    frame: pd.DataFrame,
+    *,
+    rows: str,
+    columns: str,
+    count: str = "count",
+    policy: DisclosurePolicy = DEFAULT_POLICY,
+) -> pd.DataFrame:
+    """Protect a long table (one row per ``rows`` × ``columns`` cell, e.g. practice × IMD quintile)
+    as the 2-D table it describes; missing combinations count as 0. Returns the long form with
+    ``count`` (nullable, hidden = <NA>), ``hidden`` and totals as rows/columns named ``Total``."""
+    duplicated = frame.duplicated([rows, columns])
+    if duplicated.any():
+        first = frame.loc[duplicated, [rows, columns]].iloc[0].tolist()
+        raise DisclosureInputError(f"cell {first} appears more than once")
+    wide = frame.pivot(index=rows, columns=columns, values=count).fillna(0)
+    protected = protect_table(wide, policy)
+    values = pd.Series(protected.values.stack(future_stack=True), name=count)
+    hidden = pd.Series(protected.hidden.stack(future_stack=True), name="hidden")
+    out = pd.concat([values, hidden], axis=1).reset_index()
+    out.columns = [rows, columns, count, "hidden"]
+    return out
