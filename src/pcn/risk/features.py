@@ -29,8 +29,14 @@ P = "nhsd-primary-care-domain-refsets-"
 
 #: Latest-date features: column → (codelists, extra codes). ``<column>`` holds the latest date.
 DATE_TAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "care_home_date": ((P + "carehome_cod", "opensafely-nhs-england-care-homes-residential-status",
-                        "primis-covid19-vacc-uptake-longres"), ()),
+    "care_home_date": (
+        (
+            P + "carehome_cod",
+            "opensafely-nhs-england-care-homes-residential-status",
+            "primis-covid19-vacc-uptake-longres",
+        ),
+        (),
+    ),
     "housebound_date": (("opensafely-housebound",), ()),
     "not_housebound_date": (("opensafely-no-longer-housebound",), ()),
     "homeless_date": (("primis-covid19-vacc-uptake-homeless_cod",), ()),
@@ -39,8 +45,7 @@ DATE_TAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pregnancy_date": ((P + "preg_cod",), ()),
     "delivery_date": (("primis-covid19-vacc-uptake-pregdel",), ()),
     "latest_flu_vaccination_date": ((P + "flu_cod",), ()),
-    "latest_medication_review_date": (("opensafely-structured-medication-review-nhs-england",),
-                                      ()),
+    "latest_medication_review_date": (("opensafely-structured-medication-review-nhs-england",), ()),
     "latest_any_medication_review_date": ((P + "medrvw_cod",), ()),
     "type1_diabetes_date": ((), ()),  # filled from dm_cod terms below
     "severe_frailty_coded_date": ((P + "sevfrail_cod",), ()),
@@ -49,20 +54,40 @@ DATE_TAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: Medication features: column → codelists; true when issued in the window (months).
 MEDICATION_TAGS: dict[str, tuple[tuple[str, ...], int]] = {
     "on_statin": (("opensafely-statin-medication",), 6),
-    "on_lipid_lowering": (("user-elsie_horne-lipid_lowering_dmd", "opensafely-statin-medication"),
-                          6),
-    "on_anticoagulant": (("opensafely-direct-acting-oral-anticoagulants-doac",
-                          "opensafely-warfarin", "user-elsie_horne-anticoagulant_dmd"), 6),
-    "on_antihypertensive": (("user-elsie_horne-hypertension_drugs_dmd",
-                             "opensafely-calcium-channel-blockers",
-                             "opensafely-ace-inhibitor-medications",
-                             "opensafely-angiotensin-ii-receptor-blockers-arbs",
-                             "opensafely-thiazide-type-diuretic-medication",
-                             "opensafely-beta-blocker-medications"), 6),
+    "on_lipid_lowering": (
+        ("user-elsie_horne-lipid_lowering_dmd", "opensafely-statin-medication"),
+        6,
+    ),
+    "on_anticoagulant": (
+        (
+            "opensafely-direct-acting-oral-anticoagulants-doac",
+            "opensafely-warfarin",
+            "user-elsie_horne-anticoagulant_dmd",
+        ),
+        6,
+    ),
+    "on_antihypertensive": (
+        (
+            "user-elsie_horne-hypertension_drugs_dmd",
+            "opensafely-calcium-channel-blockers",
+            "opensafely-ace-inhibitor-medications",
+            "opensafely-angiotensin-ii-receptor-blockers-arbs",
+            "opensafely-thiazide-type-diuretic-medication",
+            "opensafely-beta-blocker-medications",
+        ),
+        6,
+    ),
     "on_atypical_antipsychotic": (
-        ("opensafely-second-generation-antipsychotics-excluding-long-acting-injections",), 6),
-    "on_oral_corticosteroid": (("user-markdrussell-corticosteroids-oral-im-or-iv-dmd",
-                                "nhs-drug-refsets-c19corstedrug_cod"), 6),
+        ("opensafely-second-generation-antipsychotics-excluding-long-acting-injections",),
+        6,
+    ),
+    "on_oral_corticosteroid": (
+        (
+            "user-markdrussell-corticosteroids-oral-im-or-iv-dmd",
+            "nhs-drug-refsets-c19corstedrug_cod",
+        ),
+        6,
+    ),
     "on_nsaid": (("opensafely-nsaids-oral", "nhs-drug-refsets-oralnsaiddrug_cod"), 3),
     "on_ppi": (("opensafely-proton-pump-inhibitors-ppi-oral",), 3),
     "on_antiplatelet": (("opensafely-antiplatelets", "opensafely-aspirin"), 3),
@@ -90,8 +115,9 @@ def efi_deficit_codelists() -> dict[str, str]:
 
 def _type1_codes() -> list[str]:
     dm = codelist(P + "dm_cod")
-    return sorted(c for c, t in dm.terms.items() if "type 1" in t.lower() or "type i " in
-                  t.lower() + " ")
+    return sorted(
+        c for c, t in dm.terms.items() if "type 1" in t.lower() or "type i " in t.lower() + " "
+    )
 
 
 def _date_tag_table(ctx: RunContext) -> ir.Table:
@@ -114,28 +140,43 @@ def _date_tag_table(ctx: RunContext) -> ir.Table:
         for c in level_codes:
             codes.append(c)
             tags.append(f"smoke:{level}")
-    data = pa.table({"code": pa.array(codes, pa.string()), "tag": pa.array(tags, pa.string()),
-                     "start_date": pa.array([None] * len(codes), pa.date32())})
+    data = pa.table(
+        {
+            "code": pa.array(codes, pa.string()),
+            "tag": pa.array(tags, pa.string()),
+            "start_date": pa.array([None] * len(codes), pa.date32()),
+        }
+    )
     return ctx.engine.arrow_table(data)
 
 
 def _columns(ctx: RunContext) -> dict[str, pa.DataType]:
     cols: dict[str, pa.DataType] = {c: pa.date32() for c in DATE_TAGS}
-    cols.update({
-        "efi_deficits_coded": pa.int64(),
-        "smoking_amount": pa.string(),
-        **{c: pa.bool_() for c in MEDICATION_TAGS},
-        "distinct_medicines_12m": pa.int64(),
-        "latest_hba1c": pa.float64(), "latest_hba1c_date": pa.date32(),
-        "latest_total_cholesterol": pa.float64(), "latest_cholesterol_date": pa.date32(),
-        "latest_hdl_cholesterol": pa.float64(), "latest_hdl_date": pa.date32(),
-        "latest_egfr": pa.float64(), "latest_egfr_date": pa.date32(),
-        "sbp_sd_5y": pa.float64(), "sbp_readings_5y": pa.int64(),
-        "ethnicity_16": pa.int64(),
-        "emergency_admissions_12m": pa.int64(), "ae_attendances_12m": pa.int64(),
-        "ae_attendances_3m": pa.int64(),
-        "gp_appointments_12m": pa.int64(), "appointments_12m": pa.int64(), "dna_12m": pa.int64(),
-    })
+    cols.update(
+        {
+            "efi_deficits_coded": pa.int64(),
+            "smoking_amount": pa.string(),
+            **{c: pa.bool_() for c in MEDICATION_TAGS},
+            "distinct_medicines_12m": pa.int64(),
+            "latest_hba1c": pa.float64(),
+            "latest_hba1c_date": pa.date32(),
+            "latest_total_cholesterol": pa.float64(),
+            "latest_cholesterol_date": pa.date32(),
+            "latest_hdl_cholesterol": pa.float64(),
+            "latest_hdl_date": pa.date32(),
+            "latest_egfr": pa.float64(),
+            "latest_egfr_date": pa.date32(),
+            "sbp_sd_5y": pa.float64(),
+            "sbp_readings_5y": pa.int64(),
+            "ethnicity_16": pa.int64(),
+            "emergency_admissions_12m": pa.int64(),
+            "ae_attendances_12m": pa.int64(),
+            "ae_attendances_3m": pa.int64(),
+            "gp_appointments_12m": pa.int64(),
+            "appointments_12m": pa.int64(),
+            "dna_12m": pa.int64(),
+        }
+    )
     return cols
 
 
@@ -149,17 +190,35 @@ def _build(ctx: RunContext, profile: ir.Table) -> ir.Table:
     smoke = [f"smoke:{level}" for level in SMOKING_DETAIL]
     wide = p.pivot_tags(long, [*date_cols, *deficits, *smoke])
     # eFI: number of deficits ever coded
-    count = sum((wide[t].notnull().ifelse(1, 0) for t in deficits[1:]),
-                wide[deficits[0]].notnull().ifelse(1, 0)) if deficits else ibis.literal(0)
+    count = (
+        sum(
+            (wide[t].notnull().ifelse(1, 0) for t in deficits[1:]),
+            wide[deficits[0]].notnull().ifelse(1, 0),
+        )
+        if deficits
+        else ibis.literal(0)
+    )
     # smoking amount: the level of the latest amount-specific code
     amount = ibis.cases(
-        *[(wide[f"smoke:{lv}"].notnull()
-           & ibis.and_(*[(wide[f"smoke:{lv}"] >= wide[f"smoke:{o}"]) | wide[f"smoke:{o}"].isnull()
-                         for o in SMOKING_DETAIL if o != lv]), ibis.literal(lv))
-          for lv in SMOKING_DETAIL],
-        else_=ibis.null("string"))
-    wide = wide.select("patient_id", *date_cols, efi_deficits_coded=count.cast("int64"),
-                       smoking_amount=amount)
+        *[
+            (
+                wide[f"smoke:{lv}"].notnull()
+                & ibis.and_(
+                    *[
+                        (wide[f"smoke:{lv}"] >= wide[f"smoke:{o}"]) | wide[f"smoke:{o}"].isnull()
+                        for o in SMOKING_DETAIL
+                        if o != lv
+                    ]
+                ),
+                ibis.literal(lv),
+            )
+            for lv in SMOKING_DETAIL
+        ],
+        else_=ibis.null("string"),
+    )
+    wide = wide.select(
+        "patient_id", *date_cols, efi_deficits_coded=count.cast("int64"), smoking_amount=amount
+    )
     profile = p.attach(profile, wide, fill={"efi_deficits_coded": 0})
 
     # medications in windows
@@ -168,37 +227,50 @@ def _build(ctx: RunContext, profile: ir.Table) -> ir.Table:
     med_parts = []
     for column, (lists, months) in MEDICATION_TAGS.items():
         codes = ctx.codes(*lists)
-        hits = p.events_in(meds, codes, start=p.window_start(idx, months), end=idx,
-                           code_column="dmd_code")
-        med_parts.append(hits.select("patient_id").distinct().mutate(
-            _tag=ibis.literal(column)))
+        hits = p.events_in(
+            meds, codes, start=p.window_start(idx, months), end=idx, code_column="dmd_code"
+        )
+        med_parts.append(hits.select("patient_id").distinct().mutate(_tag=ibis.literal(column)))
     allmeds = ibis.union(*med_parts, distinct=False)
     on = allmeds.group_by("patient_id").agg(
-        **{c: (allmeds._tag == c).any() for c in MEDICATION_TAGS})
+        **{c: (allmeds._tag == c).any() for c in MEDICATION_TAGS}
+    )
     profile = p.attach(profile, on, fill=dict.fromkeys(MEDICATION_TAGS, False))
-    profile = p.attach(profile, p.distinct_medications(
-        meds, start=p.window_start(idx, 12), end=idx, name="distinct_medicines_12m"),
-        fill={"distinct_medicines_12m": 0})
+    profile = p.attach(
+        profile,
+        p.distinct_medications(
+            meds, start=p.window_start(idx, 12), end=idx, name="distinct_medicines_12m"
+        ),
+        fill={"distinct_medicines_12m": 0},
+    )
 
     # latest numeric values
-    for name, cl, colname in (("latest_hba1c", HBA1C, "latest_hba1c_date"),
-                              ("latest_total_cholesterol", CHOLESTEROL, "latest_cholesterol_date"),
-                              ("latest_hdl_cholesterol", HDL, "latest_hdl_date"),
-                              ("latest_egfr", EGFR, "latest_egfr_date")):
+    for name, cl, colname in (
+        ("latest_hba1c", HBA1C, "latest_hba1c_date"),
+        ("latest_total_cholesterol", CHOLESTEROL, "latest_cholesterol_date"),
+        ("latest_hdl_cholesterol", HDL, "latest_hdl_date"),
+        ("latest_egfr", EGFR, "latest_egfr_date"),
+    ):
         v = p.latest_value(ev, ctx.codes(cl), end=idx, name=name)
         profile = p.attach(profile, v.rename(**{colname: f"{name}_date"}))
-    sd = p.mean_sd_last(ev, ctx.codes(SBP), 10, end=idx, start=p.window_start(idx, 60),
-                        name="_sbp")
-    profile = p.attach(profile, sd.select("patient_id", sbp_sd_5y=sd._sbp_sd,
-                                          sbp_readings_5y=sd._sbp_n),
-                       fill={"sbp_readings_5y": 0})
+    sd = p.mean_sd_last(ev, ctx.codes(SBP), 10, end=idx, start=p.window_start(idx, 60), name="_sbp")
+    profile = p.attach(
+        profile,
+        sd.select("patient_id", sbp_sd_5y=sd._sbp_sd, sbp_readings_5y=sd._sbp_n),
+        fill={"sbp_readings_5y": 0},
+    )
 
     # ethnicity, 16 groups (for QRISK3's ethrisk)
     eth = codelist_frame("opensafely-ethnicity-snomed-0removed")[["code", "grouping_16"]]
     eth = eth.drop_duplicates("code")
-    eth_t = ctx.engine.arrow_table(pa.table({
-        "_code": pa.array(eth["code"].tolist(), pa.string()),
-        "ethnicity_16": pa.array([int(g) for g in eth["grouping_16"]], pa.int64())}))
+    eth_t = ctx.engine.arrow_table(
+        pa.table(
+            {
+                "_code": pa.array(eth["code"].tolist(), pa.string()),
+                "ethnicity_16": pa.array([int(g) for g in eth["grouping_16"]], pa.int64()),
+            }
+        )
+    )
     pts = ctx.table("patients").select("patient_id", "ethnicity_code")
     pe = pts.join(eth_t, pts.ethnicity_code == eth_t._code).select("patient_id", "ethnicity_16")
     profile = p.attach(profile, pe)
@@ -209,25 +281,37 @@ def _build(ctx: RunContext, profile: ir.Table) -> ir.Table:
     y1, m3 = p.window_start(idx, 12), p.window_start(idx, 3)
     h = hosp.group_by("patient_id").agg(
         emergency_admissions_12m=((hosp.kind == "emergency_admission") & (hosp.start_date >= y1))
-        .ifelse(1, 0).sum().cast("int64"),
+        .ifelse(1, 0)
+        .sum()
+        .cast("int64"),
         ae_attendances_12m=((hosp.kind == "ae_attendance") & (hosp.start_date >= y1))
-        .ifelse(1, 0).sum().cast("int64"),
+        .ifelse(1, 0)
+        .sum()
+        .cast("int64"),
         ae_attendances_3m=((hosp.kind == "ae_attendance") & (hosp.start_date >= m3))
-        .ifelse(1, 0).sum().cast("int64"),
+        .ifelse(1, 0)
+        .sum()
+        .cast("int64"),
     )
-    profile = p.attach(profile, h, fill={"emergency_admissions_12m": 0, "ae_attendances_12m": 0,
-                                         "ae_attendances_3m": 0})
+    profile = p.attach(
+        profile,
+        h,
+        fill={"emergency_admissions_12m": 0, "ae_attendances_12m": 0, "ae_attendances_3m": 0},
+    )
     ap = ctx.table("appointments")
     day = ap.start_at.date()
     ap = ap.filter((day <= idx) & (day >= y1)).semi_join(ctx.population, "patient_id")
     a = ap.group_by("patient_id").agg(
-        gp_appointments_12m=((ap.role == "gp") & (ap.status == "attended")).ifelse(1, 0).sum()
+        gp_appointments_12m=((ap.role == "gp") & (ap.status == "attended"))
+        .ifelse(1, 0)
+        .sum()
         .cast("int64"),
         appointments_12m=(ap.status == "attended").ifelse(1, 0).sum().cast("int64"),
         dna_12m=(ap.status == "did_not_attend").ifelse(1, 0).sum().cast("int64"),
     )
-    return p.attach(profile, a, fill={"gp_appointments_12m": 0, "appointments_12m": 0,
-                                      "dna_12m": 0})
+    return p.attach(
+        profile, a, fill={"gp_appointments_12m": 0, "appointments_12m": 0, "dna_12m": 0}
+    )
 
 
 PHM_FEATURES = ProfileProvider("phm_features", _columns, _build)

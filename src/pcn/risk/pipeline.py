@@ -45,9 +45,12 @@ add_profile_provider(PHM_FEATURES)
 GRADIENT_OUTCOMES: dict[str, tuple[str, str]] = {
     "hypertension_bp_controlled": (
         "reg_hypertension and age < 80",
-        "within_months(latest_sbp_date, 12) and latest_sbp <= 140 and latest_dbp <= 90"),
+        "within_months(latest_sbp_date, 12) and latest_sbp <= 140 and latest_dbp <= 90",
+    ),
     "diabetes_hba1c_58_or_less": (
-        "reg_diabetes", "within_months(latest_hba1c_date, 12) and latest_hba1c <= 58"),
+        "reg_diabetes",
+        "within_months(latest_hba1c_date, 12) and latest_hba1c <= 58",
+    ),
     "qrisk_10_on_statin": ("qrisk3 >= 10", "on_statin"),
     "af_anticoagulated": ("reg_af and cha2ds2_vasc >= 2", "on_anticoagulant"),
     "flu_vaccinated_65_plus": ("age >= 65", "within_months(latest_flu_vaccination_date, 12)"),
@@ -64,15 +67,26 @@ SMOKE_CAT = {"never": 0, "ex": 1, "light": 2, "moderate": 3, "heavy": 4}
 #: (HLTHCHK_COD, SMI health-check bundle, foot check, asthma/dementia review, cervical screening
 #: refsets were not found; see docs/reference/risk-scores.md). They are null until a user drops
 #: the OpenCodelists export into PCN_CODELISTS_DIR and maps it in pcn.risk.features.
-UNAVAILABLE_DATES = ("latest_ld_health_check_date", "latest_smi_health_check_date",
-                     "latest_foot_check_date", "latest_asthma_review_date",
-                     "latest_dementia_review_date", "latest_cervical_screen_date")
+UNAVAILABLE_DATES = (
+    "latest_ld_health_check_date",
+    "latest_smi_health_check_date",
+    "latest_foot_check_date",
+    "latest_asthma_review_date",
+    "latest_dementia_review_date",
+    "latest_cervical_screen_date",
+)
 
 
 def _aliases(df: pd.DataFrame) -> pd.DataFrame:
     """Name observations as the definitions refer to them (``latest_sbp`` ...)."""
-    rename = {"sbp": "latest_sbp", "sbp_date": "latest_sbp_date", "dbp": "latest_dbp",
-              "dbp_date": "latest_dbp_date", "bmi": "latest_bmi", "bmi_date": "latest_bmi_date"}
+    rename = {
+        "sbp": "latest_sbp",
+        "sbp_date": "latest_sbp_date",
+        "dbp": "latest_dbp",
+        "dbp_date": "latest_dbp_date",
+        "bmi": "latest_bmi",
+        "bmi_date": "latest_bmi_date",
+    }
     df = df.rename(columns={k: v for k, v in rename.items() if k in df.columns})
     for c in UNAVAILABLE_DATES:
         if c not in df.columns:
@@ -102,14 +116,20 @@ def derive_flags(df: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
     df["homeless"] = df["homeless_date"].notna()
     df["carer"] = _latest_wins(df["carer_date"], df["not_carer_date"])
     recent = df["pregnancy_date"] >= idx - pd.Timedelta(days=280)
-    df["pregnant"] = recent & _latest_wins(df["pregnancy_date"], df["delivery_date"]) & (
-        df["sex"] == "F")
-    df["diabetes_type"] = np.where(df["reg_diabetes"], np.where(
-        df["type1_diabetes_date"].notna(), "type1", "type2"), None)
+    df["pregnant"] = (
+        recent & _latest_wins(df["pregnancy_date"], df["delivery_date"]) & (df["sex"] == "F")
+    )
+    df["diabetes_type"] = np.where(
+        df["reg_diabetes"], np.where(df["type1_diabetes_date"].notna(), "type1", "type2"), None
+    )
     nsaid = df["on_nsaid"]
     df["high_risk_prescribing"] = nsaid & (
-        df["on_anticoagulant"] | df["on_antiplatelet"] | ((df["age"] >= 65) & ~df["on_ppi"])
-        | df["reg_heart_failure"] | df["reg_ckd"])
+        df["on_anticoagulant"]
+        | df["on_antiplatelet"]
+        | ((df["age"] >= 65) & ~df["on_ppi"])
+        | df["reg_heart_failure"]
+        | df["reg_ckd"]
+    )
     return df
 
 
@@ -118,10 +138,12 @@ def add_efi(df: pd.DataFrame) -> pd.DataFrame:
     d = efi_definition()
     poly = next(x for x in d.deficits if x.rule == "distinct_medications")
     count = df["efi_deficits_coded"].fillna(0).astype(int) + (
-        df["distinct_medicines_12m"].fillna(0) >= (poly.min_distinct_medications or 5)).astype(int)
+        df["distinct_medicines_12m"].fillna(0) >= (poly.min_distinct_medications or 5)
+    ).astype(int)
     fit, mild, moderate = d.cutoff_counts()
-    category = np.select([count <= fit, count <= mild, count <= moderate],
-                         ["fit", "mild", "moderate"], "severe").astype(object)
+    category = np.select(
+        [count <= fit, count <= mild, count <= moderate], ["fit", "mild", "moderate"], "severe"
+    ).astype(object)
     in_scope = df["age"] >= get_settings().efi_min_age
     df["efi_deficit_count"] = pd.array(np.where(in_scope, count, 0), dtype="Int64")
     df.loc[~in_scope, "efi_deficit_count"] = pd.NA
@@ -138,27 +160,34 @@ def add_qrisk3(df: pd.DataFrame) -> pd.DataFrame:
     amount = e["smoking_amount"].fillna("moderate")
     smoke = np.where(status == "current", amount.map(SMOKE_CAT), status.map(SMOKE_CAT))
     ratio = e["latest_total_cholesterol"] / e["latest_hdl_cholesterol"]
-    x = pd.DataFrame({
-        "sex": e["sex"].to_numpy(),
-        "age": e["age"].to_numpy(dtype=float),
-        "ethrisk": [ethrisk_from_ethnicity_16(g) for g in e["ethnicity_16"]],
-        "town": townsend_from_imd_deciles(e["imd_decile"]).to_numpy(dtype=float),
-        "smoke_cat": np.asarray(smoke, dtype=float),
-        "b_AF": e["reg_af"].to_numpy(dtype=float),
-        "b_atypicalantipsy": e["on_atypical_antipsychotic"].to_numpy(dtype=float),
-        "b_corticosteroids": e["on_oral_corticosteroid"].to_numpy(dtype=float),
-        "b_impotence2": 0.0, "b_migraine": 0.0, "b_sle": 0.0, "fh_cvd": 0.0,
-        "b_ra": e["reg_rheumatoid_arthritis"].to_numpy(dtype=float),
-        "b_renal": e["reg_ckd"].to_numpy(dtype=float),
-        "b_semi": e["reg_smi"].to_numpy(dtype=float),
-        "b_treatedhyp": (e["reg_hypertension"] & e["on_antihypertensive"]).to_numpy(dtype=float),
-        "b_type1": (e["diabetes_type"] == "type1").to_numpy(dtype=float),
-        "b_type2": (e["diabetes_type"] == "type2").to_numpy(dtype=float),
-        "bmi": e["latest_bmi"].to_numpy(dtype=float),
-        "rati": ratio.to_numpy(dtype=float),
-        "sbp": e["latest_sbp"].to_numpy(dtype=float),
-        "sbps5": e["sbp_sd_5y"].to_numpy(dtype=float),
-    })
+    x = pd.DataFrame(
+        {
+            "sex": e["sex"].to_numpy(),
+            "age": e["age"].to_numpy(dtype=float),
+            "ethrisk": [ethrisk_from_ethnicity_16(g) for g in e["ethnicity_16"]],
+            "town": townsend_from_imd_deciles(e["imd_decile"]).to_numpy(dtype=float),
+            "smoke_cat": np.asarray(smoke, dtype=float),
+            "b_AF": e["reg_af"].to_numpy(dtype=float),
+            "b_atypicalantipsy": e["on_atypical_antipsychotic"].to_numpy(dtype=float),
+            "b_corticosteroids": e["on_oral_corticosteroid"].to_numpy(dtype=float),
+            "b_impotence2": 0.0,
+            "b_migraine": 0.0,
+            "b_sle": 0.0,
+            "fh_cvd": 0.0,
+            "b_ra": e["reg_rheumatoid_arthritis"].to_numpy(dtype=float),
+            "b_renal": e["reg_ckd"].to_numpy(dtype=float),
+            "b_semi": e["reg_smi"].to_numpy(dtype=float),
+            "b_treatedhyp": (e["reg_hypertension"] & e["on_antihypertensive"]).to_numpy(
+                dtype=float
+            ),
+            "b_type1": (e["diabetes_type"] == "type1").to_numpy(dtype=float),
+            "b_type2": (e["diabetes_type"] == "type2").to_numpy(dtype=float),
+            "bmi": e["latest_bmi"].to_numpy(dtype=float),
+            "rati": ratio.to_numpy(dtype=float),
+            "sbp": e["latest_sbp"].to_numpy(dtype=float),
+            "sbps5": e["sbp_sd_5y"].to_numpy(dtype=float),
+        }
+    )
     filled, imputed = fill_missing_inputs(x[list(INPUT_COLUMNS)])
     filled, _limited = apply_calculator_limits(filled)
     df["qrisk3"] = np.nan
@@ -172,20 +201,35 @@ def add_qrisk3(df: pd.DataFrame) -> pd.DataFrame:
 def add_cha2ds2_vasc(df: pd.DataFrame) -> pd.DataFrame:
     """CHA2DS2-VASc (Lip et al., Chest 2010) for people on the AF register."""
     a = df["age"]
-    score = (df["reg_heart_failure"].astype(int) + df["reg_hypertension"].astype(int)
-             + np.where(a >= 75, 2, np.where(a >= 65, 1, 0)) + df["reg_diabetes"].astype(int)
-             + 2 * df["reg_stroke_tia"].astype(int)
-             + (df["reg_chd"] | df["reg_pad"]).astype(int) + (df["sex"] == "F").astype(int))
+    score = (
+        df["reg_heart_failure"].astype(int)
+        + df["reg_hypertension"].astype(int)
+        + np.where(a >= 75, 2, np.where(a >= 65, 1, 0))
+        + df["reg_diabetes"].astype(int)
+        + 2 * df["reg_stroke_tia"].astype(int)
+        + (df["reg_chd"] | df["reg_pad"]).astype(int)
+        + (df["sex"] == "F").astype(int)
+    )
     df["cha2ds2_vasc"] = pd.array(np.where(df["reg_af"], score, 0), dtype="Int64")
     df.loc[~df["reg_af"], "cha2ds2_vasc"] = pd.NA
     return df
 
 
 CMS_FROM_PROFILE = {
-    "anxdep": "reg_depression", "atr": "reg_af", "can": "reg_cancer", "ckd": "reg_ckd",
-    "rhe": "reg_rheumatoid_arthritis", "cop": "reg_copd", "chd": "reg_chd",
-    "dem": "reg_dementia", "dib": "reg_diabetes", "epi": "reg_epilepsy",
-    "hef": "reg_heart_failure", "scz": "reg_smi", "str": "reg_stroke_tia", "ast": "reg_asthma",
+    "anxdep": "reg_depression",
+    "atr": "reg_af",
+    "can": "reg_cancer",
+    "ckd": "reg_ckd",
+    "rhe": "reg_rheumatoid_arthritis",
+    "cop": "reg_copd",
+    "chd": "reg_chd",
+    "dem": "reg_dementia",
+    "dib": "reg_diabetes",
+    "epi": "reg_epilepsy",
+    "hef": "reg_heart_failure",
+    "scz": "reg_smi",
+    "str": "reg_stroke_tia",
+    "ast": "reg_asthma",
     "hyp": "reg_hypertension",
 }
 
@@ -218,9 +262,12 @@ def enrich(profile: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
     return df
 
 
-def post_process(index_date: dt.date, out_dir: Path,
-                 profile_at: Callable[[dt.date], pd.DataFrame],
-                 hospital: pd.DataFrame) -> dict[str, int]:
+def post_process(
+    index_date: dt.date,
+    out_dir: Path,
+    profile_at: Callable[[dt.date], pd.DataFrame],
+    hospital: pd.DataFrame,
+) -> dict[str, int]:
     """Rewrite ``patient_profile.parquet`` enriched; write worklists, inequalities, model report."""
     profile = pd.read_parquet(out_dir / "patient_profile.parquet")
     df = enrich(profile, index_date)
@@ -242,16 +289,24 @@ def post_process(index_date: dt.date, out_dir: Path,
         (out_dir / "admission_model.json").write_text(json.dumps({"error": str(e)}))
     if scores is not None and report is not None:
         df = df.merge(scores, on="patient_id", how="left")
-        (out_dir / "admission_model.json").write_text(json.dumps({
-            "train_index_date": report.train_index_date.isoformat(),
-            "test_index_date": report.test_index_date.isoformat(),
-            "n_train": report.n_train, "n_test": report.n_test,
-            "outcome_rate_test": report.outcome_rate_test, "auroc": report.auroc,
-            "top5_capture": report.top5_capture, "calibration_slope": report.calibration_slope,
-            "observed_over_expected": report.calibration_in_the_large,
-            "features": report.features,
-            "calibration": report.calibration.to_dict("records"),
-        }, indent=2))
+        (out_dir / "admission_model.json").write_text(
+            json.dumps(
+                {
+                    "train_index_date": report.train_index_date.isoformat(),
+                    "test_index_date": report.test_index_date.isoformat(),
+                    "n_train": report.n_train,
+                    "n_test": report.n_test,
+                    "outcome_rate_test": report.outcome_rate_test,
+                    "auroc": report.auroc,
+                    "top5_capture": report.top5_capture,
+                    "calibration_slope": report.calibration_slope,
+                    "observed_over_expected": report.calibration_in_the_large,
+                    "features": report.features,
+                    "calibration": report.calibration.to_dict("records"),
+                },
+                indent=2,
+            )
+        )
     else:
         df["admission_risk"] = np.nan
         df["admission_risk_rank"] = pd.array([pd.NA] * len(df), dtype="Int64")
