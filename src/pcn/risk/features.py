@@ -43,7 +43,7 @@ DATE_TAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "carer_date": (("primis-covid19-vacc-uptake-carer",), ()),
     "not_carer_date": (("primis-covid19-vacc-uptake-notcarer",), ()),
     "pregnancy_date": ((P + "preg_cod",), ()),
-    "delivery_date": (("primis-covid19-vacc-uptake-pregdel",), ()),
+    "delivery_date": (("user-VickiPalin-pregnancy_delivery_snomed_reviewed_2",), ()),
     "latest_flu_vaccination_date": ((P + "flu_cod",), ()),
     "latest_medication_review_date": (("opensafely-structured-medication-review-nhs-england",), ()),
     "latest_any_medication_review_date": ((P + "medrvw_cod",), ()),

@@ -53,6 +53,8 @@ class Observations:
     severe_frail: str
     care_home: tuple[str, ...]
     housebound: str
+    pregnant: str
+    delivery: str
 
 
 @cache
@@ -95,6 +97,8 @@ def observations() -> Observations:
             _in("opensafely-nhs-england-care-homes-residential-status", "394923006"),
         ),
         housebound=_in("opensafely-housebound", "160689007"),
+        pregnant=_in(P + "preg_cod", "77386006"),
+        delivery=_in("user-VickiPalin-pregnancy_delivery_snomed_reviewed_2", "48782003"),
     )
 
 

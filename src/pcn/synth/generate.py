@@ -594,6 +594,16 @@ def generate_chunk(
     who = np.flatnonzero(complex_ & (rng.random(n) < 0.2))
     ev.add(pid[who], today - rng.integers(1, 365, len(who)), obs.smr)
 
+    # --- pregnancy: about 4.5% of women aged 16-44 are pregnant at any time (ONS births /
+    # female population); a similar share delivered within the last two years.
+    fertile = ~male & (age >= 16) & (age <= 44)
+    who = np.flatnonzero(fertile & (rng.random(n) < 0.045))
+    ev.add(pid[who], today - rng.integers(20, 250, len(who)), obs.pregnant)
+    who = np.flatnonzero(fertile & (rng.random(n) < 0.05))
+    conceived = today - rng.integers(300, 700, len(who))
+    ev.add(pid[who], conceived, obs.pregnant)
+    ev.add(pid[who], conceived + rng.integers(240, 290, len(who)), obs.delivery)
+
     # --- opt-outs: type 1 (coded in the GP record) and the national data opt-out list -----------
     # England: about 3% of patients hold a type 1 opt-out and 5-6% a national data opt-out
     # (NHS England, National Data Opt-out open data). Some type 1 dissents are later withdrawn.
