@@ -42,3 +42,17 @@ def test_refdata_pcn_prints_its_practices() -> None:
 def test_refdata_unknown_pcn_exits_2() -> None:
     result = runner.invoke(app, ["refdata", "pcn", "ZZZZZ"])
     assert result.exit_code == 2
+
+
+def test_command_reference_is_up_to_date() -> None:
+    """docs/reference/cli.md is generated from the commands; regenerate it when they change."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("gen_cli_docs", root / "scripts/gen_cli_docs.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    committed = (root / "docs/reference/cli.md").read_text()
+    assert committed == module.render(), "run: python scripts/gen_cli_docs.py"
