@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import demo, record, refdata, synth
+from pcn.cli import analytics, bench, demo, record, refdata, synth
 
 app = typer.Typer(
     name="pcn",
@@ -18,6 +18,9 @@ app.add_typer(refdata.app, name="refdata")
 app.add_typer(record.app, name="record")
 app.add_typer(demo.app, name="demo")
 app.command("synth")(synth.synth)
+app.command("run")(analytics.run)
+app.add_typer(analytics.definitions_app, name="definitions")
+app.add_typer(bench.app, name="bench")
 
 
 def _version(value: bool) -> None:
