@@ -144,7 +144,7 @@ def _register_code_tags(ctx: RunContext) -> ir.Table:
 def eligibility(register: Register, table: ir.Table) -> ir.BooleanValue:
     """Rows of ``table`` (with ``age`` and ``sex``) meeting the register's age/sex conditions:
     the QOF prevalence denominator for that register."""
-    cond = ibis.literal(True)
+    cond: ir.BooleanValue = table.patient_id.notnull()  # a column, so it can be summed
     if register.min_age is not None:
         cond &= table.age >= register.min_age
     if register.max_age is not None:

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pcn.refdata import UnknownCodelist, codelist
 
@@ -140,8 +147,12 @@ def load_register(path: Path) -> Register:
         raise DefinitionError(f"{path.name}: expected a mapping of fields")
     try:
         reg = Register.model_validate(raw)
-    except ValueError as e:
-        raise DefinitionError(f"{path.name}: {e}") from None
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc']) or '(file)'}: {err['msg']}"
+            for err in e.errors()
+        )
+        raise DefinitionError(f"{path.name}: {problems}") from None
     if reg.id != path.stem:
         raise DefinitionError(f"{path.name}: id {reg.id!r} must equal the file name")
     return reg

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
+from pcn.cli import analytics as analytics_cli
 from pcn.cli import bench as bench_cli
 from pcn.cli import continuity as continuity_cli
 from pcn.cli import demo as demo_cli
@@ -40,6 +41,8 @@ app.add_typer(store_cli.users_app, name="users")
 app.add_typer(store_cli.sharing_app, name="sharing")
 app.add_typer(store_cli.audit_app, name="audit")
 app.command("continuity")(continuity_cli.continuity)
+app.command("run")(analytics_cli.run)
+app.add_typer(analytics_cli.definitions_app, name="definitions")
 
 
 def _version(value: bool) -> None:
