@@ -29,6 +29,9 @@ from pcn.analytics.profile import RunContext, build_profile, profile_schema
 from pcn.analytics.summary import build_summary, summary_schema
 from pcn.record import Record, atomic, open_record
 
+# The population health stage registers its profile columns (pcn.risk.features) on import.
+from pcn.risk.pipeline import post_process
+
 OUTPUTS_DIR = "outputs"
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd"}
 
@@ -42,13 +45,15 @@ class OutputSpec:
     build: Callable[[RunContext, Callable[[str], ir.Table]], tuple[ir.Table, pa.Schema]]
 
 
-def _patient_profile(ctx: RunContext, written: Callable[[str], ir.Table]
-                     ) -> tuple[ir.Table, pa.Schema]:
+def _patient_profile(
+    ctx: RunContext, written: Callable[[str], ir.Table]
+) -> tuple[ir.Table, pa.Schema]:
     return build_profile(ctx), profile_schema(ctx)
 
 
-def _practice_summary(ctx: RunContext, written: Callable[[str], ir.Table]
-                      ) -> tuple[ir.Table, pa.Schema]:
+def _practice_summary(
+    ctx: RunContext, written: Callable[[str], ir.Table]
+) -> tuple[ir.Table, pa.Schema]:
     summary = build_summary(written("patient_profile"), ctx.table("practices"), ctx.registers)
     return summary, summary_schema(ctx.registers)
 
@@ -86,9 +91,13 @@ def default_index_date(record: Record) -> dt.date:
     return dt.date.today()
 
 
-def compute_outputs(engine: Engine, index_date: dt.date, out_dir: Path,
-                    progress: Callable[[str], None] | None = None) -> tuple[dict[str, int],
-                                                                           dict[str, float]]:
+def compute_outputs(
+    engine: Engine,
+    index_date: dt.date,
+    out_dir: Path,
+    progress: Callable[[str], None] | None = None,
+    model_cache: Path | None = None,
+) -> tuple[dict[str, int], dict[str, float]]:
     """Write every output as ``out_dir/<name>.parquet``; return row counts and timings."""
     ctx = RunContext(engine=engine, index_date=index_date)
     rows: dict[str, int] = {}
@@ -109,8 +118,6 @@ def compute_outputs(engine: Engine, index_date: dt.date, out_dir: Path,
         rows[spec.name] = table.num_rows
         seconds[spec.name] = time.perf_counter() - t0
     # Population health stage: scores, segments, worklists (engine-independent pandas).
-    from pcn.risk.pipeline import post_process
-
     if progress:
         progress("population health")
     t0 = time.perf_counter()
@@ -119,15 +126,20 @@ def compute_outputs(engine: Engine, index_date: dt.date, out_dir: Path,
         past = RunContext(engine=engine, index_date=day)
         return engine.to_arrow(build_profile(past), profile_schema(past)).to_pandas()
 
-    hospital = engine.to_arrow(engine.table("hospital_activity")).to_pandas()
-    rows.update(post_process(index_date, out_dir, profile_at, hospital))
+    def hospital() -> Any:
+        return engine.to_arrow(engine.table("hospital_activity")).to_pandas()
+
+    rows.update(post_process(index_date, out_dir, profile_at, hospital, model_cache))
     seconds["population_health"] = time.perf_counter() - t0
     return rows, seconds
 
 
-def run(record_dir: str | Path, engine_kind: EngineKind = "duckdb",
-        index_date: dt.date | None = None,
-        progress: Callable[[str], None] | None = None) -> RunResult:
+def run(
+    record_dir: str | Path,
+    engine_kind: EngineKind = "duckdb",
+    index_date: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
     """Compute all outputs of the record at ``record_dir`` and publish them atomically."""
     record = open_record(record_dir)
     index_date = index_date or default_index_date(record)
@@ -136,7 +148,12 @@ def run(record_dir: str | Path, engine_kind: EngineKind = "duckdb",
     t0 = time.perf_counter()
     try:
         with Engine.for_record(record, engine_kind) as engine:
-            rows, seconds = compute_outputs(engine, index_date, staging, progress)
+            cache = (
+                record.base
+                / "models"
+                / f"admission-{record.manifest.content_hash[:20]}-{index_date}.pkl"
+            )
+            rows, seconds = compute_outputs(engine, index_date, staging, progress, cache)
         content = hashlib.sha256()
         for name in sorted(rows):
             content.update(name.encode())

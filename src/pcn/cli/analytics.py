@@ -12,8 +12,9 @@ from rich.table import Table
 from pcn.cli.common import console, fail, user_errors
 from pcn.record.store import RecordError
 
-definitions_app = typer.Typer(help="Validate and inspect the declarative definitions.",
-                              no_args_is_help=True)
+definitions_app = typer.Typer(
+    help="Validate and inspect the declarative definitions.", no_args_is_help=True
+)
 
 
 def _date(value: str, option: str) -> dt.date | None:
@@ -22,16 +23,22 @@ def _date(value: str, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date like 2024-03-31",
-                                 param_hint=option) from None
+        raise typer.BadParameter(
+            f"{value!r} is not a date like 2024-03-31", param_hint=option
+        ) from None
 
 
 def run(
     record: Annotated[Path, typer.Option("--record", help="Record directory.")],
     engine: Annotated[str, typer.Option("--engine", help="duckdb (default) or spark.")] = "duckdb",
-    index_date: Annotated[str, typer.Option(
-        "--index-date", help="Date the outputs describe (YYYY-MM-DD); default: the record's "
-        "as_of date, else today.")] = "",
+    index_date: Annotated[
+        str,
+        typer.Option(
+            "--index-date",
+            help="Date the outputs describe (YYYY-MM-DD); default: the record's "
+            "as_of date, else today.",
+        ),
+    ] = "",
 ) -> None:
     """Compute patient_profile and practice_summary into RECORD/outputs (atomically)."""
     from pcn.analytics.engine import ENGINES, EngineError
@@ -41,19 +48,27 @@ def run(
     if engine not in ENGINES:
         raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
     day = _date(index_date, "--index-date")
-    with user_errors(RecordError, EngineError, DefinitionError), console.status(
-        f"running on {engine}…"
-    ) as status:
-        result = run_outputs(record, engine, day,  # type: ignore[arg-type]
-                             progress=lambda name: status.update(f"{engine}: computing {name}…"))
-    console.print(f"[green]outputs written[/] to {result.path} (index date {result.index_date}, "
-                  f"engine {result.engine}, {result.seconds['total']:.1f} s)")
+    with (
+        user_errors(RecordError, EngineError, DefinitionError),
+        console.status(f"running on {engine}…") as status,
+    ):
+        result = run_outputs(
+            record,
+            engine,
+            day,  # type: ignore[arg-type]
+            progress=lambda name: status.update(f"{engine}: computing {name}…"),
+        )
+    console.print(
+        f"[green]outputs written[/] to {result.path} (index date {result.index_date}, "
+        f"engine {result.engine}, {result.seconds['total']:.1f} s)"
+    )
     t = Table(header_style="bold")
     t.add_column("output")
     t.add_column("rows", justify="right")
     t.add_column("seconds", justify="right")
     for name, rows in result.rows.items():
-        t.add_row(name, f"{rows:,}", f"{result.seconds[name]:.2f}")
+        secs = result.seconds.get(name)
+        t.add_row(name, f"{rows:,}", "" if secs is None else f"{secs:.2f}")
     console.print(t)
 
 

@@ -150,10 +150,11 @@ def _model():  # type: ignore[no-untyped-def]
     )
 
 
-def fit_and_score(
+def fit(
     profile_at: Callable[[dt.date], pd.DataFrame], hospital: pd.DataFrame, as_of: dt.date
-) -> tuple[pd.DataFrame, AdmissionModelReport]:
-    """Fit, evaluate out of time, refit and score. Returns (scores at as_of, report)."""
+) -> tuple[object, AdmissionModelReport]:
+    """Fit at as_of − 24 months, evaluate out of time at as_of − 12 months, then refit on both
+    periods. Returns (the refitted model, the out-of-time evaluation)."""
     t_train = (pd.Timestamp(as_of) - pd.DateOffset(months=24)).date()
     t_test = (pd.Timestamp(as_of) - pd.DateOffset(months=12)).date()
     train = profile_at(t_train)
@@ -161,8 +162,11 @@ def fit_and_score(
     x_train, cols = _matrix(train)
     y_train = outcomes(hospital, train["patient_id"], t_train)
     x_test, cols_test = _matrix(test)
-    assert cols == cols_test
+    if cols != cols_test:
+        raise ValueError("training and test profiles have different feature columns")
     y_test = outcomes(hospital, test["patient_id"], t_test)
+    if y_train.sum() == 0 or y_test.sum() == 0:
+        raise ValueError("no emergency admissions in the history: cannot fit the model")
     model = _model().fit(x_train, y_train)
     p_test = model.predict_proba(x_test)[:, 1]
     report = AdmissionModelReport(
@@ -178,16 +182,29 @@ def fit_and_score(
         calibration_in_the_large=float(y_test.mean() / max(p_test.mean(), 1e-12)),
         features=cols,
     )
-    # Refit on both periods for the live scores.
     final = _model().fit(np.vstack([x_train, x_test]), np.concatenate([y_train, y_test]))
-    now = profile_at(as_of)
-    x_now, _ = _matrix(now)
-    risk = final.predict_proba(x_now)[:, 1]
-    scores = pd.DataFrame({"patient_id": now["patient_id"].to_numpy(), "admission_risk": risk})
+    return final, report
+
+
+def score(model: object, profile: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """Risk, rank (1 = highest) and percentile for every patient of ``profile``."""
+    x_now, cols = _matrix(profile)
+    if cols != features:
+        raise ValueError(f"the model was fitted on {features}, the profile offers {cols}")
+    risk = model.predict_proba(x_now)[:, 1]  # type: ignore[attr-defined]
+    scores = pd.DataFrame({"patient_id": profile["patient_id"].to_numpy(), "admission_risk": risk})
     scores["admission_risk_rank"] = (
         scores["admission_risk"].rank(ascending=False, method="first").astype("int64")
     )
     scores["admission_risk_percentile"] = (
         100 * scores["admission_risk"].rank(method="max", pct=True)
     ).round(1)
-    return scores, report
+    return scores
+
+
+def fit_and_score(
+    profile_at: Callable[[dt.date], pd.DataFrame], hospital: pd.DataFrame, as_of: dt.date
+) -> tuple[pd.DataFrame, AdmissionModelReport]:
+    """Fit, evaluate out of time, refit and score the profile at ``as_of``."""
+    model, report = fit(profile_at, hospital, as_of)
+    return score(model, profile_at(as_of), report.features), report

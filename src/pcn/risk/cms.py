@@ -122,8 +122,9 @@ def cms_weights() -> pd.DataFrame:
 
 def _weight_hundredths() -> dict[str, int]:
     w = cms_weights()
-    return {cid: round(float(v) * 100) for cid, v in zip(w.condition_id, w.weight_general,
-                                                           strict=True)}
+    return {
+        cid: round(float(v) * 100) for cid, v in zip(w.condition_id, w.weight_general, strict=True)
+    }
 
 
 def cms(flags: pd.DataFrame) -> pd.DataFrame:
@@ -148,5 +149,6 @@ def cms(flags: pd.DataFrame) -> pd.DataFrame:
         count += present
     if missing:
         raise KeyError(f"CMS inputs missing column(s): {', '.join(missing)}")
-    return pd.DataFrame({"cms_condition_count": count, "cms_score": total / 100.0},
-                        index=flags.index)
+    return pd.DataFrame(
+        {"cms_condition_count": count, "cms_score": total / 100.0}, index=flags.index
+    )

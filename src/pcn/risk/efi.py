@@ -48,9 +48,9 @@ class EfiDeficit(BaseModel):
         if self.rule == "ever_coded" and not self.codelist:
             raise ValueError(f"deficit {self.id}: an ever_coded deficit needs a codelist")
         if self.rule == "distinct_medications" and not (
-                self.min_distinct_medications and self.window_months):
-            raise ValueError(f"deficit {self.id}: needs min_distinct_medications and "
-                             "window_months")
+            self.min_distinct_medications and self.window_months
+        ):
+            raise ValueError(f"deficit {self.id}: needs min_distinct_medications and window_months")
         return self
 
 
@@ -89,9 +89,11 @@ class EfiDefinition(BaseModel):
 
     def cutoff_counts(self) -> tuple[int, int, int]:
         """Largest deficit count in fit, mild and moderate, by integer arithmetic."""
+
         def largest(cutoff: float) -> int:
             percent = round(cutoff * 100)  # cut-offs are whole percentages (0.12 -> 12)
             return (percent * self.denominator) // 100
+
         c = self.category_cutoffs
         return largest(c.fit), largest(c.mild), largest(c.moderate)
 
@@ -156,13 +158,17 @@ def efi(flags: pd.DataFrame, *, min_age: int | None = None) -> pd.DataFrame:
         raise KeyError(f"eFI inputs missing column(s): {', '.join(missing)}")
 
     fit, mild, moderate = definition.cutoff_counts()
-    category = np.select([count <= fit, count <= mild, count <= moderate],
-                         ["fit", "mild", "moderate"], "severe").astype(object)
-    out = pd.DataFrame({
-        "efi_deficit_count": pd.array(count, dtype="Int64"),
-        "efi_score": count / definition.denominator,
-        "efi_category": category,
-    }, index=flags.index)
+    category = np.select(
+        [count <= fit, count <= mild, count <= moderate], ["fit", "mild", "moderate"], "severe"
+    ).astype(object)
+    out = pd.DataFrame(
+        {
+            "efi_deficit_count": pd.array(count, dtype="Int64"),
+            "efi_score": count / definition.denominator,
+            "efi_category": category,
+        },
+        index=flags.index,
+    )
     if "age" in flags:
         threshold = definition.default_min_age if min_age is None else min_age
         age = pd.to_numeric(flags["age"])

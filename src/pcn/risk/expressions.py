@@ -41,10 +41,8 @@ def _linear_predictor(t: ir.Table, eq: Equation) -> ir.FloatingValue:
     }
     ethrisk = t["ethrisk"].cast("int64")
     smoke = t["smoke_cat"].cast("int64")
-    a = ibis.cases(*((ethrisk == k + 1, _f(v)) for k, v in enumerate(eq.ethrisk)),
-                   else_=_f(0.0))
-    a = a + ibis.cases(*((smoke == k, _f(v)) for k, v in enumerate(eq.smoke_cat)),
-                       else_=_f(0.0))
+    a = ibis.cases(*((ethrisk == k + 1, _f(v)) for k, v in enumerate(eq.ethrisk)), else_=_f(0.0))
+    a = a + ibis.cases(*((smoke == k, _f(v)) for k, v in enumerate(eq.smoke_cat)), else_=_f(0.0))
     for name, coef in eq.continuous.items():
         a = a + centred[name] * _f(coef)
     for name, coef in eq.binary.items():
@@ -90,8 +88,12 @@ def efi_exprs(t: ir.Table, *, min_age: int | None = None) -> dict[str, ir.Value]
         else:
             count = count + _flag(t, deficit.column)
     fit, mild, moderate = definition.cutoff_counts()
-    category = ibis.cases((count <= fit, "fit"), (count <= mild, "mild"),
-                          (count <= moderate, "moderate"), else_="severe")
+    category = ibis.cases(
+        (count <= fit, "fit"),
+        (count <= mild, "mild"),
+        (count <= moderate, "moderate"),
+        else_="severe",
+    )
     score = count.cast("float64") / _f(definition.denominator)
     if "age" in t.columns:
         threshold_age = definition.default_min_age if min_age is None else min_age
@@ -107,8 +109,10 @@ def cms_exprs(t: ir.Table) -> dict[str, ir.Value]:
     """``cms_condition_count`` and ``cms_score`` for each row of ``t``; inputs as for
     :func:`pcn.risk.cms.cms` (not_available conditions may be absent)."""
     weights = cms_weights()
-    hundredths = {cid: round(float(w) * 100)
-                  for cid, w in zip(weights.condition_id, weights.weight_general, strict=True)}
+    hundredths = {
+        cid: round(float(w) * 100)
+        for cid, w in zip(weights.condition_id, weights.weight_general, strict=True)
+    }
     count: ir.IntegerValue = ibis.literal(0, type="int64")
     total: ir.IntegerValue = ibis.literal(0, type="int64")
     for condition in cms_definition().conditions:
@@ -119,5 +123,4 @@ def cms_exprs(t: ir.Table) -> dict[str, ir.Value]:
         present = _flag(t, condition.column)
         count = count + present
         total = total + present * hundredths[condition.id]
-    return {"cms_condition_count": count,
-            "cms_score": total.cast("float64") / _f(100.0)}
+    return {"cms_condition_count": count, "cms_score": total.cast("float64") / _f(100.0)}

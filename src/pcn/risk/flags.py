@@ -18,6 +18,7 @@ def flag_array(values: pd.Series, *, column: str, score: str) -> np.ndarray:
     bad = (numbers.isna() | ~numbers.isin([0, 1])).to_numpy(dtype=bool)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{score} input {column!r} must be 0/1 or boolean "
-                         f"(row {row + 1}: {values.iloc[row]!r})")
+        raise ValueError(
+            f"{score} input {column!r} must be 0/1 or boolean (row {row + 1}: {values.iloc[row]!r})"
+        )
     return numbers.to_numpy(dtype=np.float64).astype(np.int64)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pyarrow.parquet as pq
 
 from pcn.analytics.profile import add_profile_provider
 from pcn.config import get_settings
-from pcn.risk.admission import fit_and_score
+from pcn.risk import admission
 from pcn.risk.cms import cms
 from pcn.risk.deprivation import townsend_from_imd_deciles
 from pcn.risk.efi import efi_definition
@@ -266,9 +267,15 @@ def post_process(
     index_date: dt.date,
     out_dir: Path,
     profile_at: Callable[[dt.date], pd.DataFrame],
-    hospital: pd.DataFrame,
+    hospital: Callable[[], pd.DataFrame],
+    model_cache: Path | None = None,
 ) -> dict[str, int]:
-    """Rewrite ``patient_profile.parquet`` enriched; write worklists, inequalities, model report."""
+    """Rewrite ``patient_profile.parquet`` enriched; write worklists, inequalities, model report.
+
+    The admission model is fitted once per record snapshot and index date and kept in
+    ``model_cache`` (a pickle this stage itself wrote), so re-running an unchanged record only
+    scores; fitting needs two more profiles and dominates a cold run.
+    """
     profile = pd.read_parquet(out_dir / "patient_profile.parquet")
     df = enrich(profile, index_date)
 
@@ -282,10 +289,19 @@ def post_process(
         return add_cms(past)
 
     rows: dict[str, int] = {}
+    scores, report = None, None
     try:
-        scores, report = fit_and_score(features_at, hospital, index_date)
+        if model_cache is not None and model_cache.exists():
+            model, report = pickle.loads(model_cache.read_bytes())
+        else:
+            model, report = admission.fit(features_at, hospital(), index_date)
+            if model_cache is not None:
+                model_cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = model_cache.with_suffix(".tmp")
+                tmp.write_bytes(pickle.dumps((model, report)))
+                tmp.replace(model_cache)
+        scores = admission.score(model, df, report.features)
     except ValueError as e:  # e.g. no admissions at all in a tiny record
-        scores, report = None, None
         (out_dir / "admission_model.json").write_text(json.dumps({"error": str(e)}))
     if scores is not None and report is not None:
         df = df.merge(scores, on="patient_id", how="left")

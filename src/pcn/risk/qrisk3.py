@@ -53,23 +53,50 @@ QRISK3_IMPLEMENTATION_NOTE = (
 #: Columns of the batch contract, in order (``pcn risk qrisk3``).
 ID_COLUMN = "id"
 FLAG_COLUMNS: tuple[str, ...] = (
-    "b_AF", "b_atypicalantipsy", "b_corticosteroids", "b_impotence2", "b_migraine", "b_ra",
-    "b_renal", "b_semi", "b_sle", "b_treatedhyp", "b_type1", "b_type2", "fh_cvd",
+    "b_AF",
+    "b_atypicalantipsy",
+    "b_corticosteroids",
+    "b_impotence2",
+    "b_migraine",
+    "b_ra",
+    "b_renal",
+    "b_semi",
+    "b_sle",
+    "b_treatedhyp",
+    "b_type1",
+    "b_type2",
+    "fh_cvd",
 )
 MEASURE_COLUMNS: tuple[str, ...] = ("bmi", "rati", "sbp", "sbps5")
 INPUT_COLUMNS: tuple[str, ...] = (
-    "sex", "age", "ethrisk", "town", "smoke_cat", *FLAG_COLUMNS, *MEASURE_COLUMNS,
+    "sex",
+    "age",
+    "ethrisk",
+    "town",
+    "smoke_cat",
+    *FLAG_COLUMNS,
+    *MEASURE_COLUMNS,
 )
 BATCH_COLUMNS: tuple[str, ...] = (ID_COLUMN, *INPUT_COLUMNS)
 
 AGE_MIN, AGE_MAX = 25, 84
 ETHRISK_LABELS = {
-    1: "White or not stated", 2: "Indian", 3: "Pakistani", 4: "Bangladeshi", 5: "Other Asian",
-    6: "Black Caribbean", 7: "Black African", 8: "Chinese", 9: "Other ethnic group",
+    1: "White or not stated",
+    2: "Indian",
+    3: "Pakistani",
+    4: "Bangladeshi",
+    5: "Other Asian",
+    6: "Black Caribbean",
+    7: "Black African",
+    8: "Chinese",
+    9: "Other ethnic group",
 }
 SMOKE_CAT_LABELS = {
-    0: "non-smoker", 1: "ex-smoker", 2: "light smoker (< 10/day)",
-    3: "moderate smoker (10-19/day)", 4: "heavy smoker (20+/day)",
+    0: "non-smoker",
+    1: "ex-smoker",
+    2: "light smoker (< 10/day)",
+    3: "moderate smoker (10-19/day)",
+    4: "heavy smoker (20+/day)",
 }
 
 #: 2001-census 16-group ethnicity (``grouping_16`` of the OpenSAFELY SNOMED ethnicity codelist)
@@ -77,11 +104,22 @@ SMOKE_CAT_LABELS = {
 #: Other Asian, Black Caribbean, Black African, Chinese, Other (which takes the mixed groups and
 #: "Other Black", for which QRISK3 has no group of its own).
 ETHRISK_BY_ETHNICITY_16 = {
-    1: 1, 2: 1, 3: 1,          # White British, Irish, Other White
-    4: 9, 5: 9, 6: 9, 7: 9,    # Mixed groups
-    8: 2, 9: 3, 10: 4, 11: 5,  # Indian, Pakistani, Bangladeshi, Other Asian
-    12: 6, 13: 7, 14: 9,       # Caribbean, African, Other Black
-    15: 8, 16: 9,              # Chinese, Any other
+    1: 1,
+    2: 1,
+    3: 1,  # White British, Irish, Other White
+    4: 9,
+    5: 9,
+    6: 9,
+    7: 9,  # Mixed groups
+    8: 2,
+    9: 3,
+    10: 4,
+    11: 5,  # Indian, Pakistani, Bangladeshi, Other Asian
+    12: 6,
+    13: 7,
+    14: 9,  # Caribbean, African, Other Black
+    15: 8,
+    16: 9,  # Chinese, Any other
 }
 
 
@@ -137,8 +175,10 @@ def equations() -> dict[str, Equation]:
             smoke_cat=tuple(float(v) for v in eq["smoke_cat"]),
             continuous={k: float(v) for k, v in eq["continuous"].items()},
             binary={k: float(v) for k, v in eq["binary"].items()},
-            interactions={t: {k: float(v) for k, v in terms.items()}
-                          for t, terms in eq["interactions"].items()},
+            interactions={
+                t: {k: float(v) for k, v in terms.items()}
+                for t, terms in eq["interactions"].items()
+            },
         )
     return out
 
@@ -147,7 +187,7 @@ def _linear_predictor(eq: Equation, cols: Mapping[str, np.ndarray]) -> np.ndarra
     """``a`` of the published equation for arrays of one sex (all float64)."""
     dage = cols["age"] / 10.0
     dbmi = cols["bmi"] / 10.0
-    bmi_inv_sq = dbmi ** -2.0
+    bmi_inv_sq = dbmi**-2.0
     c = eq.centre
     centred = {
         "age_1": dage ** eq.age_powers[0] - c["age_1"],
@@ -172,8 +212,12 @@ def _linear_predictor(eq: Equation, cols: Mapping[str, np.ndarray]) -> np.ndarra
         for other, coef in terms.items():
             if other.startswith("smoke_"):
                 # the smoking-category indicator, as a lookup instead of a comparison
-                inner += np.asarray([coef if k == int(other.removeprefix("smoke_")) else 0.0
-                                     for k in range(len(eq.smoke_cat))])[smoke]
+                inner += np.asarray(
+                    [
+                        coef if k == int(other.removeprefix("smoke_")) else 0.0
+                        for k in range(len(eq.smoke_cat))
+                    ]
+                )[smoke]
             else:
                 inner += (centred[other] if other in centred else cols[other]) * coef
         a += centred[age_term] * inner
@@ -199,8 +243,10 @@ def qrisk3_scores(frame: pd.DataFrame) -> np.ndarray:
         values = numeric[column]
         bad = ~((values >= low) & (values <= high) & (values == np.floor(values)))
         if bad.any():
-            raise ValueError(f"{column} must be an integer {low}-{high}; got "
-                             f"{sorted(set(values[bad].tolist()))[:5]}")
+            raise ValueError(
+                f"{column} must be an integer {low}-{high}; got "
+                f"{sorted(set(values[bad].tolist()))[:5]}"
+            )
     for code, eq in equations().items():
         mask = sex == code
         if not mask.any():
@@ -275,8 +321,9 @@ def _as_numbers(values: pd.Series) -> pd.Series:
     """
     try:
         trimmed = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
-        return pd.Series(pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False),
-                         index=values.index)
+        return pd.Series(
+            pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False), index=values.index
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         stripped = values.astype("string").str.strip()
         return pd.to_numeric(stripped, errors="coerce").astype(np.float64)
@@ -307,8 +354,7 @@ def check_qrisk3_frame(text: pd.DataFrame) -> tuple[pd.DataFrame, list[InputProb
             cell = text[column].iat[i]
             value = "" if cell is None or cell is pd.NA else str(cell)
             row_id = str(ids[i]) if ids is not None else ""
-            problems.append((i, order[column],
-                             InputProblem(i + 1, column, value, why, row_id)))
+            problems.append((i, order[column], InputProblem(i + 1, column, value, why, row_id)))
 
     sex = text["sex"].astype("string").str.strip()
     add(sex.isin(["F", "M"]).fillna(False).to_numpy(dtype=bool), "sex", "must be F or M")
@@ -326,8 +372,9 @@ def check_qrisk3_frame(text: pd.DataFrame) -> tuple[pd.DataFrame, list[InputProb
         typed[column] = np.where(ok, num, low).astype(np.int64)
     for column, (low_value, high_value) in MEASURE_RANGES.items():
         num = _as_numbers(text[column])
-        ok = (num.notna() & np.isfinite(num)
-              & num.between(low_value, high_value)).to_numpy(dtype=bool)
+        ok = (num.notna() & np.isfinite(num) & num.between(low_value, high_value)).to_numpy(
+            dtype=bool
+        )
         add(ok, column, f"must be a number from {low_value:g} to {high_value:g}")
         typed[column] = num
     problems.sort(key=lambda p: (p[0], p[1]))
@@ -405,8 +452,9 @@ def apply_calculator_limits(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Serie
 # --- inputs from a record --------------------------------------------------------------------
 
 
-def sbp_variability(readings: pd.DataFrame, *, index_date: pd.Timestamp | str,
-                    years: int = 5) -> pd.Series:
+def sbp_variability(
+    readings: pd.DataFrame, *, index_date: pd.Timestamp | str, years: int = 5
+) -> pd.Series:
     """``sbps5``: standard deviation of each patient's systolic readings in the ``years`` before
     (and on) ``index_date``, as defined for QRISK3 (Hippisley-Cox et al. 2017: SD of the SBP
     values recorded in the 5 years before baseline, for people with at least two).
