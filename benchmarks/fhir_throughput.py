@@ -99,8 +99,7 @@ def generated_record(path: Path, patients: int, seed: int = 1) -> None:
         "start_date": pa.array(rng.integers(18000, 20500, n_h), pa.int32()).cast(pa.date32()),
         "end_date": pa.array([None] * n_h, pa.date32()), "icd10_code": rng.choice(["I500"], n_h)})
     t["lsoa"] = complete_lsoa(TABLES["lsoa"].schema.empty_table(),
-                              t["patients"].cast(TABLES["patients"].schema),
-                              t["practices"].cast(TABLES["practices"].schema))
+                              t["patients"].cast(TABLES["patients"].schema))
     w = RecordWriter(path, source={"kind": "benchmark"})
     with w:
         for name, table in t.items():

@@ -96,8 +96,7 @@ def write_record(path: Path, tables: dict[str, pa.Table]) -> Record:
     from pcn.ingest.merge import complete_lsoa
 
     tables = dict(tables)
-    tables["lsoa"] = complete_lsoa(TABLES["lsoa"].schema.empty_table(), tables["patients"],
-                                   tables["practices"])
+    tables["lsoa"] = complete_lsoa(TABLES["lsoa"].schema.empty_table(), tables["patients"])
     w = RecordWriter(path, source={"kind": "test"})
     with w:
         for name, t in tables.items():

@@ -109,11 +109,16 @@ def codings(concept: Any, path: str) -> list[tuple[str | None, str | None]]:
     return out
 
 
+@cache
+def _snomed_ok(code: str) -> bool:
+    return is_snomed_id(code)
+
+
 def snomed_code(concept: Any, path: str, systems: tuple[str, ...] = (S.SNOMED,)) -> str:
     found = codings(concept, path)
     for system, code in found:
         if system in systems:
-            if not isinstance(code, str) or not is_snomed_id(code):
+            if not isinstance(code, str) or not _snomed_ok(code):
                 raise Rejected(f"{path}.coding.code",
                                f"{code!r} is not a valid SNOMED CT identifier (Verhoeff check)")
             return code

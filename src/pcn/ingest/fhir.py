@@ -13,6 +13,7 @@ reject with the element path and the reason. See docs/adr/0062-fhir-validation-m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,8 @@ from pcn.record.schemas import TABLES
 
 Validation = Literal["full", "fast"]
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
-_PASS1_MARKERS = tuple(f'"{t}"'.encode() for t in M.PASS1)
+CHUNK_ROWS = 200_000
+_PASS1_LINE = re.compile(rb'"(?:' + b"|".join(t.encode() for t in M.PASS1) + rb')"')
 
 
 class IngestError(Exception):
@@ -130,7 +132,8 @@ def iter_items(files: list[Path], report: IngestReport | None,
 
 
 def _pass1_line(line: bytes) -> bool:
-    return any(m in line for m in _PASS1_MARKERS)
+    """Cheap pre-filter: could this line be a pass-1 resource? (parsed to be sure)"""
+    return _PASS1_LINE.search(line) is not None
 
 
 class FhirLoad:
@@ -141,6 +144,8 @@ class FhirLoad:
         self.validation = validation
         self.report = IngestReport()
         self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
+        # full batches are kept as Arrow (compact) rather than Python tuples
+        self.chunks: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
         self.old = existing_record(self.record_dir)
         self.ctx = M.Context()
         self._seed_from_record()
@@ -292,18 +297,27 @@ class FhirLoad:
         except M.Rejected as e:
             self._reject(item, e)
             return
-        self.rows[table].extend(rows)
+        buf = self.rows[table]
+        buf.extend(rows)
+        if len(buf) >= CHUNK_ROWS:
+            self.chunks[table].append(self._to_arrow(table, buf))
+            buf.clear()
         self.report.loaded[rtype] += 1
+
+    @staticmethod
+    def _to_arrow(name: str, rows: list[tuple[Any, ...]]) -> pa.Table:
+        try:
+            return rows_to_table(name, rows)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as e:
+            raise IngestError(f"{name}: cannot build rows: {e}") from e
 
     def tables(self) -> dict[str, pa.Table]:
         out = {}
         for name, rows in self.rows.items():
-            if rows:
-                try:
-                    out[name] = rows_to_table(name, rows)
-                except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as e:
-                    raise IngestError(f"{name}: cannot build rows: {e}") from e
-                self.report.rows[name] = len(rows)
+            parts = self.chunks[name] + ([self._to_arrow(name, rows)] if rows else [])
+            if parts:
+                out[name] = pa.concat_tables(parts)
+                self.report.rows[name] = out[name].num_rows
         return out
 
     def run(self, strict: bool = False) -> IngestReport:
