@@ -439,13 +439,14 @@ class FhirLoad(_Loader):
 
 
 def ingest_fhir(inputs: list[Path], record_dir: Path, validation: Validation = "full",
-                strict: bool = False, workers: int | None = None) -> IngestReport:
-    """Load FHIR inputs into the record. ``workers``: processes for the second pass (default
-    from settings: one per core)."""
-    if workers is None:
-        from pcn.config import get_settings
+                strict: bool = False, workers: int = 1) -> IngestReport:
+    """Load FHIR inputs into the record.
 
-        workers = get_settings().effective_workers()
+    ``workers`` > 1 reads the second pass on a process pool when the input exceeds
+    ``PARALLEL_MIN_BYTES``. Opt-in: on the shared 2-core test machine it did not beat one
+    process (see docs/adr/0062-fhir-validation-modes.md); a caller started as a script needs the
+    ``if __name__ == "__main__"`` guard (forkserver workers import the main module).
+    """
     load = FhirLoad(record_dir, validation, workers)
     load.read([Path(p) for p in inputs])
     return load.run(strict=strict)
