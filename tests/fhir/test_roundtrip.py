@@ -15,7 +15,7 @@ from pcn.record import open_record
 from pcn.record.check import check_record
 from tests.fhir.records import small_tables, write_record
 
-FHIR_TABLES = ("practices", "patients", "registrations", "clinical_events", "medications",
+FHIR_TABLES = ("practices", "patients", "registrations", "clinical_events", "medications", "lsoa",
                "appointments", "staff", "hospital_activity")
 
 
@@ -55,7 +55,7 @@ def test_every_exported_resource_validates_and_names_its_uk_core_profile(
             seen.add(res["resourceType"])
     assert seen == {"Organization", "Patient", "Practitioner", "PractitionerRole",
                     "EpisodeOfCare", "Condition", "Observation", "MedicationRequest",
-                    "Encounter", "Appointment"}
+                    "Encounter", "Appointment", "Location"}
 
 
 def test_export_uses_snomed_dmd_icd10_and_nhs_number_systems(exported: tuple[Path, Path]) -> None:
