@@ -115,6 +115,8 @@ def lsoas(src: Path) -> None:
 def qof(src: Path) -> None:
     a = pd.read_csv(src / "qof/qof1920_output_imd_prevalence.csv")
     a = a.rename(columns={"imd_overall": "imd_decile", "list": "list_size"})
+    a = a[a.imd_decile != "Wales"].copy()  # English IMD deciles only
+    a["imd_decile"] = a.imd_decile.astype("int8")
     _write(a, "qof_prevalence_imd.parquet")
     r = pd.read_csv(src / "qof/qof1920_output_region_prevalence.csv")
     r = r.rename(columns={"region": "region_name", "list": "list_size"})

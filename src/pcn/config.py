@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,12 +36,30 @@ class Settings(BaseSettings):
     synth_chunk_patients: int = Field(
         50_000, ge=1_000, description="Patients generated per chunk (bounds memory)."
     )
+    efi_min_age: int = Field(
+        65, ge=0, le=120, description="Youngest age given an electronic Frailty Index score."
+    )
     workers: int = Field(0, ge=0, description="Worker processes; 0 means one per CPU core.")
+    spark_master: str = Field(
+        "local[2]", description="Spark master URL for the spark engine (local[N] or a cluster)."
+    )
+    spark_shuffle_partitions: int = Field(
+        4, ge=1, description="spark.sql.shuffle.partitions for the spark engine."
+    )
+    spark_whole_stage_codegen: bool = Field(
+        False, description="Spark whole-stage code generation; off by default because compiling "
+        "wide queries costs more than it saves on a laptop. Turn on for a cluster."
+    )
     database_url: str = Field(
         "", description="Operational store URL; empty means a SQLite file in data_dir."
     )
     secret_key: str = Field("", description="Signs sessions and tokens; required outside debug.")
     debug: bool = Field(False, description="Development mode: allows placeholder secrets.")
+    password_hashing: Literal["rfc9106_low_memory", "cheapest"] = Field(
+        "rfc9106_low_memory",
+        description="Argon2id parameters for passwords; 'cheapest' is for test suites and needs "
+        "debug.",
+    )
 
     @field_validator("default_pcn")
     @classmethod

@@ -15,15 +15,17 @@ from pcn.record.store import RecordError
 
 
 def _patients(n: int, shift: int = 0) -> pa.Table:
-    return pa.table({
-        "patient_id": pa.array(range(n), pa.int64()),
-        "nhs_number": pa.array([f"99900000{i:01d}" for i in range(n)], pa.string()),
-        "date_of_birth": pa.array([dt.date(1950 + shift, 1, 1 + i) for i in range(n)]),
-        "sex": pa.array(["F" if i % 2 else "M" for i in range(n)]),
-        "ethnicity_code": pa.array([None] * n, pa.string()),
-        "lsoa_code": pa.array(["E01012000"] * n),
-        "date_of_death": pa.array([None] * n, pa.date32()),
-    })
+    return pa.table(
+        {
+            "patient_id": pa.array(range(n), pa.int64()),
+            "nhs_number": pa.array([f"99900000{i:01d}" for i in range(n)], pa.string()),
+            "date_of_birth": pa.array([dt.date(1950 + shift, 1, 1 + i) for i in range(n)]),
+            "sex": pa.array(["F" if i % 2 else "M" for i in range(n)]),
+            "ethnicity_code": pa.array([None] * n, pa.string()),
+            "lsoa_code": pa.array(["E01012000"] * n),
+            "date_of_death": pa.array([None] * n, pa.date32()),
+        }
+    )
 
 
 def _write(base: Path, shift: int = 0) -> RecordWriter:
@@ -64,8 +66,10 @@ def test_failed_write_leaves_previous_record(tmp_path: Path) -> None:
 
 def test_bad_column_type_is_named(tmp_path: Path) -> None:
     bad = _patients(2).set_column(3, "sex", pa.array([1, 2], pa.int64()))
-    with pytest.raises(RecordError, match=r"patients: missing column|patients"), \
-            RecordWriter(tmp_path / "rec", source={}) as w:
+    with (
+        pytest.raises(RecordError, match=r"patients: missing column|patients"),
+        RecordWriter(tmp_path / "rec", source={}) as w,
+    ):
         w.write("patients", bad.drop(["lsoa_code"]))
 
 

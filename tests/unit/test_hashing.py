@@ -20,8 +20,14 @@ rows = st.lists(
 
 def _table(data: list[tuple]) -> pa.Table:
     a, b, c, d = zip(*data, strict=True) if data else ([], [], [], [])
-    return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.string()),
-                     "c": pa.array(c, pa.float64()), "d": pa.array(d, pa.date32())})
+    return pa.table(
+        {
+            "a": pa.array(a, pa.int64()),
+            "b": pa.array(b, pa.string()),
+            "c": pa.array(c, pa.float64()),
+            "d": pa.array(d, pa.date32()),
+        }
+    )
 
 
 @given(rows, st.randoms())

@@ -34,6 +34,7 @@ def frame_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 200)
         numeric = pd.api.types.is_numeric_dtype(df[col])
         table.add_column(str(col), justify="right" if numeric else "left")
     for _, row in df.head(max_rows).iterrows():
-        table.add_row(*("" if pd.isna(v) else f"{v:,}" if isinstance(v, int) else str(v)
-                        for v in row))
+        table.add_row(
+            *("" if pd.isna(v) else f"{v:,}" if isinstance(v, int) else str(v) for v in row)
+        )
     return table

@@ -21,4 +21,6 @@ def summary(record: Path = typer.Option(..., "--record", help="Record directory"
         s = record_summary(record)
     console.print(f"[bold]{s['pcn_name']}[/] ({s['pcn_code']}) — as at {s['as_of']}")
     console.print(frame_table(s["practices"], title="Practices"))
-    console.print(frame_table(s["registers"], title="Registers (twin vs QOF-calibrated expectation)"))
+    console.print(
+        frame_table(s["registers"], title="Registers (twin vs QOF-calibrated expectation)")
+    )

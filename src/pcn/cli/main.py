@@ -5,7 +5,18 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import demo, export, ingest, record, refdata, synth
+from pcn.cli import bench as bench_cli
+from pcn.cli import continuity as continuity_cli
+from pcn.cli import demo as demo_cli
+from pcn.cli import export as export_cli
+from pcn.cli import indicators as indicators_cli
+from pcn.cli import ingest as ingest_cli
+from pcn.cli import record as record_cli
+from pcn.cli import refdata as refdata_cli
+from pcn.cli import risk as risk_cli
+from pcn.cli import store as store_cli
+from pcn.cli import synth as synth_cli
+from pcn.cli import worklist as worklist_cli
 
 app = typer.Typer(
     name="pcn",
@@ -14,12 +25,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(refdata.app, name="refdata")
-app.add_typer(record.app, name="record")
-app.add_typer(demo.app, name="demo")
-app.command("synth")(synth.synth)
-app.add_typer(ingest.app, name="ingest")
-app.add_typer(export.app, name="export")
+app.add_typer(refdata_cli.app, name="refdata")
+app.add_typer(record_cli.app, name="record")
+app.command("synth")(synth_cli.synth)
+app.add_typer(risk_cli.app, name="risk")
+app.add_typer(demo_cli.app, name="demo")
+app.add_typer(bench_cli.app, name="bench")
+app.add_typer(indicators_cli.app, name="indicators")
+app.add_typer(export_cli.app, name="export")
+app.add_typer(ingest_cli.app, name="ingest")
+app.add_typer(worklist_cli.app, name="worklist")
+app.add_typer(store_cli.db_app, name="db")
+app.add_typer(store_cli.users_app, name="users")
+app.add_typer(store_cli.sharing_app, name="sharing")
+app.add_typer(store_cli.audit_app, name="audit")
+app.command("continuity")(continuity_cli.continuity)
 
 
 def _version(value: bool) -> None:

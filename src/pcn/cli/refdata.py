@@ -7,8 +7,9 @@ import typer
 from pcn import refdata as rd
 from pcn.cli.common import console, frame_table, user_errors
 
-app = typer.Typer(help="Look up practices, PCNs, LSOAs and codelists in the reference data.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Look up practices, PCNs, LSOAs and codelists in the reference data.", no_args_is_help=True
+)
 
 
 @app.command("pcn")
@@ -16,27 +17,44 @@ def pcn(code: str = typer.Argument(..., help="PCN ODS code, e.g. U55830")) -> No
     """Print a PCN's member practices with list sizes and age structure."""
     with user_errors(rd.UnknownCode):
         df = rd.pcn_practices(code)
-    view = df[["practice_code", "practice_name", "list_size", "age_0_64", "age_65_over",
-               "percent_male", "postcode"]].copy()
+    view = df[
+        [
+            "practice_code",
+            "practice_name",
+            "list_size",
+            "age_0_64",
+            "age_65_over",
+            "percent_male",
+            "postcode",
+        ]
+    ].copy()
     view["percent_male"] = (view.percent_male * 100).round(1)
     first = df.iloc[0]
-    console.print(f"[bold]{first.pcn_name}[/] ({first.pcn_code}) — {first.sub_icb_name}, "
-                  f"{first.icb_name}, {first.region_name}")
+    console.print(
+        f"[bold]{first.pcn_name}[/] ({first.pcn_code}) — {first.sub_icb_name}, "
+        f"{first.icb_name}, {first.region_name}"
+    )
     console.print(frame_table(view))
     total = int(df.list_size.fillna(0).sum())
     console.print(f"{len(df)} practices, {total:,} registered patients (Apr 2020 list sizes)")
 
 
 @app.command("pcns")
-def pcns(search: str = typer.Option("", help="Filter PCN or ICB names containing this text.")) -> None:
+def pcns(
+    search: str = typer.Option("", help="Filter PCN or ICB names containing this text."),
+) -> None:
     """List PCNs (code, name, ICB, practices, list size)."""
     df = rd.pcns()
     if search:
         mask = df.pcn_name.str.contains(search, case=False) | df.icb_name.str.contains(
-            search, case=False)
+            search, case=False
+        )
         df = df[mask]
-    console.print(frame_table(df[["pcn_code", "pcn_name", "icb_code", "practices", "list_size"]],
-                              max_rows=2000))
+    console.print(
+        frame_table(
+            df[["pcn_code", "pcn_name", "icb_code", "practices", "list_size"]], max_rows=2000
+        )
+    )
     console.print(f"{len(df)} PCNs")
 
 
@@ -69,14 +87,18 @@ def near(
     with user_errors(rd.UnknownCode):
         df = rd.lsoas_near(code, n=n)
     df["distance_km"] = df.distance_km.round(2)
-    console.print(frame_table(df[["lsoa_code", "lsoa_name", "imd_decile", "rural_urban",
-                                  "pop_total", "distance_km"]]))
+    console.print(
+        frame_table(
+            df[["lsoa_code", "lsoa_name", "imd_decile", "rural_urban", "pop_total", "distance_km"]]
+        )
+    )
 
 
 @app.command("codelist")
 def codelist(
-    codelist_id: str = typer.Argument("", help="Codelist id (file name without .csv); "
-                                      "omit to list them all."),
+    codelist_id: str = typer.Argument(
+        "", help="Codelist id (file name without .csv); omit to list them all."
+    ),
 ) -> None:
     """List codelists, or print one codelist's codes and terms."""
     if not codelist_id:

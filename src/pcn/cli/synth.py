@@ -16,15 +16,20 @@ from pcn.refdata import UnknownCode
 def synth(
     out: Path = typer.Option(None, "--out", help="Record directory to write (created if absent)."),
     pcn: str = typer.Option("", "--pcn", help="PCN ODS code (default: settings.default_pcn)."),
-    patients: int = typer.Option(0, "--patients", min=0,
-                                 help="Total registered patients; 0 keeps the real list sizes."),
+    patients: int = typer.Option(
+        0, "--patients", min=0, help="Total registered patients; 0 keeps the real list sizes."
+    ),
     seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives the same record."),
     as_of: str = typer.Option("", "--as-of", help="Date the twin describes (YYYY-MM-DD)."),
     workers: int = typer.Option(0, "--workers", min=0, help="Worker processes; 0 = one per core."),
-    report: Path = typer.Option(None, "--report", help="Instead of building, compare an existing "
-                                "record's register prevalence with its QOF reference."),
+    report: Path = typer.Option(
+        None,
+        "--report",
+        help="Instead of building, compare an existing "
+        "record's register prevalence with its QOF reference.",
+    ),
 ) -> None:
-    """Build (or --report on) a synthetic twin of a real PCN: real practices, LSOAs and QOF rates."""
+    """Build (or --report on) the synthetic twin of a real PCN: real practices, LSOAs, QOF rates."""
     from pcn.synth import build_twin, prevalence_report
 
     settings = get_settings()

@@ -7,4 +7,12 @@ A record is a directory of Parquet tables plus a manifest; see ``schemas`` for t
 from pcn.record.schemas import SCHEMA_VERSION, TABLES, TableSpec
 from pcn.record.store import Manifest, Record, RecordWriter, open_record
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "Manifest", "Record", "RecordWriter", "TableSpec", "open_record"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "TABLES",
+    "Manifest",
+    "Record",
+    "RecordWriter",
+    "TableSpec",
+    "open_record",
+]

@@ -71,8 +71,15 @@ def new_staging(base: Path, prefix: str = ".staging-") -> Path:
     return path
 
 
-def publish(base: Path, staging: Path, snapshot_id: str, *, link: str = "current",
-            snapshots: str = "snapshots", keep: int = 2) -> tuple[Path, bool]:
+def publish(
+    base: Path,
+    staging: Path,
+    snapshot_id: str,
+    *,
+    link: str = "current",
+    snapshots: str = "snapshots",
+    keep: int = 2,
+) -> tuple[Path, bool]:
     """Move ``staging`` into ``base/snapshots/<id>`` and point ``base/<link>`` at it.
 
     Returns the published path and whether anything changed: if a snapshot with the same id

@@ -58,10 +58,18 @@ def check_record(record: Record, latest: dt.date | None = None) -> CheckReport:
                 if fld.name not in schema.names:
                     problems.append(Problem(name, fld.name, f"missing in {f.name}", 0))
                 elif not schema.field(fld.name).type.equals(fld.type):
-                    problems.append(Problem(name, fld.name, f"type {schema.field(fld.name).type} "
-                                            f"in {f.name}, expected {fld.type}", 0))
+                    problems.append(
+                        Problem(
+                            name,
+                            fld.name,
+                            f"type {schema.field(fld.name).type} in {f.name}, expected {fld.type}",
+                            0,
+                        )
+                    )
         if files:
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({[str(f) for f in files]!r})")
+            con.execute(
+                f"CREATE VIEW {name} AS SELECT * FROM read_parquet({[str(f) for f in files]!r})"
+            )
         else:
             cols = ", ".join(f"NULL::{_duck(fld.type)} AS {fld.name}" for fld in spec.schema)
             con.execute(f"CREATE VIEW {name} AS SELECT {cols} WHERE false")
@@ -85,20 +93,36 @@ def check_record(record: Record, latest: dt.date | None = None) -> CheckReport:
                 query(name, fld.name, "null in a required column", f"{fld.name} IS NULL")
         if spec.key:
             k = ", ".join(spec.key)
-            query(name, k, "duplicate key",
-                  f"({k}) IN (SELECT ({k}) FROM {name} GROUP BY ALL HAVING count(*) > 1)",
-                  show=k)
+            query(
+                name,
+                k,
+                "duplicate key",
+                f"({k}) IN (SELECT ({k}) FROM {name} GROUP BY ALL HAVING count(*) > 1)",
+                show=k,
+            )
         for col in spec.date_columns:
             expr = f"CAST({col} AS DATE)"
-            query(name, col, f"date outside {EARLIEST}..{latest}",
-                  f"{col} IS NOT NULL AND ({expr} < DATE '{EARLIEST}' OR {expr} > DATE '{latest}')")
+            query(
+                name,
+                col,
+                f"date outside {EARLIEST}..{latest}",
+                f"{col} IS NOT NULL AND ({expr} < DATE '{EARLIEST}' OR {expr} > DATE '{latest}')",
+            )
         if spec.patient_ref:
-            query(name, "patient_id", "patient not in patients",
-                  "patient_id NOT IN (SELECT patient_id FROM patients)")
+            query(
+                name,
+                "patient_id",
+                "patient not in patients",
+                "patient_id NOT IN (SELECT patient_id FROM patients)",
+            )
         for col, kind in spec.code_columns:
-            bad = [c for (c,) in con.execute(
-                f"SELECT DISTINCT {col} FROM {name} WHERE {col} IS NOT NULL").fetchall()
-                if not CHECKERS[kind](c)]
+            bad = [
+                c
+                for (c,) in con.execute(
+                    f"SELECT DISTINCT {col} FROM {name} WHERE {col} IS NOT NULL"
+                ).fetchall()
+                if not CHECKERS[kind](c)
+            ]
             if bad:
                 lit = ", ".join("'" + b.replace("'", "''") + "'" for b in bad[:1000])
                 query(name, col, f"not a valid {kind} code", f"{col} IN ({lit})")
@@ -106,32 +130,64 @@ def check_record(record: Record, latest: dt.date | None = None) -> CheckReport:
     query("patients", "sex", "sex must be F or M", "sex NOT IN ('F', 'M')")
     query("patients", "date_of_death", "death before birth", "date_of_death < date_of_birth")
     query("registrations", "end_date", "ends before it starts", "end_date < start_date")
-    query("registrations", "practice_code", "practice not in practices",
-          "practice_code NOT IN (SELECT practice_code FROM practices)")
-    query("appointments", "practice_code", "practice not in practices",
-          "practice_code NOT IN (SELECT practice_code FROM practices)")
-    query("patients", "lsoa_code", "LSOA not in the lsoa table",
-          "lsoa_code IS NOT NULL AND lsoa_code NOT IN (SELECT lsoa_code FROM lsoa)")
+    query(
+        "registrations",
+        "practice_code",
+        "practice not in practices",
+        "practice_code NOT IN (SELECT practice_code FROM practices)",
+    )
+    query(
+        "appointments",
+        "practice_code",
+        "practice not in practices",
+        "practice_code NOT IN (SELECT practice_code FROM practices)",
+    )
+    query(
+        "patients",
+        "lsoa_code",
+        "LSOA not in the lsoa table",
+        "lsoa_code IS NOT NULL AND lsoa_code NOT IN (SELECT lsoa_code FROM lsoa)",
+    )
     query("hospital_activity", "end_date", "ends before it starts", "end_date < start_date")
     query("staff", "end_date", "ends before it starts", "end_date < start_date")
-    query("registrations", "start_date", "registered before birth",
-          "start_date < (SELECT date_of_birth FROM patients p WHERE p.patient_id = "
-          "registrations.patient_id)")
+    query(
+        "registrations",
+        "start_date",
+        "registered before birth",
+        "start_date < (SELECT date_of_birth FROM patients p WHERE p.patient_id = "
+        "registrations.patient_id)",
+    )
 
     numbers = con.execute("SELECT DISTINCT nhs_number FROM patients").fetchall()
     bad_nhs = [n for (n,) in numbers if not is_valid(n)]
     if bad_nhs:
         lit = ", ".join("'" + b.replace("'", "''") + "'" for b in bad_nhs[:1000])
-        query("patients", "nhs_number", "fails the modulus 11 check", f"nhs_number IN ({lit})",
-              show="patient_id, nhs_number")
-    query("patients", "nhs_number", "same NHS number on two patients",
-          "nhs_number IN (SELECT nhs_number FROM patients GROUP BY 1 HAVING count(*) > 1)",
-          show="patient_id, nhs_number")
+        query(
+            "patients",
+            "nhs_number",
+            "fails the modulus 11 check",
+            f"nhs_number IN ({lit})",
+            show="patient_id, nhs_number",
+        )
+    query(
+        "patients",
+        "nhs_number",
+        "same NHS number on two patients",
+        "nhs_number IN (SELECT nhs_number FROM patients GROUP BY 1 HAVING count(*) > 1)",
+        show="patient_id, nhs_number",
+    )
     return CheckReport(problems, rows)
 
 
 def _duck(t: object) -> str:
     s = str(t)
-    return {"string": "VARCHAR", "int64": "BIGINT", "double": "DOUBLE", "date32[day]": "DATE",
-            "bool": "BOOLEAN", "int8": "TINYINT", "int32": "INTEGER",
-            "timestamp[s]": "TIMESTAMP"}.get(s, "VARCHAR")
+    return {
+        "string": "VARCHAR",
+        "int64": "BIGINT",
+        "double": "DOUBLE",
+        "date32[day]": "DATE",
+        "bool": "BOOLEAN",
+        "int8": "TINYINT",
+        "int32": "INTEGER",
+        "timestamp[us]": "TIMESTAMP",
+    }.get(s, "VARCHAR")

@@ -102,10 +102,17 @@ class TableHasher:
             for i, name in enumerate(self.columns):
                 ch = column_hashes(batch.column(name))
                 h = _mix(h ^ (ch + np.uint64(i + 1) * _NULL))
-            self._sum = np.uint64(
-                (int(self._sum) + int(np.sum(h, dtype=np.uint64))) & int(_MASK)
-            )
+            self._sum = np.uint64((int(self._sum) + int(np.sum(h, dtype=np.uint64))) & int(_MASK))
         self.rows += n
+
+    @property
+    def partial_sum(self) -> int:
+        return int(self._sum)
+
+    def merge(self, rows: int, partial_sum: int) -> None:
+        """Fold in the rows and sum of a hasher that ran elsewhere (e.g. a worker process)."""
+        self.rows += rows
+        self._sum = np.uint64((int(self._sum) + partial_sum) & int(_MASK))
 
     def hexdigest(self) -> str:
         return f"{self.rows:x}-{int(self._sum):016x}"

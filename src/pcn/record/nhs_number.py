@@ -53,8 +53,12 @@ def valid_mask(numbers: np.ndarray) -> np.ndarray:
 def _range_numbers(prefix: int) -> np.ndarray:
     """All valid NHS numbers whose first three digits are ``prefix`` (ascending, int64)."""
     stems = np.arange(prefix * 1_000_000, (prefix + 1) * 1_000_000, dtype=np.int64)
-    digits = (stems[:, None] // (10 ** np.arange(8, -1, -1, dtype=np.int64))) % 10
-    check = 11 - (digits @ _WEIGHTS) % 11
+    total = np.zeros(len(stems), dtype=np.int64)
+    rest = stems.copy()
+    for weight in range(2, 11):  # last digit of the stem has weight 2, the first weight 10
+        rest, digit = np.divmod(rest, 10)
+        total += digit * weight
+    check = 11 - total % 11
     check = np.where(check == 11, 0, check)
     keep = check != 10
     return stems[keep] * 10 + check[keep]

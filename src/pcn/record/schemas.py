@@ -50,7 +50,7 @@ def _spec(
 
 
 STR, I64, F64, DATE, BOOL = pa.string(), pa.int64(), pa.float64(), pa.date32(), pa.bool_()
-TS = pa.timestamp("s")
+TS = pa.timestamp("us")
 
 PRACTICES = _spec(
     "practices",

@@ -88,9 +88,7 @@ class Record:
         schema = TABLES[name].schema
         if not files:
             return schema.empty_table() if columns is None else schema.empty_table().select(columns)
-        return pa.concat_tables(
-            [pq.read_table(f, columns=columns, schema=schema) for f in files]
-        )
+        return pa.concat_tables([pq.read_table(f, columns=columns, schema=schema) for f in files])
 
     def iter_batches(self, name: str, batch_size: int = 1 << 20) -> Iterator[pa.RecordBatch]:
         for f in self.files(name):
@@ -132,8 +130,9 @@ class RecordWriter:
     staging directory is removed and the previous record is untouched.
     """
 
-    def __init__(self, base: str | Path, source: dict[str, Any],
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, base: str | Path, source: dict[str, Any], extra: dict[str, Any] | None = None
+    ) -> None:
         self.base = Path(base)
         self.source = source
         self.extra = extra or {}
@@ -155,13 +154,11 @@ class RecordWriter:
 
     def write(self, table: str, data: pa.Table, part: int = 0) -> None:
         """Write one part of a table (validated against the schema)."""
-        spec = TABLES[table]
         data = conform(data, table)
         path = self.part_path(table, part)
         if path.exists():
             raise RecordError(f"{table} part {part} written twice")
         pq.write_table(data, path, **PARQUET_OPTIONS)
-        del spec
         self.register_part(table, path, data)
 
     def register_part(self, table: str, path: Path, data: pa.Table | None = None) -> None:
@@ -173,6 +170,13 @@ class RecordWriter:
                 hasher.update(batch)
         else:
             hasher.update(data)
+        self._files.setdefault(table, []).append(str(path.relative_to(self.staging)))
+
+    def adopt_part(self, table: str, path: Path, rows: int, partial_sum: int) -> None:
+        """Account for a part file a worker wrote and hashed itself (see TableHasher.merge)."""
+        assert self.staging is not None
+        hasher = self._hashers.setdefault(table, TableHasher(TABLES[table].schema))
+        hasher.merge(rows, partial_sum)
         self._files.setdefault(table, []).append(str(path.relative_to(self.staging)))
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -227,6 +231,8 @@ def conform(data: pa.Table, table: str) -> pa.Table:
         raise RecordError(f"{table}: cannot convert to the record schema: {e}") from e
     for f in schema:
         if not f.nullable and data.column(f.name).null_count:
-            raise RecordError(f"{table}.{f.name}: {data.column(f.name).null_count} null value(s) "
-                              "in a required column")
+            raise RecordError(
+                f"{table}.{f.name}: {data.column(f.name).null_count} null value(s) "
+                "in a required column"
+            )
     return data

@@ -12,7 +12,11 @@ ROLES: dict[str, dict[str, object]] = {
     "clinical_pharmacist": {"title": "Clinical pharmacist", "arrs": True, "clinical": True},
     "pharmacy_technician": {"title": "Pharmacy technician", "arrs": True, "clinical": True},
     "fcp_physio": {"title": "First contact physiotherapist", "arrs": True, "clinical": True},
-    "social_prescriber": {"title": "Social prescribing link worker", "arrs": True, "clinical": False},
+    "social_prescriber": {
+        "title": "Social prescribing link worker",
+        "arrs": True,
+        "clinical": False,
+    },
     "care_coordinator": {"title": "Care coordinator", "arrs": True, "clinical": False},
     "health_coach": {"title": "Health and wellbeing coach", "arrs": True, "clinical": False},
     "mental_health_practitioner": {

@@ -42,12 +42,16 @@ def _lsoa_index() -> pd.DataFrame:
 
 
 def pcns() -> pd.DataFrame:
-    """One row per PCN: code, name, ICB, number of practices and summed list size."""
-    p = practices()
+    """One row per PCN code: name, (first) ICB, number of practices and summed list size.
+
+    The code "U" groups practices not allocated to any PCN; a few PCNs span two ICBs.
+    """
+    p = practices().sort_values(["pcn_code", "practice_code"])
     return (
-        p.groupby(["pcn_code", "pcn_name", "icb_code", "icb_name", "region_name"], as_index=False)
-        .agg(practices=("practice_code", "count"), list_size=("list_size", "sum"))
-        .sort_values("pcn_code")
+        p.groupby("pcn_code", as_index=False)
+        .agg(pcn_name=("pcn_name", "first"), icb_code=("icb_code", "first"),
+             icb_name=("icb_name", "first"), region_name=("region_name", "first"),
+             practices=("practice_code", "count"), list_size=("list_size", "sum"))
         .reset_index(drop=True)
     )
 
@@ -75,7 +79,9 @@ def practice(practice_code: str) -> pd.Series:
     p = practices()
     rows = p[p.practice_code == code]
     if rows.empty:
-        raise UnknownCode(f"no practice with ODS code {code!r}" + _suggest(code, list(p.practice_code)))
+        raise UnknownCode(
+            f"no practice with ODS code {code!r}" + _suggest(code, list(p.practice_code))
+        )
     return rows.iloc[0]
 
 
@@ -105,8 +111,9 @@ def lsoas_near(practice_code: str, n: int = 40, radius_km: float | None = None) 
     if pd.isna(p["lat"]) or pd.isna(p["lon"]):
         raise UnknownCode(f"practice {p['practice_code']} has no known location")
     df = lsoas().dropna(subset=["lat", "lon"]).copy()
-    df["distance_km"] = haversine_km(float(p["lat"]), float(p["lon"]),
-                                     df.lat.to_numpy(), df.lon.to_numpy())
+    df["distance_km"] = haversine_km(
+        float(p["lat"]), float(p["lon"]), df.lat.to_numpy(), df.lon.to_numpy()
+    )
     df = df.sort_values(["distance_km", "lsoa_code"])
     if radius_km is not None:
         df = df[df.distance_km <= radius_km]

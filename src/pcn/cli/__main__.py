@@ -1,0 +1,3 @@
+from pcn.cli.main import app
+
+app(prog_name="pcn")

@@ -1,0 +1,35 @@
+"""``pcn bench``: benchmarks that print figures and ratios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pcn.cli.common import console
+from pcn.config import get_settings
+
+app = typer.Typer(help="Benchmarks: speed and memory, measured side by side.", no_args_is_help=True)
+
+
+@app.command("synth")
+def synth(
+    sizes: str = typer.Option("50000,1000000,5000000", help="Comma-separated patient counts."),
+    pcn: str = typer.Option("", help="PCN to twin (default: settings.default_pcn)."),
+    workers: int = typer.Option(0, min=0, help="Worker processes; 0 = one per core."),
+    out: Path = typer.Option(None, help="Scratch directory (default: DATA_DIR/bench)."),
+    keep: bool = typer.Option(False, help="Keep the generated records."),
+) -> None:
+    """Time twin generation at several sizes: patients/minute and peak memory."""
+    from pcn.bench.synth import run_synth_benchmark
+
+    settings = get_settings()
+    counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
+    run_synth_benchmark(
+        counts,
+        out or settings.data_dir / "bench",
+        pcn or settings.default_pcn,
+        workers or settings.effective_workers(),
+        console,
+        keep=keep,
+    )

@@ -1,0 +1,62 @@
+"""``pcn worklist``: the case-finding worklists written by ``pcn run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from pcn.cli.common import console, fail, frame_table
+from pcn.worklists import load_worklists
+
+app = typer.Typer(
+    help="List and show case-finding worklists (written by `pcn run`).", no_args_is_help=True
+)
+
+
+def _path(record: Path, worklist_id: str) -> Path:
+    return record / "outputs" / "worklists" / f"{worklist_id}.parquet"
+
+
+@app.command("list")
+def list_(
+    record: Path = typer.Option(None, "--record", help="Record directory (for counts)."),
+) -> None:
+    """Every worklist definition, with its size when the record has outputs."""
+    rows = []
+    for wid, d in load_worklists().items():
+        n: object = ""
+        if record is not None and _path(record, wid).exists():
+            n = len(pd.read_parquet(_path(record, wid), columns=["patient_id"]))
+        rows.append({"id": wid, "title": d.title, "service": d.service, "patients": n})
+    console.print(frame_table(pd.DataFrame(rows), title="Worklists"))
+
+
+@app.command("show")
+def show(
+    worklist_id: str = typer.Argument(..., help="Worklist id (see `pcn worklist list`)."),
+    record: Path = typer.Option(..., "--record", help="Record directory."),
+    practice: str = typer.Option("", "--practice", help="Only this practice (ODS code)."),
+    core20: bool = typer.Option(False, "--core20", help="Only people in the most deprived 20%."),
+    plus: str = typer.Option("", "--plus", help="Only this PLUS group (e.g. learning_disability)."),
+    limit: int = typer.Option(50, min=1, help="Rows to print."),
+) -> None:
+    """Print a worklist: who, why (reasons) and what the clinician needs to act."""
+    defs = load_worklists()
+    if worklist_id not in defs:
+        raise fail(f"no worklist {worklist_id!r}; known: {', '.join(defs)}")
+    path = _path(record, worklist_id)
+    if not path.exists():
+        raise fail(f"{path} not found: run `pcn run --record {record}` first")
+    df = pd.read_parquet(path)
+    if practice:
+        df = df[df["practice_code"] == practice.upper()]
+    if core20:
+        df = df[df["core20"]]
+    if plus:
+        df = df[df["plus_groups"].str.split(";").apply(lambda g: plus in g)]
+    d = defs[worklist_id]
+    console.print(f"[bold]{d.title}[/] — {len(df):,} patient(s)")
+    console.print(d.why.strip(), style="dim")
+    console.print(frame_table(df.head(limit)))

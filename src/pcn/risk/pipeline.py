@@ -1,0 +1,330 @@
+"""The population health stage of ``pcn run``: scores, segments, inequalities and worklists.
+
+Runs after the engine has written ``patient_profile`` (Ibis on DuckDB or Spark, including the
+columns of :mod:`pcn.risk.features`). Everything here is plain pandas/numpy on that profile, so
+DuckDB and Spark give identical results whenever their profiles are identical.
+
+Adds to ``patient_profile``: eFI (score, category), QRISK3 (with the inputs that were imputed),
+CMS, CHA2DS2-VASc, flags (care home, housebound, homeless, carer, pregnant, high-risk
+prescribing), the Bridges to Health segment, Core20PLUS5 flags and the emergency admission risk;
+writes ``worklists/<id>.parquet``, ``inequalities.parquet`` and ``admission_model.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pcn.analytics.profile import add_profile_provider
+from pcn.config import get_settings
+from pcn.risk.admission import fit_and_score
+from pcn.risk.cms import cms
+from pcn.risk.deprivation import townsend_from_imd_deciles
+from pcn.risk.efi import efi_definition
+from pcn.risk.features import PHM_FEATURES
+from pcn.risk.qrisk3 import (
+    INPUT_COLUMNS,
+    apply_calculator_limits,
+    ethrisk_from_ethnicity_16,
+    fill_missing_inputs,
+    qrisk3_scores,
+)
+from pcn.risk.segments import assign_segments, imd_gradients, inequality_flags
+from pcn.worklists import build_worklists
+
+add_profile_provider(PHM_FEATURES)
+
+#: Outcomes whose gradient across IMD quintiles is reported per practice: (denominator, numerator).
+GRADIENT_OUTCOMES: dict[str, tuple[str, str]] = {
+    "hypertension_bp_controlled": (
+        "reg_hypertension and age < 80",
+        "within_months(latest_sbp_date, 12) and latest_sbp <= 140 and latest_dbp <= 90",
+    ),
+    "diabetes_hba1c_58_or_less": (
+        "reg_diabetes",
+        "within_months(latest_hba1c_date, 12) and latest_hba1c <= 58",
+    ),
+    "qrisk_10_on_statin": ("qrisk3 >= 10", "on_statin"),
+    "af_anticoagulated": ("reg_af and cha2ds2_vasc >= 2", "on_anticoagulant"),
+    "flu_vaccinated_65_plus": ("age >= 65", "within_months(latest_flu_vaccination_date, 12)"),
+    "emergency_admission_12m": ("true", "emergency_admissions_12m >= 1"),
+}
+
+#: QRISK3 smoke_cat from smoking status and the latest amount-specific code. A current smoker
+#: with no amount recorded counts as moderate (10-19 a day), the typical amount smoked in
+#: England (ONS Adult smoking habits in the UK).
+SMOKE_CAT = {"never": 0, "ex": 1, "light": 2, "moderate": 3, "heavy": 4}
+
+
+#: Dates that definitions refer to but that need codes not in the shipped reference data
+#: (HLTHCHK_COD, SMI health-check bundle, foot check, asthma/dementia review, cervical screening
+#: refsets were not found; see docs/reference/risk-scores.md). They are null until a user drops
+#: the OpenCodelists export into PCN_CODELISTS_DIR and maps it in pcn.risk.features.
+UNAVAILABLE_DATES = (
+    "latest_ld_health_check_date",
+    "latest_smi_health_check_date",
+    "latest_foot_check_date",
+    "latest_asthma_review_date",
+    "latest_dementia_review_date",
+    "latest_cervical_screen_date",
+)
+
+
+def _aliases(df: pd.DataFrame) -> pd.DataFrame:
+    """Name observations as the definitions refer to them (``latest_sbp`` ...)."""
+    rename = {
+        "sbp": "latest_sbp",
+        "sbp_date": "latest_sbp_date",
+        "dbp": "latest_dbp",
+        "dbp_date": "latest_dbp_date",
+        "bmi": "latest_bmi",
+        "bmi_date": "latest_bmi_date",
+    }
+    df = df.rename(columns={k: v for k, v in rename.items() if k in df.columns})
+    for c in UNAVAILABLE_DATES:
+        if c not in df.columns:
+            df[c] = pd.NaT
+    if "latest_ldl_cholesterol" not in df.columns:
+        df["latest_ldl_cholesterol"] = np.nan
+    df["latest_non_hdl_cholesterol"] = df["latest_total_cholesterol"] - df["latest_hdl_cholesterol"]
+    return df
+
+
+def _dates(df: pd.DataFrame) -> pd.DataFrame:
+    for c in df.columns:
+        if c.endswith("_date") and not pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = pd.to_datetime(df[c])
+    return df
+
+
+def _latest_wins(a: pd.Series, b: pd.Series) -> pd.Series:
+    """True when date ``a`` exists and is not superseded by a later-or-equal date ``b``."""
+    return a.notna() & (b.isna() | (b < a))
+
+
+def derive_flags(df: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
+    idx = pd.Timestamp(index_date)
+    df["care_home"] = df["care_home_date"].notna()
+    df["housebound"] = _latest_wins(df["housebound_date"], df["not_housebound_date"])
+    df["homeless"] = df["homeless_date"].notna()
+    df["carer"] = _latest_wins(df["carer_date"], df["not_carer_date"])
+    recent = df["pregnancy_date"] >= idx - pd.Timedelta(days=280)
+    df["pregnant"] = (
+        recent & _latest_wins(df["pregnancy_date"], df["delivery_date"]) & (df["sex"] == "F")
+    )
+    df["diabetes_type"] = np.where(
+        df["reg_diabetes"], np.where(df["type1_diabetes_date"].notna(), "type1", "type2"), None
+    )
+    nsaid = df["on_nsaid"]
+    df["high_risk_prescribing"] = nsaid & (
+        df["on_anticoagulant"]
+        | df["on_antiplatelet"]
+        | ((df["age"] >= 65) & ~df["on_ppi"])
+        | df["reg_heart_failure"]
+        | df["reg_ckd"]
+    )
+    return df
+
+
+def add_efi(df: pd.DataFrame) -> pd.DataFrame:
+    """Electronic Frailty Index (Clegg et al., Age Ageing 2016): deficits / 36."""
+    d = efi_definition()
+    poly = next(x for x in d.deficits if x.rule == "distinct_medications")
+    count = df["efi_deficits_coded"].fillna(0).astype(int) + (
+        df["distinct_medicines_12m"].fillna(0) >= (poly.min_distinct_medications or 5)
+    ).astype(int)
+    fit, mild, moderate = d.cutoff_counts()
+    category = np.select(
+        [count <= fit, count <= mild, count <= moderate], ["fit", "mild", "moderate"], "severe"
+    ).astype(object)
+    in_scope = df["age"] >= get_settings().efi_min_age
+    df["efi_deficit_count"] = pd.array(np.where(in_scope, count, 0), dtype="Int64")
+    df.loc[~in_scope, "efi_deficit_count"] = pd.NA
+    df["efi_score"] = np.where(in_scope, count / d.denominator, np.nan)
+    df["efi_category"] = np.where(in_scope, category, None)
+    return df
+
+
+def add_qrisk3(df: pd.DataFrame) -> pd.DataFrame:
+    """QRISK3-2017 for people aged 25-84 without cardiovascular disease."""
+    eligible = df["age"].between(25, 84) & ~(df["reg_chd"] | df["reg_stroke_tia"] | df["reg_pad"])
+    e = df.loc[eligible]
+    status = e["smoking_status"].fillna("never")
+    amount = e["smoking_amount"].fillna("moderate")
+    smoke = np.where(status == "current", amount.map(SMOKE_CAT), status.map(SMOKE_CAT))
+    ratio = e["latest_total_cholesterol"] / e["latest_hdl_cholesterol"]
+    x = pd.DataFrame(
+        {
+            "sex": e["sex"].to_numpy(),
+            "age": e["age"].to_numpy(dtype=float),
+            "ethrisk": [ethrisk_from_ethnicity_16(g) for g in e["ethnicity_16"]],
+            "town": townsend_from_imd_deciles(e["imd_decile"]).to_numpy(dtype=float),
+            "smoke_cat": np.asarray(smoke, dtype=float),
+            "b_AF": e["reg_af"].to_numpy(dtype=float),
+            "b_atypicalantipsy": e["on_atypical_antipsychotic"].to_numpy(dtype=float),
+            "b_corticosteroids": e["on_oral_corticosteroid"].to_numpy(dtype=float),
+            "b_impotence2": 0.0,
+            "b_migraine": 0.0,
+            "b_sle": 0.0,
+            "fh_cvd": 0.0,
+            "b_ra": e["reg_rheumatoid_arthritis"].to_numpy(dtype=float),
+            "b_renal": e["reg_ckd"].to_numpy(dtype=float),
+            "b_semi": e["reg_smi"].to_numpy(dtype=float),
+            "b_treatedhyp": (e["reg_hypertension"] & e["on_antihypertensive"]).to_numpy(
+                dtype=float
+            ),
+            "b_type1": (e["diabetes_type"] == "type1").to_numpy(dtype=float),
+            "b_type2": (e["diabetes_type"] == "type2").to_numpy(dtype=float),
+            "bmi": e["latest_bmi"].to_numpy(dtype=float),
+            "rati": ratio.to_numpy(dtype=float),
+            "sbp": e["latest_sbp"].to_numpy(dtype=float),
+            "sbps5": e["sbp_sd_5y"].to_numpy(dtype=float),
+        }
+    )
+    filled, imputed = fill_missing_inputs(x[list(INPUT_COLUMNS)])
+    filled, _limited = apply_calculator_limits(filled)
+    df["qrisk3"] = np.nan
+    df["qrisk3_imputed"] = None
+    if len(filled):
+        df.loc[eligible, "qrisk3"] = qrisk3_scores(filled)
+        df.loc[eligible, "qrisk3_imputed"] = imputed.to_numpy()
+    return df
+
+
+def add_cha2ds2_vasc(df: pd.DataFrame) -> pd.DataFrame:
+    """CHA2DS2-VASc (Lip et al., Chest 2010) for people on the AF register."""
+    a = df["age"]
+    score = (
+        df["reg_heart_failure"].astype(int)
+        + df["reg_hypertension"].astype(int)
+        + np.where(a >= 75, 2, np.where(a >= 65, 1, 0))
+        + df["reg_diabetes"].astype(int)
+        + 2 * df["reg_stroke_tia"].astype(int)
+        + (df["reg_chd"] | df["reg_pad"]).astype(int)
+        + (df["sex"] == "F").astype(int)
+    )
+    df["cha2ds2_vasc"] = pd.array(np.where(df["reg_af"], score, 0), dtype="Int64")
+    df.loc[~df["reg_af"], "cha2ds2_vasc"] = pd.NA
+    return df
+
+
+CMS_FROM_PROFILE = {
+    "anxdep": "reg_depression",
+    "atr": "reg_af",
+    "can": "reg_cancer",
+    "ckd": "reg_ckd",
+    "rhe": "reg_rheumatoid_arthritis",
+    "cop": "reg_copd",
+    "chd": "reg_chd",
+    "dem": "reg_dementia",
+    "dib": "reg_diabetes",
+    "epi": "reg_epilepsy",
+    "hef": "reg_heart_failure",
+    "scz": "reg_smi",
+    "str": "reg_stroke_tia",
+    "ast": "reg_asthma",
+    "hyp": "reg_hypertension",
+}
+
+
+def add_cms(df: pd.DataFrame) -> pd.DataFrame:
+    """Cambridge Multimorbidity Score (Payne et al., CMAJ 2020), general-outcome weights."""
+    from pcn.risk.cms import cms_definition
+
+    flags = pd.DataFrame(index=df.index)
+    for condition in cms_definition().conditions:
+        source = CMS_FROM_PROFILE.get(condition.column)
+        flags[condition.column] = df[source].astype(int) if source else 0
+    out = cms(flags)
+    df["cms_score"] = out["cms_score"]
+    return df
+
+
+def enrich(profile: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
+    """Every patient-level score and flag that does not need a model fitted on history."""
+    df = _dates(_aliases(profile.copy()))
+    df = derive_flags(df, index_date)
+    df = add_efi(df)
+    df = add_cha2ds2_vasc(df)
+    df = add_cms(df)
+    df = add_qrisk3(df)
+    df["segment"] = assign_segments(df, index_date)
+    flags = inequality_flags(df, index_date)
+    for c in flags.columns:
+        df[c] = flags[c]
+    return df
+
+
+def post_process(
+    index_date: dt.date,
+    out_dir: Path,
+    profile_at: Callable[[dt.date], pd.DataFrame],
+    hospital: pd.DataFrame,
+) -> dict[str, int]:
+    """Rewrite ``patient_profile.parquet`` enriched; write worklists, inequalities, model report."""
+    profile = pd.read_parquet(out_dir / "patient_profile.parquet")
+    df = enrich(profile, index_date)
+
+    def features_at(day: dt.date) -> pd.DataFrame:
+        if day == index_date:
+            return df
+        past = profile_at(day)
+        past = _dates(_aliases(past))
+        past = derive_flags(past, day)
+        past = add_efi(past)
+        return add_cms(past)
+
+    rows: dict[str, int] = {}
+    try:
+        scores, report = fit_and_score(features_at, hospital, index_date)
+    except ValueError as e:  # e.g. no admissions at all in a tiny record
+        scores, report = None, None
+        (out_dir / "admission_model.json").write_text(json.dumps({"error": str(e)}))
+    if scores is not None and report is not None:
+        df = df.merge(scores, on="patient_id", how="left")
+        (out_dir / "admission_model.json").write_text(
+            json.dumps(
+                {
+                    "train_index_date": report.train_index_date.isoformat(),
+                    "test_index_date": report.test_index_date.isoformat(),
+                    "n_train": report.n_train,
+                    "n_test": report.n_test,
+                    "outcome_rate_test": report.outcome_rate_test,
+                    "auroc": report.auroc,
+                    "top5_capture": report.top5_capture,
+                    "calibration_slope": report.calibration_slope,
+                    "observed_over_expected": report.calibration_in_the_large,
+                    "features": report.features,
+                    "calibration": report.calibration.to_dict("records"),
+                },
+                indent=2,
+            )
+        )
+    else:
+        df["admission_risk"] = np.nan
+        df["admission_risk_rank"] = pd.array([pd.NA] * len(df), dtype="Int64")
+        df["admission_risk_percentile"] = np.nan
+    df = df.sort_values("patient_id").reset_index(drop=True)
+    _write(df, out_dir / "patient_profile.parquet")
+    rows["patient_profile"] = len(df)
+    wl_dir = out_dir / "worklists"
+    wl_dir.mkdir(exist_ok=True)
+    for wid, wl in build_worklists(df, index_date).items():
+        _write(wl, wl_dir / f"{wid}.parquet")
+        rows[f"worklists/{wid}"] = len(wl)
+    grad = imd_gradients(df, GRADIENT_OUTCOMES, index_date)
+    _write(grad, out_dir / "inequalities.parquet")
+    rows["inequalities"] = len(grad)
+    return rows
+
+
+def _write(df: pd.DataFrame, path: Path) -> None:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(table, path, compression="zstd")
