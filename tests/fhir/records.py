@@ -96,8 +96,10 @@ def write_record(path: Path, tables: dict[str, pa.Table]) -> Record:
     from pcn.ingest.merge import complete_lsoa
 
     tables = dict(tables)
-    tables["lsoa"] = complete_lsoa(TABLES["lsoa"].schema.empty_table(), tables["patients"],
-                                   tables["practices"])
+    # plus an LSOA where nobody lives yet (a twin keeps the candidate LSOAs around a practice)
+    lsoa = complete_lsoa(TABLES["lsoa"].schema.empty_table(), tables["patients"])
+    extra = table("lsoa", [("E01012171", None, 5056, "C1", -1.14087, 54.5638)])
+    tables["lsoa"] = pa.concat_tables([lsoa, extra])
     w = RecordWriter(path, source={"kind": "test"})
     with w:
         for name, t in tables.items():

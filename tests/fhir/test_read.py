@@ -67,3 +67,16 @@ def test_observation_search_by_patient_and_code(reader: FhirReader) -> None:
     with pytest.raises(FhirError) as e:
         reader.observations("Patient/1", "http://loinc.org|8480-6")
     assert e.value.status == 400
+
+
+def test_an_import_report_becomes_a_valid_operation_outcome(tmp_path) -> None:
+    from pcn.fhir.outcome import rejections_outcome
+    from pcn.ingest.fhir import ingest_fhir
+
+    f = tmp_path / "Patient.ndjson"
+    f.write_text('{"resourceType": "Patient", "gender": "female"}\nnot json\n')
+    report = ingest_fhir([f], tmp_path / "rec", validation="fast")
+    outcome = rejections_outcome(report.rejected)
+    assert validation_error(outcome) is None
+    assert [i["expression"] for i in outcome["issue"]] == [["Patient.identifier"], ["$"]]
+    assert "line 2" in outcome["issue"][1]["diagnostics"]

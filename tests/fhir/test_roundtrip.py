@@ -15,7 +15,7 @@ from pcn.record import open_record
 from pcn.record.check import check_record
 from tests.fhir.records import small_tables, write_record
 
-FHIR_TABLES = ("practices", "patients", "registrations", "clinical_events", "medications",
+FHIR_TABLES = ("practices", "patients", "registrations", "clinical_events", "medications", "lsoa",
                "appointments", "staff", "hospital_activity")
 
 
@@ -55,7 +55,7 @@ def test_every_exported_resource_validates_and_names_its_uk_core_profile(
             seen.add(res["resourceType"])
     assert seen == {"Organization", "Patient", "Practitioner", "PractitionerRole",
                     "EpisodeOfCare", "Condition", "Observation", "MedicationRequest",
-                    "Encounter", "Appointment"}
+                    "Encounter", "Appointment", "Location"}
 
 
 def test_export_uses_snomed_dmd_icd10_and_nhs_number_systems(exported: tuple[Path, Path]) -> None:
@@ -99,3 +99,21 @@ def test_appointment_times_survive_daylight_saving(exported: tuple[Path, Path]) 
                                      (fhir / "Appointment.ndjson").read_bytes().splitlines())}
     assert appts["1001"]["start"] == "2025-01-06T09:10:00+00:00"  # GMT
     assert appts["1002"]["start"] == "2025-07-01T14:30:00+01:00"  # BST
+
+
+def test_parallel_second_pass_over_split_files_gives_the_same_record_and_line_numbers(
+        exported: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pcn.ingest import fhir as loader
+
+    source, fhir = exported
+    obs = fhir / "Observation.ndjson"
+    lines = obs.read_bytes().splitlines()
+    obs.write_bytes(b"\n".join([*lines[:5], b"{broken", *lines[5:]]) + b"\n")
+    monkeypatch.setattr(loader, "CHUNK_BYTES", 400)  # several jobs per file
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+    report = ingest_fhir([fhir], tmp_path / "copy", validation="fast", workers=2)
+    assert [(r.source, r.location) for r in report.rejected] == [("Observation.ndjson",
+                                                                  "line 6")]
+    a, b = open_record(source).manifest, open_record(tmp_path / "copy").manifest
+    for table in FHIR_TABLES:
+        assert a.tables[table].content_hash == b.tables[table].content_hash, table

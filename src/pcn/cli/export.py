@@ -26,7 +26,7 @@ def fhir(
     with user_errors(RecordError):
         rec = open_record(record)
     tables = rec.manifest.tables
-    total = sum(e.rows for n, e in tables.items() if n not in ("lsoa", "opt_outs"))
+    total = sum(e.rows for n, e in tables.items() if n != "opt_outs")
     total += tables["staff"].rows  # Practitioner and PractitionerRole
     with Progress(TextColumn("exporting"), BarColumn(), TextColumn("{task.completed:,}"),
                   TimeElapsedColumn(), console=console) as bar:

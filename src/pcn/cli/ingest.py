@@ -52,6 +52,8 @@ def fhir(
         "fast: the mapper's own checks only.")] = "full",
     strict: Annotated[bool, typer.Option(
         help="Write nothing if any resource is rejected.")] = False,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Processes for large inputs (experimental; 1 = in this process).")] = 1,
 ) -> None:
     """Load FHIR R4 (UK Core) Bundles and Bulk Data NDJSON into the record."""
     from pcn.ingest.fhir import IngestError, ingest_fhir
@@ -60,7 +62,7 @@ def fhir(
         raise fail("--validation must be full or fast")
     with user_errors(IngestError, RecordError), console.status("loading FHIR…"):
         report = ingest_fhir(inputs, record, validation=validation,  # type: ignore[arg-type]
-                             strict=strict)
+                             strict=strict, workers=workers)
     print_report(report)
     if strict and report.rejected:
         raise typer.Exit(1)

@@ -109,11 +109,16 @@ def codings(concept: Any, path: str) -> list[tuple[str | None, str | None]]:
     return out
 
 
+@cache
+def _snomed_ok(code: str) -> bool:
+    return is_snomed_id(code)
+
+
 def snomed_code(concept: Any, path: str, systems: tuple[str, ...] = (S.SNOMED,)) -> str:
     found = codings(concept, path)
     for system, code in found:
         if system in systems:
-            if not isinstance(code, str) or not is_snomed_id(code):
+            if not isinstance(code, str) or not _snomed_ok(code):
                 raise Rejected(f"{path}.coding.code",
                                f"{code!r} is not a valid SNOMED CT identifier (Verhoeff check)")
             return code
@@ -580,8 +585,34 @@ def map_appointment(r: dict[str, Any], ctx: Context) -> list[Row]:
     return [(aid, pid, practice, clinician, role, mode, start, S.APPOINTMENT_STATUS_IN[status])]
 
 
+def map_location(r: dict[str, Any], ctx: Context) -> list[Row]:
+    """A Location identified by an LSOA code -> ``lsoa`` reference row (values as carried)."""
+    p = "Location"
+    code = _identifier(r.get("identifier"), S.ONS_GEOGRAPHY, f"{p}.identifier")
+    if code is None or not code.startswith("E01"):
+        raise Skipped(f"{p}.identifier", f"not an LSOA (no {S.ONS_GEOGRAPHY} E01… identifier)")
+
+    def ext_value(url: str, key: str) -> Any:
+        e = _ext(r, url, p)
+        return None if e is None else e.get(key)
+
+    decile, rank = ext_value(S.EXT_IMD_DECILE, "valueInteger"), ext_value(S.EXT_IMD_RANK,
+                                                                          "valueInteger")
+    for name, v in (("imd-2019-decile", decile), ("imd-2019-rank", rank)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise Rejected(f"{p}.extension[{name}]", f"must be an integer, got {v!r}")
+    rural = ext_value(S.EXT_RURAL_URBAN, "valueCode")
+    lon = lat = None
+    if "position" in r:
+        pos = _obj(r["position"], f"{p}.position")
+        lon = _number(pos.get("longitude"), f"{p}.position.longitude")
+        lat = _number(pos.get("latitude"), f"{p}.position.latitude")
+    return [(code, decile, rank, rural if isinstance(rural, str) else None, lon, lat)]
+
+
 #: resource type -> (record table, mapper) for the second pass.
 PASS2: dict[str, tuple[str, Callable[[dict[str, Any], Context], list[Row]]]] = {
+    "Location": ("lsoa", map_location),
     "EpisodeOfCare": ("registrations", map_episode_of_care),
     "Condition": ("clinical_events", map_condition),
     "Observation": ("clinical_events", map_observation),

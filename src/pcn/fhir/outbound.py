@@ -249,8 +249,33 @@ def appointments(record: Record) -> Iterator[dict[str, Any]]:
             }
 
 
+def locations(record: Record) -> Iterator[dict[str, Any]]:
+    """The ``lsoa`` reference table: one Location (kind, area) per LSOA, values carried."""
+    for c in _rows(record, "lsoa"):
+        for code, decile, rank, rural, lon, lat in zip(*c.values(), strict=True):
+            ext = []
+            if decile is not None:
+                ext.append({"url": S.EXT_IMD_DECILE, "valueInteger": decile})
+            if rank is not None:
+                ext.append({"url": S.EXT_IMD_RANK, "valueInteger": rank})
+            if rural is not None:
+                ext.append({"url": S.EXT_RURAL_URBAN, "valueCode": rural})
+            loc: dict[str, Any] = {
+                "resourceType": "Location", "id": fhir_id(code), "meta": _meta("Location"),
+                "identifier": [{"system": S.ONS_GEOGRAPHY, "value": code}],
+                "name": code, "mode": "kind",
+                "physicalType": _coding(S.LOCATION_PHYSICAL_TYPE, "area"),
+            }
+            if ext:
+                loc["extension"] = ext
+            if lon is not None and lat is not None:
+                loc["position"] = {"longitude": lon, "latitude": lat}
+            yield loc
+
+
 #: Output files in the order they are written (a reader can load them in this order too).
 GENERATORS = (
+    ("Location", locations),
     ("Organization", organizations),
     ("Patient", patients),
     ("Practitioner", practitioners),

@@ -47,7 +47,11 @@ PROFILES = {
     "Encounter": UKCORE_SD + "UKCore-Encounter",
     "Appointment": UKCORE_SD + "UKCore-Appointment",
     "EpisodeOfCare": UKCORE_SD + "UKCore-EpisodeOfCare",
+    "Location": UKCORE_SD + "UKCore-Location",
 }
+#: ONS statistical geography codes (LSOA 2011), as identifiers of Location (kind: area).
+ONS_GEOGRAPHY = "http://statistics.data.gov.uk/id/statistical-geography"
+LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-physical-type"
 
 # Our own identifiers and extensions (see module docstring)
 PCN_BASE = "https://fhir.pcn.invalid"
@@ -62,6 +66,9 @@ EXT_PRACTICE = EXT + "practice"  # valueIdentifier (ODS) on Appointment
 EXT_ARRS = EXT + "arrs-funded"
 EXT_WTE = EXT + "whole-time-equivalent"
 EXT_PCN = EXT + "pcn"  # valueIdentifier (ODS) on PractitionerRole
+EXT_IMD_DECILE = EXT + "imd-2019-decile"  # on Location (LSOA)
+EXT_IMD_RANK = EXT + "imd-2019-rank"
+EXT_RURAL_URBAN = EXT + "rural-urban-2011"
 CS_ROLE = PCN_BASE + "/CodeSystem/staff-role"
 CS_HOSPITAL_KIND = PCN_BASE + "/CodeSystem/hospital-activity-kind"
 CS_REGISTRATION = PCN_BASE + "/CodeSystem/episode-type"

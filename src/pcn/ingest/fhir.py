@@ -13,7 +13,10 @@ reject with the element path and the reason. See docs/adr/0062-fhir-validation-m
 
 from __future__ import annotations
 
+import multiprocessing
+import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +33,12 @@ from pcn.record.schemas import TABLES
 
 Validation = Literal["full", "fast"]
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
-_PASS1_MARKERS = tuple(f'"{t}"'.encode() for t in M.PASS1)
+CHUNK_ROWS = 200_000
+#: NDJSON files larger than this are split into line-aligned jobs for parallel reading.
+CHUNK_BYTES = 32 << 20
+#: Below this much input a process pool costs more than it saves.
+PARALLEL_MIN_BYTES = 64 << 20
+_PASS1_LINE = re.compile(rb'"(?:' + b"|".join(t.encode() for t in M.PASS1) + rb')"')
 
 
 class IngestError(Exception):
@@ -63,7 +71,48 @@ def input_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def iter_items(files: list[Path], report: IngestReport | None,
+@dataclass(frozen=True)
+class Job:
+    """One unit of reading: a whole file, or a line-aligned byte range of an NDJSON file."""
+
+    path: Path
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+
+def plan_jobs(files: list[Path], chunk_bytes: int) -> list[Job]:
+    """Split large NDJSON files at line boundaries so the second pass can run in parallel."""
+    jobs: list[Job] = []
+    for f in files:
+        size = f.stat().st_size
+        if f.suffix != ".ndjson" or size <= chunk_bytes:
+            jobs.append(Job(f))
+            continue
+        with f.open("rb") as fh:
+            start, line = 0, 1
+            while start < size:
+                fh.seek(min(start + chunk_bytes, size))
+                fh.readline()  # to the end of the line we landed in
+                end = min(fh.tell(), size)
+                jobs.append(Job(f, start, end, line))
+                fh.seek(start)
+                line += fh.read(end - start).count(b"\n")
+                start = end
+    return jobs
+
+
+def _ndjson_lines(job: Job) -> Iterator[tuple[int, bytes]]:
+    with job.path.open("rb") as fh:
+        if job.end is None:
+            yield from enumerate(fh, job.first_line)
+            return
+        fh.seek(job.start)
+        data = fh.read(job.end - job.start)
+    yield from enumerate(data.splitlines(), job.first_line)
+
+
+def iter_items(jobs: list[Job], report: IngestReport | None,
                line_filter: Callable[[bytes], bool] | None = None) -> Iterator[Item]:
     """Every resource in the inputs; unreadable ones are reported (when ``report``) and skipped."""
 
@@ -71,22 +120,22 @@ def iter_items(files: list[Path], report: IngestReport | None,
         if report is not None:
             report.reject(src, loc, "?", element, why)
 
-    for f in files:
+    for job in jobs:
+        f = job.path
         src = f.name
         if f.suffix == ".ndjson":
-            with f.open("rb") as fh:
-                for n, line in enumerate(fh, 1):
-                    if not line.strip() or (line_filter and not line_filter(line)):
-                        continue
-                    try:
-                        obj = orjson.loads(line)
-                    except orjson.JSONDecodeError as e:
-                        bad(src, f"line {n}", "$", f"invalid JSON: {e}")
-                        continue
-                    if not isinstance(obj, dict):
-                        bad(src, f"line {n}", "$", "a line must hold one JSON object")
-                        continue
-                    yield Item(src, f"line {n}", obj)
+            for n, line in _ndjson_lines(job):
+                if not line.strip() or (line_filter and not line_filter(line)):
+                    continue
+                try:
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError as e:
+                    bad(src, f"line {n}", "$", f"invalid JSON: {e}")
+                    continue
+                if not isinstance(obj, dict):
+                    bad(src, f"line {n}", "$", "a line must hold one JSON object")
+                    continue
+                yield Item(src, f"line {n}", obj)
             continue
         try:
             doc = orjson.loads(f.read_bytes())
@@ -130,36 +179,20 @@ def iter_items(files: list[Path], report: IngestReport | None,
 
 
 def _pass1_line(line: bytes) -> bool:
-    return any(m in line for m in _PASS1_MARKERS)
+    """Cheap pre-filter: could this line be a pass-1 resource? (parsed to be sure)"""
+    return _PASS1_LINE.search(line) is not None
 
 
-class FhirLoad:
-    """Reads inputs into rows per table, with a report; ``run`` merges them into the record."""
+class _Loader:
+    """Shared by both passes: validation, rejection, and buffering rows per table."""
 
-    def __init__(self, record_dir: Path, validation: Validation = "full") -> None:
-        self.record_dir = Path(record_dir)
+    def __init__(self, validation: Validation, ctx: M.Context) -> None:
         self.validation = validation
+        self.ctx = ctx
         self.report = IngestReport()
         self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
-        self.old = existing_record(self.record_dir)
-        self.ctx = M.Context()
-        self._seed_from_record()
-
-    def _seed_from_record(self) -> None:
-        if self.old is None:
-            self.patients = PatientIndex()
-            return
-        pts = read_table(self.old, "patients").select(["nhs_number", "patient_id"]).to_pydict()
-        self.patients = PatientIndex(dict(zip(pts["nhs_number"], pts["patient_id"],
-                                              strict=True)))
-        self.ctx.patient_by_nhs = self.patients.by_nhs
-        self.ctx.patient_ids = set(self.patients.by_id)
-        pr = read_table(self.old, "practices").to_pydict()
-        self.ctx.practices = dict(zip(pr["practice_code"], pr["pcn_code"], strict=True))
-        self.ctx.pcn_codes = set(pr["pcn_code"])
-        st = read_table(self.old, "staff").to_pydict()
-        self.ctx.staff = {c: (p, r) for c, p, r in
-                          zip(st["clinician_id"], st["practice_code"], st["role"], strict=True)}
+        # full batches are kept as Arrow (compact) rather than Python tuples
+        self.chunks: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
 
     def _checked(self, item: Item) -> bool:
         """Model-validate when asked; reports and returns False on failure."""
@@ -185,10 +218,106 @@ class FhirLoad:
             raise M.Rejected(str(item.resource.get("resourceType", "resource")),
                              f"malformed resource ({type(e).__name__}: {e})") from None
 
+    def _second(self, item: Item) -> None:
+        rtype = item.resource.get("resourceType")
+        if isinstance(rtype, str) and rtype in M.PASS1:
+            return
+        self.report.read += 1
+        if not isinstance(rtype, str) or rtype not in M.PASS2:
+            why = (f"resource type {rtype!r} is not loaded into the record (supported: "
+                   f"{', '.join(SUPPORTED)})")
+            self.report.reject(item.source, item.location, item.label, "resourceType", why)
+            return
+        if not self._checked(item):
+            return
+        table, mapper = M.PASS2[rtype]
+        try:
+            rows = self._guarded(item, lambda: mapper(item.resource, self.ctx))
+        except M.Rejected as e:
+            self._reject(item, e)
+            return
+        buf = self.rows[table]
+        buf.extend(rows)
+        if len(buf) >= CHUNK_ROWS:
+            self.chunks[table].append(self._to_arrow(table, buf))
+            buf.clear()
+        self.report.loaded[rtype] += 1
+
+    @staticmethod
+    def _to_arrow(name: str, rows: list[tuple[Any, ...]]) -> pa.Table:
+        try:
+            return rows_to_table(name, rows)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as e:
+            raise IngestError(f"{name}: cannot build rows: {e}") from e
+
+    def tables(self) -> dict[str, pa.Table]:
+        out = {}
+        for name, rows in self.rows.items():
+            parts = self.chunks[name] + ([self._to_arrow(name, rows)] if rows else [])
+            if parts:
+                out[name] = pa.concat_tables(parts)
+                self.report.rows[name] = out[name].num_rows
+        return out
+
+
+
+class SecondPass(_Loader):
+    """The second pass over one job (run in this process or in a worker process)."""
+
+    def run(self, job: Job) -> tuple[dict[str, pa.Table], IngestReport]:
+        # unreadable input is reported here, once: the first pass skips it silently
+        for item in iter_items([job], self.report):
+            self._second(item)
+        return self.tables(), self.report
+
+
+_WORKER: SecondPass | None = None
+
+
+def _init_worker(validation: Validation, ctx: M.Context) -> None:
+    global _WORKER
+    _WORKER = SecondPass(validation, ctx)
+
+
+def _run_job(job: Job) -> tuple[dict[str, pa.Table], IngestReport]:
+    assert _WORKER is not None
+    _WORKER.report = IngestReport()
+    _WORKER.rows = {t: [] for t in TABLES}
+    _WORKER.chunks = {t: [] for t in TABLES}
+    return _WORKER.run(job)
+
+
+class FhirLoad(_Loader):
+    """Reads inputs into rows per table, with a report; ``run`` merges them into the record."""
+
+    def __init__(self, record_dir: Path, validation: Validation = "full",
+                 workers: int = 1) -> None:
+        self.record_dir = Path(record_dir)
+        super().__init__(validation, M.Context())
+        self.workers = workers
+        self.old = existing_record(self.record_dir)
+        self._seed_from_record()
+
+    def _seed_from_record(self) -> None:
+        if self.old is None:
+            self.patients = PatientIndex()
+            return
+        pts = read_table(self.old, "patients").select(["nhs_number", "patient_id"]).to_pydict()
+        self.patients = PatientIndex(dict(zip(pts["nhs_number"], pts["patient_id"],
+                                              strict=True)))
+        self.ctx.patient_by_nhs = self.patients.by_nhs
+        self.ctx.patient_ids = set(self.patients.by_id)
+        pr = read_table(self.old, "practices").to_pydict()
+        self.ctx.practices = dict(zip(pr["practice_code"], pr["pcn_code"], strict=True))
+        self.ctx.pcn_codes = set(pr["pcn_code"])
+        st = read_table(self.old, "staff").to_pydict()
+        self.ctx.staff = {c: (p, r) for c, p, r in
+                          zip(st["clinician_id"], st["practice_code"], st["role"], strict=True)}
+
     def read(self, paths: list[Path]) -> None:
-        files = input_files(paths)
+        jobs = plan_jobs(input_files(paths), CHUNK_BYTES)
         first: dict[str, list[Item]] = {t: [] for t in M.PASS1}
-        for item in iter_items(files, None, _pass1_line):
+        for item in iter_items(jobs, None, _pass1_line):
             rtype = item.resource.get("resourceType")
             if isinstance(rtype, str) and rtype in first:
                 first[rtype].append(item)
@@ -200,10 +329,30 @@ class FhirLoad:
             self._practitioner(item)
         for item in first["PractitionerRole"]:
             self._practitioner_role(item)
-        # unreadable input is reported once, in this second pass over everything.
-        for item in iter_items(files, self.report):
-            self._second(item)
         self.report.read += sum(len(v) for v in first.values())
+        for tables, report in self._second_pass(jobs):
+            self.report.read += report.read
+            self.report.loaded.update(report.loaded)
+            self.report.rejected.extend(report.rejected)
+            for name, table in tables.items():
+                self.chunks[name].append(table)
+
+    def _second_pass(self, jobs: list[Job]) -> Iterator[tuple[dict[str, pa.Table],
+                                                              IngestReport]]:
+        """Results per job, in input order; on a process pool when there is enough to share."""
+        size = sum((j.end or j.path.stat().st_size) - j.start for j in jobs)
+        if self.workers <= 1 or len(jobs) < 2 or size < PARALLEL_MIN_BYTES:
+            worker = SecondPass(self.validation, self.ctx)
+            for job in jobs:
+                worker.report, worker.rows = IngestReport(), {t: [] for t in TABLES}
+                worker.chunks = {t: [] for t in TABLES}
+                yield worker.run(job)
+            return
+        # forkserver: no fork of a process that may hold library threads
+        ctx = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(self.validation, self.ctx)) as pool:
+            yield from pool.map(_run_job, jobs)
 
     def _organization(self, item: Item) -> None:
         if not self._checked(item):
@@ -274,38 +423,6 @@ class FhirLoad:
         self.rows["staff"].append(row)
         self.report.loaded["PractitionerRole"] += 1
 
-    def _second(self, item: Item) -> None:
-        rtype = item.resource.get("resourceType")
-        if isinstance(rtype, str) and rtype in M.PASS1:
-            return
-        self.report.read += 1
-        if not isinstance(rtype, str) or rtype not in M.PASS2:
-            why = (f"resource type {rtype!r} is not loaded into the record (supported: "
-                   f"{', '.join(SUPPORTED)})")
-            self.report.reject(item.source, item.location, item.label, "resourceType", why)
-            return
-        if not self._checked(item):
-            return
-        table, mapper = M.PASS2[rtype]
-        try:
-            rows = self._guarded(item, lambda: mapper(item.resource, self.ctx))
-        except M.Rejected as e:
-            self._reject(item, e)
-            return
-        self.rows[table].extend(rows)
-        self.report.loaded[rtype] += 1
-
-    def tables(self) -> dict[str, pa.Table]:
-        out = {}
-        for name, rows in self.rows.items():
-            if rows:
-                try:
-                    out[name] = rows_to_table(name, rows)
-                except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as e:
-                    raise IngestError(f"{name}: cannot build rows: {e}") from e
-                self.report.rows[name] = len(rows)
-        return out
-
     def run(self, strict: bool = False) -> IngestReport:
         tables = self.tables()
         if strict and self.report.rejected:
@@ -322,7 +439,14 @@ class FhirLoad:
 
 
 def ingest_fhir(inputs: list[Path], record_dir: Path, validation: Validation = "full",
-                strict: bool = False) -> IngestReport:
-    load = FhirLoad(record_dir, validation)
+                strict: bool = False, workers: int = 1) -> IngestReport:
+    """Load FHIR inputs into the record.
+
+    ``workers`` > 1 reads the second pass on a process pool when the input exceeds
+    ``PARALLEL_MIN_BYTES``. Opt-in: on the shared 2-core test machine it did not beat one
+    process (see docs/adr/0062-fhir-validation-modes.md); a caller started as a script needs the
+    ``if __name__ == "__main__"`` guard (forkserver workers import the main module).
+    """
+    load = FhirLoad(record_dir, validation, workers)
     load.read([Path(p) for p in inputs])
     return load.run(strict=strict)

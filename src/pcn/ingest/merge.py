@@ -11,8 +11,8 @@ Rules (docs/adr/0061-ingest-merge-rules.md):
 - registrations: when a patient has two open registrations (same NHS number registered at two
   practices), the one with the latest start wins and each earlier one is ended the day before the
   next one starts (``resolve_registrations``);
-- ``lsoa`` is reference data: kept, plus any LSOA now referenced by a patient or practice, looked
-  up in ``pcn.refdata``.
+- ``lsoa`` is reference data: kept, plus any LSOA now referenced by a patient, looked up in
+  ``pcn.refdata``.
 
 The content hash of the result decides whether anything changed: identical content publishes no
 new snapshot.
@@ -145,8 +145,10 @@ def _lsoa_rows(codes: set[str]) -> pa.Table:
     return conform(pa.Table.from_pandas(ref[cols], preserve_index=False), "lsoa")
 
 
-def complete_lsoa(lsoa: pa.Table, patients: pa.Table, practices: pa.Table) -> pa.Table:
-    wanted = {c for t in (patients, practices) for c in t.column("lsoa_code").to_pylist() if c}
+def complete_lsoa(lsoa: pa.Table, patients: pa.Table) -> pa.Table:
+    """Add reference rows for every patient's LSOA the table lacks (schemas: the lsoa table
+    holds the LSOAs where the record's patients live)."""
+    wanted = {c for c in patients.column("lsoa_code").to_pylist() if c}
     missing = wanted - set(lsoa.column("lsoa_code").to_pylist())
     if not missing:
         return lsoa
@@ -174,7 +176,7 @@ def merge_into_record(
         add = conform(add, name)
         merged[name] = merge_keyed(old, add, spec.key) if spec.key else merge_multiset(old, add)
     merged["registrations"] = resolve_registrations(merged["registrations"])
-    merged["lsoa"] = complete_lsoa(merged["lsoa"], merged["patients"], merged["practices"])
+    merged["lsoa"] = complete_lsoa(merged["lsoa"], merged["patients"])
     check_references(merged)
     writer = RecordWriter(record_dir, source=source)
     with writer:

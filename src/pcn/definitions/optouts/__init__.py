@@ -1,0 +1,1 @@
+"""Opt-out code definitions (YAML)."""

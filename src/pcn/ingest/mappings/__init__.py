@@ -1,0 +1,1 @@
+"""Shipped column mappings for practice extracts (YAML)."""
