@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+# Throwaway SQLite and PostgreSQL stores (fixtures `store`, `pg_store`, `sqlite_store`, ...).
+pytest_plugins = ["tests.databases"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(

@@ -1,0 +1,143 @@
+"""Applying the policy to a request against the store: fresh facts, one decision, one audit event.
+
+Every route of the web app and the API calls :func:`authorise` (or :func:`require`,
+:func:`search_scope`, :func:`claim_break_glass`). Each call re-reads the account, the agreements and
+the break-glass grants, so disabling a user, changing a role or revoking an agreement or token takes
+effect on the very next request, and writes exactly one audit event, allowed or denied.
+
+A denial raises :class:`NotFound`: routes answer it exactly as they answer a patient who does not
+exist (HTTP 404, same body), so a refusal never confirms that a patient exists (ADR 0051).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pcn.access.policy import (
+    AccessContext,
+    Action,
+    BreakGlassGrant,
+    Decision,
+    PatientScope,
+    Principal,
+    Purpose,
+    Request,
+    Role,
+    decide,
+    scope_patients,
+)
+from pcn.store import audit
+from pcn.store.accounts import get_account
+from pcn.store.database import Store
+from pcn.store.sharing import create_grant, load_context, record_review
+
+
+class NotFound(LookupError):
+    """What every denial looks like from outside: the thing asked for is "not found"."""
+
+    def __init__(self) -> None:
+        super().__init__("not found")
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    principal: Principal
+    context: AccessContext
+    decision: Decision
+
+
+def current_principal(store: Store, username: str) -> Principal:
+    """The account as stored now; an unknown name becomes a disabled principal (denied)."""
+    account = get_account(store, username)
+    if account is None:
+        return Principal(username, Role.ANALYST, None, active=False)
+    return account.principal()
+
+
+def _evaluate(store: Store, who: Principal | str, request_fields: Mapping[str, Any],
+              at: dt.datetime | None) -> _Evaluation:
+    username = who if isinstance(who, str) else who.username
+    principal = current_principal(store, username)
+    context = load_context(store, principal.username, at)
+    decision = decide(Request(principal=principal, **request_fields), context)
+    return _Evaluation(principal, context, decision)
+
+
+def _audit(store: Store, ev: _Evaluation, action: Action, purpose: Purpose,
+           patient_id: int | None, detail: Mapping[str, Any] | None) -> None:
+    known = ev.principal.active or ev.decision.reason != "account disabled"
+    audit.record(store, audit.Event(
+        username=ev.principal.username,
+        role=ev.principal.role.value if known else "unknown",
+        practice_code=ev.principal.practice_code,
+        patient_id=patient_id, action=action.value,
+        outcome="allowed" if ev.decision.allowed else "denied",
+        purpose=purpose.value,
+        detail={"reason": ev.decision.reason, "basis": ev.decision.basis, **(detail or {})},
+        occurred_at=ev.context.at,
+    ))
+
+
+def authorise(store: Store, who: Principal | str, action: Action, *,
+              purpose: Purpose = Purpose.DIRECT_CARE, patient_id: int | None = None,
+              patient_practices: frozenset[str] = frozenset(),
+              detail: Mapping[str, Any] | None = None, at: dt.datetime | None = None) -> Decision:
+    """Decide one request and audit it (exactly one event). Does not raise on denial."""
+    ev = _evaluate(store, who, {"action": action, "purpose": purpose, "patient_id": patient_id,
+                                "patient_practices": frozenset(patient_practices)}, at)
+    _audit(store, ev, action, purpose, patient_id, detail)
+    return ev.decision
+
+
+def require(store: Store, who: Principal | str, action: Action, **kwargs: Any) -> Decision:
+    """:func:`authorise`, raising :class:`NotFound` on denial."""
+    decision = authorise(store, who, action, **kwargs)
+    if not decision.allowed:
+        raise NotFound()
+    return decision
+
+
+def search_scope(store: Store, who: Principal | str, purpose: Purpose = Purpose.DIRECT_CARE,
+                 action: Action = Action.SEARCH_PATIENTS,
+                 detail: Mapping[str, Any] | None = None,
+                 at: dt.datetime | None = None) -> PatientScope:
+    """Audit a search/list/export and return the scope its query must be filtered by.
+
+    An empty scope (nothing allowed) is returned rather than raised: a list is then simply empty.
+    """
+    ev = _evaluate(store, who, {"action": action, "purpose": purpose}, at)
+    scope = scope_patients(ev.principal, purpose, ev.context, action) if ev.decision.allowed \
+        else PatientScope()
+    _audit(store, ev, action, purpose, None,
+           {"practices": sorted(scope.practice_codes), **(detail or {})})
+    return scope
+
+
+def claim_break_glass(store: Store, who: Principal | str, patient_id: int,
+                      patient_practices: frozenset[str], reason: str,
+                      at: dt.datetime | None = None) -> BreakGlassGrant:
+    """Emergency access to one patient: needs a reason, lasts a shift, flagged for review."""
+    ev = _evaluate(store, who, {"action": Action.BREAK_GLASS, "purpose": Purpose.DIRECT_CARE,
+                                "patient_id": patient_id,
+                                "patient_practices": frozenset(patient_practices),
+                                "reason": reason}, at)
+    if not ev.decision.allowed:
+        _audit(store, ev, Action.BREAK_GLASS, Purpose.DIRECT_CARE, patient_id,
+               {"claimed_reason": reason.strip()})
+        raise NotFound()
+    grant = create_grant(store, ev.principal.username, patient_id, reason, at=ev.context.at)
+    _audit(store, ev, Action.BREAK_GLASS, Purpose.DIRECT_CARE, patient_id,
+           {"claimed_reason": reason.strip(), "grant_id": grant.grant_id,
+            "expires_at": grant.expires_at.isoformat(), "flagged_for_review": True})
+    return grant
+
+
+def review_break_glass(store: Store, who: Principal | str, grant_id: int, outcome: str,
+                       note: str = "") -> None:
+    """Record a privacy review of a break-glass grant (reviewers: see ``review_break_glass``)."""
+    require(store, who, Action.REVIEW_BREAK_GLASS, detail={"grant_id": grant_id,
+                                                            "review_outcome": outcome})
+    record_review(store, grant_id, who if isinstance(who, str) else who.username, outcome, note)
