@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import bench, demo, record, refdata, synth
+from pcn.cli import bench, demo, indicators, record, refdata, synth
 
 app = typer.Typer(
     name="pcn",
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.add_typer(refdata.app, name="refdata")
 app.add_typer(record.app, name="record")
 app.add_typer(demo.app, name="demo")
+app.add_typer(indicators.app, name="indicators")
 app.command("synth")(synth.synth)
 app.add_typer(bench.app, name="bench")
 

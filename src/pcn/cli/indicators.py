@@ -1,0 +1,67 @@
+"""``pcn indicators``: list and validate indicator definitions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pcn.cli.common import console, fail
+
+app = typer.Typer(help="List and validate indicator definitions (YAML).", no_args_is_help=True)
+
+DirOption = Annotated[
+    Path | None,
+    typer.Option("--dir", help="Folder of indicator YAML files (default: the shipped ones)."),
+]
+
+
+@app.command("check")
+def check(directory: DirOption = None) -> None:
+    """Validate every definition: schema, expressions, column and codelist references."""
+    from pcn.measures.indicators import DefinitionError, indicators_dir, load_indicator
+    from pcn.refdata import codelist_ids
+
+    folder = directory or indicators_dir()
+    codelists = set(codelist_ids())
+    errors = []
+    paths = sorted(folder.glob("*.yaml"))
+    for path in paths:
+        try:
+            load_indicator(path, codelists)
+        except DefinitionError as e:
+            errors.append(str(e))
+    for message in errors:
+        console.print(f"[red]✗[/] {message}")
+    if errors:
+        raise fail(f"{len(errors)} of {len(paths)} definitions are invalid", code=1)
+    console.print(f"[green]✓[/] {len(paths)} indicator definitions valid in {folder}")
+
+
+@app.command("list")
+def list_(directory: DirOption = None) -> None:
+    """List indicators: id, kind, direction, source."""
+    from pcn.measures.indicators import DefinitionError, load_indicators
+
+    try:
+        indicators = load_indicators(directory)
+    except DefinitionError as e:
+        raise fail(str(e)) from None
+    table = Table(header_style="bold")
+    for col in ("id", "title", "kind", "low is good", "source"):
+        table.add_column(col)
+    for ind in indicators.values():
+        direction = "neither" if ind.low_is_good is None else str(ind.low_is_good).lower()
+        table.add_row(ind.id, ind.title, ind.kind, direction, ind.source[0].reference)
+    console.print(table)
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of an indicator definition file."""
+    from pcn.measures.indicators import Indicator
+
+    typer.echo(json.dumps(Indicator.model_json_schema(), indent=2))
