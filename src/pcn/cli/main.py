@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import bench, demo, indicators, record, refdata, synth
+from pcn.cli import bench, demo, indicators, record, refdata, synth, web
 
 app = typer.Typer(
     name="pcn",
@@ -20,6 +20,8 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(indicators.app, name="indicators")
 app.command("synth")(synth.synth)
 app.add_typer(bench.app, name="bench")
+app.command("serve")(web.serve)
+demo.app.command("accounts")(web.demo_accounts)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,68 @@
+"""``pcn serve`` (the web app and API) and ``pcn demo accounts`` (demo logins for `make demo`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pcn.cli.common import console, fail, user_errors
+from pcn.record.store import RecordError
+
+RecordOption = typer.Option(..., "--record", help="Network record directory (from `pcn synth`).")
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from pcn.store import open_store
+    from pcn.store.migrate import upgrade
+
+    store = open_store()
+    upgrade(store)
+    return store
+
+
+def serve(
+    record: Path = RecordOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+) -> None:
+    """Serve the web app and JSON API for a record (sign in with `pcn users add` accounts)."""
+    import uvicorn
+
+    from pcn.config import get_settings
+    from pcn.web.app import AssetsMissing, create_app
+
+    settings = get_settings()
+    try:
+        settings.require_secret()
+    except ValueError as err:
+        raise fail(f"{err} — set PCN_SECRET_KEY (or PCN_DEBUG=1 for a throwaway key)") from None
+    with user_errors(RecordError, AssetsMissing):
+        with console.status("Computing indicators, continuity and inequalities…"):
+            app = create_app(record, store=_store(), settings=settings, warm=True)
+    console.print(f"[bold green]Serving[/] {record} at http://{host}:{port}  (Ctrl+C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def demo_accounts(record: Path = RecordOption) -> None:
+    """Create (or reset) one demo account per role and print their sign-in details."""
+    from rich.table import Table
+
+    from pcn.record import open_record
+    from pcn.web.demo_accounts import demo_accounts as make_accounts
+
+    with user_errors(RecordError, ValueError):
+        rec = open_record(record)
+        practices = rec.read("practices", columns=["practice_code"]).column(0).to_pylist()
+        as_of = (rec.manifest.source or {}).get("as_of")
+        import datetime as dt
+
+        start = dt.date.fromisoformat(str(as_of)) - dt.timedelta(days=3650) if as_of \
+            else dt.date(2000, 1, 1)
+        accounts = make_accounts(_store(), practices, start)
+    table = Table(title="Demo sign-ins (passwords are new each run)", header_style="bold")
+    for column in ("username", "password", "role", "practice"):
+        table.add_column(column)
+    for a in accounts:
+        table.add_row(a.username, a.password, a.role, a.practice_code or "network")
+    console.print(table)
