@@ -33,6 +33,7 @@ demo: install
 
 test: install-dev
 	$(VENV)/bin/ruff check src tests
+	bash scripts/ensure_postgres.sh
 	$(PY) -m pytest
 
 lint: install-dev

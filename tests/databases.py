@@ -92,7 +92,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def pg_empty_store(postgres_server: str) -> Iterator[Store]:
+def pg_empty_store(postgres_server: str, cheap_password_hashing: None) -> Iterator[Store]:
     """A store on a brand-new, empty PostgreSQL database (no migrations run)."""
     name = create_database()
     store = Store(pg_url(name))
@@ -102,14 +102,14 @@ def pg_empty_store(postgres_server: str) -> Iterator[Store]:
 
 
 @pytest.fixture
-def sqlite_empty_store(tmp_path: Path) -> Iterator[Store]:
+def sqlite_empty_store(tmp_path: Path, cheap_password_hashing: None) -> Iterator[Store]:
     store = Store(f"sqlite+pysqlite:///{tmp_path / 'empty.sqlite3'}")
     yield store
     store.dispose()
 
 
 @pytest.fixture
-def pg_store(_pg_template: str) -> Iterator[Store]:
+def pg_store(_pg_template: str, cheap_password_hashing: None) -> Iterator[Store]:
     """A migrated store on its own throwaway PostgreSQL database."""
     name = create_database(template=_pg_template)
     store = Store(pg_url(name))
@@ -119,12 +119,23 @@ def pg_store(_pg_template: str) -> Iterator[Store]:
 
 
 @pytest.fixture
-def sqlite_store(_sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
+def sqlite_store(_sqlite_template: Path, tmp_path: Path,
+                 cheap_password_hashing: None) -> Iterator[Store]:
     path = tmp_path / "pcn.sqlite3"
     shutil.copyfile(_sqlite_template, path)
     store = Store(f"sqlite+pysqlite:///{path}")
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2's production parameters cost ~0.3-1 s a hash; tests use the cheapest profile."""
+    from pcn.config import get_settings
+
+    monkeypatch.setenv("PCN_PASSWORD_HASHING", "cheapest")
+    monkeypatch.setenv("PCN_DEBUG", "true")
+    get_settings.cache_clear()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,11 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field("", description="Signs sessions and tokens; required outside debug.")
     debug: bool = Field(False, description="Development mode: allows placeholder secrets.")
+    password_hashing: Literal["rfc9106_low_memory", "cheapest"] = Field(
+        "rfc9106_low_memory",
+        description="Argon2id parameters for passwords; 'cheapest' is for test suites and needs "
+        "debug.",
+    )
 
     @field_validator("default_pcn")
     @classmethod

@@ -14,12 +14,14 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 
 from pcn.access.policy import PRACTICE_ROLES, Principal, Role
+from pcn.config import get_settings
 from pcn.store.database import Store, now_utc
 from pcn.store.models import ApiToken, User
 
@@ -28,9 +30,23 @@ PRACTICE_PATTERN = re.compile(r"^[A-Z][0-9A-Z]{4,5}$")
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "pcn"
 
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so a miss costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(profile: str) -> tuple[PasswordHasher, str]:
+    """The hasher for a parameter profile, and a hash to verify against for unknown usernames
+    (so a miss costs as much time as a wrong password)."""
+    parameters = {"rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
+                  "cheapest": profiles.CHEAPEST}[profile]
+    hasher = PasswordHasher.from_parameters(parameters)
+    return hasher, hasher.hash(secrets.token_urlsafe(16))
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    settings = get_settings()
+    if settings.password_hashing == "cheapest" and not settings.debug:
+        raise AccountError("PCN_PASSWORD_HASHING=cheapest is for tests only (needs PCN_DEBUG)")
+    return _hasher_for(settings.password_hashing)
 
 
 class AccountError(ValueError):
@@ -56,7 +72,7 @@ def _account(user: User) -> Account:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def generate_password() -> str:
@@ -138,14 +154,15 @@ def authenticate(store: Store, username: str, password: str) -> Principal | None
     """The principal for a correct username and password of an active account, else None."""
     with store.session() as session:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
-        stored = user.password_hash if user is not None else _DUMMY_HASH
+        hasher, dummy_hash = _hasher()
+        stored = user.password_hash if user is not None else dummy_hash
         try:
-            _hasher.verify(stored, password)
+            hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         if user is None or not user.active:
             return None
-        if _hasher.check_needs_rehash(stored):
+        if hasher.check_needs_rehash(stored):
             user.password_hash = hash_password(password)
         return _account(user).principal()
 

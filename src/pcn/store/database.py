@@ -82,6 +82,15 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: A :class:`pcn.store.audit.AuditWriter` once group commit is enabled.
+        self.audit_writer: Any = None
+
+    def enable_group_commit(self, max_batch: int = 500) -> None:
+        """Batch concurrent audit appends into shared commits (for a multi-threaded server)."""
+        from pcn.store.audit import AuditWriter
+
+        if self.audit_writer is None:
+            self.audit_writer = AuditWriter(self, max_batch)
 
     @property
     def dialect(self) -> str:
@@ -94,6 +103,9 @@ class Store:
             yield session
 
     def dispose(self) -> None:
+        if self.audit_writer is not None:
+            self.audit_writer.close()
+            self.audit_writer = None
         self.engine.dispose()
 
     def __repr__(self) -> str:

@@ -230,3 +230,36 @@ def test_concurrent_writers_in_separate_connection_pools(pg_store: Store) -> Non
     assert errors == []
     assert [e.seq for e in audit.events(pg_store)] == list(range(1, 61))
     assert audit.verify(pg_store).ok
+
+
+def test_group_commit_writer_gives_each_caller_its_committed_event(store: Store) -> None:
+    store.enable_group_commit(max_batch=16)
+    results: list[audit.RecordedEvent] = []
+    lock = threading.Lock()
+
+    def work(w: int) -> None:
+        for i in range(15):
+            recorded = audit.record(store, _event(i, patient_id=w))
+            with lock:
+                results.append(recorded)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stored = {e.seq: e for e in audit.events(store)}
+    assert sorted(stored) == list(range(1, 121))
+    assert sorted(r.seq for r in results) == list(range(1, 121))
+    assert all(stored[r.seq].hash == r.hash and stored[r.seq].patient_id == r.patient_id
+               for r in results)
+    assert audit.verify(store).ok
+
+
+def test_group_commit_writer_rejects_a_bad_event_without_failing_others(store: Store) -> None:
+    writer = audit.AuditWriter(store)
+    with pytest.raises(ValueError, match="outcome"):
+        writer.record(audit.Event("amy", "analyst", "view_aggregates", "maybe"))
+    assert writer.record(_event(1)).seq == 1
+    writer.close()
+    assert _count(store) == 1
