@@ -37,9 +37,9 @@ def serve(
         settings.require_secret()
     except ValueError as err:
         raise fail(f"{err} — set PCN_SECRET_KEY (or PCN_DEBUG=1 for a throwaway key)") from None
-    with user_errors(RecordError, AssetsMissing):
-        with console.status("Computing indicators, continuity and inequalities…"):
-            app = create_app(record, store=_store(), settings=settings, warm=True)
+    with (user_errors(RecordError, AssetsMissing),
+          console.status("Computing indicators, continuity and inequalities…")):
+        app = create_app(record, store=_store(), settings=settings, warm=True)
     console.print(f"[bold green]Serving[/] {record} at http://{host}:{port}  (Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 

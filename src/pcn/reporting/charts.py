@@ -90,7 +90,7 @@ def funnel_spec(points: pd.DataFrame, curve: pd.DataFrame, *, title: str, value_
 
 
 def spc_spec(chart: XmrChart, *, title: str, value_label: str) -> dict[str, Any]:
-    """An XmR chart in the Making Data Count style: mean, process limits, coloured special causes."""
+    """An XmR chart in Making Data Count style: mean, process limits, coloured special causes."""
     points = chart.points.copy()
     points["period"] = points["period"].astype(str)
     points["kind"] = points["point_type"].map({

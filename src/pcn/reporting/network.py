@@ -131,10 +131,7 @@ class NetworkView:
     @cached_property
     def profile(self) -> pd.DataFrame:
         path = self.outputs_dir / "patient_profile.parquet"
-        if path.exists():
-            frame = pd.read_parquet(path)
-        else:
-            frame = self._demographic_profile()
+        frame = pd.read_parquet(path) if path.exists() else self._demographic_profile()
         if "imd_decile" in frame.columns:
             frame["imd_quintile"] = _quintile(frame["imd_decile"])
         if "age" in frame.columns:

@@ -325,8 +325,10 @@ def patient(request: Request, principal: SignedIn, patient_id: str) -> Response:
     number = parse_patient_id(patient_id)
     summary = guarded.patient_summary(_store(request), view, principal, number,
                                       route="/patients/{id}")
+    registered_at = ", ".join(f"{view.practice_names.get(code, code)} ({code})"
+                              for code in summary["practices"])
     return render(request, "patient.html", principal, patient=summary,
-                  practice_names=view.practice_names,
+                  registered_at=registered_at,
                   back=_safe_next(request.query_params.get("back")))
 
 
