@@ -20,6 +20,9 @@ MDC_IMPROVEMENT = "#41b6e6"
 MDC_CONCERN = "#ed8b00"
 MDC_COMMON = "#a6a6a6"
 MDC_NEITHER = "#330072"
+POSITION_LABELS = {"below_998": "Below 99.8% limit", "below_95": "Below 95% limit",
+                   "within": "Within limits", "above_95": "Above 95% limit",
+                   "above_998": "Above 99.8% limit"}
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -48,6 +51,10 @@ def _base(title: str, description: str) -> dict[str, Any]:
 def funnel_spec(points: pd.DataFrame, curve: pd.DataFrame, *, title: str, value_label: str,
                 denominator_label: str) -> dict[str, Any]:
     """Funnel plot: practices as points, 95% and 99.8% limits as lines around the target."""
+    # Draw the funnel over the practices' range only: near n = 1 the limits span everything.
+    low = 0.5 * float(points["denominator"].min()) if len(points) else 0.0
+    curve = curve[curve["denominator"] >= low]
+    points = points.assign(position=points["position"].map(POSITION_LABELS).fillna("No data"))
     long = curve.melt(id_vars=["denominator"],
                       value_vars=[c for c in ("lower_998", "lower_95", "target", "upper_95",
                                               "upper_998") if c in curve.columns],
@@ -76,8 +83,7 @@ def funnel_spec(points: pd.DataFrame, curve: pd.DataFrame, *, title: str, value_
              "x": {"field": "denominator", "type": "quantitative"},
              "y": {"field": "value", "type": "quantitative"},
              "color": {"field": "position", "type": "nominal", "title": "Position",
-                       "scale": {"domain": ["below_998", "below_95", "within", "above_95",
-                                            "above_998"],
+                       "scale": {"domain": list(POSITION_LABELS.values()),
                                  "range": ["#7c2855", "#ae2573", NHS_BLUE, "#ed8b00", "#da291c"]}},
              "tooltip": [{"field": "name", "title": "Practice"},
                          {"field": "org_code", "title": "Code"},
