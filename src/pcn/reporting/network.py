@@ -75,6 +75,14 @@ class NetworkView:
         self._lock = threading.RLock()
         self._indicator_cache: dict[str, IndicatorView] = {}
 
+    def _memo(self, key: tuple[Any, ...], compute: Any) -> Any:
+        """Cache one computed table per key: the snapshot never changes under a view."""
+        with self._lock:
+            cache = self.__dict__.setdefault("_memo_cache", {})
+            if key not in cache:
+                cache[key] = compute()
+            return cache[key]
+
     # ---- raw tables -------------------------------------------------------------------------
     def _read(self, name: str) -> pd.DataFrame:
         return self.record.read(name).to_pandas()
@@ -184,6 +192,11 @@ class NetworkView:
 
     # ---- overview ---------------------------------------------------------------------------
     def overview(self, *, protected: bool) -> dict[str, Any]:
+        result = self._memo(("overview", protected),
+                            lambda: self._overview(protected=protected))
+        return result
+
+    def _overview(self, *, protected: bool) -> dict[str, Any]:
         """Population, practices, register prevalence and IMD mix (counts protected on request)."""
         prof = self.profile
         by_practice = prof.groupby("practice_code").size().rename("patients")
@@ -269,6 +282,11 @@ class NetworkView:
             return view
 
     def indicator_table(self, indicator_id: str, *, protected: bool) -> pd.DataFrame:
+        result = self._memo(("indicator_table", indicator_id, protected),
+                            lambda: self._indicator_table(indicator_id, protected=protected))
+        return result
+
+    def _indicator_table(self, indicator_id: str, *, protected: bool) -> pd.DataFrame:
         """Per-practice and PCN rows: numerator, denominator, value, funnel limits and position."""
         view = self.indicator(indicator_id)
         if view.result is None:
@@ -304,6 +322,12 @@ class NetworkView:
 
     def funnel_data(self, indicator_id: str, *, protected: bool
                     ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+        result = self._memo(("funnel_data", indicator_id, protected),
+                            lambda: self._funnel_data(indicator_id, protected=protected))
+        return result
+
+    def _funnel_data(self, indicator_id: str, *, protected: bool
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
         """(points, curve, target) for the funnel plot, from (protected) practice counts."""
         view = self.indicator(indicator_id)
         table = self.indicator_table(indicator_id, protected=protected)
@@ -323,6 +347,11 @@ class NetworkView:
         return points, curve, float(points["target"].iloc[0])
 
     def spc_data(self, indicator_id: str, *, protected: bool) -> dict[str, Any] | None:
+        result = self._memo(("spc_data", indicator_id, protected),
+                            lambda: self._spc_data(indicator_id, protected=protected))
+        return result
+
+    def _spc_data(self, indicator_id: str, *, protected: bool) -> dict[str, Any] | None:
         """XmR chart of the PCN's monthly value over the last :data:`SPC_MONTHS` whole months."""
         view = self.indicator(indicator_id)
         if view.result is None or view.result.monthly is None:
@@ -351,6 +380,11 @@ class NetworkView:
         return continuity_measures.patient_continuity(self.appointments, start=start, end=end)
 
     def continuity(self, *, protected: bool) -> dict[str, Any]:
+        result = self._memo(("continuity", protected),
+                            lambda: self._continuity(protected=protected))
+        return result
+
+    def _continuity(self, *, protected: bool) -> dict[str, Any]:
         by_practice = continuity_measures.practice_continuity(self._continuity_patients)
         by_practice["name"] = by_practice["practice_code"].map(self.practice_names).fillna(
             self.pcn_name)
@@ -401,6 +435,11 @@ class NetworkView:
         return counts.fillna(0).astype("int64")
 
     def inequalities(self, dimension: str, *, protected: bool) -> pd.DataFrame:
+        result = self._memo(("inequalities", dimension, protected),
+                            lambda: self._inequalities(dimension, protected=protected))
+        return result
+
+    def _inequalities(self, dimension: str, *, protected: bool) -> pd.DataFrame:
         """Outcomes over the last 12 months by ``imd_quintile`` or ``ethnicity_6``."""
         if dimension not in ("imd_quintile", "ethnicity_6"):
             raise ValueError(f"dimension {dimension!r} is not imd_quintile or ethnicity_6")
@@ -481,6 +520,11 @@ class NetworkView:
             return cache[worklist_id]
 
     def worklist_counts(self, *, protected: bool) -> pd.DataFrame:
+        result = self._memo(("worklist_counts", protected),
+                            lambda: self._worklist_counts(protected=protected))
+        return result
+
+    def _worklist_counts(self, *, protected: bool) -> pd.DataFrame:
         """Rows per worklist and practice: an aggregate anybody with aggregates may see."""
         table = pd.DataFrame(
             {wid: self._worklist_frame(wid).groupby("practice_code").size()
@@ -495,13 +539,24 @@ class NetworkView:
         return table
 
     # ---- one patient (identifiable: callers must authorise first) ---------------------------
+    def _rows_of(self, table: str, patient_id: int) -> pd.DataFrame:
+        """One patient's rows of a record table, by binary search on a patient-sorted copy."""
+        def by_patient() -> tuple[pd.DataFrame, np.ndarray]:
+            frame = getattr(self, table).sort_values("patient_id", kind="stable",
+                                                     ignore_index=True)
+            return frame, frame["patient_id"].to_numpy()
+
+        frame, ids = self._memo(("by_patient", table), by_patient)
+        start, stop = np.searchsorted(ids, [patient_id, patient_id + 1])
+        return frame.iloc[int(start):int(stop)]
+
     def patient_summary(self, patient_id: int) -> dict[str, Any]:
         person = self.patients.loc[patient_id]
         profile = self.profile.loc[patient_id] if patient_id in self.profile.index else None
-        regs = self.registrations[self.registrations["patient_id"] == patient_id]
-        appts = self.appointments[self.appointments["patient_id"] == patient_id]
+        regs = self._rows_of("registrations", patient_id)
+        appts = self._rows_of("appointments", patient_id)
         appts = appts.sort_values("start_at", ascending=False).head(10)
-        hosp = self.hospital_activity[self.hospital_activity["patient_id"] == patient_id]
+        hosp = self._rows_of("hospital_activity", patient_id)
         hosp = hosp.sort_values("start_date", ascending=False).head(10)
         worklists = [wid for wid in self.worklist_ids()
                      if (self._worklist_frame(wid)["patient_id"] == patient_id).any()]
@@ -530,8 +585,20 @@ class NetworkView:
         """Compute every cached table now (server start-up) so the first page is fast."""
         _ = self.profile, self._continuity_patients, self._closer_to_home
         _ = self._activity_last_year
-        for indicator_id in self.indicator_definitions:
-            self.indicator(indicator_id)
+        for protected in (False, True):
+            self.overview(protected=protected)
+            self.continuity(protected=protected)
+            for dimension in ("imd_quintile", "ethnicity_6"):
+                self.inequalities(dimension, protected=protected)
+            for indicator_id in self.indicator_definitions:
+                if self.indicator(indicator_id).result is None:
+                    continue
+                self.indicator_table(indicator_id, protected=protected)
+                self.funnel_data(indicator_id, protected=protected)
+                self.spc_data(indicator_id, protected=protected)
+        self._rows_of("appointments", -1)
+        self._rows_of("hospital_activity", -1)
+        self._rows_of("registrations", -1)
 
 
 _views: dict[Path, NetworkView] = {}
