@@ -166,6 +166,10 @@ def test_dna_rate_window_and_monthly_series() -> None:
     assert m.loc[(pd.Period("2025-01", "M"), "A"), "value"] == pytest.approx(50.0)
     assert m.loc[(pd.Period("2025-03", "M"), "B"), "numerator"] == 1
     assert m.loc[(pd.Period("2023-03", "M"), "B"), "denominator"] == 1  # history kept in series
+    # months without appointments are present as zeros (no gaps in SPC charts)
+    quiet = m.loc[(pd.Period("2024-06", "M"), "B")]
+    assert quiet["denominator"] == 0 and pd.isna(quiet["value"])
+    assert m.index.get_level_values("month").max() == pd.Period("2025-03", "M")
 
 
 def test_acsc_admissions_use_codelist_and_patient_practice() -> None:
@@ -178,6 +182,19 @@ def test_acsc_admissions_use_codelist_and_patient_practice() -> None:
     # patient 99 is not registered, so not attributed.
     assert t.loc["A", "numerator"] == 1 and t.loc["B", "numerator"] == 1
     assert t.loc["A", "value"] == pytest.approx(1 / 3 * 1000)
+
+
+def test_rate_series_has_every_month_and_list_size_denominator() -> None:
+    result = compute_indicator(_all()["emergency_admissions_per_1000"], _profile(), as_of=AS_OF,
+                               hospital_activity=_hospital(), pcn_code="U00000")
+    assert result.monthly is not None
+    m = result.monthly.set_index(["month", "org_code"])
+    months = sorted(set(m.index.get_level_values("month")))
+    # first emergency admission Dec 2024 (p6), up to as_of (Mar 2025): 4 months, no gaps
+    assert months == list(pd.period_range("2024-12", "2025-03", freq="M"))
+    assert m.loc[(pd.Period("2025-03", "M"), "A"), "numerator"] == 0
+    assert m.loc[(pd.Period("2025-02", "M"), "A"), "numerator"] == 1  # p1, 1 Feb
+    assert (m.xs("A", level="org_code")["denominator"] == 3).all()
 
 
 def test_joined_profile_columns_in_event_filter() -> None:
@@ -289,3 +306,47 @@ def test_protected_result_hides_small_numbers_and_recomputes_pcn() -> None:
     # PCN row rebuilt from shown parts only (B), and flagged incomplete
     assert (out.loc["U00000", "numerator"], out.loc["U00000", "denominator"]) == (0, 10)
     assert out.loc["U00000", "incomplete"]
+
+
+def test_funnel_and_spc_from_an_indicator_result() -> None:
+    from pcn.measures.indicators import funnel_for, spc_for
+
+    result = compute_indicator(_all()["dna_rate"], _profile(), as_of=AS_OF,
+                               appointments=_appointments(), pcn_code="U00000")
+    points, curve = funnel_for(result)
+    p = points.set_index("org_code")
+    # per cent, target = PCN value 2/6
+    assert p.loc["A", "value"] == pytest.approx(25.0)
+    assert p.loc["A", "target"] == pytest.approx(100 * 2 / 6)
+    assert (curve["upper_95"] <= 100).all() and (curve["upper_95"] > 100 * 2 / 6).all()
+    chart = spc_for(result, "U00000")
+    months = [str(m) for m in chart.points["period"]]
+    assert months[0] == "2023-03" and months[-1] == "2025-03"
+    # Mar 2025: only p5 DNA (B); the cancelled one is not in the denominator -> 1 of 1
+    assert chart.points["value"].iloc[-1] == pytest.approx(100.0)
+    with pytest.raises(ValueError, match="compute_series"):
+        spc_for(compute_indicator(_all()["dm_foot_check"], _profile(), as_of=AS_OF), "A")
+
+
+@pytest.mark.parametrize("indicator_id", ["dna_rate", "ae_attendances_per_1000",
+                                          "acsc_emergency_admissions_per_1000"])
+def test_no_events_gives_zeros_not_errors(indicator_id: str) -> None:
+    result = compute_indicator(_all()[indicator_id], _profile(), as_of=AS_OF,
+                               appointments=_appointments().iloc[:0],
+                               hospital_activity=_hospital().iloc[:0])
+    assert (result.by_practice["numerator"] == 0).all()
+    assert result.monthly is not None and result.monthly["numerator"].sum() == 0
+
+
+def test_cholesterol_target_uses_non_hdl_only_without_ldl() -> None:
+    profile = _profile().assign(
+        reg_chd=[True, True, True, False, False, False], reg_stroke_tia=False, reg_pad=False,
+        latest_cholesterol_date=pd.Timestamp("2025-01-01"),
+        # p1: LDL 1.9 -> met; p2: LDL 2.3 but non-HDL 2.0 -> not met (LDL decides);
+        # p3: no LDL, non-HDL 2.5 -> met
+        latest_ldl_cholesterol=[1.9, 2.3, None, 1.0, 1.0, 1.0],
+        latest_non_hdl_cholesterol=[3.0, 2.0, 2.5, 1.0, 1.0, 1.0],
+    )
+    result = compute_indicator(_all()["cvd_cholesterol_target"], profile, as_of=AS_OF)
+    a = result.by_practice.set_index("org_code").loc["A"]
+    assert (a["numerator"], a["denominator"]) == (2, 3)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pcn.measures.continuity import (
     ContinuityInputError,
@@ -141,3 +145,53 @@ def test_care_closer_to_home_by_month() -> None:
     pp = per_patient.set_index("patient_id")
     assert pp.loc[9, "hospital_contacts"] == 1 and pp.loc[9, "primary_contacts"] == 0
     assert pp.loc[1, "share_primary"] == pytest.approx(3 / 4)
+
+
+# --- oracle: a plain-Python recomputation on random appointment books -----------------------
+
+appointment_rows = st.lists(
+    st.tuples(
+        st.integers(1, 4),  # patient
+        st.sampled_from(["c1", "c2", "c3", "n1"]),  # clinician (n1 is a nurse)
+        st.sampled_from(["attended", "attended", "did_not_attend"]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+def _oracle(rows: list[tuple[int, str, str]]) -> dict[int, dict[str, float]]:
+    by_patient: dict[int, list[str]] = {}
+    for patient, clinician, status in rows:  # rows are in time order
+        if status == "attended":
+            by_patient.setdefault(patient, []).append(clinician)
+    out = {}
+    for patient, seen in by_patient.items():
+        n = len(seen)
+        if n < 3:
+            continue
+        counts = Counter(seen)
+        known = sum(1 for i, c in enumerate(seen) if c in seen[:i])
+        gps = [c for c in seen if c != "n1"]
+        out[patient] = {
+            "upc": max(counts.values()) / n,
+            "coc": (sum(v * v for v in counts.values()) - n) / (n * (n - 1)),
+            "known_provider": known / (n - 1),
+            "slicc": max(Counter(gps).values()) / len(gps) if len(gps) >= 3 else float("nan"),
+        }
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(appointment_rows)
+def test_indices_match_plain_python_oracle(rows: list[tuple[int, str, str]]) -> None:
+    frame = pd.DataFrame(rows, columns=["patient_id", "clinician_id", "status"])
+    frame["practice_code"] = "X"
+    frame["role"] = np.where(frame["clinician_id"] == "n1", "practice_nurse", "gp")
+    frame["start_at"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(frame)), "h")
+    got = patient_continuity(frame).set_index("patient_id")
+    expected = _oracle(rows)
+    assert sorted(got.index) == sorted(expected)
+    for patient, values in expected.items():
+        for key, value in values.items():
+            assert got.loc[patient, key] == pytest.approx(value, nan_ok=True), (patient, key)

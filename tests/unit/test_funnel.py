@@ -111,3 +111,25 @@ def test_bad_inputs_are_refused() -> None:
         proportion_limits(1.2, [10])
     with pytest.raises(ValueError, match="position 1"):
         proportion_limits(0.2, [10, 0])
+    units = pd.DataFrame({"numerator": [3], "denominator": [100]})
+    with pytest.raises(ValueError, match="Wilson limits are for proportions"):
+        funnel(units, kind="rate", method="wilson")
+
+
+@pytest.mark.parametrize("mean", [0.4, 3.0, 25.0])
+def test_exact_poisson_matches_independent_brute_force(mean: float) -> None:
+    n = 1000.0
+    cdf, total, r = [], 0.0, 0
+    while total < 0.9999:
+        total += math.exp(-mean) * mean**r / math.factorial(r)
+        cdf.append(total)
+        r += 1
+
+    def limit(p: float) -> float:
+        r_p = next(i for i, f in enumerate(cdf) if f >= p)
+        below = cdf[r_p - 1] if r_p else 0.0
+        return max((r_p - (cdf[r_p] - p) / (cdf[r_p] - below)) / n * 1000, 0.0)
+
+    lim = rate_limits(mean, [n]).iloc[0]  # target per 1,000 x population 1,000 = Poisson mean
+    assert lim["lower_998"] == pytest.approx(limit(0.001))
+    assert lim["upper_95"] == pytest.approx(limit(0.975))

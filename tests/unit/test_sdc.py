@@ -236,3 +236,18 @@ def test_rates_with_total_disclose_nothing(frame: pd.DataFrame) -> None:
     total = out[out["org"] == "PCN"].iloc[0]
     assert total["numerator"] == units.loc[shown_both.fillna(False).astype(bool),
                                            "numerator"].sum()
+
+
+def test_long_tables_are_protected_as_their_cross_tab() -> None:
+    from pcn.measures.sdc import protect_long
+
+    long = pd.DataFrame(
+        {"practice": ["A", "A", "B", "B"], "quintile": [1, 2, 1, 2], "count": [3, 40, 50, 60]}
+    )
+    out = protect_long(long, rows="practice", columns="quintile").set_index(
+        ["practice", "quintile"])
+    # 2x2 with one small cell: all four must go (any single visible cell + margins reveals it)
+    assert out.loc[[("A", 1), ("A", 2), ("B", 1), ("B", 2)], "hidden"].all()
+    assert out.loc[(TOTAL, TOTAL), "count"] == 0
+    with pytest.raises(DisclosureInputError, match="more than once"):
+        protect_long(pd.concat([long, long]), rows="practice", columns="quintile")

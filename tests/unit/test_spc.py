@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pcn.measures.spc import Assurance, Variation, xmr
 
@@ -118,3 +120,52 @@ def test_bad_input_is_refused() -> None:
         xmr(BASE, baseline=1)
     with pytest.raises(ValueError, match="3 periods for 12 values"):
         xmr(BASE, periods=["a", "b", "c"])
+
+
+# --- oracle: rules re-implemented by brute force over windows --------------------------------
+
+
+def _windows(n: int, size: int) -> list[range]:
+    return [range(s, s + size) for s in range(n - size + 1)]
+
+
+def _oracle_flags(x: list[float]) -> dict[str, list[bool]]:
+    n = len(x)
+    mean = sum(x) / n
+    mr = sum(abs(x[i] - x[i - 1]) for i in range(1, n)) / (n - 1)
+    upper, lower = mean + 2.66 * mr, mean - 2.66 * mr
+    hi2, lo2 = mean + 2 / 3 * 2.66 * mr, mean - 2 / 3 * 2.66 * mr
+    shift, trend, two3 = [False] * n, [False] * n, [False] * n
+    for w in _windows(n, 7):
+        if all(x[i] > mean for i in w) or all(x[i] < mean for i in w):
+            for i in w:
+                shift[i] = True
+        if all(x[i] > x[i - 1] for i in list(w)[1:]) or all(x[i] < x[i - 1] for i in list(w)[1:]):
+            for i in w:
+                trend[i] = True
+    for w in _windows(n, 3):
+        for side, near in ((lambda v: v > mean, lambda v: v > hi2),
+                           (lambda v: v < mean, lambda v: v < lo2)):
+            if all(side(x[i]) for i in w) and sum(near(x[i]) for i in w) >= 2:
+                for i in w:
+                    two3[i] = two3[i] or near(x[i])
+    outside = [v > upper or v < lower for v in x]
+    return {"shift": shift, "trend": trend, "two_of_three": two3, "outside_limits": outside}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 12).map(float), min_size=2, max_size=40))
+def test_rules_match_brute_force_oracle(values: list[float]) -> None:
+    chart = xmr(values)
+    for rule, flags in _oracle_flags(values).items():
+        assert chart.points[rule].tolist() == flags, rule
+
+
+def test_constant_series_has_zero_width_limits() -> None:
+    chart = xmr([5.0] * 20, low_is_good=True)
+    assert chart.mean_moving_range == 0.0
+    assert chart.upper_limit == chart.lower_limit == 5.0
+    assert chart.variation is Variation.COMMON_CAUSE  # points on the mean are not signals
+    moved = xmr([5.0] * 20 + [6.0], baseline=20, low_is_good=True)
+    assert moved.points["outside_limits"].iloc[-1]
+    assert moved.variation is Variation.CONCERN_HIGH

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import bench, demo, indicators, record, refdata, store, synth, web
+from pcn.cli import bench, continuity, demo, indicators, record, refdata, store, synth, web
 
 app = typer.Typer(
     name="pcn",
@@ -25,6 +25,7 @@ demo.app.command("accounts")(web.demo_accounts)
 for _name, _sub in (("db", store.db_app), ("users", store.users_app),
                     ("sharing", store.sharing_app), ("audit", store.audit_app)):
     app.add_typer(_sub, name=_name)
+app.command("continuity")(continuity.continuity)
 
 
 def _version(value: bool) -> None:

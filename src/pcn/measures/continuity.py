@@ -22,18 +22,22 @@ seconds; see ``benchmarks/continuity.py``.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import numpy as np
 import pandas as pd
 
 APPOINTMENT_COLUMNS = ("patient_id", "practice_code", "clinician_id", "role", "start_at", "status")
 HOSPITAL_KINDS = ("ae_attendance", "emergency_admission", "elective", "outpatient")
+DateLike = str | date | datetime | pd.Timestamp | None
 
 
 class ContinuityInputError(ValueError):
     """Appointments or hospital activity did not have the expected columns."""
 
 
-def _attended(appointments: pd.DataFrame, start: object = None, end: object = None) -> pd.DataFrame:
+def _attended(appointments: pd.DataFrame, start: DateLike = None, end: DateLike = None
+              ) -> pd.DataFrame:
     missing = [c for c in APPOINTMENT_COLUMNS if c not in appointments.columns]
     if missing:
         raise ContinuityInputError(f"appointments lack column(s): {', '.join(missing)}")
@@ -73,8 +77,8 @@ def _usual(pairs: pd.DataFrame, clinician_ids: np.ndarray) -> pd.DataFrame:
 def patient_continuity(
     appointments: pd.DataFrame,
     *,
-    start: object = None,
-    end: object = None,
+    start: DateLike = None,
+    end: DateLike = None,
     min_contacts: int = 3,
     gp_roles: tuple[str, ...] = ("gp",),
 ) -> pd.DataFrame:
@@ -87,11 +91,17 @@ def patient_continuity(
     att = _attended(appointments, start, end)
     if att.empty:
         return _empty_patient_frame()
-    att = att.sort_values(["patient_id", "start_at", "clinician_id"], kind="stable")
+    # Factorize first, then sort integer codes: sorting arrow strings is the slow part.
     patient_codes, patient_ids = pd.factorize(att["patient_id"], sort=True)
-    clinician_codes, clinician_ids = pd.factorize(att["clinician_id"], sort=True)
-    clinician_ids = np.asarray(clinician_ids, dtype=object)
+    clinician_codes, clinician_index = pd.factorize(att["clinician_id"], sort=True)
+    clinician_ids = np.asarray(clinician_index, dtype=object)
     n_clin = len(clinician_ids)
+    when = att["start_at"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    sort = np.lexsort((clinician_codes, when, patient_codes))
+    patient_codes, clinician_codes = patient_codes[sort], clinician_codes[sort]
+    is_gp = att["role"].isin(gp_roles).to_numpy()[sort]
+    prac_codes, prac_ids = pd.factorize(att["practice_code"], sort=True)
+    prac_codes = prac_codes[sort]
     order = np.arange(len(att))
 
     pairs = _pair_counts(patient_codes, clinician_codes, order, n_clin)
@@ -117,7 +127,6 @@ def patient_continuity(
     out["known_provider"] = known[out.index.to_numpy()] / (n - 1)
 
     # SLICC on GP contacts only.
-    is_gp = att["role"].isin(gp_roles).to_numpy()
     gp_pairs = _pair_counts(patient_codes[is_gp], clinician_codes[is_gp], order[is_gp], n_clin)
     gp_total = gp_pairs.groupby("patient")["n"].sum()
     usual_gp = _usual(gp_pairs, clinician_ids).set_index("patient")
@@ -135,7 +144,6 @@ def patient_continuity(
         out["slicc"] = np.where(enough_gp, usual_gp_n / gp_contacts.to_numpy(), np.nan)
 
     # Practice: where most of the patient's contacts were (ties: the latest).
-    prac_codes, prac_ids = pd.factorize(att["practice_code"], sort=True)
     prac_pairs = _pair_counts(patient_codes, prac_codes, order, len(prac_ids))
     main_practice = _usual(prac_pairs, np.asarray(prac_ids, dtype=object)).set_index("patient")
     out["practice_code"] = np.asarray(prac_ids, dtype=object)[
@@ -189,39 +197,50 @@ def clinician_continuity(
     appointments: pd.DataFrame,
     patients: pd.DataFrame,
     *,
-    start: object = None,
-    end: object = None,
+    start: DateLike = None,
+    end: DateLike = None,
 ) -> pd.DataFrame:
     """Per clinician: attended contacts, distinct patients, and two shares of their contacts —
     ``share_usual`` (with eligible patients whose usual provider they are) and ``share_known``
     (contacts, other than a patient's first in the window, where the patient had seen them before).
     """
-    att = _attended(appointments, start, end).sort_values(
-        ["patient_id", "start_at", "clinician_id"], kind="stable"
-    )
-    seen_before = att.duplicated(["patient_id", "clinician_id"]).to_numpy()
-    first_of_patient = ~att.duplicated("patient_id").to_numpy()
-    usual = patients.set_index("patient_id")["usual_clinician_id"]
-    is_usual = att["patient_id"].map(usual).to_numpy() == att["clinician_id"].to_numpy()
+    att = _attended(appointments, start, end)
+    # Work on integer codes: sorting and de-duplicating strings is the slow part at 2M rows.
+    patient_codes, patient_index = pd.factorize(att["patient_id"], sort=True)
+    clinician_codes, clinician_index = pd.factorize(att["clinician_id"], sort=True)
+    when = att["start_at"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    order = np.lexsort((clinician_codes, when, patient_codes))
+    patient_codes, clinician_codes = patient_codes[order], clinician_codes[order]
+    n_clin = max(len(clinician_index), 1)
+    pair = pd.Series(patient_codes.astype(np.int64) * n_clin + clinician_codes)
+    seen_before = pair.duplicated().to_numpy()
+    first_of_patient = np.ones(len(patient_codes), dtype=bool)
+    first_of_patient[1:] = patient_codes[1:] != patient_codes[:-1]
+    usual_by_patient = patients.set_index("patient_id")["usual_clinician_id"]
+    usual_code = pd.Index(clinician_index).get_indexer(
+        usual_by_patient.reindex(np.asarray(patient_index)).to_numpy()
+    )  # -1 where the patient is not eligible
+    is_usual = usual_code[patient_codes] == clinician_codes
     frame = pd.DataFrame(
         {
-            "clinician_id": att["clinician_id"].to_numpy(),
-            "role": att["role"].to_numpy(),
-            "patient_id": att["patient_id"].to_numpy(),
+            "clinician": clinician_codes,
+            "role": att["role"].to_numpy()[order],
+            "patient": patient_codes,
             "usual": is_usual,
             "known": seen_before,
             "eligible_known": ~first_of_patient,
         }
     )
-    grouped = frame.groupby("clinician_id", sort=True)
+    grouped = frame.groupby("clinician", sort=True)
     out = grouped.agg(
         role=("role", "first"),
-        contacts=("patient_id", "size"),
-        patients=("patient_id", "nunique"),
+        contacts=("patient", "size"),
+        patients=("patient", "nunique"),
         usual_contacts=("usual", "sum"),
         known_contacts=("known", "sum"),
         known_eligible=("eligible_known", "sum"),
     ).reset_index()
+    out.insert(0, "clinician_id", np.asarray(clinician_index, dtype=object)[out.pop("clinician")])
     out["share_usual"] = out["usual_contacts"] / out["contacts"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["share_known"] = np.where(
@@ -235,8 +254,8 @@ def care_closer_to_home(
     hospital_activity: pd.DataFrame,
     registrations: pd.DataFrame,
     *,
-    start: object = None,
-    end: object = None,
+    start: DateLike = None,
+    end: DateLike = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The shift of care closer to home, by month and practice (plus ``practice_code = "ALL"``).
 

@@ -27,6 +27,7 @@ import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
 import pandas as pd
 
@@ -176,7 +177,7 @@ class _Env:
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
                 return ~self._mask(self.eval(node.operand))
-            return -node.operand.value  # type: ignore[attr-defined,operator]
+            return -node.operand.value  # type: ignore[attr-defined]
         if isinstance(node, ast.Compare):
             return self._compare(node)
         if isinstance(node, ast.Call):
@@ -225,7 +226,7 @@ class _Env:
 
     def _call(self, node: ast.Call) -> pd.Series:
         name = node.func.id  # type: ignore[attr-defined]
-        column = self.frame[node.args[0].id]  # type: ignore[attr-defined]
+        column = cast(pd.Series, self.frame[node.args[0].id])  # type: ignore[attr-defined]
         if name == "is_null":
             return column.isna()
         if name == "not_null":
@@ -258,3 +259,84 @@ def check_references(
         for cl in sorted(expression.codelists - known_codelists)
     ]
     return problems
+
+
+def to_ibis(
+    expression: Expression,
+    table: Any,
+    *,
+    as_of: date,
+    codelist_codes: Callable[[str], frozenset[str]],
+) -> Any:
+    """The same filter as an Ibis boolean expression over ``table`` (an Ibis table), so the
+    analytics engine can evaluate definitions in DuckDB or Spark. Null semantics match
+    :func:`evaluate`: every comparison with a missing value is false."""
+    import ibis
+
+    as_of_ts = pd.Timestamp(as_of)
+
+    def literal_for(column: Any, when: pd.Timestamp) -> Any:
+        if column.type().is_date():
+            return ibis.literal(when.date())
+        return ibis.literal(when.to_pydatetime())
+
+    def visit(node: ast.AST) -> Any:
+        if isinstance(node, ast.BoolOp):
+            parts = [visit(v) for v in node.values]
+            out = parts[0]
+            for part in parts[1:]:
+                out = (out & part) if isinstance(node.op, ast.And) else (out | part)
+            return out
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.Not):
+                return ~visit(node.operand)
+            return ibis.literal(-node.operand.value)  # type: ignore[attr-defined]
+        if isinstance(node, ast.Compare):
+            left = value(node.left)
+            out = ibis.literal(True)
+            for op, comparator in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, ast.In | ast.NotIn):
+                    values = [e.value for e in comparator.elts]  # type: ignore[attr-defined]
+                    hit = left.isin(values)
+                    test = hit if isinstance(op, ast.In) else ~hit
+                    out = out & test.fill_null(False)
+                    continue
+                right = value(comparator)
+                out = out & _COMPARE[type(op)](left, right).fill_null(False)  # type: ignore[attr-defined]
+                left = right
+            return out
+        if isinstance(node, ast.Call):
+            name = node.func.id  # type: ignore[attr-defined]
+            column = table[node.args[0].id]  # type: ignore[attr-defined]
+            if name == "is_null":
+                return column.isnull()
+            if name == "not_null":
+                return column.notnull()
+            if name == "within_months":
+                months = node.args[1].value  # type: ignore[attr-defined]
+                start = as_of_ts - pd.DateOffset(months=months)
+                return ((column > literal_for(column, start))
+                        & (column <= literal_for(column, as_of_ts))).fill_null(False)
+            if name == "in_codelist":
+                codes = sorted(codelist_codes(node.args[1].value))  # type: ignore[attr-defined]
+                text = column.cast("string")
+                return (text.isin(codes) | text.substr(0, 3).isin(codes)
+                        | text.substr(0, 4).isin(codes)).fill_null(False)
+            if name == "arrs_role":
+                return column.isin(sorted(ARRS_ROLES)).fill_null(False)
+        if isinstance(node, ast.Name):
+            if node.id in CONSTANT_NAMES:
+                return ibis.literal(CONSTANT_NAMES[node.id])
+            return table[node.id].fill_null(False)  # a bare (boolean) column
+        raise ExpressionError(f"{type(node).__name__} is not allowed")  # guarded by parse()
+
+    def value(node: ast.AST) -> Any:
+        if isinstance(node, ast.Name) and node.id not in CONSTANT_NAMES:
+            return table[node.id]
+        if isinstance(node, ast.Constant):
+            return ibis.literal(node.value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return ibis.literal(-node.operand.value)  # type: ignore[attr-defined]
+        return visit(node)
+
+    return visit(expression.tree.body)

@@ -172,6 +172,8 @@ def funnel(
     curve = limits over a range of denominators from 1 to 1.1 × the largest, for drawing.
     Proportions are reported as 0-1 fractions, rates per ``per``.
     """
+    if kind == "rate" and method == "wilson":
+        raise ValueError("Wilson limits are for proportions; use exact or normal for rates")
     usable = units[units[denominator] > 0]
     scale = per if kind == "rate" else 1.0
     if target is None:

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pcn.measures.expressions import Expression, check_references, evaluate, parse
 from pcn.measures.sdc import DEFAULT_POLICY, DisclosurePolicy, protect_rates_with_total
+from pcn.measures.spc import XmrChart
 from pcn.record.schemas import APPOINTMENTS, HOSPITAL_ACTIVITY
 
 #: Columns of ``patient_profile`` that definitions may use. The analytics engine produces them;
@@ -270,6 +271,8 @@ def _events(
     columns: frozenset[str],
 ) -> pd.DataFrame:
     """Event rows with the practice they are attributed to and any profile columns used."""
+    if table == "hospital_activity" and "practice_code" in frame.columns:
+        frame = frame.drop(columns="practice_code")  # always the practice of registration
     own = set(frame.columns)
     wanted = [c for c in columns if c not in own and c in profile.columns]
     if table == "hospital_activity":
@@ -344,6 +347,8 @@ def compute_indicator(
         num_mask = mask_of(num_part, num_frame)
 
     event_table = indicator.numerator.table if indicator.numerator.table != "patients" else None
+    num_practice = num_frame["practice_code"]
+    den_practice = den_frame["practice_code"]
     if event_table is not None:
         when = pd.to_datetime(num_frame[EVENT_DATE[event_table]])
         end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
@@ -355,27 +360,41 @@ def compute_indicator(
     else:
         window_num, window_den = num_mask, den_mask
 
-    numerator = num_frame.loc[window_num].groupby("practice_code").size()
-    denominator = den_frame.loc[window_den].groupby("practice_code").size()
+    # count on the practice column alone: copying whole event frames is the slow part
+    numerator = num_practice[window_num].value_counts()
+    denominator = den_practice[window_den].value_counts()
     numerator = numerator.reindex(practices.union(numerator.index), fill_value=0)
     denominator = denominator.reindex(numerator.index, fill_value=0)
     by_practice = _summarise(numerator, denominator, indicator.per, pcn_code)
 
     monthly = None
     if event_table is not None:
-        month = pd.to_datetime(num_frame[EVENT_DATE[event_table]]).dt.to_period("M")
-        num_m = (num_frame.loc[num_mask].assign(month=month[num_mask])
+        month = when.dt.to_period("M")
+        upto = when < end  # the series covers the record's history up to as_of
+        num_sel, den_sel = num_mask & upto, den_mask & upto
+        num_m = (pd.DataFrame({"month": month[num_sel], "practice_code": num_practice[num_sel]})
                  .groupby(["month", "practice_code"]).size().rename("numerator"))
+        counted = den_sel if indicator.kind == "proportion" else num_sel
+        first = month[counted].min()
+        # every month and practice, so months without events are zeros, not gaps, in SPC charts
+        months: pd.PeriodIndex = (
+            pd.period_range(first, pd.Period(as_of, "M"), freq="M")
+            if bool(counted.any()) else pd.PeriodIndex([], freq="M")
+        )
+        grid: pd.MultiIndex = pd.MultiIndex.from_product(
+            [months, numerator.index], names=["month", "practice_code"]
+        )
+        num_m = num_m.reindex(grid, fill_value=0)
         if indicator.kind == "proportion":
-            den_m = (den_frame.loc[den_mask].assign(month=month[den_mask])
+            den_m = (pd.DataFrame({"month": month[den_sel],
+                                   "practice_code": den_practice[den_sel]})
                      .groupby(["month", "practice_code"]).size().rename("denominator"))
+            den_m = den_m.reindex(grid, fill_value=0)
         else:
-            months = num_m.index.get_level_values("month").unique()
             den_m = pd.Series(
-                {(m, p): int(denominator.get(p, 0)) for m in months for p in denominator.index},
-                name="denominator", dtype="int64",
+                denominator.reindex(grid.get_level_values("practice_code")).to_numpy(),
+                index=grid, name="denominator", dtype="int64",
             )
-            den_m.index.names = ["month", "practice_code"]
         monthly = pd.concat([num_m, den_m], axis=1).fillna(0).astype("int64").reset_index()
         pcn_rows = monthly.groupby("month", as_index=False)[["numerator", "denominator"]].sum()
         pcn_rows["practice_code"] = pcn_code
@@ -407,18 +426,60 @@ def protect_result(result: IndicatorResult, policy: DisclosurePolicy = DEFAULT_P
     )
 
 
+def funnel_for(result: IndicatorResult, *, method: str = "exact"
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Funnel plot data for the practices of an indicator result (target = the PCN value).
+
+    Values are on the indicator's scale (per cent, or per 1,000)."""
+    from pcn.measures.funnel import funnel
+
+    units = result.by_practice[result.by_practice["level"] == "practice"]
+    kind = result.indicator.kind
+    points, curve = funnel(units, kind=kind, method=method,  # type: ignore[arg-type]
+                           per=float(result.indicator.per))
+    if kind == "proportion":  # funnel works in fractions; show per cent like the indicator
+        cols = [c for c in curve.columns if c != "denominator"]
+        curve[cols] = curve[cols] * 100
+        cols = ["value", "target", *[c for c in points.columns if c.startswith(("lower_",
+                                                                                 "upper_"))]]
+        points[cols] = points[cols] * 100
+    return points, curve
+
+
+def spc_for(result: IndicatorResult, org_code: str, *, baseline: int | None = None
+            ) -> XmrChart:
+    """An XmR chart of one organisation's monthly series (months with no value are left out)."""
+    from pcn.measures.spc import xmr
+
+    if result.monthly is None:
+        raise ValueError(
+            f"{result.indicator.id} counts patients: build its series with compute_series"
+        )
+    series = result.monthly[(result.monthly["org_code"] == org_code)
+                            & result.monthly["value"].notna()]
+    if series.empty:
+        raise ValueError(f"no monthly values for {org_code!r}")
+    return xmr(series["value"].to_numpy(), list(series["month"]),
+               low_is_good=result.indicator.low_is_good, target=result.indicator.target,
+               baseline=baseline)
+
+
 def compute_series(
     indicator: Indicator,
     profiles: Mapping[date, pd.DataFrame],
     *,
     pcn_code: str = "PCN",
-    **tables: pd.DataFrame,
+    appointments: pd.DataFrame | None = None,
+    hospital_activity: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Monthly series for any indicator from one patient profile per month end (``as_of``)."""
     parts = []
     for as_of, profile in sorted(profiles.items()):
-        result = compute_indicator(indicator, profile, as_of=as_of, pcn_code=pcn_code, **tables)
-        parts.append(result.by_practice.assign(month=pd.Period(as_of, "M")))
+        result = compute_indicator(indicator, profile, as_of=as_of, pcn_code=pcn_code,
+                                   appointments=appointments, hospital_activity=hospital_activity)
+        frame = result.by_practice.copy()
+        frame["month"] = pd.Series([pd.Period(as_of, "M")] * len(frame), index=frame.index)
+        parts.append(frame)
     if not parts:
         return pd.DataFrame(columns=["month", "level", "org_code", "numerator", "denominator",
                                      "value"])

@@ -224,8 +224,8 @@ def protect_table(
         values = values.astype("Int64")
         hidden_frame[TOTAL] = False
         hidden_frame.loc[TOTAL] = False
-        incomplete[TOTAL] = hidden.any(axis=1)
-        incomplete.loc[TOTAL] = [*hidden.any(axis=0).tolist(), bool(hidden.any())]
+        incomplete[TOTAL] = pd.Series(hidden.any(axis=1), index=counts.index)
+        incomplete.loc[TOTAL] = [*np.asarray(hidden.any(axis=0)).tolist(), bool(hidden.any())]
         hidden_frame = hidden_frame.astype(bool)
         incomplete = incomplete.astype(bool)
     return ProtectedTable(values, hidden_frame, incomplete, policy)
@@ -236,7 +236,9 @@ def protect_counts(
 ) -> pd.Series:
     """Protect a 1-D list of counts (e.g. one count per practice); no total row added."""
     table = protect_table(counts.to_frame(name=counts.name or "count"), policy, totals=False)
-    return table.values.iloc[:, 0].rename(counts.name)
+    out = table.values.iloc[:, 0]
+    out.name = counts.name
+    return out
 
 
 def protect_rates(
@@ -313,3 +315,27 @@ def protect_rates_with_total(
     )
     total["incomplete"] = not bool(both.all())
     return pd.concat([parts, total[parts.columns]], ignore_index=True)
+
+
+def protect_long(
+    frame: pd.DataFrame,
+    *,
+    rows: str,
+    columns: str,
+    count: str = "count",
+    policy: DisclosurePolicy = DEFAULT_POLICY,
+) -> pd.DataFrame:
+    """Protect a long table (one row per ``rows`` × ``columns`` cell, e.g. practice × IMD quintile)
+    as the 2-D table it describes; missing combinations count as 0. Returns the long form with
+    ``count`` (nullable, hidden = <NA>), ``hidden`` and totals as rows/columns named ``Total``."""
+    duplicated = frame.duplicated([rows, columns])
+    if duplicated.any():
+        first = frame.loc[duplicated, [rows, columns]].iloc[0].tolist()
+        raise DisclosureInputError(f"cell {first} appears more than once")
+    wide = frame.pivot(index=rows, columns=columns, values=count).fillna(0)
+    protected = protect_table(wide, policy)
+    values = pd.Series(protected.values.stack(future_stack=True), name=count)
+    hidden = pd.Series(protected.hidden.stack(future_stack=True), name="hidden")
+    out = pd.concat([values, hidden], axis=1).reset_index()
+    out.columns = [rows, columns, count, "hidden"]
+    return out

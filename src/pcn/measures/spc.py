@@ -169,7 +169,8 @@ def xmr(
             "two_of_three": two3,
             "special_cause": special,
             "point_type": kind,
-            "side": np.where(special, np.where(high, "high", "low"), None),
+            "side": [("high" if h else "low") if s else None
+                     for s, h in zip(special.tolist(), high.tolist(), strict=True)],
         }
     )
 
