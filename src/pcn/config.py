@@ -37,6 +37,16 @@ class Settings(BaseSettings):
         50_000, ge=1_000, description="Patients generated per chunk (bounds memory)."
     )
     workers: int = Field(0, ge=0, description="Worker processes; 0 means one per CPU core.")
+    spark_master: str = Field(
+        "local[2]", description="Spark master URL for the spark engine (local[N] or a cluster)."
+    )
+    spark_shuffle_partitions: int = Field(
+        4, ge=1, description="spark.sql.shuffle.partitions for the spark engine."
+    )
+    spark_whole_stage_codegen: bool = Field(
+        False, description="Spark whole-stage code generation; off by default because compiling "
+        "wide queries costs more than it saves on a laptop. Turn on for a cluster."
+    )
     database_url: str = Field(
         "", description="Operational store URL; empty means a SQLite file in data_dir."
     )

@@ -5,7 +5,18 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import bench, continuity, demo, indicators, record, refdata, store, synth, web
+from pcn.cli import (
+    analytics,
+    bench,
+    continuity,
+    demo,
+    indicators,
+    record,
+    refdata,
+    store,
+    synth,
+    web,
+)
 
 app = typer.Typer(
     name="pcn",
@@ -26,6 +37,8 @@ for _name, _sub in (("db", store.db_app), ("users", store.users_app),
                     ("sharing", store.sharing_app), ("audit", store.audit_app)):
     app.add_typer(_sub, name=_name)
 app.command("continuity")(continuity.continuity)
+app.command("run")(analytics.run)
+app.add_typer(analytics.definitions_app, name="definitions")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,154 @@
+"""``pcn run``: compute every output of a record and publish them atomically.
+
+Outputs are produced in order by the ``OUTPUTS`` list; each one is written to a staging directory
+and may read the outputs written before it (the practice summary reads the patient profile).
+When all are written, the staging directory is published as ``<record>/outputs/current`` with
+``pcn.record.atomic`` — readers see the previous outputs or the new ones, never a mixture.
+Later features add outputs (worklists, indicators) with ``add_output``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pcn import __version__
+from pcn.analytics.engine import Engine, EngineKind
+from pcn.analytics.profile import RunContext, build_profile, profile_schema
+from pcn.analytics.summary import build_summary, summary_schema
+from pcn.record import Record, atomic, open_record
+
+OUTPUTS_DIR = "outputs"
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd"}
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One output file: ``build(ctx, written)`` returns its expression and Arrow schema;
+    ``written(name)`` reads an output already produced in this run."""
+
+    name: str
+    build: Callable[[RunContext, Callable[[str], ir.Table]], tuple[ir.Table, pa.Schema]]
+
+
+def _patient_profile(ctx: RunContext, written: Callable[[str], ir.Table]
+                     ) -> tuple[ir.Table, pa.Schema]:
+    return build_profile(ctx), profile_schema(ctx)
+
+
+def _practice_summary(ctx: RunContext, written: Callable[[str], ir.Table]
+                      ) -> tuple[ir.Table, pa.Schema]:
+    summary = build_summary(written("patient_profile"), ctx.table("practices"), ctx.registers)
+    return summary, summary_schema(ctx.registers)
+
+
+OUTPUTS: list[OutputSpec] = [
+    OutputSpec("patient_profile", _patient_profile),
+    OutputSpec("practice_summary", _practice_summary),
+]
+
+
+def add_output(spec: OutputSpec) -> None:
+    """Add (or replace, by name) an output; outputs run in list order."""
+    for i, existing in enumerate(OUTPUTS):
+        if existing.name == spec.name:
+            OUTPUTS[i] = spec
+            return
+    OUTPUTS.append(spec)
+
+
+@dataclass
+class RunResult:
+    path: Path
+    index_date: dt.date
+    engine: str
+    rows: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    changed: bool = True
+
+
+def default_index_date(record: Record) -> dt.date:
+    """The record's ``source.as_of`` (the date it describes) when present, else today."""
+    as_of = record.manifest.source.get("as_of")
+    if as_of:
+        return dt.date.fromisoformat(str(as_of)[:10])
+    return dt.date.today()
+
+
+def compute_outputs(engine: Engine, index_date: dt.date, out_dir: Path,
+                    progress: Callable[[str], None] | None = None) -> tuple[dict[str, int],
+                                                                           dict[str, float]]:
+    """Write every output as ``out_dir/<name>.parquet``; return row counts and timings."""
+    ctx = RunContext(engine=engine, index_date=index_date)
+    rows: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+
+    def written(name: str) -> ir.Table:
+        if name not in rows:
+            raise ValueError(f"output {name!r} is read before it is written")
+        return engine.read_parquet(out_dir / f"{name}.parquet")
+
+    for spec in OUTPUTS:
+        if progress:
+            progress(spec.name)
+        t0 = time.perf_counter()
+        expr, schema = spec.build(ctx, written)
+        table = engine.to_arrow(expr, schema)
+        pq.write_table(table, out_dir / f"{spec.name}.parquet", **PARQUET_OPTIONS)
+        rows[spec.name] = table.num_rows
+        seconds[spec.name] = time.perf_counter() - t0
+    return rows, seconds
+
+
+def run(record_dir: str | Path, engine_kind: EngineKind = "duckdb",
+        index_date: dt.date | None = None,
+        progress: Callable[[str], None] | None = None) -> RunResult:
+    """Compute all outputs of the record at ``record_dir`` and publish them atomically."""
+    record = open_record(record_dir)
+    index_date = index_date or default_index_date(record)
+    base = record.base / OUTPUTS_DIR
+    staging = atomic.new_staging(base)
+    t0 = time.perf_counter()
+    try:
+        with Engine.for_record(record, engine_kind) as engine:
+            rows, seconds = compute_outputs(engine, index_date, staging, progress)
+        content = hashlib.sha256()
+        for name in sorted(rows):
+            content.update(name.encode())
+            content.update((staging / f"{name}.parquet").read_bytes())
+        manifest = {
+            "pcn_version": __version__,
+            "index_date": index_date.isoformat(),
+            "engine": engine_kind,
+            "record_content_hash": record.manifest.content_hash,
+            "record_snapshot": record.path.name,
+            "rows": rows,
+            "content_hash": content.hexdigest(),
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        snapshot_id = hashlib.sha256(
+            f"{content.hexdigest()}:{index_date}:{record.manifest.content_hash}".encode()
+        ).hexdigest()[:20]
+        path, changed = atomic.publish(base, staging, snapshot_id)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    seconds["total"] = time.perf_counter() - t0
+    return RunResult(path, index_date, engine_kind, rows, seconds, changed)
+
+
+def outputs_path(record_dir: str | Path) -> Path:
+    """The published outputs directory of a record (``<record>/outputs/current``)."""
+    record = open_record(record_dir)
+    return record.base / OUTPUTS_DIR / "current"

@@ -1,0 +1,107 @@
+"""``pcn run`` and ``pcn definitions``: compute the outputs of a record; check definitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pcn.cli.common import console, fail, user_errors
+from pcn.record.store import RecordError
+
+definitions_app = typer.Typer(help="Validate and inspect the declarative definitions.",
+                              no_args_is_help=True)
+
+
+def _date(value: str, option: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2024-03-31",
+                                 param_hint=option) from None
+
+
+def run(
+    record: Annotated[Path, typer.Option("--record", help="Record directory.")],
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (default) or spark.")] = "duckdb",
+    index_date: Annotated[str, typer.Option(
+        "--index-date", help="Date the outputs describe (YYYY-MM-DD); default: the record's "
+        "as_of date, else today.")] = "",
+) -> None:
+    """Compute patient_profile and practice_summary into RECORD/outputs (atomically)."""
+    from pcn.analytics.engine import ENGINES, EngineError
+    from pcn.analytics.registers import DefinitionError
+    from pcn.analytics.run import run as run_outputs
+
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
+    day = _date(index_date, "--index-date")
+    with user_errors(RecordError, EngineError, DefinitionError), console.status(
+        f"running on {engine}…"
+    ) as status:
+        result = run_outputs(record, engine, day,  # type: ignore[arg-type]
+                             progress=lambda name: status.update(f"{engine}: computing {name}…"))
+    console.print(f"[green]outputs written[/] to {result.path} (index date {result.index_date}, "
+                  f"engine {result.engine}, {result.seconds['total']:.1f} s)")
+    t = Table(header_style="bold")
+    t.add_column("output")
+    t.add_column("rows", justify="right")
+    t.add_column("seconds", justify="right")
+    for name, rows in result.rows.items():
+        t.add_row(name, f"{rows:,}", f"{result.seconds[name]:.2f}")
+    console.print(t)
+
+
+@definitions_app.command("check")
+def check(
+    engine: Annotated[str, typer.Option("--engine", help="Engine for the dry run.")] = "duckdb",
+) -> None:
+    """Validate every register file and dry-run each on a tiny population."""
+    from pcn.analytics.dryrun import dry_run, tiny_population
+    from pcn.analytics.registers import DefinitionError, load_registers, registers_dir
+
+    with user_errors(DefinitionError):
+        registers = load_registers()
+    console.print(f"[green]✓[/] {len(registers)} register files in {registers_dir()} are valid")
+    cases = len(tiny_population(registers).cases)
+    with console.status(f"dry-running {len(registers)} registers ({cases} cases) on {engine}…"):
+        mismatches = dry_run(registers, engine)  # type: ignore[arg-type]
+    for m in mismatches:
+        console.print(f"[red]✗[/] {m}", highlight=False)
+    if mismatches:
+        raise fail(f"{len(mismatches)} of {cases} dry-run cases disagree", code=1)
+    console.print(f"[green]✓[/] dry run: all {cases} cases agree with the definitions")
+
+
+@definitions_app.command("schema")
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """Print (or write) the JSON Schema of register definitions."""
+    from pcn.analytics.registers import register_json_schema
+
+    text = register_json_schema()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        console.print(f"schema written to {out}")
+
+
+@definitions_app.command("list")
+def list_registers() -> None:
+    """List the registers with their source and age limits."""
+    from pcn.analytics.registers import load_registers
+
+    t = Table(header_style="bold")
+    for col in ("id", "title", "ages", "codelists", "source"):
+        t.add_column(col)
+    for r in load_registers():
+        ages = f"{r.min_age or 0}+" if r.max_age is None else f"{r.min_age or 0}-{r.max_age}"
+        t.add_row(r.id, r.title, ages, str(len(r.codelists)), r.source.document)
+    console.print(t)

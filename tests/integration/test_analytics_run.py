@@ -1,0 +1,134 @@
+"""``pcn run`` end to end on a small stand-in record: outputs, atomic publication, engines
+agree, and the CLI commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from pcn.analytics.benchmark import standin_record
+from pcn.analytics.primitives import wilson_interval_py
+from pcn.analytics.registers import default_registers
+from pcn.analytics.run import outputs_path, run
+from pcn.cli.main import app
+
+AS_OF = dt.date(2026, 3, 31)
+
+
+@pytest.fixture(scope="module")
+def small_record(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("analytics") / "record"
+    standin_record(base, 1500, seed=7, as_of=AS_OF)
+    return base
+
+
+@pytest.fixture(scope="module")
+def duckdb_outputs(small_record: Path) -> dict[str, pd.DataFrame]:
+    result = run(small_record, "duckdb")
+    return {name: pd.read_parquet(result.path / f"{name}.parquet") for name in result.rows}
+
+
+def test_profile_has_one_row_per_registered_patient(small_record: Path,
+                                                    duckdb_outputs: dict) -> None:
+    prof = duckdb_outputs["patient_profile"]
+    regs = pq.read_table(small_record / "current" / "registrations").to_pandas()
+    assert len(prof) == regs.patient_id.nunique() == 1500
+    assert prof.patient_id.is_unique
+    for r in default_registers():
+        assert prof[f"reg_{r.id}"].dtype == bool
+    ltc = sum(prof[f"reg_{r.id}"].astype(int) for r in default_registers()
+              if r.long_term_condition)
+    assert (prof.ltc_count == ltc).all()
+    assert set(prof.smoking_status.dropna()) <= {"current", "ex", "never"}
+
+
+def test_register_age_limits_hold_in_profile(duckdb_outputs: dict) -> None:
+    prof = duckdb_outputs["patient_profile"]
+    for r in default_registers():
+        if r.min_age:
+            assert (prof.loc[prof[f"reg_{r.id}"], "age"] >= r.min_age).all(), r.id
+    assert not (prof.reg_ndh & prof.reg_diabetes).any()
+
+
+def test_summary_recomputed_independently(duckdb_outputs: dict) -> None:
+    """An oracle: recompute counts, denominators and intervals from the profile with pandas."""
+    prof, summ = duckdb_outputs["patient_profile"], duckdb_outputs["practice_summary"]
+    pcn_row = summ[summ.level == "pcn"].iloc[0]
+    assert pcn_row.list_size == len(prof)
+    assert pcn_row.female + pcn_row.male == len(prof)
+    for r in default_registers():
+        eligible = prof.age >= (r.min_age or 0)
+        x = int((prof[f"reg_{r.id}"] & eligible).sum())
+        n = int(eligible.sum())
+        assert pcn_row[f"reg_{r.id}_count"] == x
+        assert pcn_row[f"reg_{r.id}_denominator"] == n
+        lo, hi = wilson_interval_py(x, n)
+        assert pcn_row[f"reg_{r.id}_ci_low"] == pytest.approx(lo, abs=1e-12)
+        assert pcn_row[f"reg_{r.id}_ci_high"] == pytest.approx(hi, abs=1e-12)
+    practices = summ[summ.level == "practice"]
+    assert practices.list_size.sum() == len(prof)
+    by_practice = prof.groupby("practice_code").size()
+    assert dict(zip(practices.practice_code, practices.list_size, strict=True)) == \
+        by_practice.to_dict()
+
+
+def test_outputs_are_published_atomically(small_record: Path, duckdb_outputs: dict) -> None:
+    current = outputs_path(small_record)
+    assert current.is_symlink()
+    before = current.resolve()
+    again = run(small_record, "duckdb")
+    assert not again.changed and again.path == before  # same inputs, same outputs: a no-op
+    other = run(small_record, "duckdb", dt.date(2025, 3, 31))
+    assert other.changed and outputs_path(small_record).resolve() != before
+    assert not list((small_record / "outputs").glob(".staging-*"))
+
+
+def test_failed_run_leaves_previous_outputs(small_record: Path, duckdb_outputs: dict,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from pcn.analytics import run as run_module
+
+    run(small_record, "duckdb")
+    before = outputs_path(small_record).resolve()
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(run_module.pq, "write_table", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run(small_record, "duckdb", dt.date(2024, 1, 1))
+    assert outputs_path(small_record).resolve() == before
+    assert not list((small_record / "outputs").glob(".staging-*"))
+
+
+@pytest.mark.spark
+def test_spark_outputs_identical_to_duckdb(small_record: Path, duckdb_outputs: dict) -> None:
+    result = run(small_record, "spark")
+    assert result.index_date == AS_OF
+    for name, expected in duckdb_outputs.items():
+        got = pd.read_parquet(result.path / f"{name}.parquet")
+        assert list(got.columns) == list(expected.columns)
+        assert got.dtypes.to_dict() == expected.dtypes.to_dict()
+        pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=0, atol=1e-9)
+
+
+def test_cli_run_and_definitions_check(small_record: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(app, ["run", "--record", str(small_record), "--index-date", "2026-01-31"])
+    assert out.exit_code == 0, out.output
+    assert "patient_profile" in out.output
+    check = runner.invoke(app, ["definitions", "check"])
+    assert check.exit_code == 0, check.output
+    assert "21 register files" in check.output and "all" in check.output
+
+
+def test_cli_errors_are_clear(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(app, ["run", "--record", str(tmp_path)])
+    assert out.exit_code == 2 and "not a network record" in " ".join(out.output.split())
+    bad = runner.invoke(app, ["run", "--record", str(tmp_path), "--index-date", "31/03/2024"])
+    assert bad.exit_code == 2 and "not a date" in " ".join(bad.output.split())
