@@ -101,6 +101,9 @@ def web_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
     practices = sorted(open_record(record).read("practices").column("practice_code")
                        .to_pylist())
     worklist = _write_worklist(record, practices)
+    from pcn.analytics.run import run as run_analytics
+
+    run_analytics(record)  # patient_profile + practice_summary, as `pcn run` makes them
     db = tmp_path_factory.mktemp("web-store") / "pcn.sqlite3"
     shutil.copyfile(_sqlite_template, db)
     store = Store(f"sqlite+pysqlite:///{db}")

@@ -206,3 +206,14 @@ def test_disabled_account_is_signed_out_on_next_request(web_app, web_world: WebW
     assert client.get("/overview").status_code == 200
     disable_user(web_world.store, "leaver")
     assert client.get("/overview").status_code == 303
+
+
+def test_overview_shows_register_prevalence_from_the_analytics_profile(clients, web_app
+                                                                       ) -> None:
+    html = clients["director"].get("/overview").text
+    assert 'id="prevalence"' in html
+    profile = web_app.state.view.profile
+    hypertension = int(profile["reg_hypertension"].sum())
+    section = html[html.index('id="prevalence"'):]
+    row = section[section.index(">hypertension<"):][:400]
+    assert f">{hypertension:,}<" in row

@@ -486,7 +486,9 @@ class NetworkView:
     # ---- worklists (identifiable: callers must scope) ---------------------------------------
     @cached_property
     def worklists_dir(self) -> Path:
-        return self.outputs_dir / "worklists"
+        """Published ``outputs/current/worklists``, else ``outputs/worklists``."""
+        published = self.outputs_dir / "worklists"
+        return published if published.exists() else self.record_dir / "outputs" / "worklists"
 
     def worklist_ids(self) -> list[str]:
         if not self.worklists_dir.exists():
