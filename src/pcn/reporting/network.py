@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 from dataclasses import dataclass
 from functools import cached_property
@@ -61,6 +62,11 @@ def _age_band(age: pd.Series) -> pd.Series:
     for low, high, label in AGE_BANDS:
         bands[(age >= low) & (age <= high)] = label
     return bands
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with missing values as None (never NaN/NaT)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 class NetworkView:
@@ -277,7 +283,9 @@ class NetworkView:
             except (ValueError, KeyError, LookupError) as err:
                 hint = "run `pcn run --record DIR` first" if self.profile_source == "record" \
                     else "the analytics outputs lack what it needs"
-                view = IndicatorView(definition, None, f"{err} ({hint})")
+                missing = re.search(r"not in the data: (.+)$", str(err))
+                need = f"needs {missing.group(1)}" if missing else str(err)
+                view = IndicatorView(definition, None, f"{need} ({hint})")
             self._indicator_cache[indicator_id] = view
             return view
 
@@ -565,7 +573,7 @@ class NetworkView:
         details: dict[str, Any] = {}
         if profile is not None:
             for key, value in profile.items():
-                if key in ("patient_id",) or (isinstance(value, float) and np.isnan(value)):
+                if key == "patient_id" or (np.ndim(value) == 0 and pd.isna(value)):
                     continue
                 details[str(key)] = value.item() if hasattr(value, "item") else value
         return {
@@ -575,11 +583,11 @@ class NetworkView:
             "sex": person["sex"],
             "date_of_death": person["date_of_death"],
             "practices": sorted(self.patient_practices(patient_id)),
-            "registrations": regs.to_dict("records"),
+            "registrations": _records(regs),
             "profile": details,
             "registers": [r for r in self.registers if details.get(f"reg_{r}") is True],
-            "appointments": appts.to_dict("records"),
-            "hospital_activity": hosp.to_dict("records"),
+            "appointments": _records(appts),
+            "hospital_activity": _records(hosp),
             "worklists": worklists,
         }
 
