@@ -54,6 +54,11 @@ def main() -> None:
         build_twin(record, pcn_code="U55830", seed=1, patients=args.patients,
                    as_of=dt.date(2026, 3, 31), workers=2)
         console.print(f"twin built in {time.perf_counter() - started:.1f} s")
+        from pcn.analytics.run import run as run_analytics
+
+        started = time.perf_counter()
+        run_analytics(record)
+        console.print(f"`pcn run` outputs in {time.perf_counter() - started:.1f} s")
     store = Store(f"sqlite+pysqlite:///{work / 'pcn.sqlite3'}")
     upgrade(store)
     from pcn.record import open_record

@@ -106,3 +106,19 @@ def test_audit_chain_still_verifies_after_the_suite_requests(clients, web_world:
 
     clients["clin_a"].get("/overview")
     assert audit.verify(web_world.store).ok
+
+
+def test_edges_reach_identifiable_data_only_through_guarded() -> None:
+    """No page or API route reads a worklist or a patient from the view except via guarded."""
+    import inspect
+
+    import pcn.api.routes
+    import pcn.web.pages
+
+    for module in (pcn.web.pages, pcn.api.routes):
+        source = inspect.getsource(module)
+        for call in (".worklist(", ".patient_summary(", ".patients", ".appointments",
+                     ".hospital_activity", ".registrations", "._rows_of(", ".profile"):
+            offenders = [line.strip() for line in source.splitlines()
+                         if call in line and "guarded." not in line]
+            assert not offenders, f"{module.__name__} bypasses guarded: {offenders}"

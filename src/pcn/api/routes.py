@@ -33,11 +33,11 @@ Caller = Annotated[Principal, Depends(api_principal)]
 
 
 def _view(request: Request) -> NetworkView:
-    return request.app.state.view  # type: ignore[no-any-return]
+    return request.app.state.view
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    return request.app.state.store
 
 
 def _plain(value: Any) -> Any:

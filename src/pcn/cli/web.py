@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from pcn.cli.common import console, fail, user_errors
 from pcn.record.store import RecordError
 
+if TYPE_CHECKING:
+    from pcn.store.database import Store
+
 RecordOption = typer.Option(..., "--record", help="Network record directory (from `pcn synth`).")
 
 
-def _store():  # type: ignore[no-untyped-def]
+def _store() -> Store:
     from pcn.store import open_store
     from pcn.store.migrate import upgrade
 

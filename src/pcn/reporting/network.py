@@ -66,7 +66,8 @@ def _age_band(age: pd.Series) -> pd.Series:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts with missing values as None (never NaN/NaT)."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [{str(k): v for k, v in row.items()} for row in rows]
 
 
 class NetworkView:
@@ -211,7 +212,7 @@ class NetworkView:
         practices["patients"] = practices["patients"].astype("int64")
         imd = prof.groupby(["practice_code", "imd_quintile"]).size().unstack(fill_value=0)
         imd = imd.reindex(columns=range(1, 6), fill_value=0)
-        imd.columns = [IMD_QUINTILE_LABELS[q] for q in imd.columns]
+        imd.columns = pd.Index([IMD_QUINTILE_LABELS[int(q)] for q in imd.columns])
         imd = imd.reindex(practices.index, fill_value=0)
         age = prof.groupby(["practice_code", "age_band"]).size().unstack(fill_value=0)
         age = age.reindex(columns=[b[2] for b in AGE_BANDS], fill_value=0)

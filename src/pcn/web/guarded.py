@@ -64,6 +64,8 @@ def export_aggregates(store: Store, principal: Principal, route: str, **detail: 
 @dataclass(frozen=True)
 class WorklistPage:
     rows: pd.DataFrame
+    #: every row in scope before the filters (for the filters' choices)
+    in_scope: pd.DataFrame
     total: int
     page: int
     pages: int
@@ -103,14 +105,15 @@ def worklist_rows(store: Store, view: NetworkView, principal: Principal, worklis
     visible = frame["practice_code"].isin(sorted(scope.practice_codes))
     if scope.patient_ids:
         visible |= frame["patient_id"].isin(sorted(scope.patient_ids))
-    frame = _filter(frame[visible], filters)
+    in_scope = frame[visible]
+    frame = _filter(in_scope, filters)
     total = len(frame)
     if export:
-        return WorklistPage(frame, total, 1, 1, scope)
+        return WorklistPage(frame, in_scope, total, 1, 1, scope)
     pages = max(1, -(-total // page_size))
     page = min(max(page, 1), pages)
     rows = frame.iloc[(page - 1) * page_size: page * page_size]
-    return WorklistPage(rows, total, page, pages, scope)
+    return WorklistPage(rows, in_scope, total, page, pages, scope)
 
 
 def patient_summary(store: Store, view: NetworkView, principal: Principal,

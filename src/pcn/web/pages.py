@@ -52,11 +52,11 @@ VARIATION_TEXT = {
 
 
 def _view(request: Request) -> NetworkView:
-    return request.app.state.view  # type: ignore[no-any-return]
+    return request.app.state.view
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    return request.app.state.store
 
 
 def render(request: Request, template: str, principal: Principal | None, *,
@@ -165,7 +165,7 @@ def overview(request: Request, principal: SignedIn) -> Response:
 def indicators(request: Request, principal: SignedIn) -> Response:
     view = _view(request)
     protected = guarded.aggregates(_store(request), principal, "/indicators")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for indicator_id, definition in sorted(view.indicator_definitions.items(),
                                            key=lambda kv: kv[1].title):
         try:
@@ -280,12 +280,9 @@ def worklist(request: Request, principal: SignedIn, worklist_id: str,
     filters = _filters(request)
     result = guarded.worklist_rows(_store(request), view, principal, worklist_id,
                                    filters=filters, page=page, route="/worklists/{id}")
-    full = view.worklist(worklist_id)
-    options = {c: sorted(full[c].dropna().astype(str).unique()) for c in FILTER_COLUMNS
-               if c in full.columns}
-    if "practice_code" in options:
-        allowed = result.scope.practice_codes
-        options["practice_code"] = [p for p in options["practice_code"] if p in allowed]
+    in_scope = result.in_scope
+    options = {c: sorted(in_scope[c].dropna().astype(str).unique()) for c in FILTER_COLUMNS
+               if c in result.rows.columns}
     query = {k: v for k, v in filters.items() if v}
 
     def page_url(number: int) -> str:

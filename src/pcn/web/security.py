@@ -43,7 +43,7 @@ def make_signers(secret: str) -> Signers:
 
 
 def _signers(request: Request) -> Signers:
-    return request.app.state.signers  # type: ignore[no-any-return]
+    return request.app.state.signers
 
 
 def _secure(request: Request) -> bool:
