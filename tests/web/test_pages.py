@@ -217,3 +217,24 @@ def test_overview_shows_register_prevalence_from_the_analytics_profile(clients, 
     section = html[html.index('id="prevalence"'):]
     row = section[section.index(">hypertension<"):][:400]
     assert f">{hypertension:,}<" in row
+
+
+def test_inequalities_patient_counts_are_patients(clients, web_app) -> None:
+    profile = web_app.state.view.profile
+    html = clients["director"].get("/inequalities").text
+    table = html[html.index('id="ineq-ethnicity_6-table"'):]
+    for group, count in profile.groupby("ethnicity_6").size().items():
+        row = table[table.index(f">{group}<"):][:200]
+        assert f">{count:,}<" in row, group
+
+
+def test_inequalities_protected_patient_counts_round_the_true_counts(clients, web_app) -> None:
+    profile = web_app.state.view.profile
+    html = clients["analyst"].get("/inequalities").text
+    table = html[html.index('id="ineq-imd_quintile-table"'):]
+    table = table[:table.index("</table>")]
+    labels = {1: "1 (most deprived)", 2: "2", 3: "3", 4: "4", 5: "5 (least deprived)"}
+    for quintile, count in profile.groupby("imd_quintile").size().items():
+        row = table[table.index(f">{labels[int(quintile)]}<"):][:200]
+        shown = re.search(r'numeric">([\d,*]+)<', row).group(1)
+        assert shown == "*" or int(shown.replace(",", "")) == (count + 2) // 5 * 5, quintile

@@ -245,10 +245,12 @@ def inequalities(request: Request, principal: SignedIn) -> Response:
     for dimension, label in (("imd_quintile", "IMD quintile"), ("ethnicity_6", "Ethnic group")):
         frame = view.inequalities(dimension, protected=protected)
         wide = frame.pivot(index="group", columns="measure", values="value")
-        patients = frame.groupby("group", sort=False)["denominator"].first()
+        # Patients = the denominator of a per-patient measure (not the DNA rate's appointments).
+        first = frame[frame["measure"] == frame["measure"].iloc[0]]
+        patients = first.set_index("group")["denominator"]
         chart_frame = frame[frame["measure"] == "Emergency admissions per 1,000"]
         chart = charts.bar_spec(chart_frame, category="group", value="value",
-                                title=f"Emergency admissions per 1,000 by {label.lower()}",
+                                title=f"Emergency admissions per 1,000 by {label}",
                                 value_label="Per 1,000", category_label=label)
         sections.append({"label": label, "dimension": dimension, "wide": wide,
                          "patients": patients, "chart": chart})
