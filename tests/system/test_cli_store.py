@@ -55,6 +55,8 @@ def test_accounts_sharing_and_audit_from_the_command_line(cli_store: Store) -> N
 
     listing = pcn("users", "list")
     assert "gp.a" in listing and "ana" in listing and "A81001" in listing
+    assert "pcn_manager" in pcn("users", "set-role", "ana", "--role", "pcn_manager")
+    assert "pcn_manager" in pcn("users", "list")
 
     token = pcn("users", "token", "ana").strip()
     assert re.fullmatch(r"pcn_[0-9a-f]{16}_[\w-]+", token)
@@ -102,3 +104,13 @@ def test_every_store_command_has_help(group: str) -> None:
     assert commands, top
     for command in commands:
         assert "Usage:" in pcn(group, command, "--help")
+
+
+@pytest.mark.parametrize("cli_store", ["sqlite"], indirect=True)
+def test_users_demo_prints_working_logins_for_the_default_pcn(cli_store: Store) -> None:
+    pcn("db", "upgrade")
+    out = pcn("users", "demo")
+    rows = re.findall(r"│ (demo\.[\w.]+)\s+│ (\S+)\s+│", out)
+    assert len(rows) >= 6
+    for username, password in rows:
+        assert accounts.authenticate(cli_store, username, password) is not None, username

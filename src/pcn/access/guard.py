@@ -47,31 +47,32 @@ class _Evaluation:
     principal: Principal
     context: AccessContext
     decision: Decision
+    known: bool
 
 
-def current_principal(store: Store, username: str) -> Principal:
-    """The account as stored now; an unknown name becomes a disabled principal (denied)."""
+def current_principal(store: Store, username: str) -> Principal | None:
+    """The account as stored now (role, practice, active), or None for an unknown name."""
     account = get_account(store, username)
-    if account is None:
-        return Principal(username, Role.ANALYST, None, active=False)
-    return account.principal()
+    return account.principal() if account else None
 
 
 def _evaluate(store: Store, who: Principal | str, request_fields: Mapping[str, Any],
               at: dt.datetime | None) -> _Evaluation:
     username = who if isinstance(who, str) else who.username
     principal = current_principal(store, username)
+    known = principal is not None
+    if principal is None:  # decided like a disabled account: denied, whatever it asks
+        principal = Principal(username[:64], Role.ANALYST, None, active=False)
     context = load_context(store, principal.username, at)
     decision = decide(Request(principal=principal, **request_fields), context)
-    return _Evaluation(principal, context, decision)
+    return _Evaluation(principal, context, decision, known)
 
 
 def _audit(store: Store, ev: _Evaluation, action: Action, purpose: Purpose,
            patient_id: int | None, detail: Mapping[str, Any] | None) -> None:
-    known = ev.principal.active or ev.decision.reason != "account disabled"
     audit.record(store, audit.Event(
         username=ev.principal.username,
-        role=ev.principal.role.value if known else "unknown",
+        role=ev.principal.role.value if ev.known else "unknown",
         practice_code=ev.principal.practice_code,
         patient_id=patient_id, action=action.value,
         outcome="allowed" if ev.decision.allowed else "denied",
@@ -141,3 +142,38 @@ def review_break_glass(store: Store, who: Principal | str, grant_id: int, outcom
     require(store, who, Action.REVIEW_BREAK_GLASS, detail={"grant_id": grant_id,
                                                             "review_outcome": outcome})
     record_review(store, grant_id, who if isinstance(who, str) else who.username, outcome, note)
+
+
+def sign_in(store: Store, username: str, password: str) -> Principal | None:
+    """Check a password and audit the attempt (``sign_in``, ``ok`` or ``failed``, one event).
+
+    A failure's event never says whether the name exists or which check failed.
+    """
+    from pcn.store.accounts import authenticate
+
+    principal = authenticate(store, username, password)
+    _audit_sign_in(store, principal, username.strip().lower()[:64], "password")
+    return principal
+
+
+def sign_in_token(store: Store, token: str) -> Principal | None:
+    """Check an API bearer token and audit the attempt; the token itself is never recorded."""
+    from pcn.store.accounts import authenticate_token
+
+    principal = authenticate_token(store, token)
+    parts = token.strip().split("_", 2)
+    selector = parts[1][:32] if len(parts) == 3 else ""
+    _audit_sign_in(store, principal, "", "token", selector)
+    return principal
+
+
+def _audit_sign_in(store: Store, principal: Principal | None, username: str, method: str,
+                   selector: str = "") -> None:
+    detail: dict[str, Any] = {"method": method}
+    if selector:
+        detail["token_selector"] = selector
+    audit.record(store, audit.Event(
+        username=principal.username if principal else (username or "unknown"),
+        role=principal.role.value if principal else "unknown",
+        practice_code=principal.practice_code if principal else None,
+        action="sign_in", outcome="ok" if principal else "failed", detail=detail))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -268,8 +269,8 @@ class PatientScope:
         return bool(self.practice_codes & set(practice_codes)) or (
             bool(practice_codes) and patient_id in self.patient_ids)
 
-    def ibis_filter(self, table, practice_column: str = "practice_code",  # type: ignore[no-untyped-def]
-                    patient_column: str = "patient_id"):
+    def ibis_filter(self, table: Any, practice_column: str = "practice_code",
+                    patient_column: str = "patient_id") -> Any:
         """A boolean Ibis expression for ``table.filter(...)``; false for everybody when empty."""
         import ibis
 

@@ -146,6 +146,24 @@ def users_disable(username: str = typer.Argument(..., help="Account to disable."
     console.print(f"disabled {username}")
 
 
+@users_app.command("set-role")
+def users_set_role(
+    username: str = typer.Argument(..., help="Account to change."),
+    role: str = typer.Option(..., "--role", help="One of: " + ", ".join(r.value for r in Role)),
+    practice: str = typer.Option("", "--practice", help="ODS code of the user's practice "
+                                 "(empty for PCN staff)."),
+) -> None:
+    """Change an account's role and practice (effective on its next request)."""
+    store = _store()
+    with user_errors(*ERRORS):
+        account = accounts.set_role(store, username, role, practice or None)
+    _audit_admin(store, "manage_users", {"op": "set_role", "user": account.username,
+                                         "role": account.role.value,
+                                         "practice_code": account.practice_code})
+    console.print(f"{account.username}: {account.role.value}, "
+                  f"{account.practice_code or NETWORK}")
+
+
 @users_app.command("token")
 def users_token(
     username: str = typer.Argument(..., help="Account the token acts as."),
@@ -167,6 +185,34 @@ def users_revoke_tokens(username: str = typer.Argument(..., help="Account.")) ->
         count = accounts.revoke_tokens(store, username)
     _audit_admin(store, "manage_users", {"op": "revoke_tokens", "user": username, "count": count})
     console.print(f"revoked {count} token(s) of {username}")
+
+
+@users_app.command("demo")
+def users_demo(
+    practices: list[str] = typer.Option([], "--practice", help="Member practice (repeatable); "
+                                        "default: the practices of --pcn."),
+    pcn_code: str = typer.Option("", "--pcn", help="PCN ODS code (default: settings.default_pcn)."),
+) -> None:
+    """Create or reset demo accounts (one per role) and the PCN's agreements; print logins."""
+    from pcn.config import get_settings
+    from pcn.refdata import UnknownCode, pcn_practices
+    from pcn.store.demo import seed_demo
+
+    store = _store()
+    if not practices:
+        with user_errors(UnknownCode):
+            frame = pcn_practices(pcn_code or get_settings().default_pcn)
+        practices = list(frame["practice_code"])
+    with user_errors(*ERRORS, ValueError), console.status("creating demo accounts…"):
+        logins = seed_demo(store, practices)
+    _audit_admin(store, "manage_users", {"op": "demo", "accounts": len(logins)})
+    table = Table(title="Demo logins (passwords reset on every run)", header_style="bold")
+    for column in ("username", "password", "role", "practice"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.username, login.password, login.role,
+                      login.practice_code or NETWORK)
+    console.print(table)
 
 
 # ---- pcn sharing ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pcn.access.policy import PRACTICE_ROLES, Principal, Role
 from pcn.config import get_settings
@@ -114,17 +115,17 @@ def create_user(store: Store, username: str, role: str, *, practice_code: str | 
 
 
 def list_users(store: Store) -> list[Account]:
-    with store.session() as session:
+    with store.read() as session:
         return [_account(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
 def get_account(store: Store, username: str) -> Account | None:
-    with store.session() as session:
+    with store.read() as session:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
         return _account(user) if user else None
 
 
-def _user(session, username: str) -> User:  # type: ignore[no-untyped-def]
+def _user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
         raise AccountError(f"no account named {username!r}")
@@ -141,6 +142,16 @@ def disable_user(store: Store, username: str) -> None:
         for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
                                                             ApiToken.revoked_at.is_(None))):
             token.revoked_at = now
+
+
+def set_role(store: Store, username: str, role: str, practice_code: str | None) -> Account:
+    """Change an account's role and practice; effective on the user's next request."""
+    practice_code = practice_code.strip().upper() if practice_code else None
+    with store.session() as session:
+        user = _user(session, username)
+        _check_new(user.username, role, practice_code, "x" * MIN_PASSWORD_LENGTH)
+        user.role, user.practice_code = role, practice_code
+        return _account(user)
 
 
 def set_password(store: Store, username: str, password: str) -> None:
@@ -201,7 +212,7 @@ def authenticate_token(store: Store, token: str) -> Principal | None:
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
     _, selector, secret = parts
-    with store.session() as session:
+    with store.read() as session:
         row = session.execute(
             select(ApiToken, User).join(User, User.id == ApiToken.user_id)
             .where(ApiToken.selector == selector)).one_or_none()

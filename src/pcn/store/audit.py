@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from pcn.store.database import Store, now_utc
 from pcn.store.models import AuditChainHead, AuditEvent
@@ -108,7 +108,8 @@ def record(store: Store, event: Event) -> RecordedEvent:
     """
     writer = store.audit_writer
     if writer is not None:
-        return writer.record(event)  # type: ignore[no-any-return]
+        recorded: RecordedEvent = writer.record(event)
+        return recorded
     return record_many(store, [event])[0]
 
 
@@ -136,7 +137,7 @@ def record_many(store: Store, batch: list[Event]) -> list[RecordedEvent]:
             prev_hash = event_hash(**fields)
             rows.append({**fields, "hash": prev_hash})
             recorded.append(RecordedEvent(**fields, hash=prev_hash))
-        conn.execute(AuditEvent.__table__.insert(), rows)
+        conn.execute(insert(AuditEvent), rows)
         conn.execute(update(AuditChainHead).where(AuditChainHead.id == 1)
                      .values(seq=seq, hash=prev_hash))
     return recorded
@@ -200,7 +201,7 @@ class AuditWriter:
 def _rows(store: Store, *criteria: Any) -> Iterator[RecordedEvent]:
     columns = [c for c in AuditEvent.__table__.c]
     query = select(*columns).where(*criteria).order_by(AuditEvent.seq)
-    with store.engine.connect() as conn:
+    with store.read_engine.connect() as conn:
         for row in conn.execution_options(yield_per=2000).execute(query):
             yield RecordedEvent(**row._asdict())
 
@@ -243,7 +244,7 @@ def verify(store: Store, max_problems: int = 100) -> VerifyReport:
         if event_hash(**fields) != ev.hash:
             problem(f"event {ev.seq}: content does not match its hash (edited?)")
         expected_seq, prev_hash = ev.seq + 1, ev.hash
-    with store.engine.connect() as conn:
+    with store.read_engine.connect() as conn:
         report.head_seq, report.head_hash = conn.execute(
             select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)).one()
     if report.head_seq != expected_seq - 1 or report.head_hash != prev_hash:

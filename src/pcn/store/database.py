@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pcn.config import Settings, get_settings
 
 SQLITE_FILE = "pcn.sqlite3"
+READ_ONLY_OPTION = "pcn_read_only"
 
 
 class StoreError(Exception):
@@ -72,7 +73,10 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (no deadlock on lock upgrade); read-only
+        # transactions (Store.read) stay deferred so they never wait for one another.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Store:
@@ -82,6 +86,9 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: The same pool, for transactions that only read (deferred BEGIN on SQLite).
+        self.read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         #: A :class:`pcn.store.audit.AuditWriter` once group commit is enabled.
         self.audit_writer: Any = None
 
@@ -100,6 +107,12 @@ class Store:
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only (on SQLite it does not take the write lock)."""
+        with self._read_sessions.begin() as session:
             yield session
 
     def dispose(self) -> None:

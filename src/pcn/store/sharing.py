@@ -85,7 +85,7 @@ def revoke_agreement(store: Store, agreement_id: int, revoked_by: str) -> None:
 
 def list_agreements(store: Store, include_revoked: bool = True) -> list[tuple[Agreement, str]]:
     """Each agreement with its reference."""
-    with store.session() as session:
+    with store.read() as session:
         query = select(SharingAgreement).order_by(SharingAgreement.id)
         if not include_revoked:
             query = query.where(SharingAgreement.revoked_at.is_(None))
@@ -119,7 +119,7 @@ class GrantForReview:
 
 def grants_to_review(store: Store, include_reviewed: bool = False) -> list[GrantForReview]:
     """Break-glass grants flagged for review (all unreviewed ones, oldest first)."""
-    with store.session() as session:
+    with store.read() as session:
         query = (select(GrantRow, User.username).join(User, User.id == GrantRow.user_id)
                  .order_by(GrantRow.granted_at, GrantRow.id))
         if not include_reviewed:
@@ -149,7 +149,7 @@ def record_review(store: Store, grant_id: int, reviewer: str, outcome: str, note
 def load_context(store: Store, username: str, at: dt.datetime | None = None) -> AccessContext:
     """The access context for one request: every agreement, and this user's live grants."""
     at = at or now_utc()
-    with store.session() as session:
+    with store.read() as session:
         agreements = tuple(_agreement(r) for r in session.scalars(
             select(SharingAgreement).where(or_(SharingAgreement.revoked_at.is_(None),
                                                SharingAgreement.revoked_at > at))))

@@ -135,6 +135,9 @@ def test_disabling_a_user_stops_the_next_request(store: Store, clinician: str) -
     assert not guard.authorise(store, principal, Action.VIEW_PATIENT, patient_id=PATIENT_AT_A,
                                patient_practices=A).allowed
     assert guard.search_scope(store, principal).is_empty
+    refused = audit.events(store)[-1]
+    assert (refused.role, refused.outcome, refused.detail["reason"]) == (
+        "practice_clinician", "denied", "account disabled")
 
 
 def test_break_glass_is_granted_with_reason_flagged_and_reviewed(store: Store,
@@ -195,3 +198,18 @@ def test_unknown_user_is_denied_and_audited(store: Store) -> None:
     assert not guard.authorise(store, "ghost", Action.VIEW_AGGREGATES).allowed
     [event] = audit.events(store)
     assert (event.username, event.role, event.outcome) == ("ghost", "unknown", "denied")
+
+
+def test_role_or_practice_change_applies_to_the_next_request(store: Store, clinician: str) -> None:
+    assert guard.authorise(store, clinician, Action.VIEW_PATIENT, patient_id=PATIENT_AT_A,
+                           patient_practices=A).allowed
+    accounts.set_role(store, clinician, "analyst", None)
+    assert not guard.authorise(store, clinician, Action.VIEW_PATIENT, patient_id=PATIENT_AT_A,
+                               patient_practices=A).allowed
+    accounts.set_role(store, clinician, "practice_clinician", "B82002")
+    assert not guard.authorise(store, clinician, Action.VIEW_PATIENT, patient_id=PATIENT_AT_A,
+                               patient_practices=A).allowed
+    assert guard.authorise(store, clinician, Action.VIEW_PATIENT, patient_id=PATIENT_AT_B,
+                           patient_practices=B).allowed
+    with pytest.raises(accounts.AccountError, match="--practice"):
+        accounts.set_role(store, clinician, "practice_clinician", None)

@@ -106,3 +106,19 @@ def test_production_hashing_uses_rfc9106_parameters_and_cheapest_needs_debug(
     get_settings.cache_clear()
     with pytest.raises(AccountError, match="tests only"):
         accounts.hash_password("x" * 12)
+
+
+def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_store: Store) -> None:
+    """SQLite writers take the lock at BEGIN; readers must not queue behind them."""
+    import time
+
+    from pcn.store.models import User
+
+    accounts.create_user(sqlite_store, "ann", "analyst")
+    with sqlite_store.session() as writing:
+        writing.get(User, 1).display_name = "Ann (being edited)"  # type: ignore[union-attr]
+        writing.flush()  # the write lock is held from here to commit
+        started = time.perf_counter()
+        account = accounts.get_account(sqlite_store, "ann")
+        assert time.perf_counter() - started < 2
+        assert account is not None and account.display_name == "ann"  # the committed state
