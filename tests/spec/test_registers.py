@@ -124,3 +124,16 @@ def test_json_schema_forbids_extra_fields() -> None:
     schema = register_json_schema()
     assert '"additionalProperties": false' in schema
     assert Register.model_json_schema()["title"] == "Register"
+
+
+def test_published_json_schema_is_current() -> None:
+    path = Path(__file__).resolve().parents[2] / "docs" / "reference" / "register.schema.json"
+    assert path.read_text() == register_json_schema(), (
+        "regenerate with: pcn definitions schema --out docs/reference/register.schema.json")
+
+
+def test_every_register_is_documented() -> None:
+    path = Path(__file__).resolve().parents[2] / "docs" / "reference" / "registers.md"
+    text = path.read_text()
+    for rid in EXPECTED_REGISTERS:
+        assert f"| `{rid}` |" in text, rid

@@ -69,11 +69,19 @@ def build_summary(profile: ir.Table, practices: ir.Table,
         metrics[f"_x_{r.id}"] = _count(t[f"reg_{r.id}"] & denominator)
         metrics[f"_n_{r.id}"] = _count(denominator)
 
-    practice_rows = t.group_by(["pcn_code", "practice_code"]).agg(**metrics).mutate(
-        level=ibis.literal("practice"))
-    pcn_rows = t.group_by("pcn_code").agg(**metrics).mutate(
-        level=ibis.literal("pcn"), practice_code=ibis.null("string"))
-    rows = ibis.union(practice_rows, pcn_rows.select(*practice_rows.columns), distinct=False)
+    practice_rows = t.group_by(["pcn_code", "practice_code"]).agg(**metrics)
+    # PCN totals from the practice rows: every metric is a count, so sums of sums are exact,
+    # and the wide aggregation over patients runs once.
+    pcn_rows = practice_rows.group_by("pcn_code").agg(
+        **{name: practice_rows[name].sum().cast("int64") for name in metrics}
+    )
+    rows = ibis.union(
+        practice_rows.mutate(level=ibis.literal("practice")),
+        pcn_rows.mutate(level=ibis.literal("pcn"), practice_code=ibis.null("string")).select(
+            "pcn_code", "practice_code", *metrics, "level"
+        ),
+        distinct=False,
+    )
 
     derived: dict[str, ir.Value] = {}
     for r in registers:

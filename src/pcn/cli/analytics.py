@@ -44,7 +44,7 @@ def run(
     with user_errors(RecordError, EngineError, DefinitionError), console.status(
         f"running on {engine}…"
     ) as status:
-        result = run_outputs(record, engine, day,  # type: ignore[arg-type]
+        result = run_outputs(record, engine, day,
                              progress=lambda name: status.update(f"{engine}: computing {name}…"))
     console.print(f"[green]outputs written[/] to {result.path} (index date {result.index_date}, "
                   f"engine {result.engine}, {result.seconds['total']:.1f} s)")
