@@ -26,7 +26,7 @@ def test_api_needs_a_valid_token(api, web_world: WebWorld) -> None:
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert [(e.action, e.outcome) for e in web_world.new_events(before)] == [
-        ("authenticate", "denied")]
+        ("sign_in", "failed")]
 
 
 def test_revoked_token_stops_on_next_request(api, web_world: WebWorld) -> None:

@@ -32,7 +32,6 @@ app.add_typer(indicators.app, name="indicators")
 app.command("synth")(synth.synth)
 app.add_typer(bench.app, name="bench")
 app.command("serve")(web.serve)
-demo.app.command("accounts")(web.demo_accounts)
 for _name, _sub in (("db", store.db_app), ("users", store.users_app),
                     ("sharing", store.sharing_app), ("audit", store.audit_app)):
     app.add_typer(_sub, name=_name)

@@ -1,4 +1,4 @@
-"""``pcn serve`` (the web app and API) and ``pcn demo accounts`` (demo logins for `make demo`)."""
+"""``pcn serve``: the web app and JSON API for a record."""
 
 from __future__ import annotations
 
@@ -46,27 +46,3 @@ def serve(
         app = create_app(record, store=_store(), settings=settings, warm=True)
     console.print(f"[bold green]Serving[/] {record} at http://{host}:{port}  (Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-
-
-def demo_accounts(record: Path = RecordOption) -> None:
-    """Create (or reset) one demo account per role and print their sign-in details."""
-    from rich.table import Table
-
-    from pcn.record import open_record
-    from pcn.web.demo_accounts import demo_accounts as make_accounts
-
-    with user_errors(RecordError, ValueError):
-        rec = open_record(record)
-        practices = rec.read("practices", columns=["practice_code"]).column(0).to_pylist()
-        as_of = (rec.manifest.source or {}).get("as_of")
-        import datetime as dt
-
-        start = dt.date.fromisoformat(str(as_of)) - dt.timedelta(days=3650) if as_of \
-            else dt.date(2000, 1, 1)
-        accounts = make_accounts(_store(), practices, start)
-    table = Table(title="Demo sign-ins (passwords are new each run)", header_style="bold")
-    for column in ("username", "password", "role", "practice"):
-        table.add_column(column)
-    for a in accounts:
-        table.add_row(a.username, a.password, a.role, a.practice_code or "network")
-    console.print(table)

@@ -93,6 +93,8 @@ def worklist_rows(store: Store, view: NetworkView, principal: Principal, worklis
         # export is audited as the search it is (detail.export = true) and its rows are further
         # limited by the one scoping function read for export_identifiable.
         fresh = current_principal(store, principal.username)
+        if fresh is None:
+            raise NotFound()
         export_scope = scope_patients(fresh, purpose, load_context(store, fresh.username),
                                       Action.EXPORT_IDENTIFIABLE)
         scope = PatientScope(scope.practice_codes & export_scope.practice_codes,

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from pcn.access.guard import NotFound
+from pcn.access.guard import sign_in as sign_in_checked
 from pcn.access.policy import Principal
 from pcn.reporting import charts
 from pcn.reporting.network import NetworkView, OutputsMissing
-from pcn.store.accounts import authenticate
 from pcn.store.database import Store
 from pcn.web import guarded
 from pcn.web.security import (
@@ -110,14 +110,8 @@ def sign_in(request: Request, username: Annotated[str, Form()] = "",
     if not csrf_valid(request, csrf_token):
         return render(request, "sign_in.html", None, next=_safe_next(next), status_code=400,
                       error="Your form expired. Please try again.", username=username)
-    principal = authenticate(_store(request), username, password) if username and password \
-        else None
+    principal = sign_in_checked(_store(request), username, password)
     if principal is None:
-        from pcn.store import audit
-
-        audit.record(_store(request), audit.Event(
-            username=username.strip().lower()[:64] or "anonymous", role="unknown",
-            action="sign_in", outcome="denied", detail={"route": "/sign-in"}))
         return render(request, "sign_in.html", None, next=_safe_next(next), status_code=401,
                       error="Enter a correct username and password.", username=username)
     response = RedirectResponse(_safe_next(next), status_code=303)

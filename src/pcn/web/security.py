@@ -19,10 +19,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
-from pcn.access.guard import current_principal
+from pcn.access.guard import current_principal, sign_in_token
 from pcn.access.policy import Principal
-from pcn.store import audit
-from pcn.store.accounts import authenticate_token
 from pcn.store.database import Store
 
 SESSION_COOKIE = "pcn_session"
@@ -89,7 +87,7 @@ def session_principal(request: Request) -> Principal | None:
     if not isinstance(username, str):
         return None
     principal = current_principal(request.app.state.store, username)
-    return principal if principal.active else None
+    return principal if principal is not None and principal.active else None
 
 
 # ---- CSRF ----------------------------------------------------------------------------------
@@ -130,19 +128,13 @@ def csrf_valid(request: Request, submitted: str | None) -> bool:
 
 # ---- bearer tokens -------------------------------------------------------------------------
 def bearer_principal(request: Request) -> Principal | None:
-    """The principal of a valid ``Authorization: Bearer`` token; a failed attempt is audited."""
+    """The principal of a valid ``Authorization: Bearer`` token (every attempt is audited)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     store: Store = request.app.state.store
-    principal = authenticate_token(store, token.strip())
-    if principal is None:
-        audit.record(store, audit.Event(username="anonymous", role="unknown",
-                                        action="authenticate", outcome="denied",
-                                        detail={"route": request.url.path,
-                                                "reason": "invalid or revoked token"}))
-    return principal
+    return sign_in_token(store, token.strip())  # audited by the guard, ok or failed
 
 
 # ---- headers -------------------------------------------------------------------------------
