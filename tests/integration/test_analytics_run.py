@@ -132,3 +132,30 @@ def test_cli_errors_are_clear(tmp_path: Path) -> None:
     assert out.exit_code == 2 and "not a network record" in " ".join(out.output.split())
     bad = runner.invoke(app, ["run", "--record", str(tmp_path), "--index-date", "31/03/2024"])
     assert bad.exit_code == 2 and "not a date" in " ".join(bad.output.split())
+
+
+def test_bench_sizes_parse() -> None:
+    from pcn.analytics.benchmark import parse_sizes
+
+    assert parse_sizes("50k, 500k,2M,1500") == [50_000, 500_000, 2_000_000, 1500]
+    with pytest.raises(ValueError, match="bad size"):
+        parse_sizes("lots")
+
+
+def test_ehrql_dataset_matches_profile(small_record: Path, duckdb_outputs: dict) -> None:
+    """The ehrQL-comparable dataset at the record's date agrees with the profile's columns."""
+    from pcn.analytics.benchmark import ehrql_dataset
+    from pcn.analytics.engine import Engine
+    from pcn.record import open_record
+
+    with Engine.for_record(open_record(small_record), "duckdb") as engine:
+        data = engine.to_arrow(ehrql_dataset(engine, AS_OF)).to_pandas()
+    prof = duckdb_outputs["patient_profile"]
+    adults = prof[prof.age >= 18].set_index("patient_id").sort_index()
+    data = data.set_index("patient_id").sort_index()
+    assert list(data.index) == list(adults.index)
+    assert (data.age == adults.age).all() and (data.sex == adults.sex).all()
+    # hypertension ever (no resolved codes, any age) includes everyone on the register
+    assert data.loc[adults.reg_hypertension, "hypertension"].all()
+    assert (data.medications >= 0).all() and (data.efi_codes >= 0).all()
+    assert data.efi_codes.max() > 0 and data.medications.max() > 0

@@ -203,3 +203,31 @@ def test_attach_fills_missing_patients(events_engine) -> None:
     assert [(r["patient_id"], r["hyp"], r["n_n"], r["n_codes"]) for r in got] == [
         (1, True, 3, 2), (2, True, 1, 1), (3, False, 0, None), (4, True, 2, 2),
         (5, False, 0, None)]
+
+
+def test_latest_dates_by_tag_one_pass(tiny_engine) -> None:
+    import pyarrow as pa
+
+    e = tiny_engine(
+        patients=[patient(1), patient(2), patient(3)],
+        clinical_events=[
+            ev(1, D(2005, 1, 1), HYP[0]),                 # before the 'dx' start date: ignored
+            ev(1, D(2010, 1, 1), HYP[0]),
+            ev(1, D(2015, 1, 1), HYPRES[0]),              # resolved after diagnosis
+            ev(2, D(2012, 1, 1), HYP[1]),
+            ev(2, D(2011, 1, 1), HYPRES[0]),              # resolved before: still active
+            ev(3, D(2024, 6, 1), HYP[0]),                 # after the end date: ignored
+        ],
+    )
+    tags = e.arrow_table(pa.table({
+        "code": pa.array([HYP[0], HYP[1], HYPRES[0]], pa.string()),
+        "tag": pa.array(["dx", "dx", "res"], pa.string()),
+        "start_date": pa.array([D(2006, 1, 1), D(2006, 1, 1), None], pa.date32()),
+    }))
+    long = p.latest_dates_by_tag(e.table("clinical_events"), tags, end=INDEX)
+    wide = p.pivot_tags(long, ["dx", "res"])
+    out = wide.mutate(active=p.is_active(wide.dx, wide.res))
+    assert rows(e, out) == [
+        {"patient_id": 1, "dx": D(2010, 1, 1), "res": D(2015, 1, 1), "active": False},
+        {"patient_id": 2, "dx": D(2012, 1, 1), "res": D(2011, 1, 1), "active": True},
+    ]

@@ -18,7 +18,7 @@ import datetime as dt
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import ibis
 import ibis.expr.types as ir
@@ -127,7 +127,7 @@ def deprivation(patients: ir.Table, lsoa: ir.Table) -> ir.Table:
 # --- coded events ------------------------------------------------------------------------------
 
 
-Codes = Iterable[str] | ir.Table
+Codes: TypeAlias = Iterable[str] | ir.Table
 """A code set: Python strings, or a one-column table ``code`` (see ``Engine.code_table``)."""
 
 

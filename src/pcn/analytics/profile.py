@@ -218,7 +218,12 @@ def _observation_columns(ctx: RunContext) -> dict[str, pa.DataType]:
 
 
 def _observations(ctx: RunContext, profile: ir.Table) -> ir.Table:
-    ev, idx = ctx.events, ctx.index_date
+    idx = ctx.index_date
+    # One pass over the events picks out every code used below; each observation then scans
+    # only that small subset.
+    ev = ctx.engine.cache(p.events_in(ctx.events, ctx.codes(
+        SBP_CODELIST, DBP_CODELIST, BMI_CODELIST, CURRENT_SMOKER_CODELIST, EX_SMOKER_CODELIST,
+        extra=[NEVER_SMOKED_CODE])))
     # QOF takes the lowest reading of the latest day for blood pressure.
     profile = p.attach(profile, p.latest_value(ev, ctx.codes(SBP_CODELIST), end=idx,
                                                prefer="lowest", name="sbp"))

@@ -1,0 +1,186 @@
+"""The FastAPI application: pages (:mod:`pcn.web.pages`) and the JSON API (:mod:`pcn.api`).
+
+Front-end assets come from the npm packages installed by ``make install`` (``node_modules`` at
+the repository root, or ``PCN_NODE_MODULES``): NHS.UK frontend, HTMX, Vega, Vega-Lite, vega-embed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import (
+    ChainableUndefined,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    select_autoescape,
+)
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pcn.access.guard import NotFound
+from pcn.config import Settings, get_settings
+from pcn.reporting.network import NetworkView, OutputsMissing, open_network
+from pcn.store.database import Store, open_store
+from pcn.web.security import SecurityHeaders, SignInRequired, make_signers
+
+HERE = Path(__file__).parent
+#: (URL prefix, path inside node_modules) of every front-end package the pages load.
+NPM_ASSETS = [
+    ("/assets", "nhsuk-frontend/dist/nhsuk/assets"),
+    ("/static/nhsuk", "nhsuk-frontend/dist/nhsuk"),
+    ("/static/htmx", "htmx.org/dist"),
+    ("/static/vega", "vega/build"),
+    ("/static/vega-lite", "vega-lite/build"),
+    ("/static/vega-embed", "vega-embed/build"),
+]
+
+
+class AssetsMissing(RuntimeError):
+    """The npm packages are not installed."""
+
+
+def find_node_modules() -> Path:
+    """``PCN_NODE_MODULES``, else the first ``node_modules`` in the working directory or above
+    this package (a development checkout)."""
+    configured = os.environ.get("PCN_NODE_MODULES")
+    candidates = [Path(configured)] if configured else []
+    candidates += [Path.cwd() / "node_modules", *(p / "node_modules" for p in HERE.parents)]
+    for candidate in candidates:
+        if (candidate / "nhsuk-frontend").is_dir():
+            return candidate
+    raise AssetsMissing("front-end assets not found: run `make install` (npm install) at the "
+                        "repository root, or set PCN_NODE_MODULES to a node_modules directory")
+
+
+def _fmt(value: Any, digits: int = 1, marker: str = "*") -> str:
+    """Numbers for people: thousands separators, hidden (suppressed) values as the marker."""
+    if value is None or value is _NA or (isinstance(value, float) and math.isnan(value)):
+        return marker
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int) or (hasattr(value, "is_integer") and float(value).is_integer()
+                                  and digits == 0):
+        return f"{int(value):,}"
+    try:
+        return f"{float(value):,.{digits}f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+try:
+    import pandas as _pd
+
+    _NA: Any = _pd.NA
+except ImportError:  # pragma: no cover
+    _NA = object()
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(HERE / "templates"),
+                             PackageLoader("nhsuk_frontend_jinja", "templates")]),
+        autoescape=select_autoescape(("html", "jinja")),
+        undefined=ChainableUndefined,  # the NHS.UK macros read optional nested params
+    )
+    env.filters["fmt"] = _fmt
+    env.filters["tojson_safe"] = lambda spec: json.dumps(spec).replace("</", "<\\/")
+    return Jinja2Templates(env=env)
+
+
+def _secret(settings: Settings) -> str:
+    secret = settings.require_secret()
+    # Debug mode without a key: a random one per process (sessions end with the server).
+    return secret if secret.strip() else secrets.token_urlsafe(32)
+
+
+def create_app(record_dir: str | Path, *, store: Store | None = None,
+               settings: Settings | None = None, warm: bool = False) -> FastAPI:
+    """The app serving one network record; ``store`` defaults to the configured one."""
+    settings = settings or get_settings()
+    view: NetworkView = open_network(record_dir)
+    if warm:
+        view.warm()
+    app = FastAPI(title="pcn", version="1", docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/openapi.json",
+                  description="The network's indicators, worklists and patient summaries. "
+                              "Authenticate with `Authorization: Bearer <token>` "
+                              "(`pcn users token NAME`).")
+    app.state.view = view
+    app.state.store = store or open_store(settings=settings)
+    app.state.signers = make_signers(_secret(settings))
+    app.state.templates = make_templates()
+    app.add_middleware(SecurityHeaders)
+
+    node_modules = find_node_modules()
+    for prefix, sub in NPM_ASSETS:
+        app.mount(prefix, StaticFiles(directory=node_modules / sub), name=prefix.strip("/"))
+    app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="app-static")
+
+    from pcn.api.routes import router as api_router
+    from pcn.web.pages import router as page_router
+
+    app.include_router(api_router)
+    app.include_router(page_router)
+    _install_error_pages(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _not_found(request: Request) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, "not_found.html", {"principal": None},
+                                      status_code=404)
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def _denied(request: Request, exc: NotFound) -> Response:
+        return _not_found(request)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/sign-in?{urlencode({'next': target})}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _not_found(request)
+        if _wants_json(request) or exc.status_code != 401:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
+        return HTMLResponse("Sign in required", status_code=401)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [{"field": ".".join(str(p) for p in err.get("loc", ())),
+                     "problem": err.get("msg", "")} for err in exc.errors()]
+        return JSONResponse({"detail": "invalid request", "problems": problems},
+                            status_code=422)
+
+    @app.exception_handler(OutputsMissing)
+    async def _missing(request: Request, exc: OutputsMissing) -> Response:
+        message = str(exc) or "run `pcn run --record DIR` first"
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=409)
+        templates: Jinja2Templates = request.app.state.templates
+        return templates.TemplateResponse(request, "outputs_missing.html",
+                                          {"message": message, "principal": None},
+                                          status_code=409)

@@ -1,0 +1,161 @@
+"""Sessions, CSRF tokens, bearer tokens and security headers for the web app and the API.
+
+- The session is a signed, timestamped cookie naming the user (``HttpOnly``, ``SameSite=Lax``,
+  ``Secure`` over HTTPS). It carries no role or practice: the account is re-read from the store on
+  every request, so a disabled account or changed role takes effect on the next request.
+- CSRF: a signed random token in its own ``SameSite=Strict`` cookie, echoed in a hidden field of
+  every POST form (double submit; the signature stops a forged cookie).
+- API clients send ``Authorization: Bearer <token>`` (``pcn users token NAME``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from pcn.access.guard import current_principal, sign_in_token
+from pcn.access.policy import Principal
+from pcn.store.database import Store
+
+SESSION_COOKIE = "pcn_session"
+CSRF_COOKIE = "pcn_csrf"
+CSRF_FIELD = "csrf_token"
+SESSION_MAX_AGE = 8 * 3600  # one working day
+
+
+@dataclass(frozen=True)
+class Signers:
+    session: URLSafeTimedSerializer
+    csrf: URLSafeTimedSerializer
+
+
+def make_signers(secret: str) -> Signers:
+    return Signers(URLSafeTimedSerializer(secret, salt="pcn-session"),
+                   URLSafeTimedSerializer(secret, salt="pcn-csrf"))
+
+
+def _signers(request: Request) -> Signers:
+    return request.app.state.signers
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+class SignInRequired(Exception):
+    """A page was asked for without a valid session: the browser is sent to the sign-in page."""
+
+
+def page_principal(request: Request) -> Principal:
+    """FastAPI dependency of every signed-in page."""
+    principal = session_principal(request)
+    if principal is None:
+        raise SignInRequired()
+    return principal
+
+
+# ---- sessions ------------------------------------------------------------------------------
+def start_session(request: Request, response: Response, username: str) -> None:
+    """Issue a fresh session (new random id: no fixation) and a fresh CSRF token."""
+    value = _signers(request).session.dumps({"u": username, "sid": secrets.token_urlsafe(16)})
+    response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_MAX_AGE, httponly=True,
+                        samesite="lax", secure=_secure(request), path="/")
+    set_csrf_cookie(request, response, new_csrf_token(request))
+
+
+def end_session(request: Request, response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=_secure(request))
+
+
+def session_principal(request: Request) -> Principal | None:
+    """The signed-in, active user of this request, re-read from the store; else None."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    try:
+        payload = _signers(request).session.loads(raw, max_age=SESSION_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    username = payload.get("u") if isinstance(payload, dict) else None
+    if not isinstance(username, str):
+        return None
+    principal = current_principal(request.app.state.store, username)
+    return principal if principal is not None and principal.active else None
+
+
+# ---- CSRF ----------------------------------------------------------------------------------
+def new_csrf_token(request: Request) -> str:
+    return secrets.token_urlsafe(24)
+
+
+def set_csrf_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(CSRF_COOKIE, _signers(request).csrf.dumps(token), httponly=True,
+                        samesite="strict", secure=_secure(request), path="/")
+
+
+def csrf_token_for(request: Request) -> str:
+    """The token forms on this page must carry (creating one when the browser has none)."""
+    existing = getattr(request.state, "csrf_token", None)
+    if existing:
+        return str(existing)
+    token = _cookie_csrf(request) or new_csrf_token(request)
+    request.state.csrf_token = token
+    return token
+
+
+def _cookie_csrf(request: Request) -> str | None:
+    raw = request.cookies.get(CSRF_COOKIE)
+    if not raw:
+        return None
+    try:
+        token = _signers(request).csrf.loads(raw)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) else None
+
+
+def csrf_valid(request: Request, submitted: str | None) -> bool:
+    expected = _cookie_csrf(request)
+    return bool(expected and submitted) and hmac.compare_digest(str(expected), str(submitted))
+
+
+# ---- bearer tokens -------------------------------------------------------------------------
+def bearer_principal(request: Request) -> Principal | None:
+    """The principal of a valid ``Authorization: Bearer`` token (every attempt is audited)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    store: Store = request.app.state.store
+    return sign_in_token(store, token.strip())  # audited by the guard, ok or failed
+
+
+# ---- headers -------------------------------------------------------------------------------
+class SecurityHeaders(BaseHTTPMiddleware):
+    """OWASP ASVS basics on every response; a per-request nonce for the one inline script."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        nonce = secrets.token_urlsafe(16)
+        request.state.csp_nonce = nonce
+        response = await call_next(request)
+        # Vega compiles chart expressions with Function(): 'unsafe-eval' is needed for charts.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}' 'unsafe-eval'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "font-src 'self' https://assets.nhs.uk; connect-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if not request.url.path.startswith(("/static/", "/assets/")):
+            response.headers["Cache-Control"] = "no-store"
+        return response

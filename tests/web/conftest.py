@@ -1,0 +1,158 @@
+"""Web/API fixtures: one small twin, one migrated store, one account per role, built per session.
+
+The worklist used here is hand-made from the twin (patients with 2+ A&E attendances in the last
+year at two practices, plus every patient of a third practice) because worklists come from the
+analytics engine; the web app only reads ``outputs/worklists/*.parquet``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from pcn.access.policy import NETWORK
+from pcn.config import Settings
+from pcn.record import open_record
+from pcn.store import audit
+from pcn.store.accounts import create_user, issue_token
+from pcn.store.database import Store
+from pcn.store.migrate import upgrade
+from pcn.store.sharing import add_agreement
+
+TWIN_PATIENTS = 3000
+AS_OF = dt.date(2026, 3, 31)
+PASSWORD = "correct horse battery staple"
+WORKLIST = "test_frequent_attenders"
+
+
+@dataclass(frozen=True)
+class WebWorld:
+    record: Path
+    store: Store
+    practices: list[str]  # sorted member practice codes
+    worklist: pd.DataFrame
+
+    @property
+    def own(self) -> str:
+        return self.practices[0]
+
+    @property
+    def other(self) -> str:
+        return self.practices[1]
+
+    def patient_at(self, practice: str) -> int:
+        regs = open_record(self.record).read("registrations").to_pandas()
+        live = regs[regs["end_date"].isna() & (regs["practice_code"] == practice)]
+        only_here = live.groupby("patient_id").size()
+        return int(only_here.index[0])
+
+    def audit_count(self) -> int:
+        return len(audit.events(self.store))
+
+    def new_events(self, since: int) -> list[audit.RecordedEvent]:
+        return audit.events(self.store)[since:]
+
+
+#: username → (role, practice index or None)
+ACCOUNTS = {
+    "director": ("clinical_director", None),
+    "manager": ("pcn_manager", None),
+    "clin_a": ("practice_clinician", 0),
+    "clin_b": ("practice_clinician", 1),
+    "coordinator": ("care_coordinator", None),
+    "analyst": ("analyst", None),
+    "admin": ("admin", None),
+}
+
+
+def _write_worklist(record: Path, practices: list[str]) -> pd.DataFrame:
+    rec = open_record(record)
+    regs = rec.read("registrations").to_pandas()
+    live = regs[regs["end_date"].isna()][["patient_id", "practice_code"]]
+    pats = rec.read("patients").to_pandas()[["patient_id", "sex"]]
+    frame = live.merge(pats, on="patient_id")
+    frame = frame[frame["practice_code"].isin(practices[:3])].sort_values("patient_id")
+    frame = frame.groupby("practice_code").head(40).reset_index(drop=True)
+    frame["priority"] = ["high" if i % 3 == 0 else "routine" for i in range(len(frame))]
+    frame["reason"] = "hand-made test row"
+    out = record / "outputs" / "worklists"
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(out / f"{WORKLIST}.parquet", index=False)
+    (out / f"{WORKLIST}.json").write_text(json.dumps({"title": "Test frequent attenders"}))
+    return frame
+
+
+@pytest.fixture(scope="session")
+def web_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
+              ) -> Iterator[WebWorld]:
+    from pcn.synth import build_twin
+
+    record = tmp_path_factory.mktemp("web-twin") / "twin"
+    build_twin(record, pcn_code="U55830", patients=TWIN_PATIENTS, seed=1, as_of=AS_OF)
+    practices = sorted(open_record(record).read("practices").column("practice_code")
+                       .to_pylist())
+    worklist = _write_worklist(record, practices)
+    from pcn.analytics.run import run as run_analytics
+
+    run_analytics(record)  # patient_profile + practice_summary, as `pcn run` makes them
+    db = tmp_path_factory.mktemp("web-store") / "pcn.sqlite3"
+    shutil.copyfile(_sqlite_template, db)
+    store = Store(f"sqlite+pysqlite:///{db}")
+    upgrade(store)
+    for username, (role, index) in ACCOUNTS.items():
+        create_user(store, username, role, practice_code=None if index is None
+                    else practices[index], password=PASSWORD)
+    # PCN staff (organisation "network") may see the third practice's patients, nothing else.
+    for purpose in ("direct_care", "population_health"):
+        add_agreement(store, from_practices=[practices[2]], to_orgs=[NETWORK],
+                      data_scope="view_and_export", purpose=purpose,
+                      valid_from=dt.date(2000, 1, 1), reference="test agreement")
+    yield WebWorld(record, store, practices, worklist)
+    store.dispose()
+
+
+@pytest.fixture(scope="session")
+def web_app(web_world: WebWorld):  # type: ignore[no-untyped-def]
+    from pcn.web.app import create_app
+
+    settings = Settings(secret_key="test-secret-key-0123456789abcdef", debug=False)
+    return create_app(web_world.record, store=web_world.store, settings=settings, warm=True)
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def signed_in(app, username: str) -> TestClient:  # type: ignore[no-untyped-def]
+    client = TestClient(app, follow_redirects=False)
+    page = client.get("/sign-in")
+    response = client.post("/sign-in", data={"username": username, "password": PASSWORD,
+                                             "csrf_token": csrf_from(page.text), "next": "/"})
+    assert response.status_code == 303, response.text
+    return client
+
+
+@pytest.fixture(scope="session")
+def clients(web_app) -> dict[str, TestClient]:  # type: ignore[no-untyped-def]
+    return {name: signed_in(web_app, name) for name in ACCOUNTS}
+
+
+@pytest.fixture(scope="session")
+def tokens(web_world: WebWorld) -> dict[str, str]:
+    return {name: issue_token(web_world.store, name, label="tests") for name in ACCOUNTS}
+
+
+@pytest.fixture(scope="session")
+def api(web_app) -> TestClient:  # type: ignore[no-untyped-def]
+    return TestClient(web_app, follow_redirects=False)

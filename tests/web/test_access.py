@@ -1,0 +1,129 @@
+"""TRUST rows 1, 3 and 5 through the web edges: uniform 404, one audit event per request."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import WORKLIST, WebWorld
+
+
+def _access(events):  # type: ignore[no-untyped-def]
+    """Events about data (an API request also writes the guard's ``sign_in`` for its token)."""
+    return [e for e in events if e.action != "sign_in"]
+
+
+def _get(clients, api, tokens, channel: str, user: str, path: str):  # type: ignore[no-untyped-def]
+    if channel == "page":
+        return clients[user].get(path)
+    return api.get(f"/api{path}", headers={"Authorization": f"Bearer {tokens[user]}"})
+
+
+@pytest.mark.parametrize("channel", ["page", "api"])
+def test_other_practice_patient_is_the_same_404_as_no_patient(
+        clients, api, tokens, web_world: WebWorld, channel: str) -> None:
+    other_patient = web_world.patient_at(web_world.other)
+    missing = 10**12  # no such patient in any record
+    before = web_world.audit_count()
+    denied = _get(clients, api, tokens, channel, "clin_a", f"/patients/{other_patient}")
+    events = _access(web_world.new_events(before))
+    unknown = _get(clients, api, tokens, channel, "clin_a", f"/patients/{missing}")
+    junk = _get(clients, api, tokens, channel, "clin_a", "/patients/not-a-number")
+
+    assert denied.status_code == unknown.status_code == junk.status_code == 404
+    assert denied.content == unknown.content == junk.content
+    assert str(other_patient) not in denied.text
+    assert len(events) == 1
+    event = events[0]
+    assert (event.username, event.role, event.practice_code, event.patient_id, event.action,
+            event.outcome) == ("clin_a", "practice_clinician", web_world.own, other_patient,
+                               "view_patient", "denied")
+    assert event.occurred_at is not None
+
+
+@pytest.mark.parametrize("channel", ["page", "api"])
+def test_own_practice_patient_view_writes_one_allowed_event(
+        clients, api, tokens, web_world: WebWorld, channel: str) -> None:
+    patient = web_world.patient_at(web_world.own)
+    before = web_world.audit_count()
+    response = _get(clients, api, tokens, channel, "clin_a", f"/patients/{patient}")
+    events = _access(web_world.new_events(before))
+    assert response.status_code == 200
+    assert [(e.action, e.outcome, e.patient_id) for e in events] == [
+        ("view_patient", "allowed", patient)]
+
+
+@pytest.mark.parametrize("user", ["analyst", "manager", "admin"])
+def test_non_clinical_roles_never_see_a_patient(clients, api, tokens, web_world: WebWorld,
+                                                user: str) -> None:
+    patient = web_world.patient_at(web_world.own)
+    for channel in ("page", "api"):
+        before = web_world.audit_count()
+        assert _get(clients, api, tokens, channel, user, f"/patients/{patient}").status_code \
+            == 404
+        assert [e.outcome for e in _access(web_world.new_events(before))] == ["denied"]
+
+
+def test_network_staff_see_only_practices_sharing_with_them(clients, web_world: WebWorld
+                                                            ) -> None:
+    shared = web_world.patient_at(web_world.practices[2])
+    not_shared = web_world.patient_at(web_world.own)
+    assert clients["director"].get(f"/patients/{shared}").status_code == 200
+    assert clients["coordinator"].get(f"/patients/{shared}").status_code == 200
+    assert clients["director"].get(f"/patients/{not_shared}").status_code == 404
+
+
+def test_care_coordinator_may_list_but_not_export(clients, web_world: WebWorld) -> None:
+    assert clients["coordinator"].get(f"/worklists/{WORKLIST}").status_code == 200
+    before = web_world.audit_count()
+    assert clients["coordinator"].get(f"/worklists/{WORKLIST}/export.csv").status_code == 404
+    assert len(web_world.new_events(before)) == 1
+
+
+def test_worklist_for_another_practice_is_empty_by_page_and_api(clients, api, tokens,
+                                                                web_world: WebWorld) -> None:
+    page = clients["clin_a"].get(f"/worklists/{WORKLIST}?practice_code={web_world.other}")
+    assert "0 patients you can see" in page.text
+    response = api.get(f"/api/worklists/{WORKLIST}", params={"practice": web_world.other},
+                       headers={"Authorization": f"Bearer {tokens['clin_a']}"})
+    assert response.status_code == 200 and response.json()["total"] == 0
+    own = api.get(f"/api/worklists/{WORKLIST}",
+                  headers={"Authorization": f"Bearer {tokens['clin_a']}"}).json()
+    assert own["total"] == int((web_world.worklist["practice_code"] == web_world.own).sum())
+    assert {r["practice_code"] for r in own["rows"]} == {web_world.own}
+
+
+ROUTES = ["/overview", "/indicators/dna_rate", "/continuity", "/inequalities", "/worklists",
+          f"/worklists/{WORKLIST}", f"/worklists/{WORKLIST}/export.csv"]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_every_page_request_writes_exactly_one_audit_event(clients, web_world: WebWorld,
+                                                           path: str) -> None:
+    before = web_world.audit_count()
+    clients["clin_a"].get(path)
+    events = web_world.new_events(before)
+    assert len(events) == 1 and events[0].username == "clin_a"
+
+
+def test_audit_chain_still_verifies_after_the_suite_requests(clients, web_world: WebWorld
+                                                             ) -> None:
+    from pcn.store import audit
+
+    clients["clin_a"].get("/overview")
+    assert audit.verify(web_world.store).ok
+
+
+def test_edges_reach_identifiable_data_only_through_guarded() -> None:
+    """No page or API route reads a worklist or a patient from the view except via guarded."""
+    import inspect
+
+    import pcn.api.routes
+    import pcn.web.pages
+
+    for module in (pcn.web.pages, pcn.api.routes):
+        source = inspect.getsource(module)
+        for call in (".worklist(", ".patient_summary(", ".patients", ".appointments",
+                     ".hospital_activity", ".registrations", "._rows_of(", ".profile"):
+            offenders = [line.strip() for line in source.splitlines()
+                         if call in line and "guarded." not in line]
+            assert not offenders, f"{module.__name__} bypasses guarded: {offenders}"

@@ -1,0 +1,196 @@
+"""Playwright journeys in Debian's Chromium: sign in → overview → funnel plot → worklist →
+patient, an axe-core accessibility check on every page, screenshots at laptop and tablet sizes
+saved under ``test-artifacts/web/``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import PASSWORD, WORKLIST, WebWorld
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+VIEWPORTS = {"laptop": {"width": 1366, "height": 900}, "tablet": {"width": 768, "height": 1024}}
+
+
+def ensure_chromium() -> Path:
+    """Debian's Chromium, installed with apt-get when absent (root or CI only)."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if os.environ.get("CI") == "true" or os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=False,
+                       capture_output=True)
+        if not CHROMIUM.exists():
+            subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True)
+            subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=False,
+                           capture_output=True)
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def live_server(web_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    executable = ensure_chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    from pcn.web.app import find_node_modules
+
+    return (find_node_modules() / "axe-core" / "axe.min.js").read_text()
+
+
+def check_accessibility(page, axe_source: str) -> None:  # type: ignore[no-untyped-def]
+    """axe-core's WCAG 2.x A/AA rules on the current page: no violations allowed."""
+    page.evaluate(axe_source)
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+    problems = [f"{v['id']} ({v['impact']}): {v['help']} — "
+                f"{[n['target'] for n in v['nodes'][:3]]}" for v in result["violations"]]
+    assert not problems, f"{page.url}: " + "; ".join(problems)
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def wait_for_charts(page) -> int:  # type: ignore[no-untyped-def]
+    charts = page.locator("[data-chart]")
+    count = charts.count()
+    for i in range(count):
+        charts.nth(i).locator("svg").first.wait_for(state="attached", timeout=15_000)
+    return count
+
+
+def sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/overview")
+    assert "/sign-in" in page.url
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(f"{base}/overview")
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_clinician_journey_overview_funnel_worklist_patient(
+        browser, live_server: str, axe_source: str, web_world: WebWorld, viewport: str) -> None:
+    context = browser.new_context(viewport=VIEWPORTS[viewport])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    base = live_server
+
+    page.goto(f"{base}/sign-in")
+    check_accessibility(page, axe_source)
+    shot(page, f"{viewport}-01-sign-in")
+    sign_in(page, base, "clin_a")
+
+    # Given a signed-in practice clinician, the overview shows the network with real charts
+    assert wait_for_charts(page) >= 2
+    assert page.locator("#population").inner_text().replace(",", "").isdigit()
+    check_accessibility(page, axe_source)
+    shot(page, f"{viewport}-02-overview")
+
+    # When they open an indicator from the list, the funnel plot and SPC chart are drawn
+    page.click("text=Indicators")
+    page.wait_for_url(f"{base}/indicators")
+    check_accessibility(page, axe_source)
+    shot(page, f"{viewport}-03-indicators")
+    page.click("a[href='/indicators/dna_rate']")
+    page.wait_for_url(f"{base}/indicators/dna_rate")
+    assert wait_for_charts(page) == 2
+    dots = page.locator("#funnel-chart svg path[aria-roledescription='point']")
+    dots.first.wait_for(state="attached")
+    assert dots.count() >= 5
+    check_accessibility(page, axe_source)
+    shot(page, f"{viewport}-04-indicator-funnel-spc")
+
+    # Then the worklist lists their own practice's patients, filterable with HTMX
+    page.goto(f"{base}/worklists")
+    check_accessibility(page, axe_source)
+    page.click(f"a[href='/worklists/{WORKLIST}']")
+    page.wait_for_url(f"{base}/worklists/{WORKLIST}")
+    own = web_world.worklist[web_world.worklist["practice_code"] == web_world.own]
+    assert f"{len(own)} patients you can see" in page.locator("#worklist-total").inner_text()
+    page.select_option("#filter-priority", "high")
+    page.wait_for_function("document.querySelector('#worklist-total').innerText"
+                           f".startsWith('{(own['priority'] == 'high').sum()} patient')")
+    assert "priority=high" in page.url
+    check_accessibility(page, axe_source)
+    shot(page, f"{viewport}-05-worklist")
+
+    # And a patient's summary opens from the worklist
+    page.locator("#worklist-table a").first.click()
+    page.wait_for_url(f"{base}/patients/**")
+    assert page.locator("h1").inner_text().startswith("Patient summary")
+    check_accessibility(page, axe_source)
+    shot(page, f"{viewport}-06-patient")
+    assert not errors, errors
+    context.close()
+
+
+def test_other_pages_are_accessible_with_charts(browser, live_server: str,
+                                                axe_source: str) -> None:
+    context = browser.new_context(viewport=VIEWPORTS["laptop"])
+    page = context.new_page()
+    sign_in(page, live_server, "analyst")
+    for path, name in (("/continuity", "continuity"), ("/inequalities", "inequalities"),
+                       ("/worklists", "worklists-analyst"), ("/patients/1", "not-found")):
+        page.goto(f"{live_server}{path}")
+        if path != "/patients/1":
+            assert wait_for_charts(page) >= (1 if path != "/worklists" else 0)
+        check_accessibility(page, axe_source)
+        shot(page, f"laptop-analyst-{name}")
+    context.close()
+
+
+def test_chromium_can_be_found_or_installed() -> None:
+    assert ensure_chromium().exists() and shutil.which(str(CHROMIUM))
