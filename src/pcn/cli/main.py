@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pcn import __version__
-from pcn.cli import demo, record, refdata, synth
+from pcn.cli import demo, record, refdata, synth, triage
 
 app = typer.Typer(
     name="pcn",
@@ -18,6 +18,7 @@ app.add_typer(refdata.app, name="refdata")
 app.add_typer(record.app, name="record")
 app.add_typer(demo.app, name="demo")
 app.command("synth")(synth.synth)
+app.add_typer(triage.app, name="triage")
 
 
 def _version(value: bool) -> None:

@@ -10,6 +10,7 @@ evaluation set (``data/labelled_cases.csv``) is never used for training.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -53,8 +54,16 @@ def load_cases(path: Path) -> list[TrainingCase]:
         ]
 
 
-def features_text(text: str, age: float | None, sex: str | None) -> str:
-    """The classifier's input: the normalised message plus age-band and sex tokens."""
+#: Turns a message into the names of the concepts it mentions (see ``Matcher.concept_tokens``).
+ConceptTokens = Callable[[str, float | None, str | None], list[str]]
+
+
+def features_text(
+    text: str, age: float | None, sex: str | None, concepts: ConceptTokens | None = None
+) -> str:
+    """The classifier's input: the normalised message, age-band and sex tokens, and the rule
+    concepts found in the text (so the classifier shares the rules' vocabulary of typos and
+    synonyms)."""
     if age is None:
         band = "ageunknown"
     elif age < 1:
@@ -65,7 +74,12 @@ def features_text(text: str, age: float | None, sex: str | None) -> str:
         band = "ageadult"
     else:
         band = "ageolder"
-    return f"{normalise(text)} {band} sex{(sex or 'u').lower()}"
+    tokens = (
+        " ".join(f"concept{c.replace('_', '')}" for c in concepts(text, age, sex))
+        if (concepts)
+        else ""
+    )
+    return f"{normalise(text)} {band} sex{(sex or 'u').lower()} {tokens}".strip()
 
 
 def _pipeline() -> Pipeline:
@@ -92,16 +106,17 @@ class Prediction:
 
 
 class TextClassifier:
-    def __init__(self, cases: list[TrainingCase]) -> None:
+    def __init__(self, cases: list[TrainingCase], concepts: ConceptTokens | None = None) -> None:
         if len(cases) < 20:
             raise ValueError(f"need at least 20 training cases, got {len(cases)}")
-        inputs = [features_text(c.text, c.age, c.sex) for c in cases]
+        self.concepts = concepts
+        inputs = [features_text(c.text, c.age, c.sex, concepts) for c in cases]
         self.route_model = _pipeline().fit(inputs, [c.route.value for c in cases])
         self.urgency_model = _pipeline().fit(inputs, [c.urgency.value for c in cases])
         self.size = len(cases)
 
     def predict(self, text: str, age: float | None, sex: str | None) -> Prediction:
-        x = [features_text(text, age, sex)]
+        x = [features_text(text, age, sex, self.concepts)]
         up = self.urgency_model.predict_proba(x)[0]
         best = int(np.argmax(up))
         rp = self.route_model.predict_proba(x)[0]
@@ -116,4 +131,7 @@ class TextClassifier:
 
 @lru_cache(maxsize=1)
 def default_classifier() -> TextClassifier:
-    return TextClassifier(load_cases(corpus_path()))
+    from pcn.triage.definitions import default_definitions
+    from pcn.triage.matching import Matcher
+
+    return TextClassifier(load_cases(corpus_path()), Matcher(default_definitions()).concept_tokens)

@@ -53,6 +53,13 @@ class Matcher:
                 words.update(re.findall(r"(?<![\\?])\b[a-z]{6,}\b(?![?*(])", term))
         return frozenset(words)
 
+    def concept_tokens(self, message: str, age: float | None, sex: str | None) -> list[str]:
+        """Names of the concepts a message asserts, for the classifier's features."""
+        findings = self.find(message, age, sex)
+        return sorted(
+            name for name, found in findings.mentions.items() if any(m.asserted for m in found)
+        )
+
     def find(
         self, message: str, age: float | None, sex: str | None, pregnant: bool = False
     ) -> Findings:
