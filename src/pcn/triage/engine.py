@@ -216,17 +216,17 @@ class TriageEngine:
         urgency = prediction.urgency
         ranking = [r for r, _ in prediction.route_ranking if r is not Route.pharmacy_first]
         top_route, top_p = prediction.route_ranking[0]
-        confident = prediction.urgency_probability >= EMERGENCY_CONFIDENCE or (
-            top_route is Route.emergency_services and top_p >= EMERGENCY_CONFIDENCE
-        )
+        says_emergency = (
+            urgency is Urgency.emergency and prediction.urgency_probability >= EMERGENCY_CONFIDENCE
+        ) or (top_route is Route.emergency_services and top_p >= EMERGENCY_CONFIDENCE)
         ranking = [r for r in ranking if r is not Route.emergency_services]
         route = ranking[0]
-        if urgency is Urgency.emergency and not confident:
-            urgency = Urgency.urgent
-        if confident and (urgency is Urgency.emergency or top_route is Route.emergency_services):
+        if says_emergency:
             # No red-flag rule fired, but the classifier thinks this is an emergency: err safe.
             notes.append("classifier suggests an emergency although no red-flag rule fired")
             return Urgency.emergency, Route.emergency_services
+        if urgency is Urgency.emergency:
+            urgency = Urgency.urgent  # unsure emergency: still same day, clinician decides
         if route is Route.self_care:
             urgency = Urgency.self_care
         elif route is Route.admin or (

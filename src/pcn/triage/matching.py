@@ -93,17 +93,19 @@ def _age_ok(age: float | None, low: float | None, high: float | None) -> bool:
 
 
 def _group_evidence(findings: Findings, groups: list[list[str]], strict: bool) -> list[Evidence]:
-    """Evidence for the first group whose concepts are all found, or [] if none is."""
+    """Evidence from every group whose concepts are all found (so the explanation shows all
+    that fired), or [] if none is."""
+    evidence: list[Evidence] = []
     for group in groups:
-        evidence = []
+        found = []
         for concept in group:
-            mention = findings.asserted(concept) if strict else findings.present(concept)
-            if mention is None:
+            mentions = [m for m in findings.mentions.get(concept, []) if m.asserted or not strict]
+            if not mentions:
                 break
-            evidence.append(Evidence(concept=concept, text=mention.text))
+            found += [Evidence(concept=concept, text=m.text) for m in mentions]
         else:
-            return evidence
-    return []
+            evidence += [e for e in found if e not in evidence]
+    return evidence
 
 
 def fire_rule(rule: Rule, findings: Findings) -> list[Evidence]:
