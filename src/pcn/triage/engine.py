@@ -30,6 +30,8 @@ SAME_DAY_SUBSTITUTES: dict[Route, tuple[Route, ...]] = {
 }
 #: The classifier alone escalates to 999 only when this sure; rules own every red flag.
 EMERGENCY_CONFIDENCE = 0.5
+#: Concepts that come from the request or record rather than the words.
+RECORD_CONCEPTS = frozenset({"about_older", "known_housebound", "known_pregnant"})
 #: Routes a usual clinician can take over for continuity.
 CONTINUITY_ROUTES = frozenset(
     {Route.gp, Route.anp, Route.practice_nurse, Route.clinical_pharmacist}
@@ -123,7 +125,13 @@ class TriageEngine:
                 advice=advice or DEFAULT_ADVICE[Route.emergency_services],
             )
 
-        prediction = self.classifier.predict(request.text, findings.age, request.sex)
+        # The same concept tokens the classifier was trained with (text-derived only).
+        asserted = sorted(
+            name
+            for name, found in findings.mentions.items()
+            if name not in RECORD_CONCEPTS and any(m.asserted for m in found)
+        )
+        prediction = self.classifier.predict(request.text, findings.age, request.sex, asserted)
         opinion = LearnedOpinion(
             urgency=prediction.urgency,
             urgency_probability=round(prediction.urgency_probability, 3),

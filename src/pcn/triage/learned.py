@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import FeatureUnion
 
 from pcn.triage.model import Route, Urgency
 from pcn.triage.text import normalise
@@ -82,8 +82,8 @@ def features_text(
     return f"{normalise(text)} {band} sex{(sex or 'u').lower()} {tokens}".strip()
 
 
-def _pipeline() -> Pipeline:
-    features = FeatureUnion(
+def _features() -> FeatureUnion:
+    return FeatureUnion(
         [
             ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
             (
@@ -94,8 +94,10 @@ def _pipeline() -> Pipeline:
             ),
         ]
     )
-    classifier = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
-    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def _logistic() -> LogisticRegression:
+    return LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
 
 
 @dataclass(frozen=True)
@@ -105,21 +107,84 @@ class Prediction:
     route_ranking: tuple[tuple[Route, float], ...]  # best first
 
 
+class _FastTfidf:
+    """The fitted vectoriser's transform for one document, without scikit-learn's per-call
+    validation overhead (which costs ~10 ms a request). Checked against scikit-learn in tests."""
+
+    def __init__(self, vectorizer: TfidfVectorizer, offset: int) -> None:
+        self.analyze = vectorizer.build_analyzer()
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.idf = vectorizer.idf_
+        self.offset = offset
+
+    def transform(self, document: str) -> tuple[np.ndarray, np.ndarray]:
+        counts: dict[int, int] = {}
+        for token in self.analyze(document):
+            index = self.vocabulary.get(token)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        if not counts:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        indices = np.fromiter(counts, dtype=np.intp, count=len(counts))
+        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float))) * self.idf[indices]
+        values /= np.linalg.norm(values)
+        return indices + self.offset, values
+
+
 class TextClassifier:
+    """One shared TF-IDF feature space, two multinomial logistic regressions."""
+
     def __init__(self, cases: list[TrainingCase], concepts: ConceptTokens | None = None) -> None:
         if len(cases) < 20:
             raise ValueError(f"need at least 20 training cases, got {len(cases)}")
         self.concepts = concepts
         inputs = [features_text(c.text, c.age, c.sex, concepts) for c in cases]
-        self.route_model = _pipeline().fit(inputs, [c.route.value for c in cases])
-        self.urgency_model = _pipeline().fit(inputs, [c.urgency.value for c in cases])
+        self.features = _features().fit(inputs)
+        matrix = self.features.transform(inputs)
+        self.route_model = _logistic().fit(matrix, [c.route.value for c in cases])
+        self.urgency_model = _logistic().fit(matrix, [c.urgency.value for c in cases])
         self.size = len(cases)
+        offset = 0
+        self._fast: list[_FastTfidf] = []
+        for _, vectorizer in self.features.transformer_list:
+            self._fast.append(_FastTfidf(vectorizer, offset))
+            offset += len(vectorizer.vocabulary_)
+        self._route_weights = self.route_model.coef_.T.copy()
+        self._urgency_weights = self.urgency_model.coef_.T.copy()
 
-    def predict(self, text: str, age: float | None, sex: str | None) -> Prediction:
-        x = [features_text(text, age, sex, self.concepts)]
-        up = self.urgency_model.predict_proba(x)[0]
+    def _probabilities(self, document: str) -> tuple[np.ndarray, np.ndarray]:
+        parts = [f.transform(document) for f in self._fast]
+        indices = np.concatenate([i for i, _ in parts])
+        values = np.concatenate([v for _, v in parts])
+        out = []
+        for weights, model in (
+            (self._route_weights, self.route_model),
+            (self._urgency_weights, self.urgency_model),
+        ):
+            logits = values @ weights[indices] + model.intercept_
+            logits -= logits.max()
+            exp = np.exp(logits)
+            out.append(exp / exp.sum())
+        return out[0], out[1]
+
+    def reference_probabilities(self, document: str) -> tuple[np.ndarray, np.ndarray]:
+        """The same probabilities computed by scikit-learn itself (the oracle for tests)."""
+        x = self.features.transform([document])
+        return self.route_model.predict_proba(x)[0], self.urgency_model.predict_proba(x)[0]
+
+    def document(
+        self, text: str, age: float | None, sex: str | None, concepts: list[str] | None = None
+    ) -> str:
+        if concepts is not None:
+            return features_text(text, age, sex, lambda *_: concepts)
+        return features_text(text, age, sex, self.concepts)
+
+    def predict(
+        self, text: str, age: float | None, sex: str | None, concepts: list[str] | None = None
+    ) -> Prediction:
+        """Classify one message; ``concepts`` skips re-matching when the caller has them."""
+        rp, up = self._probabilities(self.document(text, age, sex, concepts))
         best = int(np.argmax(up))
-        rp = self.route_model.predict_proba(x)[0]
         order = np.argsort(-rp, kind="stable")
         classes = self.route_model.classes_
         return Prediction(
