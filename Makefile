@@ -42,6 +42,7 @@ lint: install-dev
 
 bench: install-dev
 	$(PCN) bench synth
+	$(PY) benchmarks/triage_latency.py
 
 clean:
 	rm -rf $(VENV) var build dist .pytest_cache .mypy_cache .ruff_cache

@@ -32,18 +32,23 @@ def main() -> None:
 
     for request in requests:  # warm caches (fuzzy spelling lookups, regex compilation)
         engine.triage(request)
-    timings = []
+    timings, cpu = [], []
     for i in range(args.requests):
         request = requests[i % len(requests)]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         engine.triage(request)
         timings.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.thread_time() - c0) * 1000)
     timings.sort()
+    cpu.sort()
     p50 = statistics.median(timings)
     p99 = timings[int(len(timings) * 0.99) - 1]
     print(f"start-up (load rules + train classifier): {startup:.2f} s")
     print(f"requests: {len(timings)} ({len(requests)} distinct messages)")
     print(f"p50 {p50:.2f} ms   p99 {p99:.2f} ms   max {timings[-1]:.2f} ms   (goal p99 < 20 ms)")
+    # CPU time excludes waiting for a core, so it shows the engine's own cost on a busy machine.
+    cpu_p99 = cpu[int(len(cpu) * 0.99) - 1]
+    print(f"CPU time: p50 {statistics.median(cpu):.2f} ms   p99 {cpu_p99:.2f} ms")
     print(f"throughput (one core, sequential): {1000 / statistics.mean(timings):.0f} requests/s")
 
 
