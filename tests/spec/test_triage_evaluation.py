@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pcn.triage import TriageRequest, default_engine
 from pcn.triage.evaluation import evaluate
 from pcn.triage.learned import corpus_path
 from pcn.triage.model import Route, Urgency
@@ -58,6 +59,22 @@ def test_holdout_set_meets_the_same_bar() -> None:
     assert result.emergency_sensitivity == 1.0
     assert result.urgency_accuracy >= 0.85
     assert result.route_accuracy >= 0.80
+
+
+@pytest.mark.parametrize("path", [LABELLED, HOLDOUT], ids=["labelled", "holdout"])
+def test_every_labelled_emergency_is_caught_by_a_red_flag_rule(path: Path) -> None:
+    # Sensitivity must come from cited rules, not from the classifier happening to agree.
+    engine = default_engine()
+    not_by_rule = [
+        r["id"]
+        for r in _rows(path)
+        if r["urgency"] == "emergency"
+        and engine.triage(
+            TriageRequest(text=r["text"], age=float(r["age"]), sex=r["sex"])
+        ).decided_by
+        != "red_flag"
+    ]
+    assert not_by_rule == []
 
 
 def test_metric_arithmetic_on_hand_labelled_cases(tmp_path: Path) -> None:
