@@ -233,3 +233,17 @@ def test_emergency_rule_must_route_to_emergency_services(tmp_path: Path) -> None
     (tmp_path / "red_flags.yaml").write_text(yaml.safe_dump(red))
     with pytest.raises(DefinitionError, match="emergency_services"):
         load_definitions(tmp_path)
+
+
+def test_child_red_flag_fires_when_a_parent_gives_their_own_age() -> None:
+    # No age in the text and an adult age on the form: the child's age is unknown, so the
+    # child-only red flags must still fire.
+    decision = decide("my daughter has had no wet nappies since this morning", age=29)
+    assert decision.urgency is Urgency.emergency
+    assert "child_red_features" in decision.red_flags
+
+
+def test_infant_only_rule_needs_a_baby_when_age_is_unknown() -> None:
+    # A school-age "son" with a fever is not a baby under 3 months.
+    decision = decide("my son has a temperature of 38.5 and a cough", age=35, sex="M")
+    assert "infant_fever" not in decision.red_flags

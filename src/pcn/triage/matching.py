@@ -27,6 +27,20 @@ class Findings:
     pregnant: bool
     mentions: dict[str, list[Mention]] = field(default_factory=dict)
 
+    @property
+    def safety_age(self) -> float | None:
+        """The age safety rules use. A message about a child with no age in the text, sent
+        with an adult's age (a parent giving their own), counts as age unknown, so child
+        red flags still fire."""
+        if (
+            self.reading.about_child
+            and self.reading.subject_age is None
+            and self.age is not None
+            and self.age >= 16
+        ):
+            return None
+        return self.age
+
     def asserted(self, concept: str) -> Mention | None:
         return next((m for m in self.mentions.get(concept, []) if m.asserted), None)
 
@@ -112,7 +126,12 @@ def fire_rule(rule: Rule, findings: Findings) -> list[Evidence]:
     strict = rule.kind != "navigation"
     if rule.sex and findings.sex and findings.sex != rule.sex:
         return []
-    if not _age_ok(findings.age, rule.age_min, rule.age_max):
+    age = findings.safety_age if strict else findings.age
+    if age is None and rule.age_max is not None and rule.age_max <= 1:
+        # Infant-only rules need some sign the patient is a baby when the age is unknown.
+        if not findings.reading.about_infant:
+            return []
+    elif not _age_ok(age, rule.age_min, rule.age_max):
         return []
     evidence = _group_evidence(findings, rule.when, strict)
     if not evidence:

@@ -493,6 +493,7 @@ class Reading:
     max_temperature_c: float | None
     subject_age: float | None  # age stated in the text ("my 6 month old"), in years
     about_child: bool
+    about_infant: bool  # "baby", "newborn", "infant"
 
 
 @lru_cache(maxsize=4096)
@@ -612,4 +613,5 @@ def read(message: str, vocabulary: frozenset[str] = frozenset()) -> Reading:
         max_temperature_c=_temperature(text),
         subject_age=_subject_age(text),
         about_child=about_child,
+        about_infant=bool(_INFANT.search(text) or _BABY.search(text)),
     )
