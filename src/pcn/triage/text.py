@@ -465,7 +465,9 @@ _WORD_NUMBERS = {
 _SUBJECT_AGE = re.compile(
     r"\b(?:my|our|the|his|her|their)?\s*(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|"
     r"ten|eleven|twelve|a|an)[\s-]*(day|week|wk|month|year)s?[\s-]*old\b|"
-    r"\b(?:aged?|age)\s*(\d{1,2})\b"
+    r"\b(?:aged?|age)\s*(\d{1,2})\b|"
+    r"\b(?:son|daughter|child|kid|boy|girl|toddler|grandson|granddaughter)\s*(?:\(|,|is )\s*"
+    r"(?:aged?\s*)?(\d{1,2})\b(?!\s*(?:weeks?|months?|days?|times?|hours?|minutes?|kg|%))"
 )
 _BABY = re.compile(r"\b(?:newborn|new born|new-born)\b")
 _INFANT = re.compile(r"\b(?:baby|babies|infant)\b")
@@ -594,6 +596,8 @@ def _subject_age(text: str) -> float | None:
     for m in _SUBJECT_AGE.finditer(text):
         if m.group(3):
             return float(m.group(3))
+        if m.group(4):
+            return float(m.group(4))
         raw, unit = m.group(1), m.group(2)
         number = float(_WORD_NUMBERS.get(raw, 0) if not raw.isdigit() else raw)
         if number <= 0:
