@@ -34,6 +34,11 @@ def decide(text: str, age: float = 40, sex: str = "F", **kw: object):  # type: i
         ("worst headache of my life, came on suddenly", 45, "thunderclap_headache"),
         ("I am pregnant and have shoulder tip pain", 28, "ectopic_pregnancy"),
         ("swallowed my mums tablets", 3, "poisoning"),
+        ("my toddler drank some of my methadone", 2, "poisoning"),
+        ("I've been stabbed in the arm", 25, "major_trauma"),
+        ("grandad fell and can't get up off the floor", 88, "long_lie_after_fall"),
+        ("my waters have broken and I'm 31 weeks", 29, "waters_broken_or_labour"),
+        ("my left arm and jaw ache and I feel clammy", 58, "chest_pain_cardiac"),
     ],
 )
 def test_red_flags_route_to_emergency_services(text: str, age: float, flag: str) -> None:

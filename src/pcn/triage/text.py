@@ -467,7 +467,8 @@ _SUBJECT_AGE = re.compile(
     r"ten|eleven|twelve|a|an)[\s-]*(day|week|wk|month|year)s?[\s-]*old\b|"
     r"\b(?:aged?|age)\s*(\d{1,2})\b|"
     r"\b(?:son|daughter|child|kid|boy|girl|toddler|grandson|granddaughter)\s*(?:\(|,|is )\s*"
-    r"(?:aged?\s*)?(\d{1,2})\b(?!\s*(?:weeks?|months?|days?|times?|hours?|minutes?|kg|%))"
+    r"(?:aged?\s*)?(\d{1,2})\b(?!\s*(?:weeks?|months?|days?|times?|hours?|minutes?|kg|%))|"
+    r"\b(?:baby|son|daughter|child|boy|girl|newborn|he|she) is (\d{1,2}) (day|week|month)s?\b"
 )
 _BABY = re.compile(r"\b(?:newborn|new born|new-born)\b")
 _INFANT = re.compile(r"\b(?:baby|babies|infant)\b")
@@ -533,7 +534,8 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset()) -> str:
         r"barely able to|not able to|am not able to|struggling to|struggle to|"
         r"finding it hard to|finding it difficult to|hard to|difficult to|trouble)\s+"
         r"(?=breath|breathe|breathing|pee|wee|urine|talk|speak|swallow|move|walk|stand|lift|"
-        r"feel|see|wake|stay awake|get (?:up|out)|urinate|pass urine|stop|catch|keep|focus|"
+        r"feel|see|wake|stay awake|get (?:up|out|my breath|his breath|her breath|a breath)|"
+        r"urinate|pass urine|stop|catch|keep|focus|"
         r"think|eat|drink|sleep|cope|control|hold|open|bend|put weight|bear weight)",
         "unable to ",
         text,
@@ -598,6 +600,9 @@ def _subject_age(text: str) -> float | None:
             return float(m.group(3))
         if m.group(4):
             return float(m.group(4))
+        if m.group(5):
+            divisor = {"day": 365.0, "week": 52.0, "month": 12.0}[m.group(6)]
+            return float(m.group(5)) / divisor
         raw, unit = m.group(1), m.group(2)
         number = float(_WORD_NUMBERS.get(raw, 0) if not raw.isdigit() else raw)
         if number <= 0:
