@@ -56,6 +56,7 @@ lint: install-dev
 bench: install-dev
 	$(PCN) bench synth
 	$(PY) benchmarks/web_latency.py
+	$(PY) benchmarks/triage_latency.py
 
 clean:
 	rm -rf $(VENV) var build dist .pytest_cache .mypy_cache .ruff_cache node_modules test-artifacts

@@ -1,0 +1,626 @@
+"""Reading a patient's message: normalise spelling and text-speak, split clauses, and decide
+whether each mention is asserted now, negated, historical or hypothetical.
+
+The approach is NegEx-like (Chapman et al., J Biomed Inform 2001): trigger words open a scope that
+runs to the end of the clause. Everything is plain regular expressions so it is fast, offline and
+gives the same answer every time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import get_close_matches
+from functools import lru_cache
+
+# Text-speak and common contractions, applied word by word after lower-casing. Apostrophes are
+# dropped first, so "can't" and "cant" read the same.
+_WORD_MAP: dict[str, str] = {
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "im": "i am",
+    "ive": "i have",
+    "id": "i had",
+    "ill": "i will",
+    "hes": "he is",
+    "shes": "she is",
+    "its": "it is",
+    "thats": "that is",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "isnt": "is not",
+    "wasnt": "was not",
+    "arent": "are not",
+    "werent": "were not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "hadnt": "had not",
+    "wont": "will not",
+    "wouldnt": "would not",
+    "shouldnt": "should not",
+    "aint": "is not",
+    "cant": "cannot",
+    "carnt": "cannot",
+    "cnt": "cannot",
+    "couldnt": "cannot",
+    "kant": "cannot",
+    "dnt": "do not",
+    "wnt": "will not",
+    "b4": "before",
+    "2day": "today",
+    "2nite": "tonight",
+    "2moro": "tomorrow",
+    "tmrw": "tomorrow",
+    "2morrow": "tomorrow",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "bc": "because",
+    "cos": "because",
+    "coz": "because",
+    "cuz": "because",
+    "n": "and",
+    "wiv": "with",
+    "w": "with",
+    "hav": "have",
+    "av": "have",
+    "wat": "what",
+    "wot": "what",
+    "bk": "back",
+    "nite": "night",
+    "tho": "though",
+    "thru": "through",
+    "abt": "about",
+    "mins": "minutes",
+    "min": "minutes",
+    "hrs": "hours",
+    "hr": "hour",
+    "wks": "weeks",
+    "wk": "week",
+    "yrs": "years",
+    "yr": "years",
+    "yo": "year old",
+    "yro": "year old",
+    "mnth": "month",
+    "mths": "months",
+    "mnths": "months",
+    "mo": "month",
+    "dr": "doctor",
+    "drs": "doctors",
+    "gp": "gp",
+    "docs": "doctor",
+    "doc": "doctor",
+    "meds": "medication",
+    "med": "medication",
+    "medicine": "medication",
+    "medicines": "medication",
+    "tabs": "tablets",
+    "prescrip": "prescription",
+    "preg": "pregnant",
+    "tummy": "stomach",
+    "belly": "stomach",
+    "poo": "stool",
+    "pooh": "stool",
+    "temp": "temperature",
+    "bleedin": "bleeding",
+    "breathin": "breathing",
+    "hurtin": "hurting",
+    "feelin": "feeling",
+    "nothin": "nothing",
+    "somethin": "something",
+    "goin": "going",
+    "gettin": "getting",
+    "throwin": "throwing",
+    "comin": "coming",
+    "tryin": "trying",
+    "sum": "some",
+    "sumthing": "something",
+    "sumthin": "something",
+    "v": "very",
+    "rly": "really",
+    "realy": "really",
+    "jus": "just",
+    "mum": "mum",
+    "mam": "mum",
+    "ma": "mum",
+    "mom": "mum",
+    "da": "dad",
+    "grandad": "grandfather",
+    "grandpa": "grandfather",
+    "granddad": "grandfather",
+    "nan": "grandmother",
+    "nana": "grandmother",
+    "gran": "grandmother",
+    "granny": "grandmother",
+    "bf": "boyfriend",
+    "gf": "girlfriend",
+    "hubby": "husband",
+    "pt": "patient",
+    "a&e": "a and e",
+    "ae": "a and e",
+    "sob": "short of breath",
+    "sorethroat": "sore throat",
+    "chestpain": "chest pain",
+    "headache": "headache",
+    "tummyache": "stomach ache",
+    "stomachache": "stomach ache",
+    "earache": "ear ache",
+    "toothache": "tooth ache",
+    "backpain": "back pain",
+    "ok": "okay",
+    "k": "okay",
+    "bcoz": "because",
+    "ppl": "people",
+}
+
+# Misspellings seen in free text that fuzzy matching alone would not fix safely.
+_SPELLING: dict[str, str] = {
+    "brethe": "breathe",
+    "breth": "breathe",
+    "breeth": "breathe",
+    "breathe": "breathe",
+    "brething": "breathing",
+    "breating": "breathing",
+    "stomache": "stomach",
+    "stomack": "stomach",
+    "stomac": "stomach",
+    "hed": "head",
+    "hedache": "headache",
+    "headake": "headache",
+    "hedake": "headache",
+    "alergic": "allergic",
+    "allergic": "allergic",
+    "alergy": "allergy",
+    "swolen": "swollen",
+    "sweling": "swelling",
+    "swolled": "swollen",
+    "throte": "throat",
+    "throa": "throat",
+    "vomitting": "vomiting",
+    "vommiting": "vomiting",
+    "vomiting": "vomiting",
+    "vommit": "vomit",
+    "vomitted": "vomited",
+    "diarrea": "diarrhoea",
+    "diarhoea": "diarrhoea",
+    "diarrhea": "diarrhoea",
+    "diahrrea": "diarrhoea",
+    "diarreah": "diarrhoea",
+    "unconcious": "unconscious",
+    "concious": "conscious",
+    "siezure": "seizure",
+    "seizure": "seizure",
+    "seziure": "seizure",
+    "temprature": "temperature",
+    "tempreture": "temperature",
+    "temperture": "temperature",
+    "sucide": "suicide",
+    "suicidle": "suicidal",
+    "sucidal": "suicidal",
+    "suicdal": "suicidal",
+    "perscription": "prescription",
+    "presciption": "prescription",
+    "prescripton": "prescription",
+    "apointment": "appointment",
+    "appointmant": "appointment",
+    "blod": "blood",
+    "bleading": "bleeding",
+    "numbe": "numb",
+    "nummness": "numbness",
+    "numbess": "numbness",
+    "dizy": "dizzy",
+    "dizzey": "dizzy",
+    "feaver": "fever",
+    "fevour": "fever",
+    "feva": "fever",
+    "cought": "cough",
+    "coff": "cough",
+    "coughin": "coughing",
+    "rashe": "rash",
+    "soar": "sore",
+    "anaphalaxis": "anaphylaxis",
+    "anafalaxis": "anaphylaxis",
+    "anaphylatic": "anaphylactic",
+    "epi-pen": "epipen",
+    "infektion": "infection",
+    "infecion": "infection",
+    "uti's": "utis",
+    "shingels": "shingles",
+    "impetego": "impetigo",
+    "impetigo": "impetigo",
+    "sinusitus": "sinusitis",
+    "sinus's": "sinuses",
+    "tonsilitis": "tonsillitis",
+    "tonsillitis": "tonsillitis",
+    "pregant": "pregnant",
+    "pregnent": "pregnant",
+    "prenant": "pregnant",
+    "stiches": "stitches",
+    "anxeity": "anxiety",
+    "anxity": "anxiety",
+    "depresion": "depression",
+    "depressed": "depressed",
+    "lonley": "lonely",
+    "lonly": "lonely",
+    "physio": "physio",
+    "knee's": "knees",
+    "sholder": "shoulder",
+    "shoulda": "shoulder",
+    "chst": "chest",
+    "cheat": "cheat",
+    "hart": "heart",
+    "attak": "attack",
+    "atack": "attack",
+    "strok": "stroke",
+    "faceis": "face is",
+    "slured": "slurred",
+    "slurring": "slurred",
+    "drooping": "drooping",
+    "droopy": "drooping",
+    "dropping": "dropping",
+    "wheezy": "wheezy",
+    "weezing": "wheezing",
+    "wheazing": "wheezing",
+    "puffer": "inhaler",
+    "inhailer": "inhaler",
+    "floppey": "floppy",
+    "nappys": "nappies",
+    "nappies": "nappies",
+    "teeth": "teeth",
+    "tooths": "teeth",
+    "abcess": "abscess",
+    "absess": "abscess",
+    "abscess": "abscess",
+}
+
+# Words never "corrected" by fuzzy matching, because they are real words near a medical term.
+_FUZZY_STOP = frozenset(
+    {
+        "breeding",
+        "reading",
+        "feeding",
+        "heading",
+        "leading",
+        "needing",
+        "bleeds",
+        "chess",
+        "chase",
+        "cheese",
+        "string",
+        "strong",
+        "strike",
+        "stoke",
+        "stokes",
+        "passed",
+        "pasted",
+        "worst",
+        "worse",
+        "worth",
+        "month",
+        "mouth",
+        "moth",
+        "bottom",
+        "button",
+        "better",
+        "bitter",
+        "sting",
+        "stings",
+        "stinging",
+        "fitting",
+        "sitting",
+        "getting",
+        "hitting",
+        "feeling",
+        "falling",
+        "calling",
+        "filling",
+        "killing",
+        "swelling",
+        "dwelling",
+        "selling",
+        "telling",
+        "spelling",
+        "yelling",
+        "shouting",
+        "showing",
+        "throwing",
+        "through",
+        "thought",
+        "though",
+        "brought",
+        "bought",
+        "taught",
+        "caught",
+        "fought",
+        "weight",
+        "height",
+        "eight",
+        "right",
+        "night",
+        "light",
+        "sight",
+        "tight",
+        "fight",
+        "might",
+        "slight",
+        "flight",
+        "bright",
+        "weak",
+        "week",
+        "cheek",
+        "check",
+        "chest",
+        "neck",
+        "back",
+        "black",
+        "blank",
+        "burning",
+        "turning",
+        "learning",
+        "morning",
+        "warning",
+        "mourning",
+        "evening",
+        "opening",
+        "drinking",
+        "thinking",
+        "sinking",
+        "linking",
+        "shrinking",
+        "blinking",
+        "stinking",
+        "travel",
+        "gravel",
+        "school",
+        "stool",
+        "stools",
+        "tools",
+        "cool",
+        "pool",
+        "wool",
+        "fool",
+    }
+)
+
+_APOSTROPHES = re.compile(r"[’'`´]")
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.][0-9]+)?|[^\sa-z0-9]")
+# Clause breaks: sentence punctuation, contrastive conjunctions, and "and" followed by a new
+# subject (so "no fever and my chest hurts" does not negate the chest).
+_CLAUSE_BREAK = re.compile(
+    r"[.;!?\n]+(?:\s|$)|\s[-–—]\s|\b(?:but|however|although|though|whereas|except|apart from|"
+    r"aside from|yet|now|today|tonight|this morning|this evening|since then|then)\b|"
+    r",?\s\band(?=\s+(?:now|today|then|i|im|my|he|she|his|her|it|they|their|the|this|also|"
+    r"still|suddenly|recently)\b)|,\s*(?=(?:i|he|she|it|they|my|his|her|just|only)\s)"
+)
+
+_NEGATION_BEFORE = re.compile(
+    r"\b(?:no|not|never|without|denies|deny|denied|none|nor|neither|negative for|free of|"
+    r"absence of|ruled out|no sign of|no signs of|no longer|nothing like|zero)\b"
+)
+_NEGATION_AFTER = re.compile(
+    r"^\W*(?:has |have |is |was |were )?(?:gone|resolved|settled|ruled out|cleared up|"
+    r"went away|stopped)\b"
+)
+# Phrases that look like negation but assert something.
+_PSEUDO_NEGATION = re.compile(
+    r"\b(?:not sure|no idea|not only|not just|no better|not better|not improving|not getting "
+    r"better|not going away|not gone|not stopping|not stop|not settling|not helping|no help|"
+    r"not working|nothing helps|nothing is helping|not eating|not drinking|not responding|not "
+    r"waking|not breathing|not passed|no feeling|no sensation|no control|no strength|"
+    r"not stop|no urine|not peed|not able|cannot|unable|not feeding|"
+    r"not moving|not making sense|not fading|not fade|no response|not responsive|"
+    r"not himself|not herself|not myself|not right|not normal|not any better|no relief|not "
+    r"had a wee|no wet)\b"
+)
+_HISTORICAL = re.compile(
+    r"\b(?:\d+|a|an|one|two|three|four|five|six|several|many|few|couple of) (?:years?|decades?)"
+    r" ago\b|\b(?:\d+|several|many|few|six|five|four|three|two) months ago\b|\blast year\b|"
+    r"\bin (?:19|20)\d\d\b|\bas a (?:child|kid|baby|teenager)\b|\bwhen i was (?:young|little|"
+    r"a kid|a child|younger|a teenager|pregnant)\b|\bhistory of\b|\bhx of\b|\bused to\b|"
+    r"\bfamily history\b|\bruns in (?:the|my|our) family\b|\bdied (?:of|from|after)\b|"
+    r"\bpassed away\b|\bpreviously\b|\bin the past\b|\bback in\b|\bhad one before\b"
+)
+_FAMILY = re.compile(
+    r"\b(?:dad|father|mum|mother|parents?|grandfather|grandmother|grandparents?|brother|sister|"
+    r"uncle|aunt|auntie|aunty|cousin|family|friend|neighbour|colleague)s?\b"
+)
+_FAMILY_PAST = re.compile(r"\b(?:had|has had|suffered|got|died|passed|was diagnosed)\b")
+_RECENT = re.compile(
+    r"\b(?:now|right now|just|currently|today|tonight|this morning|this afternoon|this evening|"
+    r"since|at the moment|minutes? ago|an hour ago|hours? ago|is having|keeps|still|suddenly|"
+    r"started|happening|ongoing)\b"
+)
+_HYPOTHETICAL = re.compile(
+    r"\b(?:what if|in case|if (?:i|he|she|they|we|you|my \w+|someone|somebody) (?:ever |were to |"
+    r"was to )?(?:get|gets|got|develop|develops|had|has|have|start|starts|was|were|is)\b|"
+    r"what are the (?:signs|symptoms)|how (?:do|would|can) (?:i|you) (?:know|tell|spot)|signs of|"
+    r"symptoms of|risk of|at risk|chance of|to prevent|prevention|prevent|information (?:about|on)|"
+    r"leaflet|worried about getting|scared of getting|afraid of getting|reduce (?:my|the) risk|"
+    r"screening for|test for|tested for|check for|checked for|vaccine|vaccination|jab)\b"
+)
+
+_TEMPERATURE = re.compile(
+    r"\b(3[4-9]|4[0-3])(?:[.,](\d))?\s*(?:°|o|degrees?|deg|c\b|celsius)?|"
+    r"\b(9[5-9]|10[0-9])(?:[.](\d))?\s*(?:°|degrees?)?\s*f\b"
+)
+_TEMP_CONTEXT = re.compile(r"(?:temperature|fever|temp|thermometer|degrees|°|hot|high of)")
+_WORD_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a": 1,
+    "an": 1,
+}
+_SUBJECT_AGE = re.compile(
+    r"\b(?:my|our|the|his|her|their)?\s*(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|"
+    r"ten|eleven|twelve|a|an)[\s-]*(day|week|wk|month|year)s?[\s-]*old\b|"
+    r"\b(?:aged?|age)\s*(\d{1,2})\b|"
+    r"\b(?:son|daughter|child|kid|boy|girl|toddler|grandson|granddaughter)\s*(?:\(|,|is )\s*"
+    r"(?:aged?\s*)?(\d{1,2})\b(?!\s*(?:weeks?|months?|days?|times?|hours?|minutes?|kg|%))|"
+    r"\b(?:baby|son|daughter|child|boy|girl|newborn|he|she) is (\d{1,2}) (day|week|month)s?\b"
+)
+_BABY = re.compile(r"\b(?:newborn|new born|new-born)\b")
+_INFANT = re.compile(r"\b(?:baby|babies|infant)\b")
+_CHILD_WORDS = re.compile(
+    r"\b(?:my|our|the)\s+(?:son|daughter|child|kid|boy|girl|toddler|little one|baby|grandson|"
+    r"granddaughter)\b"
+)
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    start: int  # offset in the normalised message
+    negation_spans: tuple[tuple[int, int], ...]
+    historical: bool
+    hypothetical: bool
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A normalised message, split into clauses, with numeric facts pulled out."""
+
+    text: str
+    clauses: tuple[Clause, ...]
+    max_temperature_c: float | None
+    subject_age: float | None  # age stated in the text ("my 6 month old"), in years
+    about_child: bool
+    about_infant: bool  # "baby", "newborn", "infant"
+
+
+@lru_cache(maxsize=4096)
+def _fuzzy(token: str, vocabulary: frozenset[str]) -> str:
+    if len(token) < 6 or token in vocabulary or token in _FUZZY_STOP or token.isdigit():
+        return token
+    match = get_close_matches(token, vocabulary, n=1, cutoff=0.87)
+    return match[0] if match else token
+
+
+def normalise(message: str, vocabulary: frozenset[str] = frozenset()) -> str:
+    """Lower-case, drop apostrophes, expand text-speak and fix common misspellings.
+
+    ``vocabulary`` is the set of words the rules use; a longer unknown word one edit away from
+    one of them is corrected to it (so "breathng" reads as "breathing").
+    """
+    text = _APOSTROPHES.sub("", message.lower())
+    text = text.replace("&", " and ").replace("/", " / ")
+    words = []
+    for token in re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?|[^\sa-z0-9]", text):
+        if token in _WORD_MAP:
+            token = _WORD_MAP[token]
+        elif token in _SPELLING:
+            token = _SPELLING[token]
+        elif vocabulary:
+            token = _fuzzy(token, vocabulary)
+        words.append(token)
+    text = " ".join(words)
+    text = re.sub(r"\s+([.,;!?])", r"\1", text)
+    # Repeated letters used for emphasis ("sooooo", "helppp") collapse to two.
+    text = re.sub(r"([a-z])\1{2,}", r"\1\1", text)
+    # Inability phrasings all read as "unable to" so negation never swallows them.
+    text = re.sub(
+        r"\b(?:cannot|can not|could not|can hardly|could hardly|can barely|could barely|"
+        r"barely able to|not able to|am not able to|struggling to|struggle to|"
+        r"finding it hard to|finding it difficult to|hard to|difficult to|trouble)\s+"
+        r"(?=breath|breathe|breathing|pee|wee|urine|talk|speak|swallow|move|walk|stand|lift|"
+        r"feel|see|wake|stay awake|get (?:up|out|my breath|his breath|her breath|a breath)|"
+        r"urinate|pass urine|stop|catch|keep|focus|"
+        r"think|eat|drink|sleep|cope|control|hold|open|bend|put weight|bear weight)",
+        "unable to ",
+        text,
+    )
+    text = re.sub(r"\bunable to breath\b", "unable to breathe", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _clauses(text: str) -> tuple[Clause, ...]:
+    clauses = []
+    start = 0
+    bounds = [m.start() for m in _CLAUSE_BREAK.finditer(text)] + [len(text)]
+    for end in bounds:
+        if end > start:
+            piece = text[start:end]
+            clauses.append(_scope(piece, start))
+        start = end
+    return tuple(c for c in clauses if c.text.strip(" .,;!?"))
+
+
+def _scope(piece: str, offset: int) -> Clause:
+    masked = _PSEUDO_NEGATION.sub(lambda m: "_" * len(m.group()), piece)
+    negations = tuple((m.start(), len(piece)) for m in _NEGATION_BEFORE.finditer(masked))
+    historical = bool(_HISTORICAL.search(piece))
+    if not historical and _FAMILY.search(piece) and _FAMILY_PAST.search(piece):
+        historical = not _RECENT.search(piece)
+    return Clause(
+        text=piece,
+        start=offset,
+        negation_spans=negations,
+        historical=historical,
+        hypothetical=bool(_HYPOTHETICAL.search(piece)),
+    )
+
+
+def is_negated(clause: Clause, start: int, end: int) -> bool:
+    """Whether a mention at [start, end) of the clause sits in a negation scope."""
+    for neg_start, neg_end in clause.negation_spans:
+        # A negation trigger reaches forward at most eight words.
+        if neg_start < start <= neg_end and len(clause.text[neg_start:start].split()) <= 8:
+            return True
+    return bool(_NEGATION_AFTER.match(clause.text[end:]))
+
+
+def _temperature(text: str) -> float | None:
+    best: float | None = None
+    for m in _TEMPERATURE.finditer(text):
+        window = text[max(0, m.start() - 40) : m.end() + 15]
+        if not _TEMP_CONTEXT.search(window):
+            continue
+        if m.group(1):
+            value = float(f"{m.group(1)}.{m.group(2) or 0}")
+        else:
+            value = (float(f"{m.group(3)}.{m.group(4) or 0}") - 32) * 5 / 9
+        best = value if best is None else max(best, value)
+    return best
+
+
+def _subject_age(text: str) -> float | None:
+    for m in _SUBJECT_AGE.finditer(text):
+        if m.group(3):
+            return float(m.group(3))
+        if m.group(4):
+            return float(m.group(4))
+        if m.group(5):
+            divisor = {"day": 365.0, "week": 52.0, "month": 12.0}[m.group(6)]
+            return float(m.group(5)) / divisor
+        raw, unit = m.group(1), m.group(2)
+        number = float(_WORD_NUMBERS.get(raw, 0) if not raw.isdigit() else raw)
+        if number <= 0:
+            continue
+        return number / {"day": 365.0, "week": 52.0, "wk": 52.0, "month": 12.0}.get(unit, 1.0)
+    if _BABY.search(text):
+        return 0.05
+    return None
+
+
+def read(message: str, vocabulary: frozenset[str] = frozenset()) -> Reading:
+    text = normalise(message, vocabulary)
+    about_child = bool(_CHILD_WORDS.search(text) or _INFANT.search(text) or _BABY.search(text))
+    return Reading(
+        text=text,
+        clauses=_clauses(text),
+        max_temperature_c=_temperature(text),
+        subject_age=_subject_age(text),
+        about_child=about_child,
+        about_infant=bool(_INFANT.search(text) or _BABY.search(text)),
+    )
