@@ -1,8 +1,7 @@
 """Web/API fixtures: one small twin, one migrated store, one account per role, built per session.
 
-The worklist used here is hand-made from the twin (patients with 2+ A&E attendances in the last
-year at two practices, plus every patient of a third practice) because worklists come from the
-analytics engine; the web app only reads ``outputs/worklists/*.parquet``.
+Besides the worklists `pcn run` writes, one hand-made worklist with known contents (40 patients at
+each of three practices) is placed beside them, so access and paging tests can count rows.
 """
 
 from __future__ import annotations
@@ -84,7 +83,10 @@ def _write_worklist(record: Path, practices: list[str]) -> pd.DataFrame:
     frame = frame.groupby("practice_code").head(40).reset_index(drop=True)
     frame["priority"] = ["high" if i % 3 == 0 else "routine" for i in range(len(frame))]
     frame["reason"] = "hand-made test row"
-    out = record / "outputs" / "worklists"
+    # Beside the worklists `pcn run` publishes (tests need a list with known contents).
+    from pcn.analytics.run import outputs_path
+
+    out = outputs_path(record) / "worklists"
     out.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(out / f"{WORKLIST}.parquet", index=False)
     (out / f"{WORKLIST}.json").write_text(json.dumps({"title": "Test frequent attenders"}))
@@ -100,10 +102,10 @@ def web_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
     build_twin(record, pcn_code="U55830", patients=TWIN_PATIENTS, seed=1, as_of=AS_OF)
     practices = sorted(open_record(record).read("practices").column("practice_code")
                        .to_pylist())
-    worklist = _write_worklist(record, practices)
     from pcn.analytics.run import run as run_analytics
 
-    run_analytics(record)  # patient_profile + practice_summary, as `pcn run` makes them
+    run_analytics(record)  # every output, as `pcn run` makes them
+    worklist = _write_worklist(record, practices)
     db = tmp_path_factory.mktemp("web-store") / "pcn.sqlite3"
     shutil.copyfile(_sqlite_template, db)
     store = Store(f"sqlite+pysqlite:///{db}")
