@@ -28,26 +28,24 @@ def as_view(session, frame, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_risk_expressions_on_spark_match_numpy_and_pandas() -> None:
     ibis = pytest.importorskip("ibis")
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    session = (pyspark_sql.SparkSession.builder.master("local[1]").appName("pcn-risk-test")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "1").getOrCreate())
-    try:
-        con = ibis.pyspark.connect(session)
-        inputs = population(200)
-        as_view(session, inputs, "qrisk_inputs")
-        t = con.table("qrisk_inputs")
-        got = (con.to_pyarrow(t.select("patient_id", score=qrisk3_score_expr(t))
-                              .order_by("patient_id"))["score"].to_numpy())
-        assert np.max(np.abs(got - qrisk3_scores(inputs))) < 1e-9
+    pytest.importorskip("pyspark.sql")
+    from pcn.analytics.engine import spark_session
 
-        flags = flags_population(200)
-        as_view(session, flags, "flag_inputs")
-        f = con.table("flag_inputs")
-        result = con.to_pyarrow(f.select("patient_id", **efi_exprs(f), **cms_exprs(f))
-                                .order_by("patient_id")).to_pydict()
-        assert result["efi_category"] == [None if v is None or v != v else v
-                                          for v in efi(flags).efi_category]
-        assert result["cms_score"] == cms(flags).cms_score.tolist()
-    finally:
-        session.stop()
+    # The process-wide session the engine uses: stopping a private one would stop it too.
+    session = spark_session()
+    con = ibis.pyspark.connect(session)
+    inputs = population(200)
+    as_view(session, inputs, "qrisk_inputs")
+    t = con.table("qrisk_inputs")
+    got = (con.to_pyarrow(t.select("patient_id", score=qrisk3_score_expr(t))
+                          .order_by("patient_id"))["score"].to_numpy())
+    assert np.max(np.abs(got - qrisk3_scores(inputs))) < 1e-9
+
+    flags = flags_population(200)
+    as_view(session, flags, "flag_inputs")
+    f = con.table("flag_inputs")
+    result = con.to_pyarrow(f.select("patient_id", **efi_exprs(f), **cms_exprs(f))
+                            .order_by("patient_id")).to_pydict()
+    assert result["efi_category"] == [None if v is None or v != v else v
+                                      for v in efi(flags).efi_category]
+    assert result["cms_score"] == cms(flags).cms_score.tolist()
