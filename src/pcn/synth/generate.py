@@ -261,10 +261,11 @@ def generate_chunk(
     p_gone = 1 - np.exp(-(hazard + move_rate) * window_years)
     current = np.arange(n) < chunk.n_registered
     # the pool is as large as the list, so accepting with p_gone yields the expected leavers
-    gone = ~current & (rng.random(n) < p_gone)
+    # leaving needs a day between birth (or the window start) and the as-of date
+    born = np.maximum(hist, dob + 1)
+    gone = ~current & (rng.random(n) < p_gone) & (born < today)
     dies = gone & (rng.random(n) < hazard / (hazard + move_rate))
     moves = gone & ~dies
-    born = np.maximum(hist, dob + 1)
     when = born + np.floor(rng.random(n) * np.maximum(today - born, 1)).astype(np.int64)
     death_day = np.where(dies, when, -1)
     move_day = np.where(moves, when, -1)
