@@ -38,7 +38,7 @@ from pcn.risk.qrisk3 import (
     qrisk3_scores,
 )
 from pcn.risk.segments import assign_segments, imd_gradients, inequality_flags
-from pcn.worklists import build_worklists
+from pcn.worklists import build_worklists, load_worklists
 
 add_profile_provider(PHM_FEATURES)
 
@@ -332,8 +332,13 @@ def post_process(
     rows["patient_profile"] = len(df)
     wl_dir = out_dir / "worklists"
     wl_dir.mkdir(exist_ok=True)
-    for wid, wl in build_worklists(df, index_date).items():
+    definitions = load_worklists()
+    for wid, wl in build_worklists(df, index_date, definitions).items():
         _write(wl, wl_dir / f"{wid}.parquet")
+        d = definitions[wid]
+        meta = {"title": d.title, "why": d.why, "service": d.service,
+                "source": [src.model_dump() for src in d.source]}
+        (wl_dir / f"{wid}.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
         rows[f"worklists/{wid}"] = len(wl)
     grad = imd_gradients(df, GRADIENT_OUTCOMES, index_date)
     _write(grad, out_dir / "inequalities.parquet")
