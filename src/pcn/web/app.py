@@ -128,10 +128,12 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
         app.mount(prefix, StaticFiles(directory=node_modules / sub), name=prefix.strip("/"))
     app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="app-static")
 
+    from pcn.api.fhir import router as fhir_router
     from pcn.api.routes import router as api_router
     from pcn.web.pages import router as page_router
 
     app.include_router(api_router)
+    app.include_router(fhir_router)
     app.include_router(page_router)
     _install_error_pages(app)
     return app
@@ -161,6 +163,10 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/fhir"):
+            from pcn.api.fhir import fhir_error
+
+            return fhir_error(exc.status_code, str(exc.detail))
         if exc.status_code == 404:
             return _not_found(request)
         if _wants_json(request) or exc.status_code != 401:
@@ -170,6 +176,12 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/fhir"):
+            from pcn.api.fhir import fhir_error
+
+            where = "; ".join(".".join(str(p) for p in err.get("loc", ())) + ": "
+                              + str(err.get("msg", "")) for err in exc.errors())
+            return fhir_error(400, f"invalid request: {where}")
         problems = [{"field": ".".join(str(p) for p in err.get("loc", ())),
                      "problem": err.get("msg", "")} for err in exc.errors()]
         return JSONResponse({"detail": "invalid request", "problems": problems},
