@@ -193,6 +193,10 @@ class Decision:
 MIN_BREAK_GLASS_REASON = 10
 
 
+#: Actions that may name no patient: they return many rows, limited by ``scope_patients``.
+LIST_ACTIONS = frozenset({Action.SEARCH_PATIENTS, Action.EXPORT_IDENTIFIABLE})
+
+
 def decide(request: Request, context: AccessContext) -> Decision:
     """Allow or deny one request. The only place an access decision is made."""
     p = request.principal
@@ -214,11 +218,11 @@ def decide(request: Request, context: AccessContext) -> Decision:
             return Decision(False, "no such patient")
         return Decision(True, "break-glass claimed", "break_glass")
 
-    if request.action != Action.SEARCH_PATIENTS and request.patient_id is None:
+    if request.action not in LIST_ACTIONS and request.patient_id is None:
         return Decision(False, "no patient named")
     if request.patient_id is None:
-        # A search: allowed when the user can see some practice at all; the rows are then limited
-        # by scope_patients.
+        # A search or a list export: allowed when the user can see (or export) some practice at
+        # all; the rows are then limited by scope_patients for that action.
         scope = scope_patients(p, request.purpose, context, request.action)
         if scope.is_empty:
             return Decision(False, "no practice in scope")

@@ -20,18 +20,16 @@ from typing import Any
 
 import pandas as pd
 
-from pcn.access.guard import NotFound, current_principal, require, search_scope
+from pcn.access.guard import NotFound, require, search_scope
 from pcn.access.policy import (
     ROLE_ACTIONS,
     Action,
     PatientScope,
     Principal,
     Purpose,
-    scope_patients,
 )
 from pcn.reporting.network import NetworkView
 from pcn.store.database import Store
-from pcn.store.sharing import load_context
 
 __all__ = ["NotFound", "WorklistPage", "aggregates", "is_clinical", "patient_summary",
            "worklist_rows"]
@@ -84,23 +82,15 @@ def worklist_rows(store: Store, view: NetworkView, principal: Principal, worklis
                   export: bool = False, route: str = "") -> WorklistPage:
     """The rows of a worklist this user may see (one audit event); NotFound when not allowed."""
     purpose = Purpose.POPULATION_HEALTH
-    scope = search_scope(store, principal, purpose, Action.SEARCH_PATIENTS,
+    # A CSV export is its own audited action with its own scope (agreements may allow viewing
+    # but not exporting); a page view is a search.
+    action = Action.EXPORT_IDENTIFIABLE if export else Action.SEARCH_PATIENTS
+    scope = search_scope(store, principal, purpose, action,
                          detail={"route": route, "worklist": worklist_id, "export": export,
                                  "filters": {k: v for k, v in filters.items() if v},
                                  "page": page})
-    if export:
-        # The policy's decide() refuses export_identifiable without a patient id, so a list
-        # export is audited as the search it is (detail.export = true) and its rows are further
-        # limited by the one scoping function read for export_identifiable.
-        fresh = current_principal(store, principal.username)
-        if fresh is None:
-            raise NotFound()
-        export_scope = scope_patients(fresh, purpose, load_context(store, fresh.username),
-                                      Action.EXPORT_IDENTIFIABLE)
-        scope = PatientScope(scope.practice_codes & export_scope.practice_codes,
-                             scope.patient_ids & export_scope.patient_ids)
-        if scope.is_empty:
-            raise NotFound()
+    if export and scope.is_empty:
+        raise NotFound()
     if not can_search(principal) or worklist_id not in view.worklist_ids():
         raise NotFound()
     frame = view.worklist(worklist_id)
