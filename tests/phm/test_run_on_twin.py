@@ -55,3 +55,10 @@ def test_inequalities_gradients_per_practice(outputs: Path) -> None:
     g = pd.read_parquet(outputs / "inequalities.parquet")
     assert {"PCN", "A81016"} <= set(g.unit)
     assert set(g.imd_quintile) == {1, 2, 3, 4, 5}
+
+
+def test_rerunning_an_unchanged_record_changes_nothing(outputs: Path, default_twin: Path) -> None:
+    before = (outputs / "manifest.json").read_text()
+    again = run(default_twin)
+    assert not again.changed
+    assert (outputs_path(default_twin) / "manifest.json").read_text() == before

@@ -95,6 +95,10 @@ def _aliases(df: pd.DataFrame) -> pd.DataFrame:
     if "latest_ldl_cholesterol" not in df.columns:
         df["latest_ldl_cholesterol"] = np.nan
     df["latest_non_hdl_cholesterol"] = df["latest_total_cholesterol"] - df["latest_hdl_cholesterol"]
+    # A parallel SD differs in the last bits from run to run (summation order); rounding far
+    # below clinical precision makes every output, and so every score, reproducible.
+    if "sbp_sd_5y" in df.columns:
+        df["sbp_sd_5y"] = df["sbp_sd_5y"].round(9)
     return df
 
 
