@@ -7,6 +7,7 @@ both answer 404 with the same OperationOutcome. Resources come from ``pcn.fhir.r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -75,30 +76,28 @@ def _authorise_patient(request: Request, principal: Principal, patient_id: int |
         raise NotFound()
 
 
-@router.get("/Patient/{patient_id}", summary="Read a Patient")
-def read_patient(patient_id: str, request: Request) -> JSONResponse:
+def _one_patient(request: Request, patient_id: str, route: str,
+                 fetch: Callable[[FhirReader, str], dict[str, Any]]) -> JSONResponse:
+    """Authorise (one audit event), then answer with ``fetch`` or the uniform 404."""
     caller = _caller(request)
     if isinstance(caller, JSONResponse):
         return caller
     pid = _patient_number(patient_id)
     try:
-        _authorise_patient(request, caller, pid, "fhir/Patient")
-        return _response(_reader(request).patient(str(pid)))
+        _authorise_patient(request, caller, pid, route)
+        return _response(fetch(_reader(request), str(pid)))
     except (NotFound, FhirError):
         return _not_found(f"Patient/{patient_id}")
+
+
+@router.get("/Patient/{patient_id}", summary="Read a Patient")
+def read_patient(patient_id: str, request: Request) -> JSONResponse:
+    return _one_patient(request, patient_id, "fhir/Patient", FhirReader.patient)
 
 
 @router.get("/Patient/{patient_id}/$everything", summary="Everything about one Patient")
 def patient_everything(patient_id: str, request: Request) -> JSONResponse:
-    caller = _caller(request)
-    if isinstance(caller, JSONResponse):
-        return caller
-    pid = _patient_number(patient_id)
-    try:
-        _authorise_patient(request, caller, pid, "fhir/Patient/$everything")
-        return _response(_reader(request).everything(str(pid)))
-    except (NotFound, FhirError):
-        return _not_found(f"Patient/{patient_id}")
+    return _one_patient(request, patient_id, "fhir/Patient/$everything", FhirReader.everything)
 
 
 @router.get("/Patient", summary="Search Patients by identifier (NHS number)")
