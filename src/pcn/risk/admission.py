@@ -201,10 +201,3 @@ def score(model: object, profile: pd.DataFrame, features: list[str]) -> pd.DataF
     ).round(1)
     return scores
 
-
-def fit_and_score(
-    profile_at: Callable[[dt.date], pd.DataFrame], hospital: pd.DataFrame, as_of: dt.date
-) -> tuple[pd.DataFrame, AdmissionModelReport]:
-    """Fit, evaluate out of time, refit and score the profile at ``as_of``."""
-    model, report = fit(profile_at, hospital, as_of)
-    return score(model, profile_at(as_of), report.features), report

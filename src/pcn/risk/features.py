@@ -13,7 +13,6 @@ false and the gap is listed in docs/reference/risk-scores.md.
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import cache
 
 import ibis
@@ -316,6 +315,3 @@ def _build(ctx: RunContext, profile: ir.Table) -> ir.Table:
 
 PHM_FEATURES = ProfileProvider("phm_features", _columns, _build)
 
-
-def window_start(index_date: dt.date, months: int) -> dt.date:
-    return p.window_start(index_date, months)

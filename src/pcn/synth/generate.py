@@ -390,7 +390,6 @@ def generate_chunk(
     who = np.flatnonzero(recorded & (status == 2) & (rng.random(n) < 0.35))
     earlier = smoke_day[who] - np.floor((1 + rng.random(len(who)) * 8) * YEAR).astype(np.int64)
     ev.add(pid[who], np.maximum(earlier, dob[who] + int(16 * YEAR)), obs.smoker[0])
-    smoker = recorded & (status == 1)
 
     # --- blood pressure ----------------------------------------------------------------------
     hyp = has["hypertension"]
@@ -457,9 +456,9 @@ def generate_chunk(
     ev.add(pid[ob_who], ob_day, obs.bmi, np.round(np.maximum(bmi_true[ob_who], 30.0), 1))
 
     # --- prescriptions -------------------------------------------------------------------------
-    meds = _prescribe(rng, n, age, has, z_cardio, smoker, care_home)
+    meds = _prescribe(rng, n, age, has, z_cardio, care_home)
     med_pid, med_day, med_code, med_qty, on_statin, n_repeat = _issues(
-        rng, meds, pid, dx_day, today, dob
+        rng, meds, pid, today, dob
     )
 
     # --- blood tests -----------------------------------------------------------------------------
@@ -727,7 +726,6 @@ def _prescribe(
     age: np.ndarray,
     has: dict[str, np.ndarray],
     z_cardio: np.ndarray,
-    smoker: np.ndarray,
     care_home: np.ndarray,
 ) -> dict[str, np.ndarray]:
     meds: dict[str, np.ndarray] = {k: np.zeros(n, dtype=bool) for k in cat.drugs()}
@@ -815,7 +813,6 @@ def _prescribe(
     give("tramadol", fifty, 0.03)
     give("pregabalin", age >= 30, 0.02)
     give("naproxen", (age >= 30) & (age < 75), 0.015)
-    del smoker
     return meds
 
 
@@ -827,7 +824,6 @@ def _issues(
     rng: np.random.Generator,
     meds: dict[str, np.ndarray],
     pid: np.ndarray,
-    dx_day: dict[str, np.ndarray],
     today: int,
     dob: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -859,7 +855,6 @@ def _issues(
         out_day.append(day)
         out_code.append(np.full(len(rows), code_index[drugs[name]], dtype=np.int32))
         out_qty.append(np.full(len(rows), 56.0 if name != "prednisolone" else 28.0))
-    del dx_day
     on_statin = meds["atorvastatin20"] | meds["atorvastatin80"] | meds["simvastatin"]
     if not out_pid:
         e = np.zeros(0, dtype=np.int64)
@@ -1038,7 +1033,6 @@ def _hospital(
     stop = np.minimum(end_day, today)
     span = np.maximum(stop - start, 0)
     parts = []
-    icd_keys = list(cat.ICD10_EMERGENCY)
     for kind, base in (
         ("ae_attendance", 0.22),
         ("emergency_admission", 0.05),
@@ -1122,7 +1116,6 @@ def _hospital(
                 }
             )
         )
-    del icd_keys
     return pa.concat_tables(parts)
 
 
