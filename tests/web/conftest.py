@@ -93,9 +93,16 @@ def _write_worklist(record: Path, practices: list[str]) -> pd.DataFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class WebRecord:
+    record: Path
+    practices: list[str]
+    worklist: pd.DataFrame
+
+
 @pytest.fixture(scope="session")
-def web_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
-              ) -> Iterator[WebWorld]:
+def web_record(tmp_path_factory: pytest.TempPathFactory) -> WebRecord:
+    """The small twin with every output, built once for both store engines."""
     from pcn.synth import build_twin
 
     record = tmp_path_factory.mktemp("web-twin") / "twin"
@@ -105,11 +112,38 @@ def web_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
     from pcn.analytics.run import run as run_analytics
 
     run_analytics(record)  # every output, as `pcn run` makes them
-    worklist = _write_worklist(record, practices)
+    return WebRecord(record, practices, _write_worklist(record, practices))
+
+
+@pytest.fixture(scope="session")
+def _web_sqlite_store(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
+                      ) -> Iterator[Store]:
     db = tmp_path_factory.mktemp("web-store") / "pcn.sqlite3"
     shutil.copyfile(_sqlite_template, db)
     store = Store(f"sqlite+pysqlite:///{db}")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(scope="session")
+def _web_pg_store(postgres_server: str) -> Iterator[Store]:
+    from tests.databases import create_database, drop_database, pg_url
+
+    name = create_database()
+    store = Store(pg_url(name))
+    yield store
+    store.dispose()
+    drop_database(name)
+
+
+@pytest.fixture(scope="session",
+                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def web_world(request: pytest.FixtureRequest, web_record: WebRecord) -> WebWorld:
+    """The web world on each store engine: every web/API test runs on SQLite and PostgreSQL."""
+    store: Store = request.getfixturevalue(
+        {"sqlite": "_web_sqlite_store", "postgres": "_web_pg_store"}[request.param])
     upgrade(store)
+    practices = web_record.practices
     for username, (role, index) in ACCOUNTS.items():
         create_user(store, username, role, practice_code=None if index is None
                     else practices[index], password=PASSWORD)
@@ -118,8 +152,7 @@ def web_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
         add_agreement(store, from_practices=[practices[2]], to_orgs=[NETWORK],
                       data_scope="view_and_export", purpose=purpose,
                       valid_from=dt.date(2000, 1, 1), reference="test agreement")
-    yield WebWorld(record, store, practices, worklist)
-    store.dispose()
+    return WebWorld(web_record.record, store, practices, web_record.worklist)
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,10 @@ def test_indicator_exact_for_clinicians_protected_for_analysts(api, tokens, web_
     exact = api.get("/api/indicators/dna_rate", headers=_auth(tokens["director"])).json()
     protected = api.get("/api/indicators/dna_rate", headers=_auth(tokens["analyst"])).json()
     assert exact["disclosure_control"] is False and protected["disclosure_control"] is True
-    truth = web_app.state.view.indicator("dna_rate").result.by_practice
+    # The API is a secondary-use export: the truth leaves opted-out patients out.
+    from pcn.access.secondary_use import secondary_view
+
+    truth = secondary_view(web_app.state.view).indicator("dna_rate").result.by_practice
     by_org = {r["org_code"]: r for r in exact["rows"]}
     for row in truth.itertuples():
         assert by_org[row.org_code]["numerator"] == row.numerator
@@ -61,7 +64,14 @@ def test_unknown_indicator_is_404(api, tokens) -> None:
 def test_worklists_index_counts_and_protection(api, tokens, web_world: WebWorld) -> None:
     exact = api.get("/api/worklists", headers=_auth(tokens["clin_a"])).json()
     entry = next(w for w in exact["worklists"] if w["id"] == WORKLIST)
-    expected = web_world.worklist.groupby("practice_code").size()
+    # An aggregate for other tools is secondary use: opted-out patients are not counted.
+    from pcn.ingest.optouts import opted_out_patient_ids
+    from pcn.record import open_record
+
+    out = opted_out_patient_ids(open_record(web_world.record))
+    rows = web_world.worklist
+    assert rows["patient_id"].isin(out).any(), "the test world needs opted-out patients"
+    expected = rows[~rows["patient_id"].isin(out)].groupby("practice_code").size()
     for practice, count in expected.items():
         assert entry["counts"][practice] == count
     protected = api.get("/api/worklists", headers=_auth(tokens["analyst"])).json()

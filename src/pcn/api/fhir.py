@@ -61,7 +61,8 @@ def _reader(request: Request) -> FhirReader:
 
 
 def _patient_number(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+    # ASCII only: '¹'.isdigit() is true but int('¹') fails.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def _authorise_patient(request: Request, principal: Principal, patient_id: int | None,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from pcn.access.guard import NotFound
 from pcn.access.policy import Principal
+from pcn.access.secondary_use import secondary_view
 from pcn.reporting.network import NetworkView
 from pcn.store.database import Store
 from pcn.web import guarded
@@ -114,8 +115,9 @@ class PatientOut(BaseModel):
 
 @router.get("/indicators/{indicator_id}", response_model=IndicatorOut)
 def get_indicator(request: Request, caller: Caller, indicator_id: str) -> IndicatorOut:
-    """One indicator per practice and for the PCN, with each practice's funnel position."""
-    view = _view(request)
+    """One indicator per practice and for the PCN, with each practice's funnel position
+    (secondary use: patients who opted out are left out)."""
+    view = secondary_view(_view(request))
     protected = guarded.aggregates(_store(request), caller, "/api/indicators/{id}",
                                    indicator=indicator_id)
     if indicator_id not in view.indicator_definitions:
@@ -131,8 +133,9 @@ def get_indicator(request: Request, caller: Caller, indicator_id: str) -> Indica
 
 @router.get("/worklists", response_model=WorklistsOut)
 def list_worklists(request: Request, caller: Caller) -> WorklistsOut:
-    """Every worklist with its number of patients per practice (an aggregate)."""
-    view = _view(request)
+    """Every worklist with its number of patients per practice (an aggregate; secondary use:
+    patients who opted out are left out)."""
+    view = secondary_view(_view(request))
     protected = guarded.aggregates(_store(request), caller, "/api/worklists")
     counts = view.worklist_counts(protected=protected)
     out = []
@@ -161,7 +164,9 @@ def get_worklist(request: Request, caller: Caller, worklist_id: str,
 @router.get("/patients/{patient_id}", response_model=PatientOut)
 def get_patient(request: Request, caller: Caller, patient_id: str) -> PatientOut:
     """A patient's summary: clinical roles only, own practice or a sharing agreement."""
-    number = int(patient_id) if patient_id.isdigit() and len(patient_id) < 19 else None
+    from pcn.web.pages import parse_patient_id
+
+    number = parse_patient_id(patient_id)
     summary = guarded.patient_summary(_store(request), _view(request), caller, number,
                                       route="/api/patients/{id}")
     return PatientOut(

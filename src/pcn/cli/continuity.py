@@ -33,8 +33,10 @@ def continuity(
     """Per-practice continuity (UPC, COC, SLICC, known provider) and care closer to home.
 
     Counts pass through disclosure control (1-7 hidden, rounded to 5); a practice's means are
-    hidden with its patient count. End date is exclusive.
+    hidden with its patient count; patients who opted out of secondary use are left out. End
+    date is exclusive.
     """
+    from pcn.access.secondary_use import opted_out, without_opted_out
     from pcn.measures.continuity import care_closer_to_home, patient_continuity, practice_continuity
     from pcn.measures.sdc import protect_counts
     from pcn.record.store import RecordError, open_record
@@ -42,9 +44,11 @@ def continuity(
     with user_errors(RecordError):
         rec = open_record(record)
     with console.status("reading appointments and hospital activity"):
-        appointments = rec.read("appointments").to_pandas()
-        hospital = rec.read("hospital_activity").to_pandas()
-        registrations = rec.read("registrations").to_pandas()
+        # Planning figures: patients who opted out of secondary use are left out.
+        excluded = opted_out(rec)
+        appointments = without_opted_out(rec.read("appointments").to_pandas(), excluded)
+        hospital = without_opted_out(rec.read("hospital_activity").to_pandas(), excluded)
+        registrations = without_opted_out(rec.read("registrations").to_pandas(), excluded)
     lo, hi = _date(start), _date(end)
     with console.status("computing continuity"):
         patients = patient_continuity(appointments, start=lo, end=hi, min_contacts=min_contacts)

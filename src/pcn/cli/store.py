@@ -168,12 +168,14 @@ def users_set_role(
 def users_token(
     username: str = typer.Argument(..., help="Account the token acts as."),
     label: str = typer.Option("", help="What the token is for."),
+    days: int = typer.Option(90, min=1, max=366, help="Days until the token expires."),
 ) -> None:
     """Print a new API bearer token (only its hash is stored: copy it now)."""
     store = _store()
     with user_errors(*ERRORS):
-        token = accounts.issue_token(store, username, label)
-    _audit_admin(store, "manage_users", {"op": "token", "user": username, "label": label})
+        token = accounts.issue_token(store, username, label, dt.timedelta(days=days))
+    _audit_admin(store, "manage_users", {"op": "token", "user": username, "label": label,
+                                         "days": days})
     typer.echo(token)
 
 

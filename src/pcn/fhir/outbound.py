@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pcn.fhir import systems as S
 from pcn.record.store import Record
@@ -63,15 +64,22 @@ def _columns(batch: pa.RecordBatch | pa.Table) -> dict[str, list[Any]]:
     return out
 
 
-def _rows(record: Record, table: str) -> Iterator[dict[str, list[Any]]]:
+def _rows(record: Record, table: str,
+          exclude: frozenset[int] = frozenset()) -> Iterator[dict[str, list[Any]]]:
+    """Column batches of a table; rows of ``exclude``d patients left out (secondary use)."""
     if table not in record.manifest.tables:
         return
+    left_out = pa.array(sorted(exclude), pa.int64()) if exclude else None
     for batch in record.iter_batches(table, batch_size=65_536):
+        if left_out is not None and "patient_id" in batch.schema.names:
+            batch = batch.filter(pc.invert(pc.is_in(batch.column("patient_id"),
+                                                    value_set=left_out)))
         yield _columns(batch)
 
 
-def organizations(record: Record) -> Iterator[dict[str, Any]]:
-    for c in _rows(record, "practices"):
+def organizations(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
+    for c in _rows(record, "practices", exclude):
         for code, name, pcn, pcn_name, sub_icb, icb, region, postcode, lsoa in zip(
                 *c.values(), strict=True):
             hier = [{"url": "pcn", "valueIdentifier": _ods(pcn)},
@@ -95,8 +103,9 @@ def organizations(record: Record) -> Iterator[dict[str, Any]]:
             yield org
 
 
-def patients(record: Record) -> Iterator[dict[str, Any]]:
-    for c in _rows(record, "patients"):
+def patients(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
+    for c in _rows(record, "patients", exclude):
         for pid, nhs, dob, sex, eth, lsoa, death in zip(*c.values(), strict=True):
             p: dict[str, Any] = {
                 "resourceType": "Patient", "id": str(pid), "meta": _meta("Patient"),
@@ -114,9 +123,10 @@ def patients(record: Record) -> Iterator[dict[str, Any]]:
             yield p
 
 
-def episodes_of_care(record: Record) -> Iterator[dict[str, Any]]:
+def episodes_of_care(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     n = 0
-    for c in _rows(record, "registrations"):
+    for c in _rows(record, "registrations", exclude):
         for pid, practice, start, end in zip(*c.values(), strict=True):
             n += 1
             period = {"start": start} if end is None else {"start": start, "end": end}
@@ -131,16 +141,18 @@ def episodes_of_care(record: Record) -> Iterator[dict[str, Any]]:
             }
 
 
-def practitioners(record: Record) -> Iterator[dict[str, Any]]:
-    for c in _rows(record, "staff"):
+def practitioners(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
+    for c in _rows(record, "staff", exclude):
         for cid in c["clinician_id"]:
             yield {"resourceType": "Practitioner", "id": fhir_id(cid),
                    "meta": _meta("Practitioner"),
                    "identifier": [{"system": S.CLINICIAN_ID, "value": cid}]}
 
 
-def practitioner_roles(record: Record) -> Iterator[dict[str, Any]]:
-    for c in _rows(record, "staff"):
+def practitioner_roles(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
+    for c in _rows(record, "staff", exclude):
         for cid, practice, pcn, role, arrs, wte, start, end in zip(*c.values(), strict=True):
             period = {"start": start} if end is None else {"start": start, "end": end}
             yield {
@@ -158,12 +170,13 @@ def practitioner_roles(record: Record) -> Iterator[dict[str, Any]]:
             }
 
 
-def clinical_events(record: Record) -> Iterator[dict[str, Any]]:
+def clinical_events(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     """Diagnosis codes (DIAGNOSIS_CODELISTS) without a value -> Condition; all else Observation."""
     diagnoses = S.diagnosis_codes()
     units = S.standard_units()
     n = 0
-    for c in _rows(record, "clinical_events"):
+    for c in _rows(record, "clinical_events", exclude):
         for pid, date, code, value in zip(*c.values(), strict=True):
             n += 1
             if value is None and code in diagnoses:
@@ -185,9 +198,10 @@ def clinical_events(record: Record) -> Iterator[dict[str, Any]]:
             yield obs
 
 
-def medication_requests(record: Record) -> Iterator[dict[str, Any]]:
+def medication_requests(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     n = 0
-    for c in _rows(record, "medications"):
+    for c in _rows(record, "medications", exclude):
         for pid, date, code, qty in zip(*c.values(), strict=True):
             n += 1
             m: dict[str, Any] = {
@@ -205,9 +219,10 @@ def _icd10_dotted(code: str) -> str:
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
-def encounters(record: Record) -> Iterator[dict[str, Any]]:
+def encounters(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     n = 0
-    for c in _rows(record, "hospital_activity"):
+    for c in _rows(record, "hospital_activity", exclude):
         for pid, kind, start, end, icd in zip(*c.values(), strict=True):
             n += 1
             e: dict[str, Any] = {
@@ -229,8 +244,9 @@ def _instant(t: dt.datetime) -> str:
     return t.replace(tzinfo=LONDON).isoformat()
 
 
-def appointments(record: Record) -> Iterator[dict[str, Any]]:
-    for c in _rows(record, "appointments"):
+def appointments(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
+    for c in _rows(record, "appointments", exclude):
         for aid, pid, practice, cid, role, mode, start, status in zip(*c.values(), strict=True):
             yield {
                 "resourceType": "Appointment", "id": str(aid), "meta": _meta("Appointment"),
@@ -249,9 +265,10 @@ def appointments(record: Record) -> Iterator[dict[str, Any]]:
             }
 
 
-def locations(record: Record) -> Iterator[dict[str, Any]]:
+def locations(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     """The ``lsoa`` reference table: one Location (kind, area) per LSOA, values carried."""
-    for c in _rows(record, "lsoa"):
+    for c in _rows(record, "lsoa", exclude):
         for code, decile, rank, rural, lon, lat in zip(*c.values(), strict=True):
             ext = []
             if decile is not None:
@@ -288,14 +305,16 @@ GENERATORS = (
 )
 
 
-def iter_resources(record: Record) -> Iterator[dict[str, Any]]:
+def iter_resources(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     for _, gen in GENERATORS:
-        yield from gen(record)
+        yield from gen(record, exclude)
 
 
-def export_ndjson(record: Record, out_dir: Path,
-                  progress: Any = None) -> dict[str, int]:
-    """Write one NDJSON file per resource type into ``out_dir`` (replaced atomically)."""
+def export_ndjson(record: Record, out_dir: Path, progress: Any = None,
+                  exclude: frozenset[int] = frozenset()) -> dict[str, int]:
+    """Write one NDJSON file per resource type into ``out_dir`` (replaced atomically), leaving
+    out every resource of the ``exclude``d patients (:mod:`pcn.access.secondary_use`)."""
     out_dir = Path(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -305,7 +324,7 @@ def export_ndjson(record: Record, out_dir: Path,
     done = 0
     try:
         for _, gen in GENERATORS:
-            for res in gen(record):
+            for res in gen(record, exclude):
                 rtype = res["resourceType"]
                 fh = handles.get(rtype)
                 if fh is None:

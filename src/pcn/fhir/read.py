@@ -62,7 +62,7 @@ class FhirReader:
 
     @staticmethod
     def _patient_id(value: str) -> int:
-        if not value.isdigit() or len(value) > 18:
+        if not (value.isascii() and value.isdigit()) or len(value) > 18:
             raise not_found(f"Patient/{value}")
         return int(value)
 
@@ -79,8 +79,9 @@ class FhirReader:
         if system in ("", S.NHS_NUMBER):
             rows = self._where("patients", "nhs_number = ?", [value.replace(" ", "")])
         elif system == S.PATIENT_ID:
-            rows = self._where("patients", "patient_id = ?", [int(value)]) \
-                if value.isdigit() else TABLES["patients"].schema.empty_table()
+            numeric = value.isascii() and value.isdigit()
+            rows = self._where("patients", "patient_id = ?", [int(value)]) if numeric \
+                else TABLES["patients"].schema.empty_table()
         else:
             raise FhirError(400, operation_outcome(
                 "error", "not-supported",
@@ -111,7 +112,7 @@ class FhirReader:
     def observations(self, patient: str, code: str | None = None) -> dict[str, Any]:
         """``Observation?patient=…&code=…`` (code as ``system|code`` or a bare SNOMED code)."""
         ref = patient.removeprefix("Patient/")
-        pid = self._patient_id(ref) if ref.isdigit() else None
+        pid = self._patient_id(ref) if (ref.isascii() and ref.isdigit()) else None
         if pid is None:
             raise FhirError(400, operation_outcome("error", "invalid",
                                                    f"patient {patient!r} is not a Patient id"))

@@ -41,7 +41,8 @@ def verhoeff_ok(digits: str) -> bool:
 
 def is_snomed_id(code: str | None) -> bool:
     """A SNOMED CT identifier: 6-18 digits, no leading zero, valid Verhoeff check digit."""
-    if not code or not code.isdigit() or not 6 <= len(code) <= 18 or code[0] == "0":
+    if (not code or not (code.isascii() and code.isdigit()) or not 6 <= len(code) <= 18
+            or code[0] == "0"):
         return False
     return verhoeff_ok(code)
 

@@ -31,7 +31,7 @@ def is_valid(nhs_number: str | None) -> bool:
     if nhs_number is None:
         return False
     s = nhs_number.replace(" ", "")
-    if len(s) != 10 or not s.isdigit():
+    if len(s) != 10 or not (s.isascii() and s.isdigit()):
         return False
     return check_digit(int(s[:9])) == int(s[9])
 

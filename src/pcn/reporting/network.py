@@ -73,9 +73,12 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 class NetworkView:
     """Read-only tables of one network record, computed lazily and cached (thread-safe)."""
 
-    def __init__(self, record_dir: str | Path) -> None:
+    def __init__(self, record_dir: str | Path,
+                 exclude_patients: frozenset[int] = frozenset()) -> None:
         self.record_dir = Path(record_dir)
         self.record = open_record(self.record_dir)
+        #: patients left out of every table (secondary use: :mod:`pcn.access.secondary_use`)
+        self.exclude_patients = frozenset(exclude_patients)
         source = self.record.manifest.source or {}
         self.as_of = dt.date.fromisoformat(str(source.get("as_of"))) if source.get("as_of") \
             else self._latest_activity_date()
@@ -92,7 +95,13 @@ class NetworkView:
 
     # ---- raw tables -------------------------------------------------------------------------
     def _read(self, name: str) -> pd.DataFrame:
-        return self.record.read(name).to_pandas()
+        return self._without_excluded(self.record.read(name).to_pandas())
+
+    def _without_excluded(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if not self.exclude_patients or "patient_id" not in frame.columns:
+            return frame
+        keep = ~frame["patient_id"].isin(sorted(self.exclude_patients))
+        return frame[keep.to_numpy()]
 
     @cached_property
     def practices(self) -> pd.DataFrame:
@@ -147,6 +156,7 @@ class NetworkView:
     def profile(self) -> pd.DataFrame:
         path = self.outputs_dir / "patient_profile.parquet"
         frame = pd.read_parquet(path) if path.exists() else self._demographic_profile()
+        frame = self._without_excluded(frame).copy()
         if "imd_decile" in frame.columns:
             frame["imd_quintile"] = _quintile(frame["imd_decile"])
         if "age" in frame.columns:
@@ -527,7 +537,7 @@ class NetworkView:
                 missing = {"patient_id", "practice_code"} - set(frame.columns)
                 if missing:
                     raise OutputsMissing(f"worklist {worklist_id} lacks {sorted(missing)}")
-                cache[worklist_id] = frame
+                cache[worklist_id] = self._without_excluded(frame)
             return cache[worklist_id]
 
     def worklist_counts(self, *, protected: bool) -> pd.DataFrame:

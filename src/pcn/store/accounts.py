@@ -9,6 +9,7 @@ out (ADR 0052).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -30,6 +31,8 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 PRACTICE_PATTERN = re.compile(r"^[A-Z][0-9A-Z]{4,5}$")
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "pcn"
+#: How long a new API token lives unless told otherwise (``pcn users token --days``).
+TOKEN_LIFETIME = dt.timedelta(days=90)
 
 
 
@@ -182,16 +185,21 @@ def _secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def issue_token(store: Store, username: str, label: str = "") -> str:
-    """A new bearer token for an active account; printed once, only its hash is kept."""
+def issue_token(store: Store, username: str, label: str = "",
+                lifetime: dt.timedelta = TOKEN_LIFETIME) -> str:
+    """A new bearer token for an active account, valid for ``lifetime``; printed once, only its
+    hash is kept."""
+    if lifetime <= dt.timedelta(0):
+        raise AccountError(f"token lifetime must be positive, not {lifetime}")
     selector = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     with store.session() as session:
         user = _user(session, username)
         if not user.active:
             raise AccountError(f"account {username!r} is disabled")
+        now = now_utc()
         session.add(ApiToken(user_id=user.id, selector=selector, secret_hash=_secret_hash(secret),
-                             label=label, created_at=now_utc()))
+                             label=label, created_at=now, expires_at=now + lifetime))
     return f"{TOKEN_PREFIX}_{selector}_{secret}"
 
 
@@ -207,7 +215,8 @@ def revoke_tokens(store: Store, username: str) -> int:
 
 
 def authenticate_token(store: Store, token: str) -> Principal | None:
-    """The principal for a live token of an active account, else None."""
+    """The principal for a live (not revoked, not expired) token of an active account, else
+    None."""
     parts = token.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
@@ -222,5 +231,7 @@ def authenticate_token(store: Store, token: str) -> Principal | None:
             return None
         api_token, user = row
         if api_token.revoked_at is not None or not user.active:
+            return None
+        if api_token.expires_at is not None and api_token.expires_at <= now_utc():
             return None
         return _account(user).principal()

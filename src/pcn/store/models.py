@@ -55,6 +55,8 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: None only for tokens issued before expiry existed (revision 0090)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class SharingAgreement(Base):

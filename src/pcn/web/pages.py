@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pcn.access.guard import NotFound
 from pcn.access.guard import sign_in as sign_in_checked
 from pcn.access.policy import Principal
+from pcn.access.secondary_use import secondary_view
 from pcn.reporting import charts
 from pcn.reporting.network import NetworkView, OutputsMissing
 from pcn.store.database import Store
@@ -202,12 +203,12 @@ def indicator(request: Request, principal: SignedIn, indicator_id: str) -> Respo
 
 @router.get("/indicators/{indicator_id}/export.csv")
 def indicator_export(request: Request, principal: SignedIn, indicator_id: str) -> Response:
-    view = _view(request)
+    # Planning export: opted-out patients left out, and disclosure control whoever asks.
+    view = secondary_view(_view(request))
     guarded.export_aggregates(_store(request), principal,
                               f"/indicators/{indicator_id}/export.csv")
     if indicator_id not in view.indicator_definitions:
         raise NotFound()
-    # Every export goes through disclosure control, whoever asks.
     table = view.indicator_table(indicator_id, protected=True)
     columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position"]
     return _csv(table[[c for c in columns if c in table.columns]], f"{indicator_id}.csv")
@@ -309,7 +310,7 @@ def _csv(frame: pd.DataFrame, filename: str) -> Response:
 
 # ---- one patient ---------------------------------------------------------------------------
 def parse_patient_id(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
 
 
 @router.get("/patients/{patient_id}")
