@@ -31,6 +31,8 @@ TWIN_PATIENTS = 3000
 AS_OF = dt.date(2026, 3, 31)
 PASSWORD = "correct horse battery staple"
 WORKLIST = "test_frequent_attenders"
+XSS_PAYLOADS = ('<script>alert("pcn")</script>', '"><img src=x onerror=alert(1)>',
+                "'><svg onload=alert(1)>")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,10 @@ def _write_worklist(record: Path, practices: list[str]) -> pd.DataFrame:
     frame = frame.groupby("practice_code").head(40).reset_index(drop=True)
     frame["priority"] = ["high" if i % 3 == 0 else "routine" for i in range(len(frame))]
     frame["reason"] = "hand-made test row"
+    # Free text with markup in it: pages must show it escaped (tests/web/test_security.py).
+    position = frame.groupby("practice_code").cumcount()
+    for i, payload in enumerate(XSS_PAYLOADS, 1):
+        frame.loc[(position % 8 == i).to_numpy(), "reason"] = payload
     # Beside the worklists `pcn run` publishes (tests need a list with known contents).
     from pcn.analytics.run import outputs_path
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from pcn.access.policy import PRACTICE_ROLES, Principal, Role
 from pcn.config import get_settings
 from pcn.store.database import Store, now_utc
-from pcn.store.models import ApiToken, User
+from pcn.store.models import ApiToken, User, WebSession
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 PRACTICE_PATTERN = re.compile(r"^[A-Z][0-9A-Z]{4,5}$")
@@ -235,3 +235,27 @@ def authenticate_token(store: Store, token: str) -> Principal | None:
         if api_token.expires_at is not None and api_token.expires_at <= now_utc():
             return None
         return _account(user).principal()
+
+
+# ---- web sessions --------------------------------------------------------------------------
+def open_session(store: Store, username: str) -> str:
+    """Record a new browser session; returns its random id (a new one at every sign-in)."""
+    sid = secrets.token_urlsafe(32)
+    with store.session() as session:
+        session.add(WebSession(sid=sid, username=username, created_at=now_utc()))
+    return sid
+
+
+def session_live(store: Store, sid: str, username: str, max_age: dt.timedelta) -> bool:
+    """True while the session exists for this user, has not ended and is younger than max_age."""
+    with store.read() as session:
+        row = session.get(WebSession, sid)
+        return (row is not None and row.username == username and row.ended_at is None
+                and now_utc() - row.created_at < max_age)
+
+
+def close_session(store: Store, sid: str) -> None:
+    with store.session() as session:
+        row = session.get(WebSession, sid)
+        if row is not None and row.ended_at is None:
+            row.ended_at = now_utc()

@@ -59,6 +59,18 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
+class WebSession(Base):
+    """A signed-in browser session; the cookie names ``sid``. Signing out sets ``ended_at``, so
+    a copied cookie stops working too."""
+
+    __tablename__ = "web_sessions"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class SharingAgreement(Base):
     __tablename__ = "sharing_agreements"
 

@@ -95,7 +95,9 @@ def make_templates() -> Jinja2Templates:
         undefined=ChainableUndefined,  # the NHS.UK macros read optional nested params
     )
     env.filters["fmt"] = _fmt
-    env.filters["tojson_safe"] = lambda spec: json.dumps(spec).replace("</", "<\\/")
+    # JSON inside <script>: escape <, > and & so no data can end the element or open a comment.
+    env.filters["tojson_safe"] = lambda spec: (json.dumps(spec).replace("<", "\\u003c")
+                                               .replace(">", "\\u003e").replace("&", "\\u0026"))
     return Jinja2Templates(env=env)
 
 

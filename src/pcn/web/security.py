@@ -1,8 +1,10 @@
 """Sessions, CSRF tokens, bearer tokens and security headers for the web app and the API.
 
-- The session is a signed, timestamped cookie naming the user (``HttpOnly``, ``SameSite=Lax``,
-  ``Secure`` over HTTPS). It carries no role or practice: the account is re-read from the store on
-  every request, so a disabled account or changed role takes effect on the next request.
+- The session is a signed, timestamped cookie naming the user and a random session id
+  (``HttpOnly``, ``SameSite=Lax``, ``Secure`` over HTTPS). The id is a row in the store, new at
+  every sign-in (no fixation) and ended at sign-out (a copied cookie stops working). It carries
+  no role or practice: the account is re-read from the store on every request, so a disabled
+  account or changed role takes effect on the next request.
 - CSRF: a signed random token in its own ``SameSite=Strict`` cookie, echoed in a hidden field of
   every POST form (double submit; the signature stops a forged cookie).
 - API clients send ``Authorization: Bearer <token>`` (``pcn users token NAME``).
@@ -10,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from starlette.responses import Response
 
 from pcn.access.guard import current_principal, sign_in_token
 from pcn.access.policy import Principal
+from pcn.store.accounts import close_session, open_session, session_live
 from pcn.store.database import Store
 
 SESSION_COOKIE = "pcn_session"
@@ -63,19 +67,36 @@ def page_principal(request: Request) -> Principal:
 # ---- sessions ------------------------------------------------------------------------------
 def start_session(request: Request, response: Response, username: str) -> None:
     """Issue a fresh session (new random id: no fixation) and a fresh CSRF token."""
-    value = _signers(request).session.dumps({"u": username, "sid": secrets.token_urlsafe(16)})
+    sid = open_session(request.app.state.store, username)
+    value = _signers(request).session.dumps({"u": username, "sid": sid})
     response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_MAX_AGE, httponly=True,
                         samesite="lax", secure=_secure(request), path="/")
     set_csrf_cookie(request, response, new_csrf_token(request))
 
 
 def end_session(request: Request, response: Response) -> None:
+    payload = _session_payload(request)
+    if payload is not None:
+        close_session(request.app.state.store, payload[1])
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                            secure=_secure(request))
 
 
 def session_principal(request: Request) -> Principal | None:
     """The signed-in, active user of this request, re-read from the store; else None."""
+    payload = _session_payload(request)
+    if payload is None:
+        return None
+    username, sid = payload
+    store: Store = request.app.state.store
+    if not session_live(store, sid, username, dt.timedelta(seconds=SESSION_MAX_AGE)):
+        return None
+    principal = current_principal(store, username)
+    return principal if principal is not None and principal.active else None
+
+
+def _session_payload(request: Request) -> tuple[str, str] | None:
+    """(username, session id) from a cookie with a good signature and age; else None."""
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
@@ -83,11 +104,12 @@ def session_principal(request: Request) -> Principal | None:
         payload = _signers(request).session.loads(raw, max_age=SESSION_MAX_AGE)
     except (BadSignature, SignatureExpired):
         return None
-    username = payload.get("u") if isinstance(payload, dict) else None
-    if not isinstance(username, str):
+    if not isinstance(payload, dict):
         return None
-    principal = current_principal(request.app.state.store, username)
-    return principal if principal is not None and principal.active else None
+    username, sid = payload.get("u"), payload.get("sid")
+    if not isinstance(username, str) or not isinstance(sid, str):
+        return None
+    return username, sid
 
 
 # ---- CSRF ----------------------------------------------------------------------------------
