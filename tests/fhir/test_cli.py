@@ -23,8 +23,9 @@ def test_every_command_has_help(cmd: list[str]) -> None:
 
 def test_export_then_ingest_round_trip_via_the_cli(tmp_path: Path) -> None:
     src = write_record(tmp_path / "a", small_tables())
+    # Moving records between clinical systems is direct care: everyone, opted out or not.
     out = runner.invoke(app, ["export", "fhir", "--record", str(tmp_path / "a"),
-                              "--out", str(tmp_path / "fhir")])
+                              "--out", str(tmp_path / "fhir"), "--purpose", "direct-care"])
     assert out.exit_code == 0, out.output
     load = runner.invoke(app, ["ingest", "fhir", "-i", str(tmp_path / "fhir"),
                                "--record", str(tmp_path / "b"), "--validation", "fast"])

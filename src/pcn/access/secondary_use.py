@@ -65,6 +65,19 @@ EXPORTS: tuple[ExportPath, ...] = (
 )
 
 
+#: Commands that read a record but send no patient data out (each with why).
+NOT_EXPORTS: dict[str, str] = {
+    "pcn run": "writes the record's own outputs, read by the app",
+    "pcn serve": "the web app: its routes are classified one by one above",
+    "pcn ingest fhir": "loads into the record",
+    "pcn ingest csv": "loads into the record",
+    "pcn ingest parquet": "loads into the record",
+    "pcn ingest opt-outs": "loads the national data opt-out list",
+    "pcn demo summary": "the synthetic twin's calibration against QOF",
+    "pcn worklist list": "worklist definitions and their sizes, for the operator",
+}
+
+
 def export_path(entry: str) -> ExportPath:
     """The registered export (``KeyError`` names an unregistered one)."""
     for path in EXPORTS:

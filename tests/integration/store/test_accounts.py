@@ -93,6 +93,42 @@ def test_revoked_tokens_and_tokens_of_disabled_users_are_rejected(store: Store) 
         accounts.issue_token(store, "api")
 
 
+def test_tokens_expire_and_a_lifetime_must_be_positive(store: Store) -> None:
+    import datetime as dt
+
+    accounts.create_user(store, "api", "analyst")
+    token = accounts.issue_token(store, "api", lifetime=dt.timedelta(minutes=5))
+    assert accounts.authenticate_token(store, token) is not None
+    with store.engine.begin() as conn:  # five minutes and a second later
+        conn.execute(text("UPDATE api_tokens SET expires_at = :t"),
+                     {"t": dt.datetime(2000, 1, 1)})
+    assert accounts.authenticate_token(store, token) is None
+    default = accounts.issue_token(store, "api")
+    with store.read() as session:
+        from pcn.store.models import ApiToken
+
+        row = session.query(ApiToken).filter_by(selector=default.split("_")[1]).one()
+        assert row.expires_at - row.created_at == accounts.TOKEN_LIFETIME
+    with pytest.raises(AccountError, match="positive"):
+        accounts.issue_token(store, "api", lifetime=dt.timedelta(0))
+
+
+def test_web_sessions_are_new_per_sign_in_and_end_at_sign_out(store: Store) -> None:
+    import datetime as dt
+
+    accounts.create_user(store, "web", "analyst")
+    day = dt.timedelta(hours=8)
+    first, second = accounts.open_session(store, "web"), accounts.open_session(store, "web")
+    assert first != second
+    assert accounts.session_live(store, first, "web", day)
+    assert not accounts.session_live(store, first, "someone_else", day)
+    assert not accounts.session_live(store, "no-such-session", "web", day)
+    accounts.close_session(store, first)
+    assert not accounts.session_live(store, first, "web", day)
+    assert accounts.session_live(store, second, "web", day)
+    assert not accounts.session_live(store, second, "web", dt.timedelta(0))
+
+
 def test_production_hashing_uses_rfc9106_parameters_and_cheapest_needs_debug(
         sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     from pcn.config import get_settings
