@@ -4,6 +4,7 @@ strict load with any rejection writes nothing."""
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,11 @@ def malformed(draw: st.DrawFn) -> bytes:
     return text
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: `make test` runs 120 cases; benchmarks/fuzz_fhir.py runs the same test with 10,000 (TRUST 13).
+EXAMPLES = int(os.environ.get("PCN_FUZZ_EXAMPLES", "120"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=malformed(), ndjson=st.booleans())
 def test_malformed_input_is_reported_never_crashes_and_strict_writes_nothing(
         doc: bytes, ndjson: bool) -> None:
