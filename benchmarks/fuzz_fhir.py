@@ -36,7 +36,8 @@ def main() -> None:
     print(f"fuzzed FHIR bundles: {args.cases:,} requested, each loaded fast + full, strict")
     for line in passing:
         print(f"  {line}")
-    print(f"  outcome: {'no crash, every refusal named, nothing written' if result.returncode == 0 else 'FAILED'}")
+    ok = "no crash, every refusal named, nothing written"
+    print(f"  outcome: {ok if result.returncode == 0 else 'FAILED'}")
     print(f"  wall time: {seconds:.1f} s ({seconds / max(args.cases, 1) * 1000:.1f} ms a case)")
     if result.returncode != 0:
         print(result.stdout[-3000:])
