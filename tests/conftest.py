@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-# Throwaway SQLite and PostgreSQL stores (fixtures `store`, `pg_store`, `sqlite_store`, ...).
-pytest_plugins = ["tests.databases"]
+# Throwaway SQLite and PostgreSQL stores (fixtures `store`, `pg_store`, `sqlite_store`, ...), and
+# one technical log for the whole run, scanned for NHS numbers and tokens at the end (TRUST 17).
+pytest_plugins = ["tests.databases", "tests.log_capture"]
 
 
 @pytest.fixture(autouse=True)

@@ -31,8 +31,11 @@ def serve(
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
 ) -> None:
     """Serve the web app and JSON API for a record (sign in with `pcn users add` accounts)."""
+    import logging
+
     import uvicorn
 
+    from pcn.access import log_hygiene
     from pcn.config import get_settings
     from pcn.web.app import AssetsMissing, create_app
 
@@ -45,4 +48,6 @@ def serve(
           console.status("Computing indicators, continuity and inequalities…")):
         app = create_app(record, store=_store(), settings=settings, warm=True)
     console.print(f"[bold green]Serving[/] {record} at http://{host}:{port}  (Ctrl+C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # Technical logs through the redacting filter only (no NHS numbers, tokens or queries).
+    log_hygiene.configure(logging.INFO)
+    uvicorn.run(app, host=host, port=port, log_config=None, log_level="info", access_log=True)

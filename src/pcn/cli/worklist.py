@@ -16,7 +16,11 @@ app = typer.Typer(
 
 
 def _path(record: Path, worklist_id: str) -> Path:
-    return record / "outputs" / "worklists" / f"{worklist_id}.parquet"
+    """The published worklist (``outputs/current/worklists``, where `pcn run` writes it), else
+    the older unpublished layout."""
+    published = record / "outputs" / "current" / "worklists" / f"{worklist_id}.parquet"
+    return published if published.exists() else \
+        record / "outputs" / "worklists" / f"{worklist_id}.parquet"
 
 
 @app.command("list")
