@@ -127,3 +127,41 @@ def test_edges_reach_identifiable_data_only_through_guarded() -> None:
             offenders = [line.strip() for line in source.splitlines()
                          if call in line and "guarded." not in line]
             assert not offenders, f"{module.__name__} bypasses guarded: {offenders}"
+
+
+def test_every_data_route_writes_exactly_one_event_allowed_or_denied(
+        clients, api, tokens, web_app, web_world: WebWorld) -> None:
+    """TRUST row 5 over every GET route the app has (discovered, so new routes are covered):
+    each request about data writes exactly one event naming who, role, practice, action,
+    outcome, time and sequence, whether it is allowed or refused."""
+    import re
+
+    from tests.web.test_security import app_routes
+
+    own = web_world.patient_at(web_world.own)
+    other = web_world.patient_at(web_world.other)
+    no_data = {"/", "/sign-in", "/sign-out"}
+    routes = sorted({p for p, methods in app_routes(web_app.routes) if "GET" in methods}
+                    - no_data)
+    assert len(routes) >= 10
+    checked = 0
+    for path in routes:
+        for patient, user in ((own, "clin_a"), (other, "clin_a"), (own, "analyst")):
+            values = {"patient_id": str(patient), "worklist_id": WORKLIST,
+                      "indicator_id": "dna_rate"}
+            url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
+            # Searches with their required parameter (a malformed one is a 4xx, not a search).
+            url += {"/fhir/Observation": f"?patient={patient}",
+                    "/fhir/Patient": f"?identifier={patient}"}.get(path, "")
+            before = web_world.audit_count()
+            if path.startswith(("/api/", "/fhir")):
+                api.get(url, headers={"Authorization": f"Bearer {tokens[user]}"})
+            else:
+                clients[user].get(url)
+            events = _access(web_world.new_events(before))
+            assert len(events) == 1, (url, user, [(e.action, e.outcome) for e in events])
+            event = events[0]
+            assert event.username == user and event.role and event.action and event.seq
+            assert event.outcome in ("allowed", "denied") and event.occurred_at is not None
+            checked += 1
+    assert checked == 3 * len(routes)
