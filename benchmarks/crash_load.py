@@ -90,13 +90,16 @@ def crash_and_compare(work: Path, patients: int, kills: int, seed: int = 1,
     clean = snapshot(clean_dir)
     assert clean is not None and clean.duplicate_patients == 0
     # A previous record in the target (another seed), as when reloading a live record.
+    started = time.perf_counter()
     subprocess.run(command(crash_dir, patients, seed + 1), check=True, capture_output=True)
+    # Kill anywhere in a load as long as the slower of the two runs so far (start-up included).
+    window = max(clean_seconds, time.perf_counter() - started) * 1.1
     previous = snapshot(crash_dir)
     assert previous is not None
     killed_at: list[float] = []
     outcomes: list[str] = []
     for _ in range(kills):
-        delay = rng.uniform(0.05, clean_seconds)
+        delay = rng.uniform(0.05, window)
         proc = subprocess.Popen(command(crash_dir, patients, seed),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
