@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field("", description="Signs sessions and tokens; required outside debug.")
     debug: bool = Field(False, description="Development mode: allows placeholder secrets.")
+    max_concurrent_requests: int = Field(
+        64, ge=1, le=10_000,
+        description="Requests the web app serves at once; more are answered 503 with "
+        "Retry-After instead of queueing until they time out.",
+    )
     password_hashing: Literal["rfc9106_low_memory", "cheapest"] = Field(
         "rfc9106_low_memory",
         description="Argon2id parameters for passwords; 'cheapest' is for test suites and needs "

@@ -149,7 +149,7 @@ def test_every_data_route_writes_exactly_one_event_allowed_or_denied(
         for patient, user in ((own, "clin_a"), (other, "clin_a"), (own, "analyst")):
             values = {"patient_id": str(patient), "worklist_id": WORKLIST,
                       "indicator_id": "dna_rate"}
-            url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
+            url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m, v=values: v.get(m.group(1), "x"), path)
             # Searches with their required parameter (a malformed one is a 4xx, not a search).
             url += {"/fhir/Observation": f"?patient={patient}",
                     "/fhir/Patient": f"?identifier={patient}"}.get(path, "")

@@ -33,6 +33,7 @@ from pcn.access.guard import NotFound
 from pcn.config import Settings, get_settings
 from pcn.reporting.network import NetworkView, OutputsMissing, open_network
 from pcn.store.database import Store, open_store
+from pcn.web.limits import ConcurrencyLimit
 from pcn.web.security import SecurityHeaders, SignInRequired, make_signers
 
 HERE = Path(__file__).parent
@@ -124,6 +125,8 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.state.signers = make_signers(_secret(settings))
     app.state.templates = make_templates()
     app.add_middleware(SecurityHeaders)
+    # Outermost: an overloaded server refuses at once (503) rather than failing late.
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
 
     node_modules = find_node_modules()
     for prefix, sub in NPM_ASSETS:
