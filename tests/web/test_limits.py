@@ -61,3 +61,25 @@ def test_real_app_under_a_burst_answers_200_or_503_never_500(web_world, tokens) 
     statuses = asyncio.run(burst())
     assert set(statuses) <= {200, 503}, statuses
     assert 200 in statuses
+
+
+def test_fhir_reads_from_many_threads_at_once(web_record) -> None:  # type: ignore[no-untyped-def]
+    """The server answers requests on a thread pool; the FHIR reader's one DuckDB connection
+    refused a second concurrent call (a 500 under load, found by benchmarks/load.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pcn.fhir.read import FhirReader
+    from pcn.record import open_record
+
+    record = open_record(web_record.record)
+    reader = FhirReader(record)
+    patients = record.read("patients").to_pandas().head(40)
+
+    def work(i: int) -> int:
+        row = patients.iloc[i % len(patients)]
+        found = reader.search_patients(str(row["nhs_number"]))
+        return int(found["total"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        totals = list(pool.map(work, range(400)))
+    assert totals == [1] * 400

@@ -9,6 +9,7 @@ belong to the caller (the web/API layer), which must check them before calling.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import duckdb
@@ -44,6 +45,9 @@ class FhirReader:
     def __init__(self, record: Record) -> None:
         self.record = record
         self.con = duckdb.connect()
+        # One connection serves every request thread; DuckDB refuses a second concurrent call
+        # on a connection ("connection is busy"), so queries take turns (each is milliseconds).
+        self._lock = threading.Lock()
         for name in TABLES:
             files = [str(f) for f in record.files(name)]
             if files:
@@ -54,7 +58,8 @@ class FhirReader:
     def _where(self, table: str, where: str, params: list[Any]) -> pa.Table:
         cols = ", ".join(TABLES[table].schema.names)
         query = f"SELECT {cols} FROM {table} WHERE {where}"
-        t = self.con.sql(query, params=params).to_arrow_table()
+        with self._lock:
+            t = self.con.sql(query, params=params).to_arrow_table()
         return t.cast(TABLES[table].schema)
 
     def _slice(self, **tables: pa.Table) -> _Slice:
