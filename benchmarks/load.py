@@ -181,7 +181,8 @@ def report(stats: Stats, write: bool, elapsed: float, users: int, limit: int) ->
               f"{percentile(lat, 95) * 1000:>8.0f} {percentile(lat, 99) * 1000:>8.0f} "
               f"{k_shed:>13,} {k_err:>7,} {k_5xx:>5,}")
     p95, p99 = percentile(all_latency, 95), percentile(all_latency, 99)
-    rate = errors / max(total, 1)
+    # A request that never got an answer (refused connection, timeout) is an error too.
+    rate = (errors + stats.transport_errors) / max(total + stats.transport_errors, 1)
     print(f"all     {total:>9,} p95 {p95 * 1000:.0f} ms (target < 300), p99 {p99 * 1000:.0f} ms "
           f"(< 1000), errors {rate:.3%} (< 0.1%), shed {shed / max(total, 1):.1%}, "
           f"5xx other than 503: {fivexx}, transport errors: {stats.transport_errors}")
