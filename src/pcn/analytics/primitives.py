@@ -75,6 +75,22 @@ def registered_population(
     return current.join(alive, "patient_id").select("patient_id", "practice_code")
 
 
+#: Multiplier and modulus of the patient sample hash (Knuth's multiplicative constant; a prime
+#: modulus). Integer arithmetic, so both engines keep exactly the same patients.
+_SAMPLE_MULTIPLIER = 2_654_435_761
+_SAMPLE_MODULUS = 1_000_003
+
+
+def sample_patients(table: ir.Table, share: float) -> ir.Table:
+    """A deterministic pseudo-random ``share`` (0–1) of the rows of ``table``, chosen by a hash of
+    ``patient_id``: the same patients on every engine and every run."""
+    if not 0 <= share <= 1:
+        raise ValueError("share must be between 0 and 1")
+    threshold = round(share * _SAMPLE_MODULUS)
+    bucket = (table.patient_id.cast("int64") * _SAMPLE_MULTIPLIER) % _SAMPLE_MODULUS
+    return table.filter(bucket < threshold)
+
+
 def age_at(patients: ir.Table, on: dt.date, name: str = "age") -> ir.Table:
     """Age in whole years on ``on`` (``patient_id, age``), from year, month and day of birth."""
     dob = patients.date_of_birth
