@@ -28,10 +28,10 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _example_path(path: str, web_world: WebWorld) -> str:
+def _example_path(path: str, web_world: WebWorld, **extra: str) -> str:
     """A concrete URL for a route template (a patient of the user's own practice, etc.)."""
     values = {"patient_id": str(web_world.patient_at(web_world.own)), "worklist_id": WORKLIST,
-              "indicator_id": "dna_rate"}
+              "indicator_id": "dna_rate", **extra}
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
 
 
@@ -53,13 +53,21 @@ def _routes(app, method: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 # ---- CSRF ----------------------------------------------------------------------------------
-def test_every_post_form_refuses_a_missing_or_wrong_csrf_token(web_app, web_world: WebWorld
-                                                               ) -> None:
+def test_every_post_form_refuses_a_missing_or_wrong_csrf_token(web_app, web_world: WebWorld,
+                                                               tokens) -> None:  # type: ignore[no-untyped-def]
     posts = [p for p in _routes(web_app, "POST") if not p.startswith(("/api/", "/fhir"))]
     assert "/sign-in" in posts and "/sign-out" in posts  # discovery works
+    extra = {"action": "accept"}
+    if "/api/requests" in _routes(web_app, "POST"):  # a request clin_a may act on
+        created = TestClient(web_app).post(
+            "/api/requests", json={"age": 40, "sex": "F", "text": "Rash on both arms for a week.",
+                                   "practice_code": web_world.own},
+            headers=_auth(tokens["clin_a"]))
+        assert created.status_code == 201, created.text
+        extra["request_id"] = str(created.json()["id"])
     for path in posts:
         client = signed_in(web_app, "clin_a")
-        url = _example_path(path, web_world)
+        url = _example_path(path, web_world, **extra)
         for token in (None, "wrong-token", csrf_from(client.get("/sign-in").text) + "x"):
             data = {"username": "clin_a", "password": PASSWORD}
             if token is not None:
