@@ -170,3 +170,5 @@ def test_build_series_publishes_with_the_run_outputs(tmp_path: Path) -> None:
     assert list(zip(hyp["numerator"], hyp["denominator"], strict=True)) == want
     manifest = (current / "manifest.json").read_text()
     assert '"indicator_series"' in manifest and '"last_month_end": "2025-06-30"' in manifest
+    # building the same series again publishes the same snapshot
+    assert build_series(record.base, months=6).path == current

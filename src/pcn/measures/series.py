@@ -178,10 +178,13 @@ def build_series(
         manifest["indicator_series"] = {
             "months": len(days), "first_month_end": days[0].isoformat(),
             "last_month_end": days[-1].isoformat(), "indicators": [i.id for i in chosen],
-            "content_hash": digest, "built_on": source.name,
+            "content_hash": digest,
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        snapshot_id = hashlib.sha256(f"{source.name}:series:{digest}".encode()).hexdigest()[:20]
+        # from the run's own content hash (kept in the copied manifest), so building the same
+        # series again, even on top of an earlier series snapshot, publishes nothing new
+        run_hash = manifest.get("content_hash", source.name)
+        snapshot_id = hashlib.sha256(f"{run_hash}:series:{digest}".encode()).hexdigest()[:20]
         path, _changed = atomic.publish(base, staging, snapshot_id)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
