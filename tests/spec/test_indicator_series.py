@@ -5,15 +5,20 @@ by hand, month by month, in the comments."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from pcn.analytics.engine import Engine
+from pcn.analytics.run import run
 from pcn.measures.indicators import load_indicators
 from pcn.measures.series import (
+    SERIES_FILE,
     SeriesError,
+    SeriesResult,
+    build_series,
     month_ends,
     patient_indicators,
     profiles_at,
@@ -99,14 +104,28 @@ EXPECTED = {
 }
 
 
+@dataclass(frozen=True)
+class Published:
+    base: Path
+    run_path: Path
+    run_files: list[str]
+    result: SeriesResult
+
+
 @pytest.fixture(scope="module")
-def series(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """The tiny record after `pcn run` then `pcn indicators series --months 6`."""
     record = _record(tmp_path_factory.mktemp("series") / "rec")
-    indicators = load_indicators()
-    chosen = [indicators[i] for i in EXPECTED]
-    with Engine.for_record(record, "duckdb") as engine:
-        days = month_ends(D(2025, 6, 30), 6)
-        return series_from_profiles(chosen, profiles_at(engine, days), pcn_code="U00001")
+    with pytest.raises(SeriesError, match="run `pcn run"):
+        build_series(record.base, months=6)
+    first = run(record.base)
+    files = sorted(p.name for p in first.path.iterdir())
+    return Published(record.base, first.path, files, build_series(record.base, months=6))
+
+
+@pytest.fixture(scope="module")
+def series(published: Published) -> pd.DataFrame:
+    return pd.read_parquet(published.result.path / SERIES_FILE)
 
 
 @pytest.mark.parametrize("indicator_id", list(EXPECTED))
@@ -146,29 +165,37 @@ def test_only_patient_based_indicators_need_stored_series() -> None:
     assert not chosen & {"dna_rate", "emergency_admissions_per_1000"}
 
 
-def test_build_series_publishes_with_the_run_outputs(tmp_path: Path) -> None:
-    from pcn.analytics.run import run
-    from pcn.measures.series import SERIES_FILE, build_series
-
-    record = _record(tmp_path / "rec")
-    with pytest.raises(SeriesError, match="run `pcn run"):
-        build_series(record.base, months=6)
-    first = run(record.base)
-    before = sorted(p.name for p in first.path.iterdir())
-    result = build_series(record.base, months=6)
-    current = (record.base / "outputs" / "current").resolve()
-    assert current == result.path and current != first.path
+def test_series_are_published_with_the_run_outputs(published: Published, series) -> None:
+    current = (published.base / "outputs" / "current").resolve()
+    assert current == published.result.path and current != published.run_path
     # everything pcn run wrote is still there, plus the series; the run's snapshot is untouched
-    assert sorted(p.name for p in current.iterdir()) == sorted([*before, SERIES_FILE])
-    assert SERIES_FILE not in before and not (first.path / SERIES_FILE).exists()
-    stored = pd.read_parquet(current / SERIES_FILE)
-    assert len(stored) == result.rows
-    assert set(stored["indicator_id"]) == {i.id for i in patient_indicators()}
-    hyp = stored[(stored["indicator_id"] == "hyp_bp_140_90_under_80")
-                 & (stored["org_code"] == "A00001")].sort_values("month_end")
-    want = EXPECTED["hyp_bp_140_90_under_80"]["A00001"]
-    assert list(zip(hyp["numerator"], hyp["denominator"], strict=True)) == want
+    assert sorted(p.name for p in current.iterdir()) == sorted([*published.run_files,
+                                                                SERIES_FILE])
+    assert SERIES_FILE not in published.run_files
+    assert not (published.run_path / SERIES_FILE).exists()
+    assert len(series) == published.result.rows
+    assert set(series["indicator_id"]) == {i.id for i in patient_indicators()}
+    assert published.result.months == month_ends(D(2025, 6, 30), 6)
     manifest = (current / "manifest.json").read_text()
     assert '"indicator_series"' in manifest and '"last_month_end": "2025-06-30"' in manifest
-    # building the same series again publishes the same snapshot
-    assert build_series(record.base, months=6).path == current
+
+
+@pytest.mark.slow
+def test_building_the_same_series_again_publishes_nothing_new(published: Published) -> None:
+    current = (published.base / "outputs" / "current").resolve()
+    snapshots = sorted(p.name for p in (published.base / "outputs" / "snapshots").iterdir())
+    assert build_series(published.base, months=6).path == current
+    assert sorted(p.name for p in (published.base / "outputs" / "snapshots").iterdir()) \
+        == snapshots
+
+
+def test_profiles_at_builds_each_month_end_from_the_engine(published: Published) -> None:
+    # the published series reused pcn run's profile for June; a fresh engine profile agrees
+    from pcn.record import open_record
+
+    hyp = load_indicators()["hyp_bp_140_90_under_80"]
+    with Engine.for_record(open_record(published.base), "duckdb") as engine:
+        fresh = series_from_profiles([hyp], profiles_at(engine, [D(2025, 6, 30)]))
+    a = fresh[(fresh["level"] == "practice")].set_index("org_code")
+    assert [tuple(a.loc[org, ["numerator", "denominator"]]) for org in ("A00001", "B00002")] \
+        == [EXPECTED[hyp.id]["A00001"][-1], EXPECTED[hyp.id]["B00002"][-1]]
