@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from pcn.access.guard import NotFound
 from pcn.access.policy import Principal
+from pcn.record.codes import is_digits
 from pcn.reporting.network import NetworkView
 from pcn.store.database import Store
 from pcn.web import guarded
@@ -193,7 +194,7 @@ def get_worklist(request: Request, caller: Caller, worklist_id: str,
 @router.get("/patients/{patient_id}", response_model=PatientOut)
 def get_patient(request: Request, caller: Caller, patient_id: str) -> PatientOut:
     """A patient's summary: clinical roles only, own practice or a sharing agreement."""
-    number = int(patient_id) if patient_id.isdigit() and len(patient_id) < 19 else None
+    number = int(patient_id) if is_digits(patient_id) and len(patient_id) < 19 else None
     summary = guarded.patient_summary(_store(request), _view(request), caller, number,
                                       route="/api/patients/{id}")
     return PatientOut(
