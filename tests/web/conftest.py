@@ -29,6 +29,7 @@ from pcn.store.sharing import add_agreement
 
 TWIN_PATIENTS = 3000
 AS_OF = dt.date(2026, 3, 31)
+SERIES_MONTHS = 6
 PASSWORD = "correct horse battery staple"
 WORKLIST = "test_frequent_attenders"
 XSS_PAYLOADS = ('<script>alert("pcn")</script>', '"><img src=x onerror=alert(1)>',
@@ -118,7 +119,13 @@ def web_record(tmp_path_factory: pytest.TempPathFactory) -> WebRecord:
     from pcn.analytics.run import run as run_analytics
 
     run_analytics(record)  # every output, as `pcn run` makes them
-    return WebRecord(record, practices, _write_worklist(record, practices))
+    worklist = _write_worklist(record, practices)
+    from pcn.measures.series import build_series
+
+    # patient-based indicators' monthly series, as `make demo` builds them (a few months: each
+    # month end is a whole profile)
+    build_series(record, months=SERIES_MONTHS)
+    return WebRecord(record, practices, worklist)
 
 
 @pytest.fixture(scope="session")
