@@ -68,6 +68,7 @@ EXPORTS: tuple[ExportPath, ...] = (
 #: Commands that read a record but send no patient data out (each with why).
 NOT_EXPORTS: dict[str, str] = {
     "pcn run": "writes the record's own outputs, read by the app",
+    "pcn indicators series": "writes the record's own outputs (monthly series for SPC pages)",
     "pcn serve": "the web app: its routes are classified one by one above",
     "pcn ingest fhir": "loads into the record",
     "pcn ingest csv": "loads into the record",
