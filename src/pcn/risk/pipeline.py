@@ -124,7 +124,7 @@ def derive_flags(df: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
     df["pregnant"] = (
         recent & _latest_wins(df["pregnancy_date"], df["delivery_date"]) & (df["sex"] == "F")
     )
-    df["diabetes_type"] = np.where(
+    df["diabetes_type"] = np.where(  # type: ignore[call-overload]
         df["reg_diabetes"], np.where(df["type1_diabetes_date"].notna(), "type1", "type2"), None
     )
     nsaid = df["on_nsaid"]
@@ -153,7 +153,7 @@ def add_efi(df: pd.DataFrame) -> pd.DataFrame:
     df["efi_deficit_count"] = pd.array(np.where(in_scope, count, 0), dtype="Int64")
     df.loc[~in_scope, "efi_deficit_count"] = pd.NA
     df["efi_score"] = np.where(in_scope, count / d.denominator, np.nan)
-    df["efi_category"] = np.where(in_scope, category, None)
+    df["efi_category"] = np.where(in_scope, category, None)  # type: ignore[call-overload]
     return df
 
 
