@@ -33,7 +33,7 @@ from pcn.risk.features import PHM_FEATURES
 from pcn.risk.qrisk3 import (
     INPUT_COLUMNS,
     apply_calculator_limits,
-    ethrisk_from_ethnicity_16,
+    ethrisk_series,
     fill_missing_inputs,
     qrisk3_scores,
 )
@@ -169,7 +169,7 @@ def add_qrisk3(df: pd.DataFrame) -> pd.DataFrame:
         {
             "sex": e["sex"].to_numpy(),
             "age": e["age"].to_numpy(dtype=float),
-            "ethrisk": [ethrisk_from_ethnicity_16(g) for g in e["ethnicity_16"]],
+            "ethrisk": ethrisk_series(e["ethnicity_16"]),
             "town": townsend_from_imd_deciles(e["imd_decile"]).to_numpy(dtype=float),
             "smoke_cat": np.asarray(smoke, dtype=float),
             "b_AF": e["reg_af"].to_numpy(dtype=float),
