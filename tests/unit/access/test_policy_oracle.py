@@ -31,14 +31,18 @@ from pcn.access.policy import (
 ORACLE_ROLES = {
     "clinical_director": {"view_patient", "search_patients", "triage_work", "export_identifiable",
                           "break_glass", "view_aggregates", "export_aggregates",
-                          "manage_agreements", "review_break_glass", "view_audit"},
+                          "manage_agreements", "review_break_glass", "view_audit",
+                          "submit_triage_request"},
     "pcn_manager": {"view_aggregates", "export_aggregates", "manage_users", "manage_agreements",
                     "view_audit"},
     "practice_clinician": {"view_patient", "search_patients", "triage_work",
-                           "export_identifiable", "break_glass", "view_aggregates"},
-    "care_coordinator": {"view_patient", "search_patients", "triage_work", "view_aggregates"},
+                           "export_identifiable", "break_glass", "view_aggregates",
+                           "submit_triage_request"},
+    "care_coordinator": {"view_patient", "search_patients", "triage_work", "view_aggregates",
+                         "submit_triage_request"},
     "analyst": {"view_aggregates", "export_aggregates"},
     "admin": {"manage_users", "manage_agreements", "review_break_glass", "view_audit"},
+    "integration": {"submit_triage_request"},
 }
 ABOUT_PATIENTS = {"view_patient", "search_patients", "triage_work", "export_identifiable",
                   "break_glass"}
@@ -61,6 +65,8 @@ class Case:
     now: dt.datetime
     agreements: list[Agreement]
     grants: list[BreakGlassGrant]
+    #: triage_work on one online consultation request (patient_practices: where it was sent)
+    triage_request: bool = False
 
 
 def oracle_agreement_ok(case: Case, a: Agreement, practice: str | None) -> bool:
@@ -91,13 +97,23 @@ def oracle(case: Case) -> bool:
     if case.action == "break_glass":
         return (case.purpose == "direct_care" and len(case.reason.strip()) >= 10
                 and case.patient is not None and len(case.patient_practices) > 0)
+    my_org = "network" if case.practice is None else case.practice
+    if case.action == "triage_work" and case.triage_request:
+        # one triage request: its practice (or "network" when unallocated) decides, no grants
+        for practice in case.patient_practices:
+            if practice == my_org or any(oracle_agreement_ok(case, a, practice)
+                                         for a in case.agreements):
+                return True
+        return False
     if case.patient is None:
+        if case.action == "triage_work":  # the triage queue: everyone has their own org's
+            return True
         if case.action not in ("search_patients", "export_identifiable"):  # list actions
             return False
         return case.practice is not None or any(
             oracle_agreement_ok(case, a, None) for a in case.agreements)
     for practice in case.patient_practices:
-        if practice == case.practice:
+        if practice == my_org:
             return True
         if any(oracle_agreement_ok(case, a, practice) for a in case.agreements):
             return True
@@ -165,6 +181,7 @@ def random_case(seed: int) -> Case:
     practice = None if rng.random() < 0.3 else rng.choice(PRACTICES)
     now = _moment(rng)
     my_org = practice or "network"
+    triage_request = rng.random() < 0.15
     return Case(
         username=username,
         role=rng.choice([r.value for r in Role] + ["practice_clinician", "care_coordinator",
@@ -176,12 +193,14 @@ def random_case(seed: int) -> Case:
         purpose=rng.choice(["direct_care", "direct_care", "population_health", "planning"]),
         patient=None if rng.random() < 0.15 else rng.randint(1, 3),
         patient_practices=sorted(
-            {practice} if practice and rng.random() < 0.25
+            {my_org} if triage_request and rng.random() < 0.3
+            else {practice} if practice and rng.random() < 0.25
             else rng.sample(PRACTICES, rng.choice([0, 1, 1, 1, 1, 2]))),
         reason=rng.choice(["", "   ", "urgent", "Unconscious in A&E, no history"]),
         now=now,
         agreements=[_agreement(rng, i, my_org, now) for i in range(rng.randint(0, 4))],
         grants=[_grant(rng, i, username, now) for i in range(rng.randint(0, 3))],
+        triage_request=triage_request,
     )
 
 
@@ -196,7 +215,8 @@ def _policy(case: Case) -> tuple[Principal, AccessContext, Request]:
                             grants=tuple(case.grants))
     request = Request(principal=principal, action=Action(case.action),
                       purpose=Purpose(case.purpose), patient_id=case.patient,
-                      patient_practices=frozenset(case.patient_practices), reason=case.reason)
+                      patient_practices=frozenset(case.patient_practices), reason=case.reason,
+                      triage_request=case.triage_request)
     return principal, context, request
 
 
