@@ -95,12 +95,15 @@ class PatientDirectory:
         return frozenset(int(p) for p in self._patients["patient_id"])
 
     @cached_property
-    def _profile_rows(self) -> dict[int, dict[str, object]]:
+    def _profile_rows(self) -> pd.DataFrame:
+        """The profile columns triage reads, indexed by patient id."""
         if self._profile is None or self._profile.empty:
-            return {}
+            return pd.DataFrame(index=pd.Index([], dtype="int64"))
+        wanted = [c for c in self._profile.columns
+                  if (c.startswith("reg_") and c[len("reg_"):] in self._ltc_registers)
+                  or c in ("efi_category", "housebound", "pregnant")]
         frame = self._profile.reset_index(drop=True)
-        return {int(r["patient_id"]): {str(k): v for k, v in r.items()}
-                for r in frame.to_dict("records")}
+        return frame.set_index(frame["patient_id"].astype("int64"))[wanted]
 
     @cached_property
     def _usual(self) -> dict[int, tuple[str, str]]:
@@ -137,7 +140,13 @@ class PatientDirectory:
 
     def context(self, patient_id: int) -> PatientContext:
         """Long-term conditions, frailty, housebound, pregnancy and usual clinician, as known."""
-        row = self._profile_rows.get(patient_id, {})
+        rows = self._profile_rows
+        row: dict[str, object] = {}
+        if patient_id in rows.index:
+            found = rows.loc[patient_id]
+            if isinstance(found, pd.DataFrame):  # one row per patient expected; be safe
+                found = found.iloc[0]
+            row = {str(k): v for k, v in found.items()}
         ltcs = sorted(name[len("reg_"):] for name, value in row.items()
                       if name.startswith("reg_") and _true(value)
                       and name[len("reg_"):] in self._ltc_registers)
