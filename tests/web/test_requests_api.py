@@ -196,7 +196,7 @@ def _form(client: TestClient, world: WebWorld, text: str) -> dict[str, str]:
     submission = re.search(r'name="submission_id" value="([^"]+)"', page.text)
     assert submission
     return {"csrf_token": csrf_from(page.text), "submission_id": submission.group(1),
-            "name": "Ann Example", "dob-day": "3", "dob-month": "4", "dob-year": "1980",
+            "name": "Ann Example", "dob[day]": "3", "dob[month]": "4", "dob[year]": "1980",
             "sex": "F", "practice_code": world.own, "nhs_number": "", "text": text}
 
 
@@ -223,7 +223,7 @@ def test_form_shows_999_at_once_for_a_red_flag(web_app, web_world: WebWorld) -> 
 
 def test_form_errors_name_the_fields(web_app, web_world: WebWorld) -> None:
     client = TestClient(web_app, follow_redirects=False)
-    data = _form(client, web_world, "") | {"dob-month": "13", "sex": ""}
+    data = _form(client, web_world, "") | {"dob[month]": "13", "sex": ""}
     page = client.post("/request", data=data)
     assert page.status_code == 422
     for message in ("Tell us what you need help with", "Date of birth must be a real date",

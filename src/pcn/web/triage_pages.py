@@ -132,8 +132,10 @@ def _parse_form(values: dict[str, str]) -> tuple[NewRequest | None, dict[str, st
 @router.post("/request")
 async def request_submit(request: Request) -> Response:
     form = await request.form()
-    values = {k: str(form.get(k, "")).strip() if k != "text" else str(form.get(k, ""))
-              for k in (*FORM_FIELDS, "submission_id")}
+    # The NHS.UK date input names its boxes dob[day], dob[month], dob[year].
+    names = {"dob-day": "dob[day]", "dob-month": "dob[month]", "dob-year": "dob[year]"}
+    values = {k: str(form.get(names.get(k, k), "")) for k in (*FORM_FIELDS, "submission_id")}
+    values = {k: v if k == "text" else v.strip() for k, v in values.items()}
     if not csrf_valid(request, str(form.get("csrf_token", ""))):
         return _form_page(request, values=values, status_code=400,
                           errors={"form": "This form expired. Check your answers and send it "
