@@ -109,6 +109,7 @@ def test_same_key_different_body_is_409_and_writes_nothing(api, web_world: WebWo
     ({"text": ""}, "text"), ({"sex": "X"}, "sex"), ({"age": -1}, "age"),
     ({"nhs_number": "1234567890"}, "nhs_number"), ({"practice_code": "Z99999"}, "practice_code"),
     ({"colour": "blue"}, "colour"), ({"text": "x" * 5001}, "text"),
+    ({"text": "pain\u0000"}, "text"), ({"patient_id": 2**70}, "patient_id"),
 ])
 def test_bad_input_is_422_naming_the_field(api, web_world: WebWorld, supplier: str,
                                            change: dict[str, object], field: str) -> None:
@@ -177,8 +178,9 @@ def test_other_practice_gets_the_same_404_as_a_missing_request(
     other = _auth(tokens["clin_b"])
     refused = api.get(f"/api/requests/{request_id}", headers=other)
     missing = api.get("/api/requests/99999999", headers=other)
-    assert refused.status_code == missing.status_code == 404
-    assert refused.content == missing.content
+    odd = api.get("/api/requests/%C2%B2", headers=other)  # "²" is a digit to str.isdigit
+    assert refused.status_code == missing.status_code == odd.status_code == 404
+    assert refused.content == missing.content == odd.content
     before = web_world.audit_count()
     close = api.post(f"/api/requests/{request_id}/accept", json={}, headers=other)
     assert close.status_code == 404

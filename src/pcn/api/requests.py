@@ -130,7 +130,7 @@ def _out(view: desk.RequestView) -> RequestOut:
 
 def _request_id(raw: str) -> int:
     # A non-number is "not found" like any other unknown id, through the same audited path.
-    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
 
 
 @router.post("", status_code=201, response_model=SubmittedOut,

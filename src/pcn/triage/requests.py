@@ -87,8 +87,17 @@ class NewRequest(BaseModel):
     nhs_number: str | None = Field(None, description="10 digits, valid check digit.")
     name: str | None = Field(None, max_length=200)
     date_of_birth: dt.date | None = None
-    patient_id: int | None = Field(None, ge=0, description="The record's patient id, when a "
-                                   "practice system already knows it.")
+    patient_id: int | None = Field(None, ge=0, le=2**63 - 1,
+                                   description="The record's patient id, when a practice "
+                                   "system already knows it.")
+
+    @field_validator("text", "name", "nhs_number", "practice_code")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL cannot store NUL in text; refuse it here rather than fail at the database.
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
 
     @field_validator("nhs_number")
     @classmethod
@@ -465,8 +474,15 @@ def get(store: Store, who: Principal, request_id: int, *, route: str = "") -> Re
         return _view(row, list(history))
 
 
+def _plain_text(field: str, value: str | None) -> str:
+    text = (value or "").strip()
+    if "\x00" in text:
+        raise RequestError(field, "must not contain a NUL character")
+    return text
+
+
 def _reason(reason: str | None, required: bool) -> str | None:
-    text = (reason or "").strip()
+    text = _plain_text("reason", reason)
     if required and len(text) < MIN_REASON:
         raise RequestError("reason", f"give the reason (at least {MIN_REASON} characters)")
     if len(text) > MAX_OUTCOME:
@@ -544,8 +560,8 @@ def assign(store: Store, who: Principal, request_id: int, *, user: str | None = 
            role: str | None = None, reason: str | None = None,
            route: str = "") -> RequestView:
     """Give the request to a named person and/or a role."""
-    user = (user or "").strip().lower() or None
-    role = (role or "").strip() or None
+    user = _plain_text("user", user).lower() or None
+    role = _plain_text("role", role) or None
     if user is None and role is None:
         raise RequestError("assignee", "name a user, a role, or both")
     if role is not None and role not in ASSIGNABLE_ROLES:
@@ -566,7 +582,7 @@ def assign(store: Store, who: Principal, request_id: int, *, user: str | None = 
 def close(store: Store, who: Principal, request_id: int, *, outcome: str,
           route: str = "") -> RequestView:
     """Close with what was done. The decision must have been reviewed (accepted or overridden)."""
-    text = (outcome or "").strip()
+    text = _plain_text("outcome", outcome)
     if not text:
         raise RequestError("outcome", "say what was done (for example 'seen by ANP, antibiotics')")
     if len(text) > MAX_OUTCOME:

@@ -192,7 +192,7 @@ def _waited(delta: dt.timedelta) -> str:
 
 
 def _request_id(raw: str) -> int:
-    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
 
 
 def _detail_page(request: Request, principal: Principal, view: desk.RequestView, *,

@@ -151,6 +151,9 @@ def test_override_assign_close_with_history_and_one_event_each(
     with pytest.raises(RequestError) as no_reason:
         desk.override(store, gp, request_id, urgency="urgent", route_to="gp", reason="  ")
     assert no_reason.value.field == "reason"
+    with pytest.raises(RequestError):  # PostgreSQL cannot store NUL: refused before the database
+        desk.override(store, gp, request_id, urgency="urgent", route_to="gp",
+                      reason="long enough but \x00 in it")
     with pytest.raises(StateConflict, match="accept or override"):
         desk.close(store, gp, request_id, outcome="nothing done")
     before = _audit_count(store)
