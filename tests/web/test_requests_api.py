@@ -274,3 +274,23 @@ def test_override_on_the_page_needs_a_reason(web_world: WebWorld, supplier: str,
     assert done.status_code == 303
     assert "Decision overridden" in client.get(done.headers["location"]).text
     assert clients["clin_b"].get(f"/triage/{request_id}").status_code == 404
+
+
+def test_known_patient_request_goes_to_their_registered_practice(
+        api, web_world: WebWorld, supplier: str, tokens: dict[str, str]) -> None:
+    from pcn.record import open_record
+
+    patient = web_world.patient_at(web_world.other)
+    patients = open_record(web_world.record).read("patients").to_pandas()
+    nhs_number = str(patients.loc[patients["patient_id"] == patient, "nhs_number"].iloc[0])
+    # sent to the wrong practice: the record's registration decides whose request it is
+    answer = _post(api, supplier, _body(web_world, nhs_number=nhs_number)).json()
+    assert "continuity:" not in answer["explanation"] and "capacity:" not in answer["explanation"]
+    mine = api.get(f"/api/requests/{answer['id']}", headers=_auth(tokens["clin_b"]))
+    assert mine.status_code == 200
+    assert (mine.json()["patient_id"], mine.json()["practice_code"]) == (patient, web_world.other)
+    assert api.get(f"/api/requests/{answer['id']}",
+                   headers=_auth(tokens["clin_a"])).status_code == 404
+    # an unknown (but valid) NHS number is simply not matched, and the answer does not say so
+    unknown = _post(api, supplier, _body(web_world, nhs_number="9990000042"))
+    assert unknown.status_code == 201 and "9990000042" not in unknown.text

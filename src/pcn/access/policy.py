@@ -267,8 +267,10 @@ def _practice_basis(p: Principal, practice: str, action: Action, purpose: Purpos
     """Why ``p`` may do ``action`` on patients of ``practice``, or "" when nothing allows it.
 
     ``practice`` is ``NETWORK`` only for an unallocated triage request: the PCN's own staff
-    (organisation ``NETWORK``) work those; no patient is ever registered at ``NETWORK``."""
-    if p.organisation == practice:
+    (organisation ``NETWORK``) may work those (``triage_work`` only)."""
+    if p.practice_code is not None and p.practice_code == practice:
+        return "own_practice"
+    if action == Action.TRIAGE_WORK and practice == NETWORK and p.organisation == NETWORK:
         return "own_practice"
     for a in context.agreements:
         if practice in a.from_practices and _agreement_covers(p, a, action, purpose, context.at):

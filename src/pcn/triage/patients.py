@@ -123,6 +123,11 @@ class PatientDirectory:
                 for pid, cid in zip(usual["patient_id"], usual["usual_clinician_id"],
                                     strict=True)}
 
+    def warm(self) -> None:
+        """Build every index now (server start-up), so the first request is not the slow one."""
+        _ = self._by_nhs_number, self._practices, self._known_ids
+        _ = self._profile_rows, self._usual
+
     # ---- look-ups ---------------------------------------------------------------------------
     def match(self, *, nhs_number: str | None = None,
               patient_id: int | None = None) -> KnownPatient | None:

@@ -132,7 +132,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
         from pcn.web.triage_support import patient_directory
 
         _ = default_engine().classifier
-        patient_directory(app).context(-1)
+        patient_directory(app).warm()
 
     node_modules = find_node_modules()
     for prefix, sub in NPM_ASSETS:

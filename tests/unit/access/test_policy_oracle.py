@@ -85,6 +85,13 @@ def oracle_agreement_ok(case: Case, a: Agreement, practice: str | None) -> bool:
     return not (a.valid_to is not None and today > a.valid_to)
 
 
+def oracle_own(case: Case, practice: str) -> bool:
+    """The user's own practice; for triage work, PCN staff also own the "network" requests."""
+    if practice == case.practice:
+        return True
+    return case.action == "triage_work" and practice == "network" and case.practice is None
+
+
 def oracle(case: Case) -> bool:
     if not case.active:
         return False
@@ -97,12 +104,11 @@ def oracle(case: Case) -> bool:
     if case.action == "break_glass":
         return (case.purpose == "direct_care" and len(case.reason.strip()) >= 10
                 and case.patient is not None and len(case.patient_practices) > 0)
-    my_org = "network" if case.practice is None else case.practice
     if case.action == "triage_work" and case.triage_request:
         # one triage request: its practice (or "network" when unallocated) decides, no grants
         for practice in case.patient_practices:
-            if practice == my_org or any(oracle_agreement_ok(case, a, practice)
-                                         for a in case.agreements):
+            if oracle_own(case, practice) or any(oracle_agreement_ok(case, a, practice)
+                                                 for a in case.agreements):
                 return True
         return False
     if case.patient is None:
@@ -113,7 +119,7 @@ def oracle(case: Case) -> bool:
         return case.practice is not None or any(
             oracle_agreement_ok(case, a, None) for a in case.agreements)
     for practice in case.patient_practices:
-        if practice == my_org:
+        if oracle_own(case, practice):
             return True
         if any(oracle_agreement_ok(case, a, practice) for a in case.agreements):
             return True
@@ -181,10 +187,10 @@ def random_case(seed: int) -> Case:
     practice = None if rng.random() < 0.3 else rng.choice(PRACTICES)
     now = _moment(rng)
     my_org = practice or "network"
-    triage_request = rng.random() < 0.15
-    return Case(
+    case = Case(
         username=username,
         role=rng.choice([r.value for r in Role] + ["practice_clinician", "care_coordinator",
+                                                   "clinical_director", "practice_clinician",
                                                    "clinical_director"]),
         practice=practice,
         active=rng.random() < 0.9,
@@ -193,15 +199,21 @@ def random_case(seed: int) -> Case:
         purpose=rng.choice(["direct_care", "direct_care", "population_health", "planning"]),
         patient=None if rng.random() < 0.15 else rng.randint(1, 3),
         patient_practices=sorted(
-            {my_org} if triage_request and rng.random() < 0.3
-            else {practice} if practice and rng.random() < 0.25
+            {practice} if practice and rng.random() < 0.25
             else rng.sample(PRACTICES, rng.choice([0, 1, 1, 1, 1, 2]))),
         reason=rng.choice(["", "   ", "urgent", "Unconscious in A&E, no history"]),
         now=now,
         agreements=[_agreement(rng, i, my_org, now) for i in range(rng.randint(0, 4))],
         grants=[_grant(rng, i, username, now) for i in range(rng.randint(0, 3))],
-        triage_request=triage_request,
     )
+    # Triage requests from their own stream, so the fields above keep their distribution; some
+    # name "network" (unallocated), for any action, to check nobody else treats it as a practice.
+    extra = random.Random(seed + 1)
+    if case.action == "triage_work" and extra.random() < 0.5:
+        case.triage_request = True
+    if extra.random() < 0.1:
+        case.patient_practices = sorted({*case.patient_practices, "network"})
+    return case
 
 
 # Hypothesis draws one seed per case and the case is built from it: drawing each field through
