@@ -37,6 +37,7 @@ demo: install
 	$(PCN) record check $(DEMO_DIR)
 	$(PCN) demo summary --record $(DEMO_DIR)
 	$(PCN) run --record $(DEMO_DIR)
+	$(PCN) indicators series --record $(DEMO_DIR)
 	$(PCN) db upgrade
 	$(PCN) users demo --pcn $(DEMO_PCN)
 	@test -s var/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(32))" > var/secret_key

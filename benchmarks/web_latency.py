@@ -59,6 +59,11 @@ def main() -> None:
         started = time.perf_counter()
         run_analytics(record)
         console.print(f"`pcn run` outputs in {time.perf_counter() - started:.1f} s")
+        from pcn.measures.series import build_series
+
+        started = time.perf_counter()
+        build_series(record)
+        console.print(f"`pcn indicators series` in {time.perf_counter() - started:.1f} s")
     store = Store(f"sqlite+pysqlite:///{work / 'pcn.sqlite3'}")
     upgrade(store)
     from pcn.record import open_record
@@ -94,11 +99,15 @@ def main() -> None:
         ("clinician", clinician, "/indicators"), ("analyst", analyst, "/indicators"),
         ("clinician", clinician, "/indicators/dna_rate"),
         ("analyst", analyst, "/indicators/dna_rate"),
+        # patient-based: SPC from the stored month-end series
+        ("clinician", clinician, "/indicators/hyp_bp_140_90_under_80"),
+        ("analyst", analyst, "/indicators/hyp_bp_140_90_under_80"),
         ("clinician", clinician, "/continuity"), ("analyst", analyst, "/continuity"),
         ("clinician", clinician, "/inequalities"), ("analyst", analyst, "/inequalities"),
         ("clinician", clinician, "/worklists"),
         ("clinician", clinician, f"/patients/{patient}"),
         ("api", api, f"/api/patients/{patient}"), ("api", api, "/api/indicators/dna_rate"),
+        ("api", api, "/api/indicators/hyp_bp_140_90_under_80"),
         ("api", api, "/api/worklists"),
     ]
     routes += [("clinician", clinician, f"/worklists/{w}") for w in worklists[:2]]

@@ -159,3 +159,22 @@ def test_ehrql_dataset_matches_profile(small_record: Path, duckdb_outputs: dict)
     assert data.loc[adults.reg_hypertension, "hypertension"].all()
     assert (data.medications >= 0).all() and (data.efi_codes >= 0).all()
     assert data.efi_codes.max() > 0 and data.medications.max() > 0
+
+
+def test_bench_run_reports_every_figure(tmp_path: Path) -> None:
+    """`pcn bench run` at a tiny size: every figure present, consistent, and printed."""
+    import io
+
+    from rich.console import Console
+
+    from pcn.analytics.benchmark import run_benchmarks
+
+    out = io.StringIO()
+    (row,) = run_benchmarks([1500], tmp_path, console=Console(file=out, width=250))
+    assert row["events"] > 0 and row["pcn_run_rows"] > 1000
+    assert row["ratio_vs_scan"] == pytest.approx(row["pcn_run_s"] / row["raw_scan_s"])
+    assert 0 < row["engine_outputs_s"] < row["pcn_run_s"]
+    assert 0 < row["population_health_s"] < row["pcn_run_s"]
+    assert row["pcn_run_cold_s"] > 0 and row["ehrql_rows"] > 0
+    printed = out.getvalue()
+    assert "× scan" in printed and "first run" in printed and "1,500" in printed

@@ -1,4 +1,4 @@
-"""``pcn indicators``: check, list and schema through the real CLI."""
+"""``pcn indicators``: check, list, schema and series through the real CLI."""
 
 from __future__ import annotations
 
@@ -36,3 +36,20 @@ def test_list_and_schema() -> None:
     assert listed.exit_code == 0 and "dna_rate" in listed.output
     schema = runner.invoke(app, ["indicators", "schema"])
     assert json.loads(schema.output)["additionalProperties"] is False
+
+
+def test_series_needs_published_outputs_and_says_so(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tests.spec.conftest import build_record, patient, practice, reg
+
+    build_record(tmp_path / "rec", as_of=dt.date(2025, 6, 30), practices=[practice("A00001")],
+                 patients=[patient(1)], registrations=[reg(1)])
+    result = runner.invoke(app, ["indicators", "series", "--record", str(tmp_path / "rec")])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert "no published outputs" in said and "run `pcn run --record" in said
+    assert not (tmp_path / "rec" / "outputs" / "current").exists()
+    bad = runner.invoke(app, ["indicators", "series", "--record", str(tmp_path / "rec"),
+                              "--months", "0"])
+    assert bad.exit_code == 2 and "--months" in bad.output

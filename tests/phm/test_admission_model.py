@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pcn.risk.admission import auroc, calibration_table, top_capture
+from pcn.risk.admission import _matrix, _sample, auroc, calibration_table, top_capture
 
 
 def test_auroc_against_pairwise_definition() -> None:
@@ -30,3 +30,21 @@ def test_top_capture_and_calibration() -> None:
     assert cal.patients.sum() == 100
     assert cal.observed.iloc[-1] == 0.5 and cal.observed.iloc[0] == 0.0
     assert isinstance(cal, pd.DataFrame)
+
+
+def test_fit_sample_is_capped_reproducible_and_order_independent() -> None:
+    profile = pd.DataFrame({"patient_id": np.arange(1000, 0, -1), "age": np.arange(1000)})
+    small = _sample(profile, limit=100)
+    assert len(small) == 100 and small.patient_id.is_unique
+    shuffled = profile.sample(frac=1, random_state=3)
+    assert _sample(shuffled, limit=100).patient_id.tolist() == small.patient_id.tolist()
+    assert _sample(profile, limit=5000) is profile  # under the cap: everyone
+
+
+def test_feature_matrix_derives_male_and_skips_missing_columns() -> None:
+    profile = pd.DataFrame({"patient_id": [1, 2], "age": [70, 40], "sex": ["M", "F"],
+                            "ltc_count": pd.array([2, None], dtype="Int64")})
+    x, cols = _matrix(profile)
+    assert cols == ["age", "male", "ltc_count"]
+    assert x[:, 1].tolist() == [1.0, 0.0]
+    assert x[0, 2] == 2.0 and np.isnan(x[1, 2])

@@ -103,3 +103,16 @@ def test_deprivation_joins_lsoa(tiny_engine) -> None:
         {"patient_id": 4, "lsoa_code": "E01000009", "imd_decile": None, "imd_quintile": None,
          "rural_urban": None},
     ]
+
+
+def test_sample_patients_is_a_deterministic_hash_share(tiny_engine) -> None:
+    ids = list(range(1, 401))
+    e = tiny_engine(patients=[patient(i) for i in ids], registrations=[reg(i) for i in ids])
+    pop = p.registered_population(e.table("patients"), e.table("registrations"), INDEX)
+    half = [r["patient_id"] for r in rows(e, p.sample_patients(pop, 0.5))]
+    # The definition, evaluated in plain Python: both engines must keep exactly these patients.
+    assert half == [i for i in ids if (i * 2_654_435_761) % 1_000_003 < 500_002]
+    assert 150 <= len(half) <= 250  # about half, and not a contiguous block
+    assert half != ids[: len(half)]
+    assert rows(e, p.sample_patients(pop, 0.0)) == []
+    assert len(rows(e, p.sample_patients(pop, 1.0))) == len(ids)

@@ -28,3 +28,12 @@ def test_malformed_snomed_ids_fail(code: str | None) -> None:
 )
 def test_icd10_format(code: str, ok: bool) -> None:
     assert is_icd10(code) is ok
+
+
+def test_is_digits_accepts_only_ascii_digits() -> None:
+    from pcn.record.codes import is_digits
+
+    assert is_digits("0123456789")
+    for text in ["", "12a", "¹", "1²3", "٣", " 12", "-1"]:
+        assert not is_digits(text), text
+    assert not is_snomed_id("22298006¹")

@@ -29,6 +29,7 @@ from pcn.store.sharing import add_agreement
 
 TWIN_PATIENTS = 3000
 AS_OF = dt.date(2026, 3, 31)
+SERIES_MONTHS = 6
 PASSWORD = "correct horse battery staple"
 WORKLIST = "test_frequent_attenders"
 
@@ -106,6 +107,11 @@ def web_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
 
     run_analytics(record)  # every output, as `pcn run` makes them
     worklist = _write_worklist(record, practices)
+    from pcn.measures.series import build_series
+
+    # patient-based indicators' monthly series, as `make demo` builds them (a few months: each
+    # month end is a whole profile)
+    build_series(record, months=SERIES_MONTHS)
     db = tmp_path_factory.mktemp("web-store") / "pcn.sqlite3"
     shutil.copyfile(_sqlite_template, db)
     store = Store(f"sqlite+pysqlite:///{db}")

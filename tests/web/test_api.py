@@ -54,6 +54,31 @@ def test_indicator_exact_for_clinicians_protected_for_analysts(api, tokens, web_
     assert counts and all(c % 5 == 0 and not 1 <= c <= 7 for c in counts)
 
 
+def test_indicator_includes_its_monthly_series(api, tokens, web_app) -> None:
+    from tests.web.conftest import SERIES_MONTHS
+
+    iid = "dm_hba1c_58_no_frailty"  # patient-based: the series stored with the outputs
+    exact = api.get(f"/api/indicators/{iid}", headers=_auth(tokens["director"])).json()
+    points = exact["spc"]["points"]
+    stored = web_app.state.view.indicator_series
+    pcn = stored[(stored["indicator_id"] == iid) & (stored["level"] == "pcn")]
+    pcn = pcn.sort_values("month_end")
+    assert [p["month"] for p in points] == [str(d)[:7] for d in pcn["month_end"]]
+    assert len(points) == SERIES_MONTHS
+    assert [(p["numerator"], p["denominator"]) for p in points] == list(
+        zip(pcn["numerator"], pcn["denominator"], strict=True))
+    assert exact["spc"]["lower_limit"] <= exact["spc"]["mean"] <= exact["spc"]["upper_limit"]
+    assert {p["point_type"] for p in points} <= {"common_cause", "improvement", "concern",
+                                                 "neither"}
+    protected = api.get(f"/api/indicators/{iid}", headers=_auth(tokens["analyst"])).json()
+    counts = [p[k] for p in protected["spc"]["points"] for k in ("numerator", "denominator")
+              if p[k] is not None]
+    assert counts and all(c % 5 == 0 and not 1 <= c <= 7 for c in counts)
+    # event-based indicators carry their series too
+    dna = api.get("/api/indicators/dna_rate", headers=_auth(tokens["director"])).json()
+    assert len(dna["spc"]["points"]) >= 15
+
+
 def test_unknown_indicator_is_404(api, tokens) -> None:
     assert api.get("/api/indicators/nope", headers=_auth(tokens["director"])).status_code == 404
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import PASSWORD, WORKLIST, WebWorld
+from tests.web.conftest import PASSWORD, SERIES_MONTHS, WORKLIST, WebWorld
 
 pytestmark = pytest.mark.browser
 
@@ -152,6 +152,15 @@ def test_clinician_journey_overview_funnel_worklist_patient(
     assert dots.count() >= 5
     check_accessibility(page, axe_source)
     shot(page, f"{viewport}-04-indicator-funnel-spc")
+
+    # A patient-based indicator's SPC chart is drawn from the stored month-end series
+    page.goto(f"{base}/indicators/hyp_bp_140_90_under_80")
+    assert wait_for_charts(page) == 2
+    spc_points = page.locator("#spc-chart svg path[aria-roledescription='point']")
+    spc_points.first.wait_for(state="attached")
+    assert spc_points.count() >= SERIES_MONTHS
+    check_accessibility(page, axe_source)
+    shot(page, f"{viewport}-04b-patient-indicator-spc")
 
     # Then the worklist lists their own practice's patients, filterable with HTMX
     page.goto(f"{base}/worklists")

@@ -80,6 +80,38 @@ def test_indicator_page_has_funnel_and_spc_specs(clients) -> None:
     assert all(p["denominator"] > 0 for p in points)
 
 
+def _spc_points(html: str) -> list[dict]:
+    import json
+
+    spec = re.search(r'<script type="application/json" id="spc-chart-spec">(.*?)</script>',
+                     html, re.S)
+    assert spec, "no SPC chart on the page"
+    return json.loads(spec.group(1))["data"]["values"]  # type: ignore[no-any-return]
+
+
+def test_patient_based_indicator_page_draws_spc_from_the_stored_series(clients, web_app) -> None:
+    from tests.web.conftest import SERIES_MONTHS
+
+    # counts patients (no event dates): its points are the month ends `pcn indicators series` built
+    html = clients["director"].get("/indicators/hyp_bp_140_90_under_80").text
+    points = _spc_points(html)
+    assert len(points) == SERIES_MONTHS
+    stored = web_app.state.view.indicator_series
+    pcn = stored[(stored["indicator_id"] == "hyp_bp_140_90_under_80")
+                 & (stored["level"] == "pcn")].sort_values("month_end")
+    assert [round(p["value"], 6) for p in points] == [round(v, 6) for v in pcn["value"]]
+    assert "no monthly series yet" not in html.lower()
+    assert f"over {SERIES_MONTHS} months" in html
+
+
+def test_patient_based_series_is_disclosure_controlled_for_analysts(clients) -> None:
+    html = clients["analyst"].get("/indicators/hyp_bp_140_90_under_80").text
+    assert 'id="spc-chart-spec"' in html
+    exact = clients["director"].get("/indicators/hyp_bp_140_90_under_80").text
+    # values come from counts rounded to 5, so they differ from the exact ones somewhere
+    assert [p["value"] for p in _spc_points(html)] != [p["value"] for p in _spc_points(exact)]
+
+
 def test_indicator_export_is_disclosure_controlled_for_everyone(clients) -> None:
     response = clients["director"].get("/indicators/dna_rate/export.csv")
     assert response.status_code == 200

@@ -41,6 +41,9 @@ class RunContext:
     engine: Engine
     index_date: dt.date
     registers: Sequence[Register] = field(default_factory=default_registers)
+    #: Keep only about this share of the registered population (``None``: everyone). The
+    #: admission model's training profiles use it so that their cost stops growing with the list.
+    sample: float | None = None
 
     def table(self, name: str) -> ir.Table:
         return self.engine.table(name)
@@ -55,10 +58,11 @@ class RunContext:
     @cached_property
     def population(self) -> ir.Table:
         """``patient_id, practice_code`` of everyone registered on the index date."""
-        return self.engine.cache(
-            p.registered_population(self.table("patients"), self.table("registrations"),
-                                    self.index_date)
-        )
+        population = p.registered_population(self.table("patients"), self.table("registrations"),
+                                             self.index_date)
+        if self.sample is not None and self.sample < 1:
+            population = p.sample_patients(population, self.sample)
+        return self.engine.cache(population)
 
     @cached_property
     def events(self) -> ir.Table:

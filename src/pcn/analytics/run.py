@@ -28,6 +28,7 @@ from pcn.analytics.engine import Engine, EngineKind
 from pcn.analytics.profile import RunContext, build_profile, profile_schema
 from pcn.analytics.summary import build_summary, summary_schema
 from pcn.record import Record, atomic, open_record
+from pcn.risk.admission import MAX_FIT_PATIENTS
 
 # The population health stage registers its profile columns (pcn.risk.features) on import.
 from pcn.risk.pipeline import post_process
@@ -122,12 +123,20 @@ def compute_outputs(
         progress("population health")
     t0 = time.perf_counter()
 
+    # Past profiles only train the admission model, which samples its patients anyway: build
+    # them for a share of the population a little above that sample.
+    registered = max(rows.get("patient_profile", 0), 1)
+    share = min(1.0, 1.2 * MAX_FIT_PATIENTS / registered)
+
     def profile_at(day: dt.date) -> Any:
-        past = RunContext(engine=engine, index_date=day)
+        past = RunContext(engine=engine, index_date=day, sample=share)
         return engine.to_arrow(build_profile(past), profile_schema(past)).to_pandas()
 
     def hospital() -> Any:
-        return engine.to_arrow(engine.table("hospital_activity")).to_pandas()
+        # Only what the admission model's outcome needs: a fraction of the table.
+        h = engine.table("hospital_activity")
+        h = h.filter(h.kind == "emergency_admission").select("patient_id", "kind", "start_date")
+        return engine.to_arrow(h).to_pandas()
 
     rows.update(post_process(index_date, out_dir, profile_at, hospital, model_cache))
     seconds["population_health"] = time.perf_counter() - t0

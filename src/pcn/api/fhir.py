@@ -17,6 +17,7 @@ from pcn.access.guard import NotFound, require, search_scope
 from pcn.access.policy import Action, Principal, Purpose
 from pcn.fhir.outcome import FhirError, operation_outcome
 from pcn.fhir.read import FhirReader
+from pcn.record.codes import is_digits
 from pcn.reporting.network import NetworkView
 from pcn.store.database import Store
 from pcn.web.security import bearer_principal
@@ -61,7 +62,7 @@ def _reader(request: Request) -> FhirReader:
 
 
 def _patient_number(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+    return int(value) if is_digits(value) and len(value) <= 18 else None
 
 
 def _authorise_patient(request: Request, principal: Principal, patient_id: int | None,

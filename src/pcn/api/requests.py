@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from pcn.api.routes import Caller
+from pcn.record.codes import is_digits
 from pcn.store.database import Store
 from pcn.store.idempotency import IdempotencyConflict, request_hash
 from pcn.triage import requests as desk
@@ -130,7 +131,7 @@ def _out(view: desk.RequestView) -> RequestOut:
 
 def _request_id(raw: str) -> int:
     # A non-number is "not found" like any other unknown id, through the same audited path.
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+    return int(raw) if is_digits(raw) and len(raw) < 10 else 0
 
 
 @router.post("", status_code=201, response_model=SubmittedOut,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from pcn.access.guard import NotFound
 from pcn.access.policy import Principal
+from pcn.record.codes import is_digits
 from pcn.reporting.network import NetworkView
 from pcn.store.database import Store
 from pcn.web import guarded
@@ -67,6 +68,24 @@ class IndicatorRow(BaseModel):
     position: str | None = Field(None, description="funnel position (practices)")
 
 
+class SeriesPoint(BaseModel):
+    month: str = Field(description="YYYY-MM; patient-based indicators are evaluated at its end")
+    numerator: int | None = Field(None, description="null when hidden by disclosure control")
+    denominator: int | None = None
+    value: float | None = None
+    point_type: str | None = Field(None, description="SPC point: common_cause, improvement, "
+                                   "concern or neither (special cause)")
+
+
+class SpcOut(BaseModel):
+    mean: float
+    lower_limit: float
+    upper_limit: float
+    variation: str | None = Field(None, description="MDC variation icon of the latest point")
+    assurance: str | None = Field(None, description="MDC assurance icon (needs a target)")
+    points: list[SeriesPoint] = Field(description="the PCN's monthly series, oldest first")
+
+
 class IndicatorOut(BaseModel):
     id: str
     title: str
@@ -76,6 +95,8 @@ class IndicatorOut(BaseModel):
     as_of: dt.date
     disclosure_control: bool = Field(description="true when small numbers are hidden/rounded")
     rows: list[IndicatorRow]
+    spc: SpcOut | None = Field(None, description="XmR chart of the PCN's monthly series; null "
+                               "when there are fewer than two months")
 
 
 class WorklistSummary(BaseModel):
@@ -126,7 +147,19 @@ def get_indicator(request: Request, caller: Caller, indicator_id: str) -> Indica
     rows = [IndicatorRow(**r) for r in _rows(table[[c for c in columns if c in table.columns]])]
     return IndicatorOut(id=indicator_id, title=definition.title, kind=definition.kind,
                         per=definition.per, low_is_good=definition.low_is_good,
-                        as_of=view.as_of, disclosure_control=protected, rows=rows)
+                        as_of=view.as_of, disclosure_control=protected, rows=rows,
+                        spc=_spc(view.spc_data(indicator_id, protected=protected)))
+
+
+def _spc(data: dict[str, Any] | None) -> SpcOut | None:
+    if data is None:
+        return None
+    chart = data["chart"]
+    points = data["series"].assign(point_type=chart.points["point_type"].to_numpy())
+    return SpcOut(mean=chart.mean, lower_limit=chart.lower_limit, upper_limit=chart.upper_limit,
+                  variation=chart.variation.value if chart.variation else None,
+                  assurance=chart.assurance.value if chart.assurance else None,
+                  points=[SeriesPoint(**r) for r in _rows(points)])
 
 
 @router.get("/worklists", response_model=WorklistsOut)
@@ -161,7 +194,7 @@ def get_worklist(request: Request, caller: Caller, worklist_id: str,
 @router.get("/patients/{patient_id}", response_model=PatientOut)
 def get_patient(request: Request, caller: Caller, patient_id: str) -> PatientOut:
     """A patient's summary: clinical roles only, own practice or a sharing agreement."""
-    number = int(patient_id) if patient_id.isdigit() and len(patient_id) < 19 else None
+    number = int(patient_id) if is_digits(patient_id) and len(patient_id) < 19 else None
     summary = guarded.patient_summary(_store(request), _view(request), caller, number,
                                       route="/api/patients/{id}")
     return PatientOut(

@@ -1,4 +1,4 @@
-"""``pcn indicators``: list and validate indicator definitions."""
+"""``pcn indicators``: list and validate indicator definitions; build their monthly series."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pcn.cli.common import console, fail
+from pcn.cli.common import console, fail, user_errors
 
 app = typer.Typer(help="List and validate indicator definitions (YAML).", no_args_is_help=True)
 
@@ -65,3 +65,30 @@ def schema() -> None:
     from pcn.measures.indicators import Indicator
 
     typer.echo(json.dumps(Indicator.model_json_schema(), indent=2))
+
+
+@app.command("series")
+def series(
+    record: Annotated[Path, typer.Option("--record", help="Record directory (after `pcn run`).")],
+    months: Annotated[int, typer.Option("--months", min=1, max=120,
+                                        help="Month ends to evaluate, up to the index date.")] = 24,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (default) or spark.")] = "duckdb",
+) -> None:
+    """Monthly series of patient-based indicators (for SPC charts), added to RECORD/outputs."""
+    from pcn.analytics.engine import ENGINES, EngineError
+    from pcn.measures.series import SeriesError, build_series
+    from pcn.record.store import RecordError
+
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
+    with (
+        user_errors(RecordError, EngineError, SeriesError),
+        console.status("building monthly series…") as status,
+    ):
+        result = build_series(record, months=months, engine_kind=engine,
+                              progress=lambda step: status.update(f"{engine}: {step}…"))
+    console.print(
+        f"[green]series written[/] to {result.path}: {len(result.indicators)} indicators × "
+        f"{len(result.months)} month ends ({result.months[0]} to {result.months[-1]}), "
+        f"{result.rows:,} rows, {result.seconds:.1f} s"
+    )

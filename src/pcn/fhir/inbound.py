@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pcn.fhir import systems as S
-from pcn.record.codes import is_icd10, is_snomed_id
+from pcn.record.codes import is_digits, is_icd10, is_snomed_id
 from pcn.record.nhs_number import is_valid
 from pcn.record.vocab import APPOINTMENT_MODES, HOSPITAL_KINDS, ROLES
 
@@ -185,7 +185,7 @@ class Context:
                 key = f"Patient/{pid}"
                 if key in self.patient_by_ref:
                     return self.patient_by_ref[key]
-                if pid.isdigit() and int(pid) in self.patient_ids:
+                if is_digits(pid) and int(pid) in self.patient_ids:
                     return int(pid)
         ident = r.get("identifier")
         if isinstance(ident, dict) and ident.get("system") == S.NHS_NUMBER:
@@ -301,7 +301,7 @@ def patient_identity(r: dict[str, Any]) -> tuple[str, int | None]:
     if not is_valid(nhs):
         raise Rejected(f"{p}.identifier.value", f"NHS number {nhs!r} fails the modulus 11 check")
     explicit = _identifier(r.get("identifier"), S.PATIENT_ID, f"{p}.identifier")
-    if explicit is not None and not explicit.isdigit():
+    if explicit is not None and not is_digits(explicit):
         raise Rejected(f"{p}.identifier.value", f"patient-id {explicit!r} is not an integer")
     return nhs, int(explicit) if explicit is not None else None
 
@@ -533,9 +533,9 @@ def map_appointment(r: dict[str, Any], ctx: Context) -> list[Row]:
         raise Skipped(f"{p}.status", f"status {status!r} is not stored (the record holds "
                       "fulfilled, noshow and cancelled appointments)")
     aid_s = _identifier(r.get("identifier"), S.APPOINTMENT_ID, f"{p}.identifier")
-    if aid_s is not None and aid_s.isdigit():
+    if aid_s is not None and is_digits(aid_s):
         aid = int(aid_s)
-    elif isinstance(r.get("id"), str) and r["id"].isdigit() and len(r["id"]) <= 18:
+    elif isinstance(r.get("id"), str) and is_digits(r["id"]) and len(r["id"]) <= 18:
         aid = int(r["id"])
     else:
         aid = stable_int63(f"Appointment/{r.get('id')}/{r.get('start')}")

@@ -17,6 +17,7 @@ import pyarrow as pa
 from pcn.fhir import outbound
 from pcn.fhir import systems as S
 from pcn.fhir.outcome import FhirError, not_found, operation_outcome
+from pcn.record.codes import is_digits
 from pcn.record.schemas import TABLES
 from pcn.record.store import Manifest, Record
 
@@ -62,7 +63,7 @@ class FhirReader:
 
     @staticmethod
     def _patient_id(value: str) -> int:
-        if not value.isdigit() or len(value) > 18:
+        if not is_digits(value) or len(value) > 18:
             raise not_found(f"Patient/{value}")
         return int(value)
 
@@ -80,7 +81,7 @@ class FhirReader:
             rows = self._where("patients", "nhs_number = ?", [value.replace(" ", "")])
         elif system == S.PATIENT_ID:
             rows = self._where("patients", "patient_id = ?", [int(value)]) \
-                if value.isdigit() else TABLES["patients"].schema.empty_table()
+                if is_digits(value) else TABLES["patients"].schema.empty_table()
         else:
             raise FhirError(400, operation_outcome(
                 "error", "not-supported",
@@ -111,7 +112,7 @@ class FhirReader:
     def observations(self, patient: str, code: str | None = None) -> dict[str, Any]:
         """``Observation?patient=…&code=…`` (code as ``system|code`` or a bare SNOMED code)."""
         ref = patient.removeprefix("Patient/")
-        pid = self._patient_id(ref) if ref.isdigit() else None
+        pid = self._patient_id(ref) if is_digits(ref) else None
         if pid is None:
             raise FhirError(400, operation_outcome("error", "invalid",
                                                    f"patient {patient!r} is not a Patient id"))

@@ -14,8 +14,8 @@ patient, produced by the analytics engine), to the record's ``appointments`` and
 Events are attributed to practices by the appointment's ``practice_code``, and hospital activity by
 the patient's practice in ``patient_profile``. Monthly series are produced when the numerator
 counts events (the denominator is then the month's events for proportions, or the current list for
-rates); patient-based indicators get series by evaluating each month's profile
-(:func:`compute_series`).
+rates); patient-based indicators get series by evaluating each month end's profile
+(:mod:`pcn.measures.series`, stored with the outputs by ``pcn indicators series``).
 """
 
 from __future__ import annotations
@@ -256,7 +256,7 @@ def _codelist_codes(codelist_id: str) -> frozenset[str]:
 @dataclass(frozen=True)
 class IndicatorResult:
     """Numerator, denominator and value per practice and for the PCN (``level``), and a monthly
-    series (``None`` when the numerator counts patients: see :func:`compute_series`)."""
+    series (``None`` when the numerator counts patients: see :mod:`pcn.measures.series`)."""
 
     indicator: Indicator
     as_of: date

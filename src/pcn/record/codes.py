@@ -32,6 +32,12 @@ _P = [
 _ICD10 = re.compile(r"^[A-Z][0-9]{2}[0-9A-Z]{0,4}$")
 
 
+def is_digits(text: str) -> bool:
+    """Only ASCII 0-9 (``str.isdigit`` also accepts '¹' and other Unicode digits, which ``int``
+    then rejects or silently maps to another number)."""
+    return text.isascii() and text.isdigit()
+
+
 def verhoeff_ok(digits: str) -> bool:
     c = 0
     for i, ch in enumerate(reversed(digits)):
@@ -41,7 +47,7 @@ def verhoeff_ok(digits: str) -> bool:
 
 def is_snomed_id(code: str | None) -> bool:
     """A SNOMED CT identifier: 6-18 digits, no leading zero, valid Verhoeff check digit."""
-    if not code or not code.isdigit() or not 6 <= len(code) <= 18 or code[0] == "0":
+    if not code or not is_digits(code) or not 6 <= len(code) <= 18 or code[0] == "0":
         return False
     return verhoeff_ok(code)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pcn.record.codes import is_digits
+
 _WEIGHTS = np.arange(10, 1, -1, dtype=np.int64)
 #: First nine-digit stem of the 999 test range (999 000 000x) and how many stems it holds.
 TEST_STEM_START = 999_000_000
@@ -31,7 +33,7 @@ def is_valid(nhs_number: str | None) -> bool:
     if nhs_number is None:
         return False
     s = nhs_number.replace(" ", "")
-    if len(s) != 10 or not s.isdigit():
+    if len(s) != 10 or not is_digits(s):
         return False
     return check_digit(int(s[:9])) == int(s[9])
 

@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from pcn.measures import continuity as continuity_measures
 from pcn.measures import sdc
 from pcn.measures.funnel import funnel
 from pcn.measures.indicators import Indicator, IndicatorResult, compute_indicator, load_indicators
+from pcn.measures.series import as_monthly, read_series
 from pcn.measures.spc import xmr
 from pcn.record import open_record
 
@@ -265,6 +266,11 @@ class NetworkView:
 
     # ---- indicators -------------------------------------------------------------------------
     @cached_property
+    def indicator_series(self) -> pd.DataFrame | None:
+        """Monthly series of patient-based indicators (``pcn indicators series``), if built."""
+        return read_series(self.outputs_dir)
+
+    @cached_property
     def indicator_definitions(self) -> dict[str, Indicator]:
         return load_indicators()
 
@@ -280,6 +286,10 @@ class NetworkView:
                     definition, self.profile.reset_index(drop=True), as_of=self.as_of,
                     appointments=self.appointments, hospital_activity=self.hospital_activity,
                     pcn_code=self.pcn_code)
+                if result.monthly is None and self.indicator_series is not None:
+                    # patient-based: the series `pcn indicators series` stored with the outputs
+                    result = replace(result, monthly=as_monthly(self.indicator_series,
+                                                                indicator_id))
                 view = IndicatorView(definition, result)
             except (ValueError, KeyError, LookupError) as err:
                 hint = "run `pcn run --record DIR` first" if self.profile_source == "record" \
@@ -361,7 +371,8 @@ class NetworkView:
         return result
 
     def _spc_data(self, indicator_id: str, *, protected: bool) -> dict[str, Any] | None:
-        """XmR chart of the PCN's monthly value over the last :data:`SPC_MONTHS` whole months."""
+        """XmR chart of the PCN's monthly value over the last :data:`SPC_MONTHS` whole months,
+        and the (protected) monthly counts it is drawn from (``series``)."""
         view = self.indicator(indicator_id)
         if view.result is None or view.result.monthly is None:
             return None
@@ -379,7 +390,9 @@ class NetworkView:
             return None
         chart = xmr(series["value"].astype("float64").to_numpy(),
                     [str(m) for m in series["month"]], low_is_good=view.indicator.low_is_good)
-        return {"chart": chart, "months": len(series)}
+        points = series[["month", "numerator", "denominator", "value"]].copy()
+        points["month"] = points["month"].astype(str)
+        return {"chart": chart, "months": len(series), "series": points.reset_index(drop=True)}
 
     # ---- continuity and care closer to home -------------------------------------------------
     @cached_property

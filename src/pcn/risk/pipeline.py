@@ -124,7 +124,7 @@ def derive_flags(df: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
     df["pregnant"] = (
         recent & _latest_wins(df["pregnancy_date"], df["delivery_date"]) & (df["sex"] == "F")
     )
-    df["diabetes_type"] = np.where(
+    df["diabetes_type"] = np.where(  # type: ignore[call-overload]
         df["reg_diabetes"], np.where(df["type1_diabetes_date"].notna(), "type1", "type2"), None
     )
     nsaid = df["on_nsaid"]
@@ -153,7 +153,7 @@ def add_efi(df: pd.DataFrame) -> pd.DataFrame:
     df["efi_deficit_count"] = pd.array(np.where(in_scope, count, 0), dtype="Int64")
     df.loc[~in_scope, "efi_deficit_count"] = pd.NA
     df["efi_score"] = np.where(in_scope, count / d.denominator, np.nan)
-    df["efi_category"] = np.where(in_scope, category, None)
+    df["efi_category"] = np.where(in_scope, category, None)  # type: ignore[call-overload]
     return df
 
 
@@ -254,7 +254,7 @@ def add_cms(df: pd.DataFrame) -> pd.DataFrame:
 
 def enrich(profile: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
     """Every patient-level score and flag that does not need a model fitted on history."""
-    df = _dates(_aliases(profile.copy()))
+    df = _dates(_aliases(profile))  # the rename copies: the caller's frame is left as it was
     df = derive_flags(df, index_date)
     df = add_efi(df)
     df = add_cha2ds2_vasc(df)
@@ -308,7 +308,9 @@ def post_process(
     except ValueError as e:  # e.g. no admissions at all in a tiny record
         (out_dir / "admission_model.json").write_text(json.dumps({"error": str(e)}))
     if scores is not None and report is not None:
-        df = df.merge(scores, on="patient_id", how="left")
+        # ``score`` keeps the profile's row order: add the columns without a merge's copy.
+        for column in scores.columns.drop("patient_id"):
+            df[column] = scores[column].to_numpy()
         (out_dir / "admission_model.json").write_text(
             json.dumps(
                 {
@@ -331,7 +333,8 @@ def post_process(
         df["admission_risk"] = np.nan
         df["admission_risk_rank"] = pd.array([pd.NA] * len(df), dtype="Int64")
         df["admission_risk_percentile"] = np.nan
-    df = df.sort_values("patient_id").reset_index(drop=True)
+    if not df["patient_id"].is_monotonic_increasing:  # the engine writes it sorted already
+        df = df.sort_values("patient_id").reset_index(drop=True)
     _write(df, out_dir / "patient_profile.parquet")
     rows["patient_profile"] = len(df)
     wl_dir = out_dir / "worklists"

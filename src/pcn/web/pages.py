@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pcn.access.guard import NotFound
 from pcn.access.guard import sign_in as sign_in_checked
 from pcn.access.policy import ROLE_ACTIONS, Action, Principal
+from pcn.record.codes import is_digits
 from pcn.reporting import charts
 from pcn.reporting.network import NetworkView, OutputsMissing
 from pcn.store.database import Store
@@ -312,7 +313,7 @@ def _csv(frame: pd.DataFrame, filename: str) -> Response:
 
 # ---- one patient ---------------------------------------------------------------------------
 def parse_patient_id(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return int(raw) if is_digits(raw) and len(raw) < 19 else None
 
 
 @router.get("/patients/{patient_id}")

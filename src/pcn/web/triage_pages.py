@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from pcn.access.policy import ROLE_ACTIONS, Action, Principal
+from pcn.record.codes import is_digits
 from pcn.store.database import Store
 from pcn.store.idempotency import IdempotencyConflict, request_hash
 from pcn.triage import requests as desk
@@ -192,7 +193,7 @@ def _waited(delta: dt.timedelta) -> str:
 
 
 def _request_id(raw: str) -> int:
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+    return int(raw) if is_digits(raw) and len(raw) < 10 else 0
 
 
 def _detail_page(request: Request, principal: Principal, view: desk.RequestView, *,
