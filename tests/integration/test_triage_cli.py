@@ -121,3 +121,27 @@ def test_every_triage_command_has_help(command: list[str]) -> None:
     code, output = _run("triage", *command, "--help")
     assert code == 0
     assert "Usage" in output
+
+
+def test_capacity_command_declares_slots_that_routing_uses(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pcn.config import get_settings
+    from pcn.store.database import now_utc, open_store
+    from pcn.store.migrate import upgrade
+    from pcn.triage.requests import capacity_today
+
+    monkeypatch.setenv("PCN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PCN_DATABASE_URL", "")
+    get_settings.cache_clear()
+    store = open_store()
+    upgrade(store)
+    try:
+        assert _run("triage", "capacity", "--practice", "a81016", "--role", "anp",
+                    "--slots", "4")[0] == 0
+        code, text = _run("triage", "capacity", "--practice", "A81016", "--role", "wizard",
+                          "--slots", "4")
+        assert code == 2 and "role: 'wizard' is not one of" in text
+        assert capacity_today(store, "A81016", now_utc().date()) == {"anp": 4}
+    finally:
+        store.dispose()
+        get_settings.cache_clear()

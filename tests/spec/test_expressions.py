@@ -82,3 +82,20 @@ def test_efi_and_cms_expressions_match_pandas_forms() -> None:
     in_scope = frame.age >= 65
     assert sum(v is None for v in got["efi_score"]) == int((~in_scope).sum())
     assert len(set(got["efi_category"]) - {None}) == 4  # every category occurs
+
+
+def test_joined_labels_equals_a_plain_join_per_row() -> None:
+    import pytest
+
+    from pcn.measures.expressions import joined_labels
+
+    rng = np.random.default_rng(5)
+    labels = [f"g{i}" for i in range(11)]  # more than 8 columns: patterns span two bytes
+    matches = rng.random((500, 11)) < 0.2
+    got = joined_labels(matches, labels)
+    assert got.tolist() == [";".join(name for name, hit in zip(labels, row, strict=True) if hit)
+                            for row in matches]
+    assert joined_labels(matches[:0], labels).tolist() == []
+    assert joined_labels(np.zeros((3, 0), dtype=bool), []).tolist() == ["", "", ""]
+    with pytest.raises(ValueError, match="labels"):
+        joined_labels(matches, labels[:3])

@@ -291,3 +291,16 @@ def test_vectorised_scores_refuse_codes_outside_the_coefficient_tables() -> None
 def test_vectorised_scores_give_nan_for_a_missing_measure() -> None:
     got = q.qrisk3_scores(pd.DataFrame([profile("M", 50, sbp=np.nan), profile("M", 50)]))
     assert np.isnan(got[0]) and not np.isnan(got[1])
+
+
+def test_ethrisk_series_matches_the_scalar_mapping() -> None:
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from pcn.risk.qrisk3 import ethrisk_from_ethnicity_16, ethrisk_series
+
+    groups = pd.Series([*range(1, 17), None, np.nan], dtype="float64")
+    assert ethrisk_series(groups).tolist() == [ethrisk_from_ethnicity_16(g) for g in groups]
+    with pytest.raises(ValueError, match="1-16"):
+        ethrisk_series(pd.Series([3.0, 17.0]))

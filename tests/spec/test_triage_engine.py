@@ -252,3 +252,35 @@ def test_infant_only_rule_needs_a_baby_when_age_is_unknown() -> None:
     # A school-age "son" with a fever is not a baby under 3 months.
     decision = decide("my son has a temperature of 38.5 and a cough", age=35, sex="M")
     assert "infant_fever" not in decision.red_flags
+
+
+def test_capacity_moves_routine_work_to_the_next_suitable_role() -> None:
+    # routine GP work (headaches for weeks), no GP slots today, an ANP has two
+    decision = decide("headaches most days for the last few weeks",
+                      capacity={Route.gp: 0, Route.anp: 2})
+    assert decision.urgency is Urgency.routine
+    assert decision.route is Route.anp
+    assert "capacity: no gp slots today, next suitable role anp has 2" in decision.explanation
+
+
+def test_capacity_keeps_routine_work_when_no_suitable_role_has_room() -> None:
+    decision = decide("headaches most days for the last few weeks",
+                      capacity={Route.gp: 0, Route.anp: 0})
+    assert decision.route is Route.gp
+    assert "book the next available" in decision.explanation
+
+
+def test_continuity_outweighs_capacity_for_routine_ltc_patient() -> None:
+    context = PatientContext(long_term_conditions=["copd"], usual_clinician_id="C1",
+                             usual_clinician_role=Route.gp)
+    decision = decide("headaches most days for the last few weeks", age=70, context=context,
+                      capacity={Route.gp: 0, Route.anp: 4})
+    assert decision.route is Route.gp
+    assert decision.usual_clinician_id == "C1"
+
+
+def test_capacity_never_touches_an_emergency() -> None:
+    decision = decide("crushing chest pain spreading to my left arm", age=60,
+                      capacity={Route.emergency_services: 0, Route.gp: 5})
+    assert decision.urgency is Urgency.emergency
+    assert decision.route is Route.emergency_services

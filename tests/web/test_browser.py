@@ -203,3 +203,91 @@ def test_other_pages_are_accessible_with_charts(browser, live_server: str,
 
 def test_chromium_can_be_found_or_installed() -> None:
     assert ensure_chromium().exists() and shutil.which(str(CHROMIUM))
+
+
+def _fill_request(page, web_world: WebWorld, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#name", "Ann Example")
+    page.fill("#dob-day", "3")
+    page.fill("#dob-month", "4")
+    page.fill("#dob-year", "1980")
+    page.check("#sex-f")
+    page.select_option("#practice_code", web_world.own)
+    page.fill("#text", text)
+    page.click("#send-request")
+
+
+def test_request_form_queue_override_close(browser, live_server: str, axe_source: str,
+                                           web_world: WebWorld) -> None:
+    """Given a patient's request, a clinician overrides it with a reason and closes it."""
+    base = live_server
+    patient = browser.new_context(viewport=VIEWPORTS["laptop"])
+    page = patient.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base}/request")
+    check_accessibility(page, axe_source)
+    shot(page, "laptop-10-request-form")
+    page.click("#send-request")  # nothing filled in: the errors name each question
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    check_accessibility(page, axe_source)
+    _fill_request(page, web_world, "headaches most days for the last few weeks")
+    page.wait_for_selector("#request-reference")
+    reference = page.locator("#request-reference").inner_text()
+    assert "What happens next" in page.content()
+    check_accessibility(page, axe_source)
+    shot(page, "laptop-11-request-sent")
+    patient.close()
+
+    staff = browser.new_context(viewport=VIEWPORTS["laptop"])
+    page = staff.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, base, "clin_a")
+    page.click("text=Triage")
+    page.wait_for_url(f"{base}/triage")
+    row = page.locator(f"tr[data-request-id='{reference}']")
+    assert row.count() == 1
+    check_accessibility(page, axe_source)
+    shot(page, "laptop-12-triage-queue")
+    row.locator("a").click()
+    page.wait_for_url(f"{base}/triage/{reference}")
+    assert "headaches most days" in page.locator("#request-text").inner_text()
+    check_accessibility(page, axe_source)
+
+    # When the clinician overrides without a reason, the page says so and nothing changes
+    page.select_option("#override-urgency", "urgent")
+    page.select_option("#override-route", "anp")
+    page.click("#override")
+    assert "Give the reason" in page.locator(".nhsuk-error-summary").inner_text()
+    check_accessibility(page, axe_source)
+    page.fill("#override-reason", "New pattern of headache, wants same-day review")
+    page.select_option("#override-urgency", "urgent")
+    page.select_option("#override-route", "anp")
+    page.click("#override")
+    page.wait_for_selector("#done-banner")
+    assert "Overridden" in page.locator("#request-summary").inner_text()
+    shot(page, "laptop-13-triage-overridden")
+
+    # Then they close it with the outcome, and it leaves the open queue
+    page.fill("#close-outcome", "Seen by ANP today: tension headache, advice given")
+    page.click("#close")
+    page.wait_for_selector("#done-banner")
+    summary = page.locator("#request-summary").inner_text()
+    assert "Closed" in summary and "tension headache" in summary
+    check_accessibility(page, axe_source)
+    shot(page, "laptop-14-triage-closed")
+    page.goto(f"{base}/triage")
+    assert page.locator(f"tr[data-request-id='{reference}']").count() == 0
+    assert not errors, errors
+    staff.close()
+
+
+def test_request_form_works_without_javascript(browser, live_server: str,
+                                               web_world: WebWorld) -> None:
+    context = browser.new_context(viewport=VIEWPORTS["tablet"], java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server}/request")
+    _fill_request(page, web_world, "crushing chest pain spreading to my left arm")
+    page.wait_for_selector("#emergency-advice")
+    assert page.locator("h1").inner_text() == "Call 999 now"
+    shot(page, "tablet-15-request-emergency-no-js")
+    context.close()

@@ -85,10 +85,14 @@ def _audit(store: Store, ev: _Evaluation, action: Action, purpose: Purpose,
 def authorise(store: Store, who: Principal | str, action: Action, *,
               purpose: Purpose = Purpose.DIRECT_CARE, patient_id: int | None = None,
               patient_practices: frozenset[str] = frozenset(),
-              detail: Mapping[str, Any] | None = None, at: dt.datetime | None = None) -> Decision:
-    """Decide one request and audit it (exactly one event). Does not raise on denial."""
+              detail: Mapping[str, Any] | None = None, at: dt.datetime | None = None,
+              triage_request: bool = False) -> Decision:
+    """Decide one request and audit it (exactly one event). Does not raise on denial.
+
+    ``triage_request``: the request is about one online consultation request (ADR 0080)."""
     ev = _evaluate(store, who, {"action": action, "purpose": purpose, "patient_id": patient_id,
-                                "patient_practices": frozenset(patient_practices)}, at)
+                                "patient_practices": frozenset(patient_practices),
+                                "triage_request": triage_request}, at)
     _audit(store, ev, action, purpose, patient_id, detail)
     return ev.decision
 

@@ -35,6 +35,8 @@ class Role(StrEnum):
     CARE_COORDINATOR = "care_coordinator"
     ANALYST = "analyst"
     ADMIN = "admin"
+    #: A system that submits online consultation requests on patients' behalf (ADR 0080).
+    INTEGRATION = "integration"
 
 
 class Action(StrEnum):
@@ -49,6 +51,8 @@ class Action(StrEnum):
     MANAGE_AGREEMENTS = "manage_agreements"
     REVIEW_BREAK_GLASS = "review_break_glass"
     VIEW_AUDIT = "view_audit"
+    #: Send in one online consultation request (it is triaged and queued; nothing is read).
+    SUBMIT_TRIAGE_REQUEST = "submit_triage_request"
 
 
 class Purpose(StrEnum):
@@ -75,22 +79,24 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.CLINICAL_DIRECTOR: frozenset({
         A.VIEW_PATIENT, A.SEARCH_PATIENTS, A.TRIAGE_WORK, A.EXPORT_IDENTIFIABLE, A.BREAK_GLASS,
         A.VIEW_AGGREGATES, A.EXPORT_AGGREGATES, A.MANAGE_AGREEMENTS, A.REVIEW_BREAK_GLASS,
-        A.VIEW_AUDIT,
+        A.VIEW_AUDIT, A.SUBMIT_TRIAGE_REQUEST,
     }),
     Role.PCN_MANAGER: frozenset({
         A.VIEW_AGGREGATES, A.EXPORT_AGGREGATES, A.MANAGE_USERS, A.MANAGE_AGREEMENTS, A.VIEW_AUDIT,
     }),
     Role.PRACTICE_CLINICIAN: frozenset({
         A.VIEW_PATIENT, A.SEARCH_PATIENTS, A.TRIAGE_WORK, A.EXPORT_IDENTIFIABLE, A.BREAK_GLASS,
-        A.VIEW_AGGREGATES,
+        A.VIEW_AGGREGATES, A.SUBMIT_TRIAGE_REQUEST,
     }),
     Role.CARE_COORDINATOR: frozenset({
         A.VIEW_PATIENT, A.SEARCH_PATIENTS, A.TRIAGE_WORK, A.VIEW_AGGREGATES,
+        A.SUBMIT_TRIAGE_REQUEST,
     }),
     Role.ANALYST: frozenset({A.VIEW_AGGREGATES, A.EXPORT_AGGREGATES}),
     Role.ADMIN: frozenset({
         A.MANAGE_USERS, A.MANAGE_AGREEMENTS, A.REVIEW_BREAK_GLASS, A.VIEW_AUDIT,
     }),
+    Role.INTEGRATION: frozenset({A.SUBMIT_TRIAGE_REQUEST}),
 }
 
 #: Actions about identifiable patients: they need a legitimate relationship.
@@ -178,6 +184,10 @@ class Request:
     patient_practices: frozenset[str] = field(default_factory=frozenset)
     #: Break-glass claims only: the reason the user gave.
     reason: str = ""
+    #: ``triage_work`` on one online consultation request: ``patient_practices`` holds the
+    #: practice it was sent to (``NETWORK`` when unallocated), ``patient_id`` its matched patient
+    #: if any. Decided practice by practice like a patient (ADR 0080).
+    triage_request: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,7 +204,8 @@ MIN_BREAK_GLASS_REASON = 10
 
 
 #: Actions that may name no patient: they return many rows, limited by ``scope_patients``.
-LIST_ACTIONS = frozenset({Action.SEARCH_PATIENTS, Action.EXPORT_IDENTIFIABLE})
+#: (``triage_work`` without a patient is the triage queue.)
+LIST_ACTIONS = frozenset({Action.SEARCH_PATIENTS, Action.EXPORT_IDENTIFIABLE, Action.TRIAGE_WORK})
 
 
 def decide(request: Request, context: AccessContext) -> Decision:
@@ -217,6 +228,15 @@ def decide(request: Request, context: AccessContext) -> Decision:
         if request.patient_id is None or not request.patient_practices:
             return Decision(False, "no such patient")
         return Decision(True, "break-glass claimed", "break_glass")
+
+    if request.action == Action.TRIAGE_WORK and request.triage_request:
+        if not request.patient_practices:
+            return Decision(False, "no such triage request")
+        for practice in sorted(request.patient_practices):
+            basis = _practice_basis(p, practice, request.action, request.purpose, context)
+            if basis:
+                return Decision(True, "legitimate relationship", basis)
+        return Decision(False, "no legitimate relationship")
 
     if request.action not in LIST_ACTIONS and request.patient_id is None:
         return Decision(False, "no patient named")
@@ -244,8 +264,13 @@ def decide(request: Request, context: AccessContext) -> Decision:
 
 def _practice_basis(p: Principal, practice: str, action: Action, purpose: Purpose,
                     context: AccessContext) -> str:
-    """Why ``p`` may do ``action`` on patients of ``practice``, or "" when nothing allows it."""
+    """Why ``p`` may do ``action`` on patients of ``practice``, or "" when nothing allows it.
+
+    ``practice`` is ``NETWORK`` only for an unallocated triage request: the PCN's own staff
+    (organisation ``NETWORK``) may work those (``triage_work`` only)."""
     if p.practice_code is not None and p.practice_code == practice:
+        return "own_practice"
+    if action == Action.TRIAGE_WORK and practice == NETWORK and p.organisation == NETWORK:
         return "own_practice"
     for a in context.agreements:
         if practice in a.from_practices and _agreement_covers(p, a, action, purpose, context.at):
@@ -318,6 +343,8 @@ def scope_patients(principal: Principal, purpose: Purpose, context: AccessContex
     practices: set[str] = set()
     if principal.practice_code is not None:
         practices.add(principal.practice_code)
+    if action == Action.TRIAGE_WORK:  # network staff work the unallocated requests (NETWORK)
+        practices.add(principal.organisation)
     for a in context.agreements:
         if _agreement_covers(principal, a, action, purpose, context.at):
             practices.update(a.from_practices)

@@ -55,7 +55,7 @@ def run(
         result = run_outputs(
             record,
             engine,
-            day,  # type: ignore[arg-type]
+            day,
             progress=lambda name: status.update(f"{engine}: computing {name}…"),
         )
     console.print(

@@ -54,7 +54,7 @@ def bench_run(
     run_benchmarks(
         parse_sizes(sizes),
         work_dir,
-        engine=engine,
-        seed=seed,  # type: ignore[arg-type]
+        engine=engine,  # type: ignore[arg-type]
+        seed=seed,
         console=console,
     )

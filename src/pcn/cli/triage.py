@@ -156,3 +156,32 @@ def explain(
     for part in decision.explanation.split("; "):
         console.print(f"  • {part}", highlight=False)
     console.print(f"advice: {decision.advice}", highlight=False)
+
+
+@app.command("capacity")
+def capacity(
+    practice: Annotated[str, typer.Option("--practice", help="ODS code of the practice.")],
+    role: Annotated[str, typer.Option("--role", help="gp, anp, practice_nurse, paramedic, …")],
+    slots: Annotated[int, typer.Option("--slots", help="Free appointment slots for the role.")],
+    on: Annotated[str | None, typer.Option("--date", help="Day (YYYY-MM-DD); default today.")]
+    = None,
+) -> None:
+    """Declare a practice's free slots for a role on a day; online requests use them to route
+    to a role with room (urgent and routine work), shown in the explanation."""
+    import datetime as dt
+
+    from pcn.cli.store import _audit_admin, _store
+    from pcn.store.database import now_utc
+    from pcn.triage.requests import RequestError, set_capacity
+
+    try:
+        day = dt.date.fromisoformat(on) if on else now_utc().date()
+    except ValueError:
+        raise fail(f"--date {on!r}: use YYYY-MM-DD") from None
+    store = _store()
+    with user_errors(RequestError):
+        set_capacity(store, practice.strip().upper(), role.strip(), slots, day, "cli")
+    _audit_admin(store, "manage_capacity", {"practice_code": practice.strip().upper(),
+                                            "role": role.strip(), "free_slots": slots,
+                                            "on_date": day.isoformat()})
+    console.print(f"[green]ok[/]: {practice.upper()} {role} has {slots} free slot(s) on {day}")

@@ -24,11 +24,12 @@ Null semantics: a comparison with a missing value is false (no valid reading = n
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from pcn.record.vocab import ROLES
@@ -153,6 +154,23 @@ def evaluate(
     if not isinstance(result, pd.Series):
         return pd.Series(bool(result), index=frame.index)
     return _as_mask(result)
+
+
+def joined_labels(matches: np.ndarray, labels: Sequence[str], sep: str = ";") -> np.ndarray:
+    """For each row of a boolean matrix (rows × labels), the labels of its true cells joined by
+    ``sep`` in label order. Joins once per distinct row pattern, not once per row: a population
+    has millions of rows but only dozens of patterns."""
+    rows, width = matches.shape
+    if width != len(labels):
+        raise ValueError(f"{width} columns but {len(labels)} labels")
+    if rows == 0 or width == 0:
+        return np.full(rows, "", dtype=object)
+    names = np.array(list(labels), dtype=object)
+    patterns, inverse = np.unique(np.packbits(matches.astype(bool), axis=1), axis=0,
+                                  return_inverse=True)
+    unpacked = np.unpackbits(patterns, axis=1, count=width).astype(bool)
+    joined = np.array([sep.join(names[row]) for row in unpacked], dtype=object)
+    return joined[inverse.reshape(-1)]
 
 
 def _as_mask(series: pd.Series) -> pd.Series:

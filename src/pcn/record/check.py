@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import cast
 
 import duckdb
 import pyarrow.parquet as pq
@@ -85,7 +86,8 @@ def check_record(record: Record, latest: dt.date | None = None) -> CheckReport:
         n = con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]  # type: ignore[index]
         if n:
             df = con.execute(f"SELECT {show} FROM {table} WHERE {where} LIMIT {MAX_EXAMPLES}").df()
-            problems.append(Problem(table, column, why, int(n), df.to_dict("records")))
+            examples = cast("list[dict[str, object]]", df.to_dict("records"))
+            problems.append(Problem(table, column, why, int(n), examples))
 
     for name, spec in TABLES.items():
         for fld in spec.schema:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from functools import cache
 from importlib import resources
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,7 @@ def practice(practice_code: str) -> pd.Series:
 
 def lsoa(lsoa_code: str) -> pd.Series:
     try:
-        return _lsoa_index().loc[lsoa_code.strip().upper()]
+        return cast(pd.Series, _lsoa_index().loc[lsoa_code.strip().upper()])
     except KeyError:
         raise UnknownCode(f"no English LSOA (2011) with code {lsoa_code!r}") from None
 

@@ -153,7 +153,7 @@ def _calibration_slope(y: np.ndarray, p: np.ndarray) -> float:
     return float(lr.coef_[0][0])
 
 
-def _model():  # type: ignore[no-untyped-def]
+def _model():
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return HistGradientBoostingClassifier(

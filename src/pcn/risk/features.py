@@ -222,7 +222,7 @@ def _build(ctx: RunContext, profile: ir.Table) -> ir.Table:
 
     # medications in windows
     meds = ctx.table("medications")
-    meds = meds.filter(meds.date <= idx).semi_join(ctx.population, "patient_id")
+    meds = ctx.restrict(meds.filter(meds.date <= idx), reused=False)
     med_parts = []
     for column, (lists, months) in MEDICATION_TAGS.items():
         codes = ctx.codes(*lists)
@@ -276,7 +276,7 @@ def _build(ctx: RunContext, profile: ir.Table) -> ir.Table:
 
     # hospital activity and appointments in windows
     hosp = ctx.table("hospital_activity")
-    hosp = hosp.filter(hosp.start_date <= idx).semi_join(ctx.population, "patient_id")
+    hosp = ctx.restrict(hosp.filter(hosp.start_date <= idx), reused=False)
     y1, m3 = p.window_start(idx, 12), p.window_start(idx, 3)
     h = hosp.group_by("patient_id").agg(
         emergency_admissions_12m=((hosp.kind == "emergency_admission") & (hosp.start_date >= y1))
@@ -299,7 +299,7 @@ def _build(ctx: RunContext, profile: ir.Table) -> ir.Table:
     )
     ap = ctx.table("appointments")
     day = ap.start_at.date()
-    ap = ap.filter((day <= idx) & (day >= y1)).semi_join(ctx.population, "patient_id")
+    ap = ctx.restrict(ap.filter((day <= idx) & (day >= y1)), reused=False)
     a = ap.group_by("patient_id").agg(
         gp_appointments_12m=((ap.role == "gp") & (ap.status == "attended"))
         .ifelse(1, 0)

@@ -33,7 +33,7 @@ from pcn.risk.features import PHM_FEATURES
 from pcn.risk.qrisk3 import (
     INPUT_COLUMNS,
     apply_calculator_limits,
-    ethrisk_from_ethnicity_16,
+    ethrisk_series,
     fill_missing_inputs,
     qrisk3_scores,
 )
@@ -124,7 +124,7 @@ def derive_flags(df: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
     df["pregnant"] = (
         recent & _latest_wins(df["pregnancy_date"], df["delivery_date"]) & (df["sex"] == "F")
     )
-    df["diabetes_type"] = np.where(
+    df["diabetes_type"] = np.where(  # type: ignore[call-overload]
         df["reg_diabetes"], np.where(df["type1_diabetes_date"].notna(), "type1", "type2"), None
     )
     nsaid = df["on_nsaid"]
@@ -153,7 +153,7 @@ def add_efi(df: pd.DataFrame) -> pd.DataFrame:
     df["efi_deficit_count"] = pd.array(np.where(in_scope, count, 0), dtype="Int64")
     df.loc[~in_scope, "efi_deficit_count"] = pd.NA
     df["efi_score"] = np.where(in_scope, count / d.denominator, np.nan)
-    df["efi_category"] = np.where(in_scope, category, None)
+    df["efi_category"] = np.where(in_scope, category, None)  # type: ignore[call-overload]
     return df
 
 
@@ -169,7 +169,7 @@ def add_qrisk3(df: pd.DataFrame) -> pd.DataFrame:
         {
             "sex": e["sex"].to_numpy(),
             "age": e["age"].to_numpy(dtype=float),
-            "ethrisk": [ethrisk_from_ethnicity_16(g) for g in e["ethnicity_16"]],
+            "ethrisk": ethrisk_series(e["ethnicity_16"]),
             "town": townsend_from_imd_deciles(e["imd_decile"]).to_numpy(dtype=float),
             "smoke_cat": np.asarray(smoke, dtype=float),
             "b_AF": e["reg_af"].to_numpy(dtype=float),

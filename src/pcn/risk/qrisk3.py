@@ -123,6 +123,15 @@ ETHRISK_BY_ETHNICITY_16 = {
 }
 
 
+def ethrisk_series(groups: pd.Series) -> np.ndarray:
+    """``ethrisk_from_ethnicity_16`` for a whole column at once."""
+    numbers = pd.to_numeric(groups, errors="coerce")
+    bad = groups.notna() & ~numbers.isin(list(ETHRISK_BY_ETHNICITY_16))
+    if bad.any():
+        raise ValueError(f"ethnicity group must be 1-16, got {groups[bad].iloc[0]!r}")
+    return numbers.map(ETHRISK_BY_ETHNICITY_16).fillna(1).to_numpy(dtype=int)
+
+
 def ethrisk_from_ethnicity_16(group: float | None) -> int:
     """QRISK3 ``ethrisk`` for a 16-group ethnicity; unrecorded -> 1 ("White or not stated")."""
     if group is None or pd.isna(group):

@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pcn.measures.expressions import evaluate, parse
+from pcn.measures.expressions import evaluate, joined_labels, parse
 from pcn.refdata import codelist_codes
 
 
@@ -113,13 +113,12 @@ def inequality_flags(
     out = pd.DataFrame(index=profile.index)
     out["core20"] = _mask(d.core20, profile, as_of)
     groups = {g.id: _mask(g.when, profile, as_of) for g in d.plus_groups}
-    ids = np.array(list(groups), dtype=object)
     matrix = (
-        np.column_stack(list(groups.values()))
+        np.column_stack([np.asarray(m, dtype=bool) for m in groups.values()])
         if groups
         else np.zeros((len(profile), 0), dtype=bool)
     )
-    out["plus_groups"] = [";".join(ids[row]) for row in matrix]
+    out["plus_groups"] = joined_labels(matrix, list(groups))
     adult = profile["age"].to_numpy() >= 18
     for a in d.adult_areas:
         out[f"c5_{a.id}"] = adult & _mask(a.when, profile, as_of)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -146,3 +147,75 @@ class IdempotencyKey(Base):
     response_status: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class TriageRequestRow(Base):
+    """One online consultation request: what was sent, what the engine decided, what staff did.
+
+    ``practice_code`` NULL means unallocated (worked by PCN staff, ADR 0080). ``final_*`` are set
+    when a clinician accepts or overrides the engine's decision.
+    """
+
+    __tablename__ = "triage_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(16))
+    submitted_by: Mapped[str | None] = mapped_column(String(64))
+    given_name: Mapped[str | None] = mapped_column(String(200))
+    given_date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    given_nhs_number: Mapped[str | None] = mapped_column(String(10))
+    patient_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    practice_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    age: Mapped[float] = mapped_column(Float)
+    sex: Mapped[str] = mapped_column(String(1))
+    text: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[str] = mapped_column(String(16))
+    route: Mapped[str] = mapped_column(String(32))
+    red_flags: Mapped[list[str]] = mapped_column(JSON)
+    decided_by: Mapped[str] = mapped_column(String(32))
+    explanation: Mapped[str] = mapped_column(Text)
+    advice: Mapped[str] = mapped_column(Text)
+    usual_clinician_id: Mapped[str | None] = mapped_column(String(64))
+    engine_version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    final_urgency: Mapped[str | None] = mapped_column(String(16))
+    final_route: Mapped[str | None] = mapped_column(String(32))
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    assigned_user: Mapped[str | None] = mapped_column(String(64))
+    assigned_role: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class TriageRequestEvent(Base):
+    """The history of one request: received, accepted, overridden, assigned, closed."""
+
+    __tablename__ = "triage_request_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("triage_requests.id"), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class TriageCapacity(Base):
+    """Free appointment slots a practice declares for one role on one day (capacity routing)."""
+
+    __tablename__ = "triage_capacity"
+    __table_args__ = (UniqueConstraint("practice_code", "on_date", "role",
+                                       name="uq_triage_capacity_practice_day_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practice_code: Mapped[str] = mapped_column(String(16))
+    on_date: Mapped[dt.date] = mapped_column(Date)
+    role: Mapped[str] = mapped_column(String(32))
+    free_slots: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -163,7 +164,7 @@ def _weighted_choice(rng: np.random.Generator, weights: dict[str, float], n: int
 def _repeat_readings(
     rng: np.random.Generator,
     who: np.ndarray,
-    rate_per_year: np.ndarray,
+    rate_per_year: np.ndarray | float,
     start: np.ndarray | int,
     end: int,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +223,9 @@ def generate_chunk(
             has[cid] = (rng.random(n) < m) & ~has[c.excludes]
         else:
             has[cid] = draw_condition(cid, m, z_general, z_cardio, rng.random(n))
-    ltc = sum(has[c].astype(np.int64) for c in conds if c not in ("obesity", "ndh"))
+    ltc = cast(
+        np.ndarray, sum(has[c].astype(np.int64) for c in conds if c not in ("obesity", "ndh"))
+    )
 
     # Frailty: coded eFI deficits arise from age, the general latent factor and conditions.
     deficit_ids = [d for d in _efi_deficits() if d != "polypharmacy"]
@@ -335,8 +338,8 @@ def generate_chunk(
             continue
         who = np.flatnonzero(has[cid])
         yrs = rng.exponential(mean_years[cid], size=len(who))
-        lo = np.maximum(dob[who] + int(YEAR), earliest.get(cid, -(10**6)))
-        day = np.maximum(today - np.floor(yrs * YEAR).astype(np.int64), lo)
+        floor_day = np.maximum(dob[who] + int(YEAR), earliest.get(cid, -(10**6)))
+        day = np.maximum(today - np.floor(yrs * YEAR).astype(np.int64), floor_day)
         day = np.minimum(day, np.minimum(end_day[who], today) - 1)
         day = np.maximum(day, dob[who])
         full = np.full(n, -1, dtype=np.int64)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -128,13 +129,14 @@ def decile_levels() -> dict[str, np.ndarray]:
         if c.qof_group is not None:
             rows = qof[qof.group_code == c.qof_group].set_index("imd_decile")
             for d in range(1, 11):
-                target[d] = float(rows.loc[d, "prevalence"])
+                target[d] = float(cast(float, rows.loc[d, "prevalence"]))
         else:
             assert c.reference_prevalence is not None and c.gradient_from is not None
             rows = qof[qof.group_code == c.gradient_from].set_index("imd_decile")
             national = float(rows.register.sum() / rows.list_size.sum())
             for d in range(1, 11):
-                target[d] = c.reference_prevalence * float(rows.loc[d, "prevalence"]) / national
+                level = float(cast(float, rows.loc[d, "prevalence"]))
+                target[d] = c.reference_prevalence * level / national
         lv = np.zeros(11)
         eligible = AGES >= c.min_age
         for d in range(1, 11):

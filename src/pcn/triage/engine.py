@@ -28,6 +28,16 @@ SAME_DAY_SUBSTITUTES: dict[Route, tuple[Route, ...]] = {
     Route.anp: (Route.gp, Route.paramedic),
     Route.paramedic: (Route.gp, Route.anp),
 }
+#: For a routine request: who else can see the patient when the routed role has no slots today
+#: (the first with free slots is used). Only roles that overlap in scope: specialist first contact
+#: (physio, pharmacist, mental health) is kept, since routine work can wait a day for the right
+#: person. Continuity for patients with a usual clinician wins.
+ROUTINE_SUBSTITUTES: dict[Route, tuple[Route, ...]] = {
+    Route.gp: (Route.anp,),
+    Route.anp: (Route.gp,),
+    Route.practice_nurse: (Route.anp,),
+    Route.paramedic: (Route.anp, Route.gp),
+}
 #: The classifier alone escalates to 999 only when this sure; rules own every red flag.
 EMERGENCY_CONFIDENCE = 0.5
 #: Concepts that come from the request or record rather than the words.
@@ -280,6 +290,23 @@ class TriageEngine:
                 notes.append(
                     f"capacity: no same-day {route.value} slots; escalate to duty clinician"
                 )
+        elif (
+            capacity is not None
+            and urgency is Urgency.routine
+            and usual is None
+            and route in ROUTINE_SUBSTITUTES
+            and capacity.get(route, 0) <= 0
+        ):
+            # Not urgent, so the next suitable role with room today, in order of suitability.
+            spare = next((r for r in ROUTINE_SUBSTITUTES[route] if capacity.get(r, 0) > 0), None)
+            if spare is not None:
+                notes.append(
+                    f"capacity: no {route.value} slots today, next suitable role "
+                    f"{spare.value} has {capacity[spare]}"
+                )
+                route = spare
+            else:
+                notes.append(f"capacity: no {route.value} slots today; book the next available")
         return route, usual
 
 

@@ -33,8 +33,9 @@ from pcn.access.guard import NotFound
 from pcn.config import Settings, get_settings
 from pcn.reporting.network import NetworkView, OutputsMissing, open_network
 from pcn.store.database import Store, open_store
+from pcn.triage.requests import RequestError, StateConflict
 from pcn.web.limits import ConcurrencyLimit
-from pcn.web.security import SecurityHeaders, SignInRequired, make_signers
+from pcn.web.security import BodySizeLimit, SecurityHeaders, SignInRequired, make_signers
 
 HERE = Path(__file__).parent
 #: (URL prefix, path inside node_modules) of every front-end package the pages load.
@@ -125,6 +126,16 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.state.signers = make_signers(_secret(settings))
     app.state.templates = make_templates()
     app.add_middleware(SecurityHeaders)
+    from pcn.api.requests import MAX_BODY_BYTES
+
+    app.add_middleware(BodySizeLimit, prefixes=("/api/requests", "/request", "/triage"),
+                       limit=MAX_BODY_BYTES)
+    if warm:  # the triage engine (classifier) and the patient directory, before the first request
+        from pcn.triage import default_engine
+        from pcn.web.triage_support import patient_directory
+
+        _ = default_engine().classifier
+        patient_directory(app).warm()
     # Outermost: an overloaded server refuses at once (503) rather than failing late.
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
 
@@ -134,12 +145,16 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="app-static")
 
     from pcn.api.fhir import router as fhir_router
+    from pcn.api.requests import router as requests_router
     from pcn.api.routes import router as api_router
     from pcn.web.pages import router as page_router
+    from pcn.web.triage_pages import router as triage_router
 
     app.include_router(api_router)
+    app.include_router(requests_router)
     app.include_router(fhir_router)
     app.include_router(page_router)
+    app.include_router(triage_router)
     _install_error_pages(app)
     return app
 
@@ -191,6 +206,16 @@ def _install_error_pages(app: FastAPI) -> None:
                      "problem": err.get("msg", "")} for err in exc.errors()]
         return JSONResponse({"detail": "invalid request", "problems": problems},
                             status_code=422)
+
+    @app.exception_handler(RequestError)
+    async def _bad_field(request: Request, exc: RequestError) -> Response:
+        return JSONResponse({"detail": "invalid request",
+                             "problems": [{"field": exc.field, "problem": exc.problem}]},
+                            status_code=422)
+
+    @app.exception_handler(StateConflict)
+    async def _conflict(request: Request, exc: StateConflict) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(OutputsMissing)
     async def _missing(request: Request, exc: OutputsMissing) -> Response:

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from pcn.access.guard import NotFound
 from pcn.access.guard import sign_in as sign_in_checked
-from pcn.access.policy import Principal
+from pcn.access.policy import ROLE_ACTIONS, Action, Principal
 from pcn.access.secondary_use import secondary_view
 from pcn.record.codes import is_digits
 from pcn.reporting import charts
@@ -38,7 +38,7 @@ NAVIGATION = [("/overview", "Overview"), ("/indicators", "Indicators"),
               ("/worklists", "Worklists")]
 ROLE_NAMES = {"clinical_director": "Clinical director", "pcn_manager": "PCN manager",
               "practice_clinician": "Practice clinician", "care_coordinator": "Care coordinator",
-              "analyst": "Analyst", "admin": "Administrator"}
+              "analyst": "Analyst", "admin": "Administrator", "integration": "Integration"}
 POSITION_TEXT = {"above_998": "Above 99.8% limit", "above_95": "Above 95% limit",
                  "within": "Within limits", "below_95": "Below 95% limit",
                  "below_998": "Below 99.8% limit", "no_data": "No data", "": ""}
@@ -67,6 +67,9 @@ def render(request: Request, template: str, principal: Principal | None, *,
     path = request.url.path
     nav = [{"href": href, "text": text, "current": path == href or path.startswith(href + "/")}
            for href, text in NAVIGATION]
+    if principal is not None and Action.TRIAGE_WORK in ROLE_ACTIONS.get(principal.role, ()):
+        nav.append({"href": "/triage", "text": "Triage",
+                    "current": path == "/triage" or path.startswith("/triage/")})
     account = None
     if principal is not None:
         who = f"{principal.username} · {ROLE_NAMES.get(principal.role.value, principal.role)}"

@@ -16,11 +16,12 @@ import datetime as dt
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from pcn.access.guard import current_principal, sign_in_token
 from pcn.access.policy import Principal
@@ -157,6 +158,32 @@ def bearer_principal(request: Request) -> Principal | None:
         return None
     store: Store = request.app.state.store
     return sign_in_token(store, token.strip())  # audited by the guard, ok or failed
+
+
+# ---- request size --------------------------------------------------------------------------
+class BodySizeLimit:
+    """Refuse an oversized body on the public intake paths before anything reads it (413), and a
+    body of unknown length there (411): the public form and ``POST /api/requests`` take short
+    messages, and nobody should be able to make the server buffer megabytes (ASVS 13.1.3)."""
+
+    def __init__(self, app: Any, prefixes: tuple[str, ...], limit: int) -> None:
+        self.app, self.prefixes, self.limit = app, prefixes, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH")
+                and scope["path"].startswith(self.prefixes)):
+            headers = dict(scope.get("headers") or [])
+            length = headers.get(b"content-length")
+            status, message = 0, ""
+            if length is None:
+                status, message = 411, "send a Content-Length header"
+            elif not length.isdigit() or int(length) > self.limit:
+                status, message = 413, f"request body larger than {self.limit} bytes"
+            if status:
+                response = JSONResponse({"detail": message}, status_code=status)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 # ---- headers -------------------------------------------------------------------------------

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 
-from pcn.measures.expressions import evaluate, parse
+from pcn.measures.expressions import evaluate, joined_labels, parse
 from pcn.refdata import codelist_codes
 from pcn.worklists.definitions import WorklistDefinition, load_worklists
 
@@ -30,9 +29,8 @@ def build_worklist(defn: WorklistDefinition, profile: pd.DataFrame, as_of: dt.da
         excluded |= _mask(x.when, profile, as_of)
     on_list = met.any(axis=1) & ~excluded
     rows = profile.loc[on_list]
-    labels = np.array([c.label for c in defn.criteria], dtype=object)
-    hits = met.loc[on_list].to_numpy()
-    reasons = ["; ".join(labels[h]) for h in hits]
+    hits = met.loc[on_list].to_numpy(dtype=bool)
+    reasons = joined_labels(hits, [c.label for c in defn.criteria], sep="; ")
     cols = [
         "patient_id",
         *[c for c in OVERLAY_COLUMNS if c in profile.columns],

@@ -31,14 +31,18 @@ from pcn.access.policy import (
 ORACLE_ROLES = {
     "clinical_director": {"view_patient", "search_patients", "triage_work", "export_identifiable",
                           "break_glass", "view_aggregates", "export_aggregates",
-                          "manage_agreements", "review_break_glass", "view_audit"},
+                          "manage_agreements", "review_break_glass", "view_audit",
+                          "submit_triage_request"},
     "pcn_manager": {"view_aggregates", "export_aggregates", "manage_users", "manage_agreements",
                     "view_audit"},
     "practice_clinician": {"view_patient", "search_patients", "triage_work",
-                           "export_identifiable", "break_glass", "view_aggregates"},
-    "care_coordinator": {"view_patient", "search_patients", "triage_work", "view_aggregates"},
+                           "export_identifiable", "break_glass", "view_aggregates",
+                           "submit_triage_request"},
+    "care_coordinator": {"view_patient", "search_patients", "triage_work", "view_aggregates",
+                         "submit_triage_request"},
     "analyst": {"view_aggregates", "export_aggregates"},
     "admin": {"manage_users", "manage_agreements", "review_break_glass", "view_audit"},
+    "integration": {"submit_triage_request"},
 }
 ABOUT_PATIENTS = {"view_patient", "search_patients", "triage_work", "export_identifiable",
                   "break_glass"}
@@ -61,6 +65,8 @@ class Case:
     now: dt.datetime
     agreements: list[Agreement]
     grants: list[BreakGlassGrant]
+    #: triage_work on one online consultation request (patient_practices: where it was sent)
+    triage_request: bool = False
 
 
 def oracle_agreement_ok(case: Case, a: Agreement, practice: str | None) -> bool:
@@ -79,6 +85,13 @@ def oracle_agreement_ok(case: Case, a: Agreement, practice: str | None) -> bool:
     return not (a.valid_to is not None and today > a.valid_to)
 
 
+def oracle_own(case: Case, practice: str) -> bool:
+    """The user's own practice; for triage work, PCN staff also own the "network" requests."""
+    if practice == case.practice:
+        return True
+    return case.action == "triage_work" and practice == "network" and case.practice is None
+
+
 def oracle(case: Case) -> bool:
     if not case.active:
         return False
@@ -91,13 +104,22 @@ def oracle(case: Case) -> bool:
     if case.action == "break_glass":
         return (case.purpose == "direct_care" and len(case.reason.strip()) >= 10
                 and case.patient is not None and len(case.patient_practices) > 0)
+    if case.action == "triage_work" and case.triage_request:
+        # one triage request: its practice (or "network" when unallocated) decides, no grants
+        for practice in case.patient_practices:
+            if oracle_own(case, practice) or any(oracle_agreement_ok(case, a, practice)
+                                                 for a in case.agreements):
+                return True
+        return False
     if case.patient is None:
+        if case.action == "triage_work":  # the triage queue: everyone has their own org's
+            return True
         if case.action not in ("search_patients", "export_identifiable"):  # list actions
             return False
         return case.practice is not None or any(
             oracle_agreement_ok(case, a, None) for a in case.agreements)
     for practice in case.patient_practices:
-        if practice == case.practice:
+        if oracle_own(case, practice):
             return True
         if any(oracle_agreement_ok(case, a, practice) for a in case.agreements):
             return True
@@ -165,9 +187,10 @@ def random_case(seed: int) -> Case:
     practice = None if rng.random() < 0.3 else rng.choice(PRACTICES)
     now = _moment(rng)
     my_org = practice or "network"
-    return Case(
+    case = Case(
         username=username,
         role=rng.choice([r.value for r in Role] + ["practice_clinician", "care_coordinator",
+                                                   "clinical_director", "practice_clinician",
                                                    "clinical_director"]),
         practice=practice,
         active=rng.random() < 0.9,
@@ -183,6 +206,14 @@ def random_case(seed: int) -> Case:
         agreements=[_agreement(rng, i, my_org, now) for i in range(rng.randint(0, 4))],
         grants=[_grant(rng, i, username, now) for i in range(rng.randint(0, 3))],
     )
+    # Triage requests from their own stream, so the fields above keep their distribution; some
+    # name "network" (unallocated), for any action, to check nobody else treats it as a practice.
+    extra = random.Random(seed + 1)
+    if case.action == "triage_work" and extra.random() < 0.5:
+        case.triage_request = True
+    if extra.random() < 0.1:
+        case.patient_practices = sorted({*case.patient_practices, "network"})
+    return case
 
 
 # Hypothesis draws one seed per case and the case is built from it: drawing each field through
@@ -196,7 +227,8 @@ def _policy(case: Case) -> tuple[Principal, AccessContext, Request]:
                             grants=tuple(case.grants))
     request = Request(principal=principal, action=Action(case.action),
                       purpose=Purpose(case.purpose), patient_id=case.patient,
-                      patient_practices=frozenset(case.patient_practices), reason=case.reason)
+                      patient_practices=frozenset(case.patient_practices), reason=case.reason,
+                      triage_request=case.triage_request)
     return principal, context, request
 
 

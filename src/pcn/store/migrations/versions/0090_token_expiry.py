@@ -3,7 +3,7 @@ which stay valid until revoked); web sessions are rows (``web_sessions``), so si
 a session on the server, not only in the browser.
 
 Revision ID: 0090
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-24
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0090"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
