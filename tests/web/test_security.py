@@ -274,3 +274,25 @@ def test_session_cookie_is_not_an_api_credential(web_app, web_world: WebWorld) -
     client = signed_in(web_app, "clin_a")
     patient = web_world.patient_at(web_world.own)
     assert client.get(f"/api/patients/{patient}").status_code == 401
+
+
+def test_triage_request_free_text_renders_escaped(web_app, web_world: WebWorld, tokens) -> None:  # type: ignore[no-untyped-def]
+    """Stored XSS through the intake: the request text and the name a patient gives are shown
+    to staff on the queue and the request page, escaped."""
+    client = signed_in(web_app, "clin_a")
+    ids = []
+    for payload in XSS:
+        created = TestClient(web_app).post(
+            "/api/requests", json={"age": 40, "sex": "F", "text": f"Itchy rash {payload}",
+                                   "name": payload, "practice_code": web_world.own},
+            headers=_auth(tokens["clin_a"]))
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+    pages = [client.get("/triage")] + [client.get(f"/triage/{i}") for i in ids]
+    assert all(p.status_code == 200 for p in pages)
+    assert any("Itchy rash" in p.text for p in pages[1:])
+    for page in pages:
+        for payload in XSS:
+            assert payload not in page.text
+        assert "<script>alert" not in page.text and "<img src=x" not in page.text
+        assert "<svg onload" not in page.text

@@ -53,6 +53,8 @@ EXPORTS: tuple[ExportPath, ...] = (
     ExportPath("GET /api/worklists/{worklist_id}", Use.DIRECT_CARE,
                "patients a clinician will contact; scoped by the guard"),
     ExportPath("GET /api/patients/{patient_id}", Use.DIRECT_CARE, "one patient's summary"),
+    ExportPath("GET /api/requests", Use.DIRECT_CARE, "the triage queue the clinician works"),
+    ExportPath("GET /api/requests/{request_id}", Use.DIRECT_CARE, "one triage request"),
     ExportPath("GET /fhir/Patient/{patient_id}", Use.DIRECT_CARE, "FHIR read of one patient"),
     ExportPath("GET /fhir/Patient", Use.DIRECT_CARE, "FHIR search by NHS number"),
     ExportPath("GET /fhir/Patient/{patient_id}/$everything", Use.DIRECT_CARE,
