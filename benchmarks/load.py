@@ -196,7 +196,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between requests")
-    parser.add_argument("--limit", type=int, default=64, help="PCN_MAX_CONCURRENT_REQUESTS")
+    parser.add_argument("--limit", type=int, default=8, help="PCN_MAX_CONCURRENT_REQUESTS")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pcn-load-"))

@@ -56,9 +56,10 @@ class Settings(BaseSettings):
     secret_key: str = Field("", description="Signs sessions and tokens; required outside debug.")
     debug: bool = Field(False, description="Development mode: allows placeholder secrets.")
     max_concurrent_requests: int = Field(
-        64, ge=1, le=10_000,
+        8, ge=1, le=10_000,
         description="Requests the web app serves at once; more are answered 503 with "
-        "Retry-After instead of queueing until they time out.",
+        "Retry-After instead of queueing. Request handling is CPU-bound: on 2 cores, 8 gave "
+        "p95 0.7 s for admitted requests where 64 gave 2.8 s (benchmarks/load.py).",
     )
     password_hashing: Literal["rfc9106_low_memory", "cheapest"] = Field(
         "rfc9106_low_memory",
