@@ -54,8 +54,10 @@ def live_server(web_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     import uvicorn
 
     port = _free_port()
+    # log_config=None: uvicorn logs through the suite's redacting handler, as `pcn serve` does.
     server = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
+                                           log_level="warning", access_log=False,
+                                           log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
