@@ -341,7 +341,9 @@ def run_benchmarks(sizes: list[int], work_dir: Path, engine: EngineKind = "duckd
                       f"{r['ehrql_reference_s'] or '-'}",
                       f"{r['speedup_vs_ehrql']:.1f}×" if r["speedup_vs_ehrql"] else "-",
                       f"{r['ehrql_peak_mb']:,.0f}", f"{r['load_average']:.1f}")
-        console.print(t, width=max(console.width, 200))
+        # A pipe or log file reports 80 columns: widen so that no figure is cut.
+        console.width = max(console.width, 220)
+        console.print(t)
         console.print("goals: pcn run ≤ 3× the raw scan; ehrQL-comparable dataset ≥ 10× faster "
                       "than ehrQL; 2M patients end to end < 60 s. 'pcn run' is a run of an "
                       "unchanged record (admission model cached); 'first run' fits the model.")

@@ -104,10 +104,15 @@ def compute_outputs(
     rows: dict[str, int] = {}
     seconds: dict[str, float] = {}
 
+    # Outputs stay in memory for the rest of the run (later outputs and the population health
+    # stage read them from here, not back from Parquet) and are written as they are made —
+    # except the profile, which the population health stage enriches and writes once.
+    tables: dict[str, pa.Table] = {}
+
     def written(name: str) -> ir.Table:
-        if name not in rows:
+        if name not in tables:
             raise ValueError(f"output {name!r} is read before it is written")
-        return engine.read_parquet(out_dir / f"{name}.parquet")
+        return engine.arrow_table(tables[name])
 
     for spec in OUTPUTS:
         if progress:
@@ -115,7 +120,9 @@ def compute_outputs(
         t0 = time.perf_counter()
         expr, schema = spec.build(ctx, written)
         table = engine.to_arrow(expr, schema)
-        pq.write_table(table, out_dir / f"{spec.name}.parquet", **PARQUET_OPTIONS)
+        tables[spec.name] = table
+        if spec.name != "patient_profile":
+            pq.write_table(table, out_dir / f"{spec.name}.parquet", **PARQUET_OPTIONS)
         rows[spec.name] = table.num_rows
         seconds[spec.name] = time.perf_counter() - t0
     # Population health stage: scores, segments, worklists (engine-independent pandas).
@@ -138,7 +145,8 @@ def compute_outputs(
         h = h.filter(h.kind == "emergency_admission").select("patient_id", "kind", "start_date")
         return engine.to_arrow(h).to_pandas()
 
-    rows.update(post_process(index_date, out_dir, profile_at, hospital, model_cache))
+    profile = tables.pop("patient_profile").to_pandas()
+    rows.update(post_process(profile, index_date, out_dir, profile_at, hospital, model_cache))
     seconds["population_health"] = time.perf_counter() - t0
     return rows, seconds
 

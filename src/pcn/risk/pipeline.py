@@ -268,19 +268,20 @@ def enrich(profile: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
 
 
 def post_process(
+    profile: pd.DataFrame,
     index_date: dt.date,
     out_dir: Path,
     profile_at: Callable[[dt.date], pd.DataFrame],
     hospital: Callable[[], pd.DataFrame],
     model_cache: Path | None = None,
 ) -> dict[str, int]:
-    """Rewrite ``patient_profile.parquet`` enriched; write worklists, inequalities, model report.
+    """Enrich the engine's ``profile`` and write it as ``patient_profile.parquet``; write
+    worklists, inequalities and the model report.
 
     The admission model is fitted once per record snapshot and index date and kept in
     ``model_cache`` (a pickle this stage itself wrote), so re-running an unchanged record only
     scores; fitting needs two more profiles and dominates a cold run.
     """
-    profile = pd.read_parquet(out_dir / "patient_profile.parquet")
     df = enrich(profile, index_date)
 
     def features_at(day: dt.date) -> pd.DataFrame:
