@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -48,51 +48,9 @@ class SubmittedOut(BaseModel):
     received_at: dt.datetime
 
 
-class HistoryOut(BaseModel):
-    occurred_at: dt.datetime
-    username: str
-    role: str
-    action: str
-    reason: str | None
-    detail: dict[str, Any]
-
-
-class RequestOut(BaseModel):
-    """One stored request as staff see it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: int
-    received_at: dt.datetime
-    source: str
-    submitted_by: str | None
-    given_name: str | None
-    given_date_of_birth: dt.date | None
-    given_nhs_number: str | None
-    patient_id: int | None
-    practice_code: str | None
-    age: float
-    sex: str
-    text: str
-    urgency: str
-    route: str
-    red_flags: list[str]
-    decided_by: str
-    explanation: str
-    advice: str
-    usual_clinician_id: str | None
-    engine_version: str
-    status: str
-    final_urgency: str | None
-    final_route: str | None
-    reviewed_by: str | None
-    reviewed_at: dt.datetime | None
-    assigned_user: str | None
-    assigned_role: str | None
-    outcome: str | None
-    closed_at: dt.datetime | None
-    updated_at: dt.datetime
-    history: list[HistoryOut]
+# Responses use the domain's own dataclass (FastAPI validates and documents dataclasses): one
+# definition of what a stored request looks like.
+RequestOut = desk.RequestView
 
 
 class QueueOut(BaseModel):
@@ -126,7 +84,7 @@ class CloseIn(BaseModel):
 
 
 def _out(view: desk.RequestView) -> RequestOut:
-    return RequestOut.model_validate(view.as_json())
+    return view
 
 
 def _request_id(raw: str) -> int:

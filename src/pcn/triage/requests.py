@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -183,15 +183,6 @@ class RequestView:
 
     def waiting(self, now: dt.datetime | None = None) -> dt.timedelta:
         return ((self.closed_at or now or now_utc()) - self.received_at)
-
-    def as_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        for key, value in list(out.items()):
-            if isinstance(value, dt.date | dt.datetime):
-                out[key] = value.isoformat()
-        out["history"] = [{**h, "occurred_at": h["occurred_at"].isoformat()}
-                          for h in out["history"]]
-        return out
 
 
 @dataclass(frozen=True)
