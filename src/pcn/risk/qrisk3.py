@@ -124,7 +124,8 @@ ETHRISK_BY_ETHNICITY_16 = {
 
 
 def ethrisk_series(groups: pd.Series) -> np.ndarray:
-    """``ethrisk_from_ethnicity_16`` for a whole column at once."""
+    """QRISK3 ``ethrisk`` for a column of 16-group ethnicities; unrecorded -> 1 ("White or not
+    stated"); anything outside 1-16 is an error."""
     numbers = pd.to_numeric(groups, errors="coerce")
     bad = groups.notna() & ~numbers.isin(list(ETHRISK_BY_ETHNICITY_16))
     if bad.any():
@@ -134,12 +135,7 @@ def ethrisk_series(groups: pd.Series) -> np.ndarray:
 
 def ethrisk_from_ethnicity_16(group: float | None) -> int:
     """QRISK3 ``ethrisk`` for a 16-group ethnicity; unrecorded -> 1 ("White or not stated")."""
-    if group is None or pd.isna(group):
-        return 1
-    try:
-        return ETHRISK_BY_ETHNICITY_16[int(group)]
-    except (KeyError, ValueError):
-        raise ValueError(f"ethnicity group must be 1-16, got {group!r}") from None
+    return int(ethrisk_series(pd.Series([group], dtype=object))[0])
 
 
 #: Plausible ranges accepted for the measured inputs (inclusive). The ClinRisk code itself
