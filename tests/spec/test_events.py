@@ -205,29 +205,65 @@ def test_attach_fills_missing_patients(events_engine) -> None:
         (5, False, 0, None)]
 
 
-def test_latest_dates_by_tag_one_pass(tiny_engine) -> None:
+def test_latest_by_tag_dates_and_values_in_one_pass(tiny_engine) -> None:
     import pyarrow as pa
 
     e = tiny_engine(
-        patients=[patient(1), patient(2), patient(3)],
+        patients=[patient(i) for i in range(1, 5)],
         clinical_events=[
             ev(1, D(2005, 1, 1), HYP[0]),                 # before the 'dx' start date: ignored
             ev(1, D(2010, 1, 1), HYP[0]),
-            ev(1, D(2015, 1, 1), HYPRES[0]),              # resolved after diagnosis
+            ev(1, D(2015, 1, 1), HYPRES[0]),
             ev(2, D(2012, 1, 1), HYP[1]),
-            ev(2, D(2011, 1, 1), HYPRES[0]),              # resolved before: still active
             ev(3, D(2024, 6, 1), HYP[0]),                 # after the end date: ignored
+            ev(1, D(2023, 1, 1), SBP[0], 150.0),
+            ev(1, D(2023, 1, 1), SBP[0], 130.0),          # same day: lowest for 'lo', highest for 'hi'
+            ev(1, D(2023, 2, 1), SBP[0]),                 # no value: counts for dates only
+            ev(2, D(2020, 1, 1), SBP[1], 120.0),
+            ev(2, D(2024, 4, 1), SBP[1], 180.0),          # after the end date: ignored
+            ev(4, D(2019, 1, 1), SBP[0], 140.0),          # before the 'lo' start date
         ],
     )
-    tags = e.arrow_table(pa.table({
-        "code": pa.array([HYP[0], HYP[1], HYPRES[0]], pa.string()),
-        "tag": pa.array(["dx", "dx", "res"], pa.string()),
-        "start_date": pa.array([D(2006, 1, 1), D(2006, 1, 1), None], pa.date32()),
+    codes = [HYP[0], HYP[1], HYPRES[0], *SBP[:2], *SBP[:2], *SBP[:2]]
+    tags = [0, 0, 1, 2, 2, 3, 3, 4, 4]
+    start = [D(2006, 1, 1), D(2006, 1, 1), None, D(2019, 6, 1), D(2019, 6, 1), None, None,
+             None, None]
+    prefer = [0.0, 0.0, 0.0, -1.0, -1.0, 1.0, 1.0, 0.0, 0.0]
+    table = e.arrow_table(pa.table({
+        "code": pa.array(codes, pa.string()), "tag": pa.array(tags, pa.int32()),
+        "start_date": pa.array(start, pa.date32()), "prefer": pa.array(prefer, pa.float64()),
     }))
-    long = p.latest_dates_by_tag(e.table("clinical_events"), tags, end=INDEX)
-    wide = p.pivot_tags(long, ["dx", "res"])
-    out = wide.mutate(active=p.is_active(wide.dx, wide.res))
-    assert rows(e, out) == [
-        {"patient_id": 1, "dx": D(2010, 1, 1), "res": D(2015, 1, 1), "active": False},
-        {"patient_id": 2, "dx": D(2012, 1, 1), "res": D(2011, 1, 1), "active": True},
+    got = e.to_arrow(p.latest_by_tag(e.table("clinical_events"), table, end=INDEX)
+                     .order_by(["patient_id", "tag"])).to_pylist()
+    assert [(r["patient_id"], r["tag"], r["latest_date"], r["latest_value"]) for r in got] == [
+        (1, 0, D(2010, 1, 1), None), (1, 1, D(2015, 1, 1), None),
+        (1, 2, D(2023, 1, 1), 130.0), (1, 3, D(2023, 1, 1), 150.0),
+        (1, 4, D(2023, 2, 1), None),
+        (2, 0, D(2012, 1, 1), None), (2, 2, D(2020, 1, 1), 120.0),
+        (2, 3, D(2020, 1, 1), 120.0), (2, 4, D(2020, 1, 1), None),
+        (4, 3, D(2019, 1, 1), 140.0), (4, 4, D(2019, 1, 1), None),
     ]
+
+
+def test_issued_by_tag_windows_per_tag(tiny_engine) -> None:
+    import pyarrow as pa
+
+    statin, aspirin = "39694711000001108", "39113611000001102"
+    e = tiny_engine(
+        patients=[patient(i) for i in range(1, 4)],
+        medications=[
+            med(1, D(2023, 10, 1), statin),      # inside the 6-month window
+            med(1, D(2023, 1, 1), aspirin),      # outside its 3-month window
+            med(2, D(2024, 1, 1), aspirin), med(2, D(2024, 2, 1), aspirin),  # counted once
+            med(3, D(2024, 4, 1), statin),       # after the end date
+        ],
+    )
+    table = e.arrow_table(pa.table({
+        "code": pa.array([statin, aspirin, statin, aspirin], pa.string()),
+        "tag": pa.array([0, 1, 2, 2], pa.int32()),
+        "start_date": pa.array([p.window_start(INDEX, 6), p.window_start(INDEX, 3), None, None],
+                               pa.date32()),
+    }))
+    got = e.to_arrow(p.issued_by_tag(e.table("medications"), table, end=INDEX)
+                     .order_by(["patient_id", "tag"])).to_pylist()
+    assert [(r["patient_id"], r["tag"]) for r in got] == [(1, 0), (1, 2), (2, 1), (2, 2)]

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from pcn.analytics import primitives as p
 from pcn.analytics.engine import Engine, EngineKind
-from pcn.analytics.profile import PROFILE_PROVIDERS, RunContext, build_profile
+from pcn.analytics.profile import PROFILE_PROVIDERS, RunContext, compute_profile
 from pcn.analytics.registers import Register
 from pcn.record.schemas import TABLES
 from pcn.refdata import codelist
@@ -160,9 +160,9 @@ def dry_run(registers: Sequence[Register], kind: EngineKind = "duckdb") -> list[
     providers = [q for q in PROFILE_PROVIDERS if q.name in ("demographics", "registers")]
     with Engine.from_arrow(pop.tables, kind) as engine:
         ctx = RunContext(engine=engine, index_date=INDEX_DATE, registers=list(registers))
-        profile = build_profile(ctx, providers)
+        profile = compute_profile(ctx, providers)
         cols = ["patient_id", *[f"reg_{r.id}" for r in registers]]
-        result = engine.to_arrow(profile.select(*cols)).to_pylist()
+        result = profile.select(cols).to_pylist()
     got = {row["patient_id"]: row for row in result}
     mismatches = []
     for case in pop.cases:

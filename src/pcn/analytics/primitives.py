@@ -376,31 +376,58 @@ def on_register(
     return diag.select("patient_id", **{name: ibis.literal(True), f"{name}_date": diag._diag})
 
 
-def latest_dates_by_tag(
+def latest_by_tag(
     events: ir.Table, code_tags: ir.Table, end: dt.date | None = None
 ) -> ir.Table:
-    """Latest date per patient and tag, for many code sets in one pass over ``events``.
+    """Latest date, and optionally the latest numeric value, per patient and tag, for many code
+    sets in one pass over ``events``.
 
-    ``code_tags`` maps codes to tags: columns ``code``, ``tag`` and ``start_date`` (events of a
-    tag count from that date, or from any date when it is null). A code may carry several tags.
-    Returns ``patient_id, tag, latest_date``. One join and one aggregation, however many code
-    sets: the way the pipeline evaluates every register at once.
+    ``code_tags`` maps codes to tags: columns ``code``, ``tag``, ``start_date`` (events of a tag
+    count from that date; null: from any date) and ``prefer`` (a float: ``0`` for a tag that
+    wants only the latest date, ``1`` for the latest numeric value with the highest value
+    winning on the latest day, ``-1`` for the lowest, as QOF takes the lowest blood pressure of
+    the day). A value tag reads only rows with a value. A code may carry several tags; a tag
+    has one ``prefer``. Returns ``patient_id, tag, latest_date, latest_value`` (the value null
+    for a date-only tag). One join and one hash aggregate over a struct key, however many code
+    sets: how the profile evaluates every register, observation and flag at once.
     """
     j = events.join(code_tags, events.snomed_code == code_tags.code)
-    cond = j.start_date.isnull() | (j.date >= j.start_date)
+    cond = j.date.notnull() & (j.start_date.isnull() | (j.date >= j.start_date))
     if end is not None:
         cond &= j.date <= end
     j = j.filter(cond)
-    return j.group_by(["patient_id", "tag"]).agg(latest_date=j.date.max())
+    # Two aggregates: a plain max for date-only tags (about half the groups, three times
+    # cheaper than a struct), and a struct of never-null fields for value tags (DuckDB and
+    # Spark order null struct fields differently). ``prefer`` is one per tag, so grouping by
+    # it too only carries the sign through to undo it.
+    d = j.filter(j.prefer == 0)
+    dates = d.group_by(["patient_id", "tag"]).agg(latest_date=d.date.max())
+    dates = dates.mutate(latest_value=ibis.null("float64"))
+    v = j.filter((j.prefer != 0) & j.numeric_value.notnull())
+    key = ibis.struct({"d": v.date, "v": v.numeric_value.cast("float64") * v.prefer})
+    values = v.group_by(["patient_id", "tag", "prefer"]).agg(_k=key.max())
+    values = values.select("patient_id", "tag", latest_date=values._k["d"],
+                           latest_value=values._k["v"] * values.prefer)
+    return dates.union(values, distinct=False)
 
 
-def pivot_tags(long: ir.Table, tags: Sequence[str], value: str = "latest_date",
-               prefix: str = "") -> ir.Table:
-    """Turn ``patient_id, tag, <value>`` rows into one column per tag (``<prefix><tag>``)."""
-    return long.group_by("patient_id").agg(
-        **{f"{prefix}{tag}": (long.tag == tag).ifelse(long[value], ibis.null()).max()
-           for tag in tags}
-    )
+def issued_by_tag(
+    medications: ir.Table, code_tags: ir.Table, end: dt.date | None = None
+) -> ir.Table:
+    """Patients issued a medicine of each tagged code set in its window, in one pass.
+
+    ``code_tags``: columns ``code`` (dm+d), ``tag`` and ``start_date`` (issues count from that
+    date; null: from any date). Returns the distinct ``patient_id, tag`` pairs with an issue in
+    ``[start_date, end]``.
+    """
+    j = medications.join(code_tags, medications.dmd_code == code_tags.code)
+    cond = j.date.notnull() & (j.start_date.isnull() | (j.date >= j.start_date))
+    if end is not None:
+        cond &= j.date <= end
+    j = j.filter(cond)
+    # A group-by, not ``distinct()``: Ibis' Spark compiler carries the filter's columns into
+    # the DISTINCT when the result is ordered later (ibis 12), which duplicates pairs.
+    return j.group_by(["patient_id", "tag"]).agg(_n=j.count()).select("patient_id", "tag")
 
 
 def is_active(diagnosis: ir.DateValue, resolved: ir.DateValue | None) -> ir.BooleanValue:

@@ -1,25 +1,29 @@
 """The patient profile: one row per patient registered on the index date.
 
 The profile is assembled by an ordered list of **profile column providers**. Each provider
-declares the columns (and Arrow types) it adds and a ``build`` function that takes the profile so
-far (an Ibis table) and returns it with those columns added, so a provider may use columns from
-earlier ones (a risk score reads ``age``, ``sex`` and ``reg_*``). Later features (eFI, QRISK3,
-segments, flags) plug in with ``add_profile_provider`` without touching this module's callers.
+declares the columns (and Arrow types) it adds, and a ``plan`` function that states what it needs
+from the record on the shared ``ProfilePlan`` (latest dates and values of code sets, medicines
+issued in a window, small per-patient queries) and returns the function that computes its
+columns from the answers. Every provider's requests are answered together, in one pass over the
+events and one over the medications (``pcn.analytics.plan``; ADR 0012), and a provider may read
+the columns of earlier ones (registers read ``age`` and ``sex``). Later features (eFI, QRISK3
+inputs, flags) plug in with ``add_profile_provider`` without touching this module's callers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 
 from pcn.analytics import primitives as p
 from pcn.analytics.engine import Engine
+from pcn.analytics.plan import ColumnValues, ProfileData, ProfilePlan, latest_category, to_arrow
 from pcn.analytics.registers import Register, default_registers
 from pcn.refdata import codelist
 from pcn.refdata.codelists import codelist_frame
@@ -50,10 +54,7 @@ class RunContext:
 
     def codes(self, *codelist_ids: str, extra: Iterable[str] = ()) -> ir.Table:
         """The union of codelists (plus ``extra`` codes) as an engine code table."""
-        codes: set[str] = set(extra)
-        for cid in codelist_ids:
-            codes |= codelist(cid).codes
-        return self.engine.code_table(codes)
+        return self.engine.code_table(code_set(*codelist_ids, extra=extra))
 
     @cached_property
     def population(self) -> ir.Table:
@@ -71,17 +72,22 @@ class RunContext:
         ev = self.table("clinical_events")
         return self.restrict(ev.filter(ev.date <= self.index_date))
 
+    @cached_property
+    def medications(self) -> ir.Table:
+        """Medication issues of the population on or before the index date."""
+        meds = self.table("medications")
+        return self.restrict(meds.filter(meds.date <= self.index_date))
+
     def restrict(self, table: ir.Table, reused: bool = True) -> ir.Table:
         """``table`` (with ``patient_id``) for the profile's patients, as per-patient features
         read it.
 
         Spark keeps a cached copy of the population's rows when ``reused`` (it would run a job
         per re-read). On
-        DuckDB the rows are not filtered here at all: the profile left-joins every feature onto
-        the population anyway, and probing the population for each of the profile's ~20 scans
-        cost more (a hash probe per event row) than aggregating the few events of patients who
-        have left or died; DuckDB re-reads Parquet cheaply, and a materialised copy cost 1.5x
-        the peak memory for no CPU gain at 500k patients.
+        DuckDB the rows are not filtered here at all: the profile aligns every answer to the
+        population anyway, and a hash probe per event row costs more than aggregating the few
+        events of patients who have left or died; a materialised copy cost 1.5x the peak
+        memory for no CPU gain at 500k patients.
         """
         if self.engine.kind == "spark":
             rows = table.semi_join(self.population, "patient_id")
@@ -91,13 +97,25 @@ class RunContext:
         return table
 
 
+#: What a provider's ``plan`` returns: computes its columns from the answers.
+Finish = Callable[[ProfileData], Mapping[str, ColumnValues]]
+
+
 @dataclass(frozen=True)
 class ProfileProvider:
     """Adds a group of columns to the patient profile."""
 
     name: str
     columns: Callable[[RunContext], dict[str, pa.DataType]]
-    build: Callable[[RunContext, ir.Table], ir.Table]
+    plan: Callable[[RunContext, ProfilePlan], Finish]
+
+
+def code_set(*codelist_ids: str, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The union of codelists, plus ``extra`` codes."""
+    codes: set[str] = set(extra)
+    for cid in codelist_ids:
+        codes |= codelist(cid).codes
+    return frozenset(codes)
 
 
 # --- the built-in providers --------------------------------------------------------------------
@@ -125,42 +143,41 @@ def _ethnicity_lookup(ctx: RunContext) -> ir.Table:
     return ctx.engine.arrow_table(data)
 
 
-def _demographics(ctx: RunContext, profile: ir.Table) -> ir.Table:
+def age_bands(age: np.ndarray, edges: Sequence[int] = p.AGE_BAND_EDGES) -> np.ndarray:
+    """``primitives.age_band`` over a numpy array of ages (NaN: unknown → None)."""
+    labels = np.asarray(p.age_band_labels(edges), dtype=object)
+    age = np.asarray(age, dtype=np.float64)
+    known = ~np.isnan(age) & (age >= edges[0])
+    band = np.searchsorted(np.asarray(edges, dtype=np.float64), np.where(known, age, edges[0]),
+                           side="right") - 1
+    out = np.full(len(age), None, dtype=object)
+    out[known] = labels[band[known]]
+    return out
+
+
+def _demographics(ctx: RunContext, plan: ProfilePlan) -> Finish:
     patients = ctx.table("patients")
-    profile = p.attach(profile, p.age_at(patients, ctx.index_date))
-    profile = profile.mutate(age_band=p.age_band(profile.age))
-    profile = p.attach(profile, p.sex(patients))
+    age = plan.per_patient(p.age_at(patients, ctx.index_date))
+    sex = plan.per_patient(p.sex(patients))
     eth = _ethnicity_lookup(ctx)
     pe = patients.select("patient_id", "ethnicity_code")
-    pe = pe.join(eth, pe.ethnicity_code == eth._eth_code).select(
-        "patient_id", ethnicity_6=eth.label_6
-    )
-    profile = p.attach(profile, pe)
-    return p.attach(profile, p.deprivation(patients, ctx.table("lsoa")))
+    ethnicity = plan.per_patient(pe.join(eth, pe.ethnicity_code == eth._eth_code).select(
+        "patient_id", ethnicity_6=eth.label_6))
+    place = plan.per_patient(p.deprivation(patients, ctx.table("lsoa")))
 
+    def finish(data: ProfileData) -> dict[str, ColumnValues]:
+        cols: dict[str, ColumnValues] = {
+            "patient_id": data.columns["patient_id"],
+            "practice_code": data.columns["practice_code"],
+            **data.query(age),
+            **data.query(sex),
+            **data.query(ethnicity),
+            **data.query(place),
+        }
+        cols["age_band"] = age_bands(np.asarray(data.query(age)["age"].to_numpy()))
+        return cols
 
-def _register_code_tags(ctx: RunContext) -> ir.Table:
-    """The code → tag map of every register: ``<id>:dx`` diagnosis codes (with the earliest date
-    they count from) and ``<id>:res`` resolved codes."""
-    codes: list[str] = []
-    tags: list[str] = []
-    starts: list[dt.date | None] = []
-    for r in ctx.registers:
-        start = r.diagnosed_from
-        if r.lookback_months is not None:
-            lookback = p.window_start(ctx.index_date, r.lookback_months)
-            start = lookback if start is None else max(start, lookback)
-        for code in sorted(r.codes()):
-            codes.append(code)
-            tags.append(f"{r.id}:dx")
-            starts.append(start)
-        for code in sorted(r.resolved_codes()):
-            codes.append(code)
-            tags.append(f"{r.id}:res")
-            starts.append(None)
-    data = pa.table({"code": pa.array(codes, pa.string()), "tag": pa.array(tags, pa.string()),
-                     "start_date": pa.array(starts, pa.date32())})
-    return ctx.engine.arrow_table(data)
+    return finish
 
 
 def eligibility(register: Register, table: ir.Table) -> ir.BooleanValue:
@@ -176,54 +193,76 @@ def eligibility(register: Register, table: ir.Table) -> ir.BooleanValue:
     return cond
 
 
+def eligible(register: Register, age: np.ndarray, sex: np.ndarray) -> np.ndarray:
+    """``eligibility`` over numpy columns (an unknown age or sex meets no condition on it)."""
+    age = np.asarray(age, dtype=np.float64)
+    ok = np.ones(len(age), dtype=bool)
+    if register.min_age is not None:
+        ok &= age >= register.min_age
+    if register.max_age is not None:
+        ok &= age <= register.max_age
+    if register.sex is not None:
+        ok &= sex == register.sex
+    return ok
+
+
 def _register_columns(ctx: RunContext) -> dict[str, pa.DataType]:
     cols = {f"reg_{r.id}": pa.bool_() for r in ctx.registers}
     cols["ltc_count"] = pa.int64()
     return cols
 
 
-def _registers(ctx: RunContext, profile: ir.Table) -> ir.Table:
-    """Every register in one pass over the events (``primitives.latest_dates_by_tag``), then
-    per register: active diagnosis, or a qualifying observation; age/sex conditions; and not on
-    a register it excludes (registers come in dependency order)."""
+def _registers(ctx: RunContext, plan: ProfilePlan) -> Finish:
+    """Per register: an active diagnosis (the latest not ended by a resolved code on or after
+    it), or a qualifying observation; its age/sex conditions; and not on a register it excludes
+    (registers come in dependency order)."""
     regs = list(ctx.registers)
-    if not regs:
-        return profile.mutate(ltc_count=ibis.literal(0).cast("int64"))
     idx = ctx.index_date
-    long = p.latest_dates_by_tag(ctx.events, _register_code_tags(ctx), end=idx)
-    tags = [f"{r.id}:dx" for r in regs] + [f"{r.id}:res" for r in regs if r.resolved_codelists]
-    dates = p.pivot_tags(long, tags)
-    t = p.attach(profile, dates.rename({f"_d_{i}": tag for i, tag in enumerate(tags)}))
-    names = {tag: f"_d_{i}" for i, tag in enumerate(tags)}
+    diagnosis = {}
+    resolved = {}
+    value = {}
     for r in regs:
+        start = r.diagnosed_from
+        if r.lookback_months is not None:
+            lookback = p.window_start(idx, r.lookback_months)
+            start = lookback if start is None else max(start, lookback)
+        diagnosis[r.id] = plan.latest_date(r.codes(), start=start)
+        if r.resolved_codelists:
+            resolved[r.id] = plan.latest_date(r.resolved_codes())
         vc = r.value_criterion
         if vc is not None:
-            value = p.latest_value(ctx.events, ctx.codes(vc.codelist), end=idx,
-                                   start=p.window_start(idx, vc.lookback_months),
-                                   name=f"_v_{r.id}")
-            t = p.attach(t, value.select("patient_id", f"_v_{r.id}"))
-    flags: dict[str, ir.BooleanValue] = {}
-    for r in regs:
-        resolved = t[names[f"{r.id}:res"]] if r.resolved_codelists else None
-        on = p.is_active(t[names[f"{r.id}:dx"]], resolved)
-        vc = r.value_criterion
-        if vc is not None:
-            v = t[f"_v_{r.id}"]
-            ok = v.notnull()
-            if vc.min_value is not None:
-                ok &= v >= vc.min_value
-            if vc.max_value is not None:
-                ok &= v <= vc.max_value
-            on |= ok
-        on &= eligibility(r, t)
-        for other in r.excluding_registers:
-            on &= ~flags[other]
-        flags[r.id] = on.fill_null(False)
-    t = t.mutate(**{f"reg_{r.id}": flags[r.id] for r in regs})
-    ltc = [t[f"reg_{r.id}"].ifelse(1, 0) for r in regs if r.long_term_condition]
-    total = sum(ltc[1:], ltc[0]) if ltc else ibis.literal(0)
-    t = t.mutate(ltc_count=total.cast("int64"))
-    return t.select(*profile.columns, *[f"reg_{r.id}" for r in regs], "ltc_count")
+            value[r.id] = plan.latest_value(codelist(vc.codelist).codes,
+                                            start=p.window_start(idx, vc.lookback_months))
+
+    def finish(data: ProfileData) -> dict[str, ColumnValues]:
+        age, sex = data.numpy("age"), data.numpy("sex")
+        flags: dict[str, np.ndarray] = {}
+        for r in regs:
+            dx = data.date(diagnosis[r.id])
+            on = ~np.isnat(dx)
+            if r.id in resolved:
+                res = data.date(resolved[r.id])
+                on &= np.isnat(res) | (res < dx)
+            vc = r.value_criterion
+            if vc is not None:
+                v = data.value(value[r.id])
+                ok = ~np.isnan(v)
+                if vc.min_value is not None:
+                    ok &= v >= vc.min_value
+                if vc.max_value is not None:
+                    ok &= v <= vc.max_value
+                on |= ok
+            on &= eligible(r, age, sex)
+            for other in r.excluding_registers:
+                on &= ~flags[other]
+            flags[r.id] = on
+        ltc = np.zeros(data.n, dtype=np.int64)
+        for r in regs:
+            if r.long_term_condition:
+                ltc += flags[r.id]
+        return {**{f"reg_{r.id}": flags[r.id] for r in regs}, "ltc_count": ltc}
+
+    return finish
 
 
 def _observation_columns(ctx: RunContext) -> dict[str, pa.DataType]:
@@ -239,26 +278,33 @@ def _observation_columns(ctx: RunContext) -> dict[str, pa.DataType]:
     }
 
 
-def _observations(ctx: RunContext, profile: ir.Table) -> ir.Table:
-    idx = ctx.index_date
-    # One pass over the events picks out every code used below; each observation then scans
-    # only that small subset.
-    ev = ctx.engine.cache(p.events_in(ctx.events, ctx.codes(
-        SBP_CODELIST, DBP_CODELIST, BMI_CODELIST, CURRENT_SMOKER_CODELIST, EX_SMOKER_CODELIST,
-        extra=[NEVER_SMOKED_CODE])))
+#: Smoking status categories in priority order: on the same date the first listed wins.
+SMOKING_CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "current": ((CURRENT_SMOKER_CODELIST,), ()),
+    "ex": ((EX_SMOKER_CODELIST,), ()),
+    "never": ((), (NEVER_SMOKED_CODE,)),
+}
+
+
+def _observations(ctx: RunContext, plan: ProfilePlan) -> Finish:
     # QOF takes the lowest reading of the latest day for blood pressure.
-    profile = p.attach(profile, p.latest_value(ev, ctx.codes(SBP_CODELIST), end=idx,
-                                               prefer="lowest", name="sbp"))
-    profile = p.attach(profile, p.latest_value(ev, ctx.codes(DBP_CODELIST), end=idx,
-                                               prefer="lowest", name="dbp"))
-    profile = p.attach(profile, p.latest_value(ev, ctx.codes(BMI_CODELIST), end=idx,
-                                               name="bmi"))
-    smoking = {
-        "current": ctx.codes(CURRENT_SMOKER_CODELIST),
-        "ex": ctx.codes(EX_SMOKER_CODELIST),
-        "never": ctx.codes(extra=[NEVER_SMOKED_CODE]),
-    }
-    return p.attach(profile, p.latest_category(ev, smoking, end=idx, name="smoking_status"))
+    sbp = plan.latest_value(code_set(SBP_CODELIST), prefer="lowest")
+    dbp = plan.latest_value(code_set(DBP_CODELIST), prefer="lowest")
+    bmi = plan.latest_value(code_set(BMI_CODELIST))
+    smoking = [plan.latest_date(code_set(*lists, extra=extra))
+               for lists, extra in SMOKING_CATEGORIES.values()]
+
+    def finish(data: ProfileData) -> dict[str, ColumnValues]:
+        status, status_date = latest_category([data.date(t) for t in smoking],
+                                              SMOKING_CATEGORIES)
+        return {
+            "sbp": data.value(sbp), "sbp_date": data.date(sbp),
+            "dbp": data.value(dbp), "dbp_date": data.date(dbp),
+            "bmi": data.value(bmi), "bmi_date": data.date(bmi),
+            "smoking_status": status, "smoking_status_date": status_date,
+        }
+
+    return finish
 
 
 PROFILE_PROVIDERS: list[ProfileProvider] = [
@@ -295,9 +341,31 @@ def profile_schema(
     return pa.schema(list(fields.items()))
 
 
-def build_profile(ctx: RunContext, providers: Sequence[ProfileProvider] | None = None) -> ir.Table:
-    """The patient-profile expression (not yet executed), ordered by patient id."""
-    profile = ctx.population
-    for provider in providers if providers is not None else PROFILE_PROVIDERS:
-        profile = provider.build(ctx, profile)
-    return profile.order_by("patient_id")
+def compute_profile(
+    ctx: RunContext, providers: Sequence[ProfileProvider] | None = None
+) -> pa.Table:
+    """The patient profile, one row per registered patient ordered by patient id, with the
+    columns of ``profile_schema`` (every provider by default)."""
+    chosen = list(providers if providers is not None else PROFILE_PROVIDERS)
+    schema = profile_schema(ctx, chosen)
+    plan = ProfilePlan(ctx)
+    finishers = [(provider, provider.plan(ctx, plan)) for provider in chosen]
+    population = ctx.engine.to_arrow(ctx.population.select("patient_id", "practice_code"))
+    population = population.sort_by("patient_id")
+    data = plan.execute(population)
+    for provider, finish in finishers:
+        declared = provider.columns(ctx)
+        produced = finish(data)
+        if set(produced) != set(declared):
+            missing = sorted(set(declared) - set(produced))
+            extra = sorted(set(produced) - set(declared))
+            raise ValueError(f"profile provider {provider.name!r}: missing {missing}, "
+                             f"undeclared {extra}")
+        for name, values in produced.items():
+            column = to_arrow(values, declared[name])
+            if len(column) != data.n:
+                raise ValueError(f"profile provider {provider.name!r}: column {name!r} has "
+                                 f"{len(column)} rows for {data.n} patients")
+            data.columns[name] = (column if isinstance(column, pa.ChunkedArray)
+                                  else pa.chunked_array([column], declared[name]))
+    return pa.table([data.columns[f.name] for f in schema], schema=schema)

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from pcn import __version__
 from pcn.analytics.engine import Engine, EngineKind
-from pcn.analytics.profile import RunContext, build_profile, profile_schema
+from pcn.analytics.profile import RunContext, compute_profile
 from pcn.analytics.summary import build_summary, summary_schema
 from pcn.record import Record, atomic, open_record
 from pcn.risk.admission import MAX_FIT_PATIENTS
@@ -39,24 +39,20 @@ PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd"}
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """One output file: ``build(ctx, written)`` returns its expression and Arrow schema;
-    ``written(name)`` reads an output already produced in this run."""
+    """One output file: ``build(ctx, written)`` computes it as an Arrow table;
+    ``written(name)`` reads an output already produced in this run as an engine table."""
 
     name: str
-    build: Callable[[RunContext, Callable[[str], ir.Table]], tuple[ir.Table, pa.Schema]]
+    build: Callable[[RunContext, Callable[[str], ir.Table]], pa.Table]
 
 
-def _patient_profile(
-    ctx: RunContext, written: Callable[[str], ir.Table]
-) -> tuple[ir.Table, pa.Schema]:
-    return build_profile(ctx), profile_schema(ctx)
+def _patient_profile(ctx: RunContext, written: Callable[[str], ir.Table]) -> pa.Table:
+    return compute_profile(ctx)
 
 
-def _practice_summary(
-    ctx: RunContext, written: Callable[[str], ir.Table]
-) -> tuple[ir.Table, pa.Schema]:
+def _practice_summary(ctx: RunContext, written: Callable[[str], ir.Table]) -> pa.Table:
     summary = build_summary(written("patient_profile"), ctx.table("practices"), ctx.registers)
-    return summary, summary_schema(ctx.registers)
+    return ctx.engine.to_arrow(summary, summary_schema(ctx.registers))
 
 
 OUTPUTS: list[OutputSpec] = [
@@ -118,8 +114,7 @@ def compute_outputs(
         if progress:
             progress(spec.name)
         t0 = time.perf_counter()
-        expr, schema = spec.build(ctx, written)
-        table = engine.to_arrow(expr, schema)
+        table = spec.build(ctx, written)
         tables[spec.name] = table
         if spec.name != "patient_profile":
             pq.write_table(table, out_dir / f"{spec.name}.parquet", **PARQUET_OPTIONS)
@@ -137,7 +132,7 @@ def compute_outputs(
 
     def profile_at(day: dt.date) -> Any:
         past = RunContext(engine=engine, index_date=day, sample=share)
-        return engine.to_arrow(build_profile(past), profile_schema(past)).to_pandas()
+        return compute_profile(past).to_pandas()
 
     def hospital() -> Any:
         # Only what the admission model's outcome needs: a fraction of the table.

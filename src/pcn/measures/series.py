@@ -102,7 +102,7 @@ def profiles_at(
 
     ``ready`` supplies profiles already built (``pcn run``'s own profile at the index date)."""
     from pcn.analytics.engine import Engine
-    from pcn.analytics.profile import RunContext, build_profile, profile_schema
+    from pcn.analytics.profile import RunContext, compute_profile
     from pcn.risk.pipeline import enrich  # registers the PHM profile columns on import
 
     assert isinstance(engine, Engine)
@@ -113,7 +113,7 @@ def profiles_at(
         if progress:
             progress(f"profile at {day}")
         ctx = RunContext(engine=engine, index_date=day)
-        raw = engine.to_arrow(build_profile(ctx), profile_schema(ctx)).to_pandas()
+        raw = compute_profile(ctx).to_pandas()
         yield day, enrich(raw, day)
 
 

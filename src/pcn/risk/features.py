@@ -1,8 +1,9 @@
-"""Patient-profile columns for population health management, written once as Ibis expressions.
+"""Patient-profile columns for population health management, requested on the profile plan.
 
-One pass over the events for every "latest date of a code set" feature (care home, housebound,
-flu vaccination, structured medication review, eFI deficits, ...), one pass over medications for
-every "issued in a window" feature, and a few latest numeric values. The scores built from these
+Every "latest date of a code set" feature (care home, housebound, flu vaccination, structured
+medication review, eFI deficits, ...) and latest numeric value joins the profile's one pass over
+the events, every "issued in a window" feature its one pass over medications; counts and the SD
+of recent blood pressures are small per-patient queries. The scores built from these
 columns (eFI, QRISK3, CMS, CHA2DS2-VASc, segments, worklists) are computed afterwards, identically
 for every engine, in :mod:`pcn.risk.pipeline`.
 
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 from functools import cache
 
-import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 
 from pcn.analytics import primitives as p
-from pcn.analytics.profile import ProfileProvider, RunContext
+from pcn.analytics.plan import ColumnValues, ProfileData, ProfilePlan, latest_category
+from pcn.analytics.profile import Finish, ProfileProvider, RunContext, code_set
 from pcn.refdata import codelist, codelist_ids
 from pcn.refdata.codelists import codelist_frame
 
@@ -119,34 +121,11 @@ def _type1_codes() -> list[str]:
     )
 
 
-def _date_tag_table(ctx: RunContext) -> ir.Table:
-    codes: list[str] = []
-    tags: list[str] = []
-    for column, (lists, extra) in DATE_TAGS.items():
-        members = set(extra)
-        for cl in lists:
-            members |= codelist(cl).codes
-        if column == "type1_diabetes_date":
-            members = set(_type1_codes())
-        for c in sorted(members):
-            codes.append(c)
-            tags.append(column)
-    for deficit, cl in efi_deficit_codelists().items():
-        for c in sorted(codelist(cl).codes):
-            codes.append(c)
-            tags.append(f"efi:{deficit}")
-    for level, level_codes in SMOKING_DETAIL.items():
-        for c in level_codes:
-            codes.append(c)
-            tags.append(f"smoke:{level}")
-    data = pa.table(
-        {
-            "code": pa.array(codes, pa.string()),
-            "tag": pa.array(tags, pa.string()),
-            "start_date": pa.array([None] * len(codes), pa.date32()),
-        }
-    )
-    return ctx.engine.arrow_table(data)
+def _date_tag_codes(column: str) -> frozenset[str]:
+    if column == "type1_diabetes_date":
+        return frozenset(_type1_codes())
+    lists, extra = DATE_TAGS[column]
+    return code_set(*lists, extra=extra)
 
 
 def _columns(ctx: RunContext) -> dict[str, pa.DataType]:
@@ -179,87 +158,16 @@ def _columns(ctx: RunContext) -> dict[str, pa.DataType]:
     return cols
 
 
-def _build(ctx: RunContext, profile: ir.Table) -> ir.Table:
-    idx = ctx.index_date
-    ev = ctx.events
-    # one pass: latest date of every tagged code set
-    long = p.latest_dates_by_tag(ev, _date_tag_table(ctx), end=idx)
-    date_cols = list(DATE_TAGS)
-    deficits = [f"efi:{d}" for d in efi_deficit_codelists()]
-    smoke = [f"smoke:{level}" for level in SMOKING_DETAIL]
-    wide = p.pivot_tags(long, [*date_cols, *deficits, *smoke])
-    # eFI: number of deficits ever coded
-    count = (
-        sum(
-            (wide[t].notnull().ifelse(1, 0) for t in deficits[1:]),
-            wide[deficits[0]].notnull().ifelse(1, 0),
-        )
-        if deficits
-        else ibis.literal(0)
-    )
-    # smoking amount: the level of the latest amount-specific code
-    amount = ibis.cases(
-        *[
-            (
-                wide[f"smoke:{lv}"].notnull()
-                & ibis.and_(
-                    *[
-                        (wide[f"smoke:{lv}"] >= wide[f"smoke:{o}"]) | wide[f"smoke:{o}"].isnull()
-                        for o in SMOKING_DETAIL
-                        if o != lv
-                    ]
-                ),
-                ibis.literal(lv),
-            )
-            for lv in SMOKING_DETAIL
-        ],
-        else_=ibis.null("string"),
-    )
-    wide = wide.select(
-        "patient_id", *date_cols, efi_deficits_coded=count.cast("int64"), smoking_amount=amount
-    )
-    profile = p.attach(profile, wide, fill={"efi_deficits_coded": 0})
+#: Latest numeric values: column → (codelist, name of its date column).
+LATEST_VALUES: dict[str, tuple[str, str]] = {
+    "latest_hba1c": (HBA1C, "latest_hba1c_date"),
+    "latest_total_cholesterol": (CHOLESTEROL, "latest_cholesterol_date"),
+    "latest_hdl_cholesterol": (HDL, "latest_hdl_date"),
+    "latest_egfr": (EGFR, "latest_egfr_date"),
+}
 
-    # medications in windows
-    meds = ctx.table("medications")
-    meds = ctx.restrict(meds.filter(meds.date <= idx), reused=False)
-    med_parts = []
-    for column, (lists, months) in MEDICATION_TAGS.items():
-        codes = ctx.codes(*lists)
-        hits = p.events_in(
-            meds, codes, start=p.window_start(idx, months), end=idx, code_column="dmd_code"
-        )
-        med_parts.append(hits.select("patient_id").distinct().mutate(_tag=ibis.literal(column)))
-    allmeds = ibis.union(*med_parts, distinct=False)
-    on = allmeds.group_by("patient_id").agg(
-        **{c: (allmeds._tag == c).any() for c in MEDICATION_TAGS}
-    )
-    profile = p.attach(profile, on, fill=dict.fromkeys(MEDICATION_TAGS, False))
-    profile = p.attach(
-        profile,
-        p.distinct_medications(
-            meds, start=p.window_start(idx, 12), end=idx, name="distinct_medicines_12m"
-        ),
-        fill={"distinct_medicines_12m": 0},
-    )
 
-    # latest numeric values
-    for name, cl, colname in (
-        ("latest_hba1c", HBA1C, "latest_hba1c_date"),
-        ("latest_total_cholesterol", CHOLESTEROL, "latest_cholesterol_date"),
-        ("latest_hdl_cholesterol", HDL, "latest_hdl_date"),
-        ("latest_egfr", EGFR, "latest_egfr_date"),
-    ):
-        v = p.latest_value(ev, ctx.codes(cl), end=idx, name=name)
-        profile = p.attach(profile, v.rename(**{colname: f"{name}_date"}))
-    sd = p.mean_sd_last(ev, ctx.codes(SBP), 10, end=idx, start=p.window_start(idx, 60), name="_sbp")
-    profile = p.attach(
-        profile,
-        sd.select("patient_id", sbp_sd_5y=sd._sbp_sd, sbp_readings_5y=sd._sbp_n),
-        fill={"sbp_readings_5y": 0},
-    )
-
-    # ethnicity, 16 groups (for QRISK3's ethrisk)
+def _ethnicity_16(ctx: RunContext) -> ir.Table:
     eth = codelist_frame("opensafely-ethnicity-snomed-0removed")[["code", "grouping_16"]]
     eth = eth.drop_duplicates("code")
     eth_t = ctx.engine.arrow_table(
@@ -271,36 +179,31 @@ def _build(ctx: RunContext, profile: ir.Table) -> ir.Table:
         )
     )
     pts = ctx.table("patients").select("patient_id", "ethnicity_code")
-    pe = pts.join(eth_t, pts.ethnicity_code == eth_t._code).select("patient_id", "ethnicity_16")
-    profile = p.attach(profile, pe)
+    return pts.join(eth_t, pts.ethnicity_code == eth_t._code).select("patient_id", "ethnicity_16")
 
-    # hospital activity and appointments in windows
+
+def _hospital_counts(ctx: RunContext) -> ir.Table:
+    idx = ctx.index_date
     hosp = ctx.table("hospital_activity")
     hosp = ctx.restrict(hosp.filter(hosp.start_date <= idx), reused=False)
     y1, m3 = p.window_start(idx, 12), p.window_start(idx, 3)
-    h = hosp.group_by("patient_id").agg(
-        emergency_admissions_12m=((hosp.kind == "emergency_admission") & (hosp.start_date >= y1))
-        .ifelse(1, 0)
-        .sum()
-        .cast("int64"),
-        ae_attendances_12m=((hosp.kind == "ae_attendance") & (hosp.start_date >= y1))
-        .ifelse(1, 0)
-        .sum()
-        .cast("int64"),
-        ae_attendances_3m=((hosp.kind == "ae_attendance") & (hosp.start_date >= m3))
-        .ifelse(1, 0)
-        .sum()
-        .cast("int64"),
+
+    def count(kind: str, since: object) -> ir.IntegerValue:
+        return ((hosp.kind == kind) & (hosp.start_date >= since)).ifelse(1, 0).sum().cast("int64")
+
+    return hosp.group_by("patient_id").agg(
+        emergency_admissions_12m=count("emergency_admission", y1),
+        ae_attendances_12m=count("ae_attendance", y1),
+        ae_attendances_3m=count("ae_attendance", m3),
     )
-    profile = p.attach(
-        profile,
-        h,
-        fill={"emergency_admissions_12m": 0, "ae_attendances_12m": 0, "ae_attendances_3m": 0},
-    )
+
+
+def _appointment_counts(ctx: RunContext) -> ir.Table:
+    idx = ctx.index_date
     ap = ctx.table("appointments")
     day = ap.start_at.date()
-    ap = ctx.restrict(ap.filter((day <= idx) & (day >= y1)), reused=False)
-    a = ap.group_by("patient_id").agg(
+    ap = ctx.restrict(ap.filter((day <= idx) & (day >= p.window_start(idx, 12))), reused=False)
+    return ap.group_by("patient_id").agg(
         gp_appointments_12m=((ap.role == "gp") & (ap.status == "attended"))
         .ifelse(1, 0)
         .sum()
@@ -308,10 +211,58 @@ def _build(ctx: RunContext, profile: ir.Table) -> ir.Table:
         appointments_12m=(ap.status == "attended").ifelse(1, 0).sum().cast("int64"),
         dna_12m=(ap.status == "did_not_attend").ifelse(1, 0).sum().cast("int64"),
     )
-    return p.attach(
-        profile, a, fill={"gp_appointments_12m": 0, "appointments_12m": 0, "dna_12m": 0}
+
+
+def _plan(ctx: RunContext, plan: ProfilePlan) -> Finish:
+    idx = ctx.index_date
+    dates = {column: plan.latest_date(_date_tag_codes(column)) for column in DATE_TAGS}
+    deficits = [plan.latest_date(codelist(cl).codes) for cl in efi_deficit_codelists().values()]
+    amounts = [plan.latest_date(codes) for codes in SMOKING_DETAIL.values()]
+    issued = {
+        column: plan.issued(code_set(*lists), start=p.window_start(idx, months))
+        for column, (lists, months) in MEDICATION_TAGS.items()
+    }
+    values = {name: plan.latest_value(code_set(cl)) for name, (cl, _) in LATEST_VALUES.items()}
+    distinct = plan.per_patient(
+        p.distinct_medications(ctx.medications, start=p.window_start(idx, 12), end=idx,
+                               name="distinct_medicines_12m"),
+        fill={"distinct_medicines_12m": 0},
+    )
+    sd = p.mean_sd_last(ctx.events, ctx.codes(SBP), 10, end=idx, start=p.window_start(idx, 60),
+                        name="_sbp")
+    sbp_sd = plan.per_patient(
+        sd.select("patient_id", sbp_sd_5y=sd._sbp_sd, sbp_readings_5y=sd._sbp_n),
+        fill={"sbp_readings_5y": 0},
+    )
+    ethnicity = plan.per_patient(_ethnicity_16(ctx))
+    hospital = plan.per_patient(
+        _hospital_counts(ctx),
+        fill={"emergency_admissions_12m": 0, "ae_attendances_12m": 0, "ae_attendances_3m": 0},
+    )
+    appointments = plan.per_patient(
+        _appointment_counts(ctx),
+        fill={"gp_appointments_12m": 0, "appointments_12m": 0, "dna_12m": 0},
     )
 
+    def finish(data: ProfileData) -> dict[str, ColumnValues]:
+        cols: dict[str, ColumnValues] = {c: data.date(t) for c, t in dates.items()}
+        # eFI: the number of deficits ever coded
+        coded = np.zeros(data.n, dtype=np.int64)
+        for tag in deficits:
+            coded += ~np.isnat(data.date(tag))
+        cols["efi_deficits_coded"] = coded
+        # smoking amount: the level of the latest amount-specific code
+        cols["smoking_amount"] = latest_category([data.date(t) for t in amounts],
+                                                 SMOKING_DETAIL)[0]
+        cols.update({c: data.issued(t) for c, t in issued.items()})
+        for name, tag in values.items():
+            cols[name] = data.value(tag)
+            cols[LATEST_VALUES[name][1]] = data.date(tag)
+        for query in (distinct, sbp_sd, ethnicity, hospital, appointments):
+            cols.update(data.query(query))
+        return cols
 
-PHM_FEATURES = ProfileProvider("phm_features", _columns, _build)
+    return finish
 
+
+PHM_FEATURES = ProfileProvider("phm_features", _columns, _plan)
