@@ -217,7 +217,7 @@ def test_latest_by_tag_dates_and_values_in_one_pass(tiny_engine) -> None:
             ev(2, D(2012, 1, 1), HYP[1]),
             ev(3, D(2024, 6, 1), HYP[0]),                 # after the end date: ignored
             ev(1, D(2023, 1, 1), SBP[0], 150.0),
-            ev(1, D(2023, 1, 1), SBP[0], 130.0),          # same day: lowest for 'lo', highest for 'hi'
+            ev(1, D(2023, 1, 1), SBP[0], 130.0),  # same day: tag 2 lowest, 3 highest
             ev(1, D(2023, 2, 1), SBP[0]),                 # no value: counts for dates only
             ev(2, D(2020, 1, 1), SBP[1], 120.0),
             ev(2, D(2024, 4, 1), SBP[1], 180.0),          # after the end date: ignored

@@ -26,6 +26,7 @@ from typing import Literal, TypeAlias
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 
 #: Two-sided 95% normal quantile, used by the Wilson interval.
 Z95 = 1.959963984540054
@@ -474,6 +475,23 @@ def wilson_interval(
     half = (z * ((p * (1 - p) / n + z2 / (4 * n * n)).sqrt())) / (1 + z2 / n)
     low = (n > 0).ifelse(ibis.greatest(centre - half, 0.0), ibis.null("float64"))
     high = (n > 0).ifelse(ibis.least(centre + half, 1.0), ibis.null("float64"))
+    return low, high
+
+
+def wilson_interval_arrays(
+    successes: np.ndarray, trials: np.ndarray, z: float = Z95
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same interval over numpy arrays of counts, in the same order of operations as the
+    Ibis form (so results agree to the last bit); NaN where there are no trials."""
+    x = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z2 = z * z
+        p = x / n
+        centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        half = (z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / (1 + z2 / n)
+        low = np.where(n > 0, np.maximum(centre - half, 0.0), np.nan)
+        high = np.where(n > 0, np.minimum(centre + half, 1.0), np.nan)
     return low, high
 
 

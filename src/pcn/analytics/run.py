@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pcn import __version__
 from pcn.analytics.engine import Engine, EngineKind
 from pcn.analytics.profile import RunContext, compute_profile
-from pcn.analytics.summary import build_summary, summary_schema
+from pcn.analytics.summary import compute_summary
 from pcn.record import Record, atomic, open_record
 from pcn.risk.admission import MAX_FIT_PATIENTS
 
@@ -40,19 +39,19 @@ PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd"}
 @dataclass(frozen=True)
 class OutputSpec:
     """One output file: ``build(ctx, written)`` computes it as an Arrow table;
-    ``written(name)`` reads an output already produced in this run as an engine table."""
+    ``written(name)`` is an output already produced in this run."""
 
     name: str
-    build: Callable[[RunContext, Callable[[str], ir.Table]], pa.Table]
+    build: Callable[[RunContext, Callable[[str], pa.Table]], pa.Table]
 
 
-def _patient_profile(ctx: RunContext, written: Callable[[str], ir.Table]) -> pa.Table:
+def _patient_profile(ctx: RunContext, written: Callable[[str], pa.Table]) -> pa.Table:
     return compute_profile(ctx)
 
 
-def _practice_summary(ctx: RunContext, written: Callable[[str], ir.Table]) -> pa.Table:
-    summary = build_summary(written("patient_profile"), ctx.table("practices"), ctx.registers)
-    return ctx.engine.to_arrow(summary, summary_schema(ctx.registers))
+def _practice_summary(ctx: RunContext, written: Callable[[str], pa.Table]) -> pa.Table:
+    practices = ctx.engine.to_arrow(ctx.table("practices").select("practice_code", "pcn_code"))
+    return compute_summary(written("patient_profile"), practices, ctx.registers)
 
 
 OUTPUTS: list[OutputSpec] = [
@@ -105,10 +104,10 @@ def compute_outputs(
     # except the profile, which the population health stage enriches and writes once.
     tables: dict[str, pa.Table] = {}
 
-    def written(name: str) -> ir.Table:
+    def written(name: str) -> pa.Table:
         if name not in tables:
             raise ValueError(f"output {name!r} is read before it is written")
-        return engine.arrow_table(tables[name])
+        return tables[name]
 
     for spec in OUTPUTS:
         if progress:

@@ -3,18 +3,21 @@ and, for every register, count, prevalence and Wilson 95% interval.
 
 Prevalence denominators respect each register's age (and sex) conditions, as QOF does: the
 diabetes prevalence is the register over the list aged 17 or over, not the whole list.
+
+Computed from the patient profile (Arrow, already in memory) with numpy counts per practice: a
+few milliseconds for any list size, where the same aggregation as one Ibis query spent ~0.4 s
+compiling ~300 expressions. Every engine's profile gives the same summary by construction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import ibis
-import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 
 from pcn.analytics import primitives as p
-from pcn.analytics.profile import eligibility
+from pcn.analytics.profile import eligible
 from pcn.analytics.registers import Register
 
 
@@ -44,56 +47,82 @@ def summary_schema(registers: Sequence[Register]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _count(cond: ir.BooleanValue) -> ir.IntegerValue:
-    return cond.ifelse(1, 0).cast("int64").sum()
+def _pcn_of(practices: pa.Table) -> dict[str, str | None]:
+    codes = practices.column("practice_code").to_pylist()
+    pcns = practices.column("pcn_code").to_pylist()
+    seen: dict[str, str | None] = {}
+    for code, pcn in zip(codes, pcns, strict=True):
+        if code in seen and seen[code] != pcn:
+            raise ValueError(f"practices: practice {code} is listed in two PCNs "
+                             f"({seen[code]}, {pcn})")
+        seen[code] = pcn
+    return seen
 
 
-def build_summary(profile: ir.Table, practices: ir.Table,
-                  registers: Sequence[Register]) -> ir.Table:
-    """Per-practice rows (``level='practice'``) and one row per PCN (``level='pcn'``)."""
-    pr = practices.select(_pc=practices.practice_code, pcn_code=practices.pcn_code)
-    t = profile.left_join(pr, profile.practice_code == pr._pc)
-    t = t.select(*profile.columns, "pcn_code")
-    metrics: dict[str, ir.Value] = {
-        "list_size": t.count().cast("int64"),
-        "female": _count(t.sex == "F"),
-        "male": _count(t.sex == "M"),
+def compute_summary(
+    profile: pa.Table, practices: pa.Table, registers: Sequence[Register]
+) -> pa.Table:
+    """Per-practice rows (``level='practice'``) and one row per PCN (``level='pcn'``): PCN rows
+    last within each PCN, practices in code order; a practice missing from ``practices`` has a
+    null PCN, sorted last."""
+    codes = np.asarray(profile.column("practice_code").to_numpy(zero_copy_only=False),
+                       dtype=object)
+    if any(c is None for c in codes):
+        raise ValueError("patient_profile: practice_code is missing for some patients")
+    practice_codes, group = np.unique(codes.astype(str), return_inverse=True)
+    k = len(practice_codes)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(group[mask], minlength=k).astype(np.int64)
+
+    age = np.asarray(profile.column("age").to_numpy(zero_copy_only=False), dtype=np.float64)
+    sex = np.asarray(profile.column("sex").to_numpy(zero_copy_only=False), dtype=object)
+    band = np.asarray(profile.column("age_band").to_numpy(zero_copy_only=False), dtype=object)
+    quintile = np.asarray(profile.column("imd_quintile").to_numpy(zero_copy_only=False),
+                          dtype=np.float64)
+    counts: dict[str, np.ndarray] = {
+        "list_size": count(np.ones(len(codes), dtype=bool)),
+        "female": count(sex == "F"),
+        "male": count(sex == "M"),
     }
-    for band in p.age_band_labels():
-        metrics[_band_column(band)] = _count(t.age_band == band)
+    for label in p.age_band_labels():
+        counts[_band_column(label)] = count(band == label)
     for q in range(1, 6):
-        metrics[f"imd_q{q}"] = _count(t.imd_quintile == q)
-    metrics["imd_unknown"] = _count(t.imd_quintile.isnull())
+        counts[f"imd_q{q}"] = count(quintile == q)
+    counts["imd_unknown"] = count(np.isnan(quintile))
     for r in registers:
-        denominator = eligibility(r, t)
-        metrics[f"_x_{r.id}"] = _count(t[f"reg_{r.id}"] & denominator)
-        metrics[f"_n_{r.id}"] = _count(denominator)
+        denominator = eligible(r, age, sex)
+        on = np.asarray(profile.column(f"reg_{r.id}").to_numpy(zero_copy_only=False), dtype=bool)
+        counts[f"_x_{r.id}"] = count(on & denominator)
+        counts[f"_n_{r.id}"] = count(denominator)
 
-    practice_rows = t.group_by(["pcn_code", "practice_code"]).agg(**metrics)
-    # PCN totals from the practice rows: every metric is a count, so sums of sums are exact,
-    # and the wide aggregation over patients runs once.
-    pcn_rows = practice_rows.group_by("pcn_code").agg(
-        **{name: practice_rows[name].sum().cast("int64") for name in metrics}
-    )
-    rows = ibis.union(
-        practice_rows.mutate(level=ibis.literal("practice")),
-        pcn_rows.mutate(level=ibis.literal("pcn"), practice_code=ibis.null("string")).select(
-            "pcn_code", "practice_code", *metrics, "level"
-        ),
-        distinct=False,
-    )
-
-    derived: dict[str, ir.Value] = {}
+    pcn_of = _pcn_of(practices)
+    pcns = [pcn_of.get(str(c)) for c in practice_codes]
+    # PCN totals from the practice rows: every metric is a count, so sums are exact.
+    rows: list[tuple[str, str | None, str | None, np.ndarray]] = []  # level, pcn, practice, index
+    for pcn in sorted(set(pcns), key=lambda x: (x is None, x or "")):
+        members = np.array([i for i, q in enumerate(pcns) if q == pcn], dtype=np.int64)
+        rows += [("practice", pcn, str(practice_codes[i]), members[j:j + 1])
+                 for j, i in enumerate(members)]
+        rows.append(("pcn", pcn, None, members))
+    columns: dict[str, list[object] | np.ndarray] = {
+        "level": [r[0] for r in rows],
+        "pcn_code": [r[1] for r in rows],
+        "practice_code": [r[2] for r in rows],
+    }
+    for name, values in counts.items():
+        columns[name] = np.array([int(values[r[3]].sum()) for r in rows], dtype=np.int64)
     for r in registers:
-        x, n = rows[f"_x_{r.id}"], rows[f"_n_{r.id}"]
-        low, high = p.wilson_interval(x, n)
-        derived[f"reg_{r.id}_count"] = x.cast("int64")
-        derived[f"reg_{r.id}_denominator"] = n.cast("int64")
-        derived[f"reg_{r.id}_prevalence"] = (n > 0).ifelse(
-            x.cast("float64") / n.cast("float64"), ibis.null("float64"))
-        derived[f"reg_{r.id}_ci_low"] = low
-        derived[f"reg_{r.id}_ci_high"] = high
-    keep = [c for c in rows.columns if not c.startswith(("_x_", "_n_"))]
-    out = rows.select(*keep, **derived)
-    # PCN rows last within each PCN, then practices in code order.
-    return out.order_by([out.pcn_code, (out.level == "pcn").ifelse(1, 0), out.practice_code])
+        x, n = columns.pop(f"_x_{r.id}"), columns.pop(f"_n_{r.id}")
+        assert isinstance(x, np.ndarray) and isinstance(n, np.ndarray)
+        low, high = p.wilson_interval_arrays(x, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            prevalence = np.where(n > 0, x / n, np.nan)
+        columns.update({
+            f"reg_{r.id}_count": x, f"reg_{r.id}_denominator": n,
+            f"reg_{r.id}_prevalence": prevalence,
+            f"reg_{r.id}_ci_low": low, f"reg_{r.id}_ci_high": high,
+        })
+    schema = summary_schema(registers)
+    return pa.table([pa.array(columns[f.name], f.type, from_pandas=True) for f in schema],
+                    schema=schema)
