@@ -299,7 +299,8 @@ def post_process(
         if model_cache is not None and model_cache.exists():
             model, report = pickle.loads(model_cache.read_bytes())
         else:
-            model, report = admission.fit(features_at, hospital(), index_date)
+            fitted, report = admission.fit(features_at, hospital(), index_date)
+            model = admission.compile_model(fitted)
             if model_cache is not None:
                 model_cache.parent.mkdir(parents=True, exist_ok=True)
                 tmp = model_cache.with_suffix(".tmp")
