@@ -228,3 +228,22 @@ def test_flags_latest_code_wins() -> None:
     assert list(df.housebound) == [False, True, False, False, False]
     assert list(df.pregnant) == [False, False, True, False, False]
     assert list(df.high_risk_prescribing) == [False, False, False, False, True]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [dt.date(2024, 1, 2), None, dt.date(2020, 5, 6), dt.date(2024, 1, 2)],
+        ["2024-01-02", None, "2020-05-06", "2024-01-02"],
+        [pd.Timestamp("2024-01-02 10:00"), dt.date(2020, 5, 6), None],
+        ["2024-01-02T10:00:00+00:00", "2024-03-02T10:00:00+00:00"],
+        [None, None],
+        [],
+    ],
+)
+def test_dates_are_converted_as_pandas_converts_them(values: list[object]) -> None:
+    column = pd.Series(values, dtype=object, name="x_date", index=range(10, 10 + len(values)))
+    got = pipeline._to_datetime(column)
+    expected = pd.to_datetime(column)
+    assert got.dtype == expected.dtype
+    pd.testing.assert_series_equal(got, expected)

@@ -105,8 +105,17 @@ def _aliases(df: pd.DataFrame) -> pd.DataFrame:
 def _dates(df: pd.DataFrame) -> pd.DataFrame:
     for c in df.columns:
         if c.endswith("_date") and not pd.api.types.is_datetime64_any_dtype(df[c]):
-            df[c] = pd.to_datetime(df[c])
+            df[c] = _to_datetime(df[c])
     return df
+
+
+def _to_datetime(values: pd.Series) -> pd.Series:
+    """``pd.to_datetime(values)``, converting each distinct value once: a profile holds a date
+    per patient but only some thousands of distinct days."""
+    codes, distinct = pd.factorize(values)
+    parsed = pd.to_datetime(distinct)
+    return pd.Series(parsed.array.take(codes, allow_fill=True), index=values.index,
+                     name=values.name)
 
 
 def _latest_wins(a: pd.Series, b: pd.Series) -> pd.Series:
