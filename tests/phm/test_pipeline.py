@@ -177,6 +177,32 @@ def test_qrisk3_inputs_are_mapped_from_the_profile() -> None:
     assert np.isnan(df.qrisk3[1]) and np.isnan(df.qrisk3[2])
 
 
+def test_qrisk3_smoking_category_from_status_and_amount() -> None:
+    statuses = [("current", None, 3), ("current", "light", 2), ("ex", "heavy", 1),
+                (None, None, 0), ("never", "heavy", 0)]
+    df = pipeline.enrich(
+        frame(*(patient(age=60, sex="M", smoking_status=s, smoking_amount=a, bmi=27.0,
+                        latest_total_cholesterol=5.0, latest_hdl_cholesterol=1.0, sbp=130.0)
+                for s, a, _ in statuses)),
+        AS_OF,
+    )
+    from pcn.risk.deprivation import townsend_from_imd_decile
+
+    expected = [
+        qrisk3_score(sex="M", age=60, smoke_cat=cat, town=townsend_from_imd_decile(5),
+                     bmi=27.0, rati=5.0, sbp=130.0, sbps5=0.0)
+        for _, _, cat in statuses
+    ]
+    assert df.qrisk3.tolist() == pytest.approx(expected, rel=1e-12)
+    assert df.qrisk3_imputed.tolist() == ["sbps5"] * len(statuses)
+    assert df.qrisk3_imputed.dtype == object
+
+
+def test_qrisk3_refuses_an_unknown_smoking_status() -> None:
+    with pytest.raises(ValueError, match="smoke_cat"):
+        pipeline.enrich(frame(patient(age=60, smoking_status="sometimes")), AS_OF)
+
+
 def test_qrisk3_imputes_and_says_so() -> None:
     df = pipeline.enrich(frame(patient(age=55, sex="F")), AS_OF)
     assert df.qrisk3[0] > 0
@@ -202,3 +228,22 @@ def test_flags_latest_code_wins() -> None:
     assert list(df.housebound) == [False, True, False, False, False]
     assert list(df.pregnant) == [False, False, True, False, False]
     assert list(df.high_risk_prescribing) == [False, False, False, False, True]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [dt.date(2024, 1, 2), None, dt.date(2020, 5, 6), dt.date(2024, 1, 2)],
+        ["2024-01-02", None, "2020-05-06", "2024-01-02"],
+        [pd.Timestamp("2024-01-02 10:00"), dt.date(2020, 5, 6), None],
+        ["2024-01-02T10:00:00+00:00", "2024-03-02T10:00:00+00:00"],
+        [None, None],
+        [],
+    ],
+)
+def test_dates_are_converted_as_pandas_converts_them(values: list[object]) -> None:
+    column = pd.Series(values, dtype=object, name="x_date", index=range(10, 10 + len(values)))
+    got = pipeline._to_datetime(column)
+    expected = pd.to_datetime(column)
+    assert got.dtype == expected.dtype
+    pd.testing.assert_series_equal(got, expected)

@@ -95,6 +95,11 @@ def test_joined_labels_equals_a_plain_join_per_row() -> None:
     got = joined_labels(matches, labels)
     assert got.tolist() == [";".join(name for name, hit in zip(labels, row, strict=True) if hit)
                             for row in matches]
+    wide = rng.random((300, 70)) < 0.5  # beyond one integer per pattern
+    wide_labels = [f"w{i}" for i in range(70)]
+    assert joined_labels(wide, wide_labels, sep="; ").tolist() == [
+        "; ".join(name for name, hit in zip(wide_labels, row, strict=True) if hit) for row in wide
+    ]
     assert joined_labels(matches[:0], labels).tolist() == []
     assert joined_labels(np.zeros((3, 0), dtype=bool), []).tolist() == ["", "", ""]
     with pytest.raises(ValueError, match="labels"):

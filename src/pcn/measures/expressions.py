@@ -166,9 +166,16 @@ def joined_labels(matches: np.ndarray, labels: Sequence[str], sep: str = ";") ->
     if rows == 0 or width == 0:
         return np.full(rows, "", dtype=object)
     names = np.array(list(labels), dtype=object)
-    patterns, inverse = np.unique(np.packbits(matches.astype(bool), axis=1), axis=0,
-                                  return_inverse=True)
-    unpacked = np.unpackbits(patterns, axis=1, count=width).astype(bool)
+    matches = matches.astype(bool, copy=False)
+    if width <= 62:  # a pattern as one integer: hashing integers beats sorting byte rows
+        key = np.zeros(rows, dtype=np.int64)
+        for j in range(width):
+            key |= matches[:, j].astype(np.int64) << j
+        inverse, keys = pd.factorize(key)
+        unpacked = ((keys[:, None] >> np.arange(width)) & 1).astype(bool)
+    else:
+        patterns, inverse = np.unique(np.packbits(matches, axis=1), axis=0, return_inverse=True)
+        unpacked = np.unpackbits(patterns, axis=1, count=width).astype(bool)
     joined = np.array([sep.join(names[row]) for row in unpacked], dtype=object)
     return joined[inverse.reshape(-1)]
 

@@ -203,18 +203,181 @@ down to ``MAX_FIT_PATIENTS``."""
     return final, report
 
 
+class CompiledEnsemble:
+    """A fitted binary ``HistGradientBoostingClassifier`` as plain arrays, scored with numpy.
+
+    Unpickling the scikit-learn model imports scikit-learn (about a second, more than scoring a
+    PCN takes), so the model cache keeps this form instead. Risks are bit-for-bit those of
+    ``model.predict_proba(x)[:, 1]``: the same comparisons decide every split, leaf values are
+    added in the same tree order onto the same baseline, and the sum goes through the same
+    ``scipy.special.expit`` that scikit-learn's logit link calls.
+
+    Trees are evaluated QuickScorer-style (Lucchese et al., SIGIR 2015): leaves are numbered left
+    to right and every row starts with all of them possible; a split that sends the row right
+    rules out the leaves of its left subtree; the leftmost leaf still possible is the one the row
+    reaches. Rows on the same side of every threshold the ensemble uses (and missing in the same
+    features) reach the same leaves, so each such pattern is scored once.
+    """
+
+    def __init__(self, model: object) -> None:
+        predictors = model._predictors  # type: ignore[attr-defined]
+        if any(len(iteration) != 1 for iteration in predictors):
+            raise ValueError("only a binary classifier (one tree per iteration) can be compiled")
+        self.n_features = int(model.n_features_in_)  # type: ignore[attr-defined]
+        baseline = np.asarray(model._baseline_prediction)  # type: ignore[attr-defined]
+        self.baseline = float(baseline.reshape(-1)[0])
+        self.trees = [_CompiledTree.from_nodes(p.nodes) for (p,) in predictors]
+        used: dict[int, set[float]] = {}
+        for tree in self.trees:
+            for f, t in zip(tree.features.tolist(), tree.thresholds.tolist(), strict=True):
+                used.setdefault(f, set()).add(t)
+        #: per feature split on, every threshold used, sorted: the bins of the row patterns
+        self.cuts = {f: np.array(sorted(ts), dtype=np.float64) for f, ts in sorted(used.items())}
+
+    def risk(self, x: np.ndarray) -> np.ndarray:
+        """Probability of the positive class for every row of ``x`` (rows x features)."""
+        from scipy.special import expit  # what scikit-learn's logit link applies
+
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise ValueError(f"expected {self.n_features} feature columns, got shape {x.shape}")
+        if len(x) == 0:  # scikit-learn's refusal, word for word (it ends up in the model report)
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={x.shape}) while a minimum of 1 is "
+                "required by HistGradientBoostingClassifier."
+            )
+        pattern, representative = self._patterns(x)
+        rows = np.asfortranarray(x[representative])
+        raw = np.full(len(rows), self.baseline)
+        for tree in self.trees:
+            raw += tree.leaf_values(rows)
+        return np.asarray(expit(raw))[pattern]
+
+    def _patterns(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A pattern number per row (equal for rows that every split treats alike) and, for
+        each pattern, one row that has it."""
+        key = np.zeros(len(x), dtype=np.int64)
+        bound = 1  # key < bound
+        for f, cuts in self.cuts.items():
+            # x <= cuts[k] exactly when bin <= k; missing values get a bin of their own
+            bins = np.searchsorted(cuts, x[:, f], side="left")
+            bins[np.isnan(x[:, f])] = len(cuts) + 1
+            radix = len(cuts) + 2
+            if bound * radix >= 2**62:  # renumber the patterns so far, densely, to not overflow
+                key, seen = pd.factorize(key)
+                bound = max(len(seen), 1)
+            key = key * radix + bins
+            bound *= radix
+        pattern, seen = pd.factorize(key)
+        representative = np.empty(len(seen), dtype=np.intp)
+        representative[pattern] = np.arange(len(x))  # any row of a pattern will do
+        return pattern, representative
+
+
+class _CompiledTree:
+    """One tree: per split its feature, threshold, where missing values go and the bit mask of
+    leaves a row keeps when it goes right; the leaf values, left to right."""
+
+    def __init__(self, features: np.ndarray, thresholds: np.ndarray, missing_left: np.ndarray,
+                 keep_if_right: np.ndarray, values: np.ndarray) -> None:
+        self.features = features
+        self.thresholds = thresholds
+        self.missing_left = missing_left
+        self.keep_if_right = keep_if_right
+        self.values = values
+
+    @classmethod
+    def from_nodes(cls, nodes: np.ndarray) -> _CompiledTree:
+        """From a scikit-learn ``TreePredictor.nodes`` array (node 0 is the root)."""
+        if nodes["is_categorical"].any():
+            raise ValueError("categorical splits cannot be compiled")
+        leaf_number: dict[int, int] = {}
+        splits: list[int] = []
+        stack = [0]
+        while stack:  # depth first, left before right: leaves numbered left to right
+            i = stack.pop()
+            if nodes["is_leaf"][i]:
+                leaf_number[i] = len(leaf_number)
+            else:
+                splits.append(i)
+                stack += [int(nodes["right"][i]), int(nodes["left"][i])]
+        n_leaves = len(leaf_number)
+        if n_leaves > 64:
+            raise ValueError(f"a tree of {n_leaves} leaves cannot be compiled (at most 64)")
+        dtype = next(np.dtype(t) for t in ("uint16", "uint32", "uint64")
+                     if np.dtype(t).itemsize * 8 >= n_leaves)
+        everything = (1 << (8 * dtype.itemsize)) - 1
+
+        def leaf_span(i: int) -> tuple[int, int]:
+            if nodes["is_leaf"][i]:
+                return leaf_number[i], leaf_number[i]
+            return leaf_span(int(nodes["left"][i]))[0], leaf_span(int(nodes["right"][i]))[1]
+
+        keep = []
+        for i in splits:
+            first, last = leaf_span(int(nodes["left"][i]))
+            left_leaves = ((1 << (last + 1)) - 1) ^ ((1 << first) - 1)
+            keep.append(everything ^ left_leaves)
+        leaves = sorted(leaf_number, key=leaf_number.__getitem__)
+        return cls(
+            features=nodes["feature_idx"][splits].astype(np.intp),
+            thresholds=nodes["num_threshold"][splits].astype(np.float64),
+            missing_left=nodes["missing_go_to_left"][splits].astype(bool),
+            keep_if_right=np.array(keep, dtype=dtype),
+            values=nodes["value"][leaves].astype(np.float64),
+        )
+
+    def leaf_values(self, rows: np.ndarray) -> np.ndarray:
+        """The value of the leaf each row (of a Fortran-ordered matrix) reaches."""
+        dtype = self.keep_if_right.dtype
+        possible = np.full(len(rows), np.iinfo(dtype).max, dtype=dtype)
+        everything = dtype.type(np.iinfo(dtype).max)
+        for f, t, nan_left, keep in zip(self.features, self.thresholds, self.missing_left,
+                                        self.keep_if_right, strict=True):
+            column = rows[:, f]
+            # scikit-learn: missing -> the split's side; otherwise left when x <= threshold
+            goes_right = (column > t) if nan_left else ~(column <= t)
+            possible &= np.where(goes_right, keep, everything)
+        lowest = possible & (~possible + dtype.type(1))  # the leftmost possible leaf's bit
+        _, exponent = np.frexp(lowest.astype(np.float64))
+        return self.values[exponent - 1]
+
+
+def compile_model(model: object) -> object:
+    """The model as a :class:`CompiledEnsemble` when it can be compiled, else as it is."""
+    try:
+        return CompiledEnsemble(model)
+    except (AttributeError, ValueError):
+        return model
+
+
+def risk_ranks(risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rank (1 = highest risk; equal risks in row order) and percentile (100 x the share of
+    patients at or below the risk, to 0.1) from one sort: the values of pandas'
+    ``rank(ascending=False, method="first")`` and ``100 * rank(method="max", pct=True)``."""
+    n = len(risk)
+    descending = np.argsort(-risk, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[descending] = np.arange(1, n + 1)
+    at_or_below = np.searchsorted(risk[descending[::-1]], risk, side="right")
+    return rank, np.round(100 * (at_or_below / n), 1)
+
+
 def score(model: object, profile: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     """Risk, rank (1 = highest) and percentile for every patient of ``profile``."""
     x_now, cols = _matrix(profile)
     if cols != features:
         raise ValueError(f"the model was fitted on {features}, the profile offers {cols}")
-    risk = model.predict_proba(x_now)[:, 1]  # type: ignore[attr-defined]
-    scores = pd.DataFrame({"patient_id": profile["patient_id"].to_numpy(), "admission_risk": risk})
-    scores["admission_risk_rank"] = (
-        scores["admission_risk"].rank(ascending=False, method="first").astype("int64")
+    if isinstance(model, CompiledEnsemble):
+        risk = model.risk(x_now)
+    else:
+        risk = model.predict_proba(x_now)[:, 1]  # type: ignore[attr-defined]
+    rank, percentile = risk_ranks(risk)
+    return pd.DataFrame(
+        {
+            "patient_id": profile["patient_id"].to_numpy(),
+            "admission_risk": risk,
+            "admission_risk_rank": rank,
+            "admission_risk_percentile": percentile,
+        }
     )
-    scores["admission_risk_percentile"] = (
-        100 * scores["admission_risk"].rank(method="max", pct=True)
-    ).round(1)
-    return scores
-

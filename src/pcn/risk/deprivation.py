@@ -47,8 +47,15 @@ def townsend_from_imd_decile(decile: int | None) -> float:
 
 def townsend_from_imd_deciles(deciles: pd.Series) -> pd.Series:
     """Vectorised :func:`townsend_from_imd_decile`; missing deciles give 0.0."""
-    mapped = deciles.map(TOWNSEND_BY_IMD_DECILE)
-    bad = deciles.notna() & mapped.isna()
+    bad = deciles.notna() & ~deciles.isin(list(TOWNSEND_BY_IMD_DECILE))
     if bad.any():
         raise ValueError(f"IMD decile must be an integer 1-10, got {sorted(set(deciles[bad]))}")
-    return mapped.fillna(0.0).astype(np.float64)
+    values = np.asarray(deciles.to_numpy(dtype=np.float64, na_value=np.nan))
+    town = np.zeros(len(values), dtype=np.float64)
+    known = ~np.isnan(values)
+    town[known] = _TOWNSEND_TABLE[values[known].astype(np.intp)]
+    return pd.Series(town, index=deciles.index, name=deciles.name)
+
+
+#: TOWNSEND_BY_IMD_DECILE as an array indexed by decile (index 0 unused).
+_TOWNSEND_TABLE = np.array([0.0] + [TOWNSEND_BY_IMD_DECILE[d] for d in range(1, 11)])

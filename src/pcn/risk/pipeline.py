@@ -105,8 +105,17 @@ def _aliases(df: pd.DataFrame) -> pd.DataFrame:
 def _dates(df: pd.DataFrame) -> pd.DataFrame:
     for c in df.columns:
         if c.endswith("_date") and not pd.api.types.is_datetime64_any_dtype(df[c]):
-            df[c] = pd.to_datetime(df[c])
+            df[c] = _to_datetime(df[c])
     return df
+
+
+def _to_datetime(values: pd.Series) -> pd.Series:
+    """``pd.to_datetime(values)``, converting each distinct value once: a profile holds a date
+    per patient but only some thousands of distinct days."""
+    codes, distinct = pd.factorize(values)
+    parsed = pd.to_datetime(distinct)
+    return pd.Series(parsed.array.take(codes, allow_fill=True), index=values.index,
+                     name=values.name)
 
 
 def _latest_wins(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -159,48 +168,61 @@ def add_efi(df: pd.DataFrame) -> pd.DataFrame:
 
 def add_qrisk3(df: pd.DataFrame) -> pd.DataFrame:
     """QRISK3-2017 for people aged 25-84 without cardiovascular disease."""
-    eligible = df["age"].between(25, 84) & ~(df["reg_chd"] | df["reg_stroke_tia"] | df["reg_pad"])
-    e = df.loc[eligible]
-    status = e["smoking_status"].fillna("never")
-    amount = e["smoking_amount"].fillna("moderate")
-    smoke = np.where(status == "current", amount.map(SMOKE_CAT), status.map(SMOKE_CAT))
-    ratio = e["latest_total_cholesterol"] / e["latest_hdl_cholesterol"]
-    x = pd.DataFrame(
-        {
-            "sex": e["sex"].to_numpy(),
-            "age": e["age"].to_numpy(dtype=float),
-            "ethrisk": ethrisk_series(e["ethnicity_16"]),
-            "town": townsend_from_imd_deciles(e["imd_decile"]).to_numpy(dtype=float),
-            "smoke_cat": np.asarray(smoke, dtype=float),
-            "b_AF": e["reg_af"].to_numpy(dtype=float),
-            "b_atypicalantipsy": e["on_atypical_antipsychotic"].to_numpy(dtype=float),
-            "b_corticosteroids": e["on_oral_corticosteroid"].to_numpy(dtype=float),
-            "b_impotence2": 0.0,
-            "b_migraine": 0.0,
-            "b_sle": 0.0,
-            "fh_cvd": 0.0,
-            "b_ra": e["reg_rheumatoid_arthritis"].to_numpy(dtype=float),
-            "b_renal": e["reg_ckd"].to_numpy(dtype=float),
-            "b_semi": e["reg_smi"].to_numpy(dtype=float),
-            "b_treatedhyp": (e["reg_hypertension"] & e["on_antihypertensive"]).to_numpy(
-                dtype=float
-            ),
-            "b_type1": (e["diabetes_type"] == "type1").to_numpy(dtype=float),
-            "b_type2": (e["diabetes_type"] == "type2").to_numpy(dtype=float),
-            "bmi": e["latest_bmi"].to_numpy(dtype=float),
-            "rati": ratio.to_numpy(dtype=float),
-            "sbp": e["latest_sbp"].to_numpy(dtype=float),
-            "sbps5": e["sbp_sd_5y"].to_numpy(dtype=float),
-        }
-    )
-    filled, imputed = fill_missing_inputs(x[list(INPUT_COLUMNS)])
+    eligible = (
+        df["age"].between(25, 84) & ~(df["reg_chd"] | df["reg_stroke_tia"] | df["reg_pad"])
+    ).to_numpy(dtype=bool)
+
+    def values(column: pd.Series | np.ndarray) -> np.ndarray:
+        """The eligible rows, as float (the one column-sized copy per input)."""
+        return np.asarray(column, dtype=float)[eligible]
+
+    status = _mapped(df["smoking_status"], SMOKE_CAT, missing="never")
+    amount = _mapped(df["smoking_amount"], SMOKE_CAT, missing="moderate")
+    smoke = np.where((df["smoking_status"] == "current").to_numpy(dtype=bool), amount, status)
+    inputs = {
+        "sex": df["sex"].to_numpy()[eligible],
+        "age": values(df["age"]),
+        "ethrisk": ethrisk_series(df["ethnicity_16"][eligible]),
+        "town": townsend_from_imd_deciles(df["imd_decile"][eligible]).to_numpy(dtype=float),
+        "smoke_cat": smoke[eligible],
+        "b_AF": values(df["reg_af"]),
+        "b_atypicalantipsy": values(df["on_atypical_antipsychotic"]),
+        "b_corticosteroids": values(df["on_oral_corticosteroid"]),
+        "b_impotence2": 0.0,
+        "b_migraine": 0.0,
+        "b_ra": values(df["reg_rheumatoid_arthritis"]),
+        "b_renal": values(df["reg_ckd"]),
+        "b_semi": values(df["reg_smi"]),
+        "b_sle": 0.0,
+        "b_treatedhyp": values(df["reg_hypertension"] & df["on_antihypertensive"]),
+        "b_type1": values(df["diabetes_type"] == "type1"),
+        "b_type2": values(df["diabetes_type"] == "type2"),
+        "fh_cvd": 0.0,
+        "bmi": values(df["latest_bmi"]),
+        "rati": values(df["latest_total_cholesterol"] / df["latest_hdl_cholesterol"]),
+        "sbp": values(df["latest_sbp"]),
+        "sbps5": values(df["sbp_sd_5y"]),
+    }
+    x = pd.DataFrame(inputs, columns=list(INPUT_COLUMNS))
+    filled, imputed = fill_missing_inputs(x)
     filled, _limited = apply_calculator_limits(filled)
-    df["qrisk3"] = np.nan
-    df["qrisk3_imputed"] = None
+    qrisk3 = np.full(len(df), np.nan)
+    imputed_inputs = np.full(len(df), None, dtype=object)
     if len(filled):
-        df.loc[eligible, "qrisk3"] = qrisk3_scores(filled)
-        df.loc[eligible, "qrisk3_imputed"] = imputed.to_numpy()
+        qrisk3[eligible] = qrisk3_scores(filled)
+        imputed_inputs[eligible] = imputed.to_numpy()
+    df["qrisk3"] = qrisk3
+    # object dtype (not pandas' string dtype): the column as the stage has always written it
+    df["qrisk3_imputed"] = pd.Series(imputed_inputs, index=df.index, dtype=object)
     return df
+
+
+def _mapped(text: pd.Series, mapping: dict[str, int], missing: str) -> np.ndarray:
+    """``text.fillna(missing).map(mapping)`` as float (NaN where unmapped), looking up each
+    distinct value once."""
+    codes, distinct = pd.factorize(text)
+    table = np.array([*(mapping.get(v, np.nan) for v in distinct), mapping[missing]], dtype=float)
+    return table[codes]  # code -1 (missing) takes the last entry
 
 
 def add_cha2ds2_vasc(df: pd.DataFrame) -> pd.DataFrame:
@@ -299,7 +321,8 @@ def post_process(
         if model_cache is not None and model_cache.exists():
             model, report = pickle.loads(model_cache.read_bytes())
         else:
-            model, report = admission.fit(features_at, hospital(), index_date)
+            fitted, report = admission.fit(features_at, hospital(), index_date)
+            model = admission.compile_model(fitted)
             if model_cache is not None:
                 model_cache.parent.mkdir(parents=True, exist_ok=True)
                 tmp = model_cache.with_suffix(".tmp")

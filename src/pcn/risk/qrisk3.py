@@ -28,6 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
+from pcn.measures.expressions import joined_labels
+
 #: ClinRisk's disclaimer, verbatim from the additional terms of the QRISK3-2017 open-source
 #: release. Those terms require it to be shown (or prominently linked) wherever a QRISK3 score is
 #: displayed; show :data:`QRISK3_IMPLEMENTATION_NOTE` with it.
@@ -130,7 +132,17 @@ def ethrisk_series(groups: pd.Series) -> np.ndarray:
     bad = groups.notna() & ~numbers.isin(list(ETHRISK_BY_ETHNICITY_16))
     if bad.any():
         raise ValueError(f"ethnicity group must be 1-16, got {groups[bad].iloc[0]!r}")
-    return numbers.map(ETHRISK_BY_ETHNICITY_16).fillna(1).to_numpy(dtype=int)
+    values = np.asarray(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
+    ethrisk = np.ones(len(values), dtype=int)
+    recorded = ~np.isnan(values)
+    ethrisk[recorded] = _ETHRISK_TABLE[values[recorded].astype(np.intp)]
+    return ethrisk
+
+
+#: ETHRISK_BY_ETHNICITY_16 as an array indexed by group (index 0 unused).
+_ETHRISK_TABLE = np.array(
+    [1] + [ETHRISK_BY_ETHNICITY_16[g] for g in range(1, 17)], dtype=int
+)
 
 
 def ethrisk_from_ethnicity_16(group: float | None) -> int:
@@ -418,17 +430,22 @@ def default_values(sex: str) -> dict[str, float]:
 def fill_missing_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """Copy of ``frame`` with missing measures filled by :func:`default_values`, plus a
     per-row text listing which inputs were filled (empty when none) for display and audit."""
-    out = frame.copy()
-    filled = pd.Series([""] * len(frame), index=frame.index, dtype="object")
+    out = frame.copy(deep=False)  # filled columns are replaced, never written into
+    fillable = list(default_values(next(iter(equations()))))
+    filled = np.zeros((len(frame), len(fillable)), dtype=bool)
     for sex in equations():
-        defaults = default_values(sex)
         rows = out["sex"] == sex
-        for column, value in defaults.items():
+        for column, value in default_values(sex).items():
             gap = rows & out[column].isna()
             if gap.any():
-                out.loc[gap, column] = value
-                filled[gap] = filled[gap].map(lambda s, c=column: f"{s},{c}" if s else c)
-    return out, filled
+                out[column] = out[column].mask(gap, value)
+                filled[:, fillable.index(column)] |= gap.to_numpy(dtype=bool)
+    return out, _listed(filled, fillable, frame.index)
+
+
+def _listed(changed: np.ndarray, columns: list[str], index: pd.Index) -> pd.Series:
+    """Per row, the columns changed, comma-separated ("" for none)."""
+    return pd.Series(joined_labels(changed, columns, sep=","), index=index, dtype="object")
 
 
 #: Ranges the qrisk.org web calculator holds BMI and cholesterol ratio to (values outside are
@@ -444,14 +461,14 @@ def apply_calculator_limits(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Serie
     For the pipeline, so pcn's scores agree with the qrisk.org calculator that clinicians check
     against; the batch command does not apply it (it compares with the published code).
     """
-    out = frame.copy()
-    changed = pd.Series([""] * len(frame), index=frame.index, dtype="object")
-    for column, (low, high) in CALCULATOR_LIMITS.items():
+    out = frame.copy(deep=False)  # limited columns are replaced, never written into
+    changed = np.zeros((len(frame), len(CALCULATOR_LIMITS)), dtype=bool)
+    for j, (column, (low, high)) in enumerate(CALCULATOR_LIMITS.items()):
         outside = (out[column] < low) | (out[column] > high)
         if outside.any():
             out[column] = out[column].clip(low, high)
-            changed[outside] = changed[outside].map(lambda s, c=column: f"{s},{c}" if s else c)
-    return out, changed
+            changed[:, j] = outside.to_numpy(dtype=bool)
+    return out, _listed(changed, list(CALCULATOR_LIMITS), frame.index)
 
 
 # --- inputs from a record --------------------------------------------------------------------
