@@ -256,19 +256,23 @@ class _TagAnswers:
 
     def __init__(self, data: ProfileData, long: pa.Table, tags: int, with_values: bool) -> None:
         self.n = data.n
+        long = long.combine_chunks()
         pos = data._positions(long.column("patient_id").to_numpy())
-        keep = pos >= 0
-        tag = long.column("tag").to_numpy()[keep]
-        order = np.argsort(tag, kind="stable")
-        self.pos = pos[keep][order]
-        self.bounds = np.searchsorted(tag[order], np.arange(tags + 1))
+        tag = long.column("tag").to_numpy()
+        # Rows of the population only, grouped by tag. A stable sort of 16-bit keys is a radix
+        # sort in numpy: ~4x faster than sorting the int32 ids for millions of rows.
+        rows = np.flatnonzero(pos >= 0)
+        keys = tag[rows].astype(np.int16 if tags < 2**15 else np.int32)
+        rows = rows[np.argsort(keys, kind="stable")]
+        self.pos = pos[rows]
+        self.bounds = np.searchsorted(tag[rows], np.arange(tags + 1))
         self.days: np.ndarray | None = None
         self.vals: np.ndarray | None = None
         if with_values:
-            days = pc.cast(long.column("latest_date"), pa.int32()).to_numpy()
-            self.days = days[keep][order]
+            days = long.column("latest_date").cast(pa.int32()).to_numpy()
+            self.days = days[rows].astype("datetime64[D]")
             values = long.column("latest_value").to_numpy(zero_copy_only=False)
-            self.vals = np.asarray(values, dtype=np.float64)[keep][order]
+            self.vals = np.asarray(values, dtype=np.float64)[rows]
 
     def _slice(self, tag: int) -> slice:
         return slice(int(self.bounds[tag]), int(self.bounds[tag + 1]))
@@ -277,7 +281,7 @@ class _TagAnswers:
         assert self.days is not None
         out = np.full(self.n, np.datetime64("NaT"), dtype="datetime64[D]")
         s = self._slice(tag)
-        out[self.pos[s]] = self.days[s].astype("datetime64[D]")
+        out[self.pos[s]] = self.days[s]
         return out
 
     def values(self, tag: int) -> np.ndarray:
@@ -309,12 +313,21 @@ def latest_category(
     """Per patient, the label whose date is latest (on the same date the label listed first
     wins) and that date; None and NaT where every date is missing."""
     label_list = list(labels)
-    stacked = np.stack([np.asarray(d, dtype="datetime64[D]") for d in dates])
-    # NaT is the smallest datetime64 as an integer, so it never wins a max over real dates.
-    as_int = stacked.view(np.int64)
-    best = as_int.max(axis=0)
-    which = as_int.argmax(axis=0)  # the first maximum: the label listed first
-    has = best != np.iinfo(np.int64).min
+    best: np.ndarray | None = None
+    which = np.zeros(0, dtype=np.int64)
+    for i, d in enumerate(dates):
+        d = np.asarray(d, dtype="datetime64[D]")
+        if best is None:
+            best, which = d.copy(), np.zeros(len(d), dtype=np.int64)
+            continue
+        # Strictly later only: on the same date the label listed first keeps it. NaT compares
+        # false with everything, so a missing date never wins.
+        later = (d > best) | (np.isnat(best) & ~np.isnat(d))
+        best[later] = d[later]
+        which[later] = i
+    if best is None:
+        raise ValueError("latest_category needs at least one date column")
     chosen = np.full(len(best), None, dtype=object)
+    has = ~np.isnat(best)
     chosen[has] = np.asarray(label_list, dtype=object)[which[has]]
-    return chosen, best.view("datetime64[D]")
+    return chosen, best
