@@ -5,7 +5,10 @@ cold for Python; the clock starts after Python and the query libraries are loade
 every task):
 
 * the floor: one raw DuckDB scan of ``clinical_events`` touching every column;
-* ``pcn run`` (all outputs) on the chosen engine;
+* a second floor, one hash aggregate of ``clinical_events`` by patient and code (latest date
+  and count): the least work any engine answering code-list questions must do (ADR 0013);
+* ``pcn run`` (all outputs) on the chosen engine, with the number of queries that read
+  ``clinical_events`` (its passes over the events, which do not grow with the registers);
 * the "ehrQL-comparable dataset" alone: adults registered on 2024-03-31 with age, sex,
   hypertension ever, latest systolic BP value and date, distinct medication codes in the 12
   months to the index date, and the number of distinct eFI deficit codes — compared with the
@@ -125,7 +128,7 @@ def task_pcn_run(record_dir: str, engine: EngineKind, cold: str = "warm") -> dic
     result = run(record_dir, engine)
     return {"seconds": time.perf_counter() - t0, "cpu_s": _cpu_seconds() - c0,
             "rows": result.rows["patient_profile"],
-            "steps": result.seconds, "peak_mb": _peak_mb()}
+            "steps": result.seconds, "reads": result.reads, "peak_mb": _peak_mb()}
 
 
 def task_ehrql(record_dir: str) -> dict[str, Any]:
@@ -136,7 +139,23 @@ def task_ehrql(record_dir: str) -> dict[str, Any]:
             "rows": table.num_rows, "peak_mb": _peak_mb()}
 
 
-TASKS: dict[str, Any] = {"raw_scan": task_raw_scan, "pcn_run": task_pcn_run, "ehrql": task_ehrql}
+def task_grouped_scan(record_dir: str) -> dict[str, Any]:
+    import duckdb
+
+    rec = open_record(record_dir)
+    t0, c0 = time.perf_counter(), _cpu_seconds()
+    con = duckdb.connect()
+    row = con.execute(
+        "SELECT count(*), max(latest), sum(n) FROM (SELECT patient_id, snomed_code, "
+        "max(date) AS latest, count(*) AS n "
+        f"FROM read_parquet('{rec.glob('clinical_events')}') GROUP BY patient_id, snomed_code)"
+    ).fetchone()
+    return {"seconds": time.perf_counter() - t0, "cpu_s": _cpu_seconds() - c0,
+            "rows": int(row[0]) if row else 0, "peak_mb": _peak_mb()}
+
+
+TASKS: dict[str, Any] = {"raw_scan": task_raw_scan, "grouped_scan": task_grouped_scan,
+                         "pcn_run": task_pcn_run, "ehrql": task_ehrql}
 
 
 def _in_subprocess(task: str, *args: str) -> dict[str, Any]:
@@ -309,6 +328,7 @@ def run_benchmarks(sizes: list[int], work_dir: Path, engine: EngineKind = "duckd
         _, origin = ensure_record(directory, n, seed, get_settings().twin_as_of, console)
         built = time.perf_counter() - t0
         raw = _in_subprocess("raw_scan", str(directory))
+        grouped = _in_subprocess("grouped_scan", str(directory))
         cold = _in_subprocess("pcn_run", str(directory), engine, "cold")
         full = _in_subprocess("pcn_run", str(directory), engine, "warm")
         ehrql = _in_subprocess("ehrql", str(directory))
@@ -318,6 +338,10 @@ def run_benchmarks(sizes: list[int], work_dir: Path, engine: EngineKind = "duckd
                "raw_scan_cpu_s": raw["cpu_s"], "pcn_run_cpu_s": full["cpu_s"],
                "ehrql_dataset_cpu_s": ehrql["cpu_s"], "load_average": os.getloadavg()[0],
                "pcn_run_rows": full["rows"], "ratio_vs_scan": full["seconds"] / raw["seconds"],
+               "grouped_scan_s": grouped["seconds"], "patient_code_groups": grouped["rows"],
+               "ratio_vs_grouped": full["seconds"] / grouped["seconds"],
+               "event_passes": full["reads"].get("clinical_events", 0),
+               "event_passes_first_run": cold["reads"].get("clinical_events", 0),
                "pcn_run_cold_s": cold["seconds"], "pcn_run_cold_cpu_s": cold["cpu_s"],
                "pcn_run_cold_peak_mb": cold["peak_mb"],
                "engine_outputs_s": full["steps"]["patient_profile"]
@@ -332,14 +356,17 @@ def run_benchmarks(sizes: list[int], work_dir: Path, engine: EngineKind = "duckd
             console.print(json.dumps(row, default=str))
     if console:
         t = Table(title=f"pcn bench run (engine {engine})", header_style="bold")
-        for col in ("patients", "events", "raw scan s", "pcn run s", "× scan", "run cpu s",
+        for col in ("patients", "events", "raw scan s", "grouped scan s", "pcn run s", "× scan",
+                    "× grouped", "event passes", "run cpu s",
                     "of which engine s", "of which PHM s", "first run s (fits model)",
                     "run peak MB", "ehrQL-dataset s", "ehrQL ref s", "speed-up",
                     "dataset peak MB", "load avg"):
             t.add_column(col, justify="right")
         for r in results:
             t.add_row(f"{r['patients']:,}", f"{r['events']:,}", f"{r['raw_scan_s']:.2f}",
-                      f"{r['pcn_run_s']:.2f}", f"{r['ratio_vs_scan']:.1f}",
+                      f"{r['grouped_scan_s']:.2f}", f"{r['pcn_run_s']:.2f}",
+                      f"{r['ratio_vs_scan']:.1f}", f"{r['ratio_vs_grouped']:.1f}",
+                      f"{r['event_passes']} ({r['event_passes_first_run']})",
                       f"{r['pcn_run_cpu_s']:.1f}", f"{r['engine_outputs_s']:.1f}",
                       f"{r['population_health_s']:.1f}", f"{r['pcn_run_cold_s']:.1f}",
                       f"{r['pcn_run_peak_mb']:,.0f}", f"{r['ehrql_dataset_s']:.2f}",
@@ -349,9 +376,12 @@ def run_benchmarks(sizes: list[int], work_dir: Path, engine: EngineKind = "duckd
         # A pipe or log file reports 80 columns: widen so that no figure is cut.
         console.width = max(console.width, 220)
         console.print(t)
-        console.print("goals: pcn run ≤ 3× the raw scan; ehrQL-comparable dataset ≥ 10× faster "
-                      "than ehrQL; 2M patients end to end < 60 s. 'pcn run' is a run of an "
-                      "unchanged record (admission model cached); 'first run' fits the model.")
+        console.print("goals: 50k pcn run < 2 s; 2M patients end to end < 60 s; ehrQL-comparable "
+                      "dataset ≥ 10× faster than ehrQL; a fixed number of passes over "
+                      "clinical_events (ADR 0013 on the first goal, pcn run ≤ 3× the raw scan, "
+                      "which no pipeline of this scope can reach). 'pcn run' is a run of an "
+                      "unchanged record (admission model cached); 'first run' fits the model; "
+                      "event passes: queries reading clinical_events (first run in brackets).")
     return results
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -85,6 +87,10 @@ class Engine:
         self._prefix = f"pcn{next(_VIEW_IDS)}_"
         self._cached: list[Any] = []
         self._code_tables: dict[frozenset[str], ir.Table] = {}
+        self._record_views: dict[str, str] = {}
+        #: How many executed queries read each record table: the pipeline's passes over the
+        #: data, which a test and ``pcn bench run`` hold to account (ADR 0013).
+        self.reads: Counter[str] = Counter()
 
     @classmethod
     def connect(cls, kind: EngineKind = "duckdb", paths: dict[str, str] | None = None) -> Engine:
@@ -142,6 +148,7 @@ class Engine:
             if not path:
                 raise EngineError(f"the record has no {name!r} table")
             self._tables[name] = self.read_parquet(path)
+            self._record_views[self._tables[name].get_name()] = name
         return self._tables[name]
 
     def read_parquet(self, path: str | Path) -> ir.Table:
@@ -155,6 +162,7 @@ class Engine:
     def cache(self, expr: ir.Table) -> ir.Table:
         """Materialise an intermediate result that several later expressions reuse."""
         # Not Ibis' own ``.cache()``: it drops the table when the Python object is collected.
+        self._count_reads(expr)
         name = self._view_name()
         if self.kind == "duckdb":
             return self.con.create_table(name, expr, temp=True)
@@ -175,6 +183,7 @@ class Engine:
         return pa.table([_cast(table.column(f.name), f.type) for f in schema], schema=schema)
 
     def _execute(self, expr: ir.Table) -> pa.Table:
+        self._count_reads(expr)
         if self.kind == "duckdb":
             return self.con.to_pyarrow(expr)
         # Spark straight to Arrow: Ibis would round-trip through pandas, which is slower and
@@ -182,6 +191,10 @@ class Engine:
         self.con._run_pre_execute_hooks(expr)
         df = self.con._session.sql(self.con.compile(expr))
         return df.toArrow()
+
+    def _count_reads(self, expr: ir.Table) -> None:
+        read = {self._record_views.get(t.name) for t in expr.op().find(ops.PhysicalTable)}
+        self.reads.update(name for name in read if name is not None)
 
     def close(self) -> None:
         if self.kind == "duckdb":

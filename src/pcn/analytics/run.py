@@ -77,6 +77,8 @@ class RunResult:
     rows: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     changed: bool = True
+    #: Queries that read each record table (ADR 0013: passes over the data, not per register).
+    reads: dict[str, int] = field(default_factory=dict)
 
 
 def default_index_date(record: Record) -> dt.date:
@@ -165,6 +167,7 @@ def run(
                 / f"admission-{record.manifest.content_hash[:20]}-{index_date}.pkl"
             )
             rows, seconds = compute_outputs(engine, index_date, staging, progress, cache)
+            reads = dict(sorted(engine.reads.items()))
         content = hashlib.sha256()
         for name in sorted(rows):
             content.update(name.encode())
@@ -188,7 +191,7 @@ def run(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     seconds["total"] = time.perf_counter() - t0
-    return RunResult(path, index_date, engine_kind, rows, seconds, changed)
+    return RunResult(path, index_date, engine_kind, rows, seconds, changed, reads)
 
 
 def outputs_path(record_dir: str | Path) -> Path:
