@@ -223,13 +223,14 @@ class Idempotency:
 def engine_version() -> str:
     """``pcn`` version plus a digest of the rules and training data that made the decision."""
     import pcn
-    from pcn.triage.definitions import definitions_dir
+    from pcn.triage.definitions import definition_files, definitions_dir
     from pcn.triage.learned import corpus_path
 
     digest = hashlib.sha256()
-    paths = [*sorted(definitions_dir().glob("*.yaml")), corpus_path()]
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    root = definitions_dir()
+    for path in definition_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(b"training\0" + corpus_path().read_bytes())
     return f"{pcn.__version__}+{digest.hexdigest()[:12]}"
 
 
