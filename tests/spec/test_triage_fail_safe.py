@@ -40,7 +40,9 @@ def decide(text: str, age: float = 40, sex: str = "F"):  # type: ignore[no-untyp
 
 
 @pytest.mark.parametrize(("text", "route"), BENIGN)
-def test_a_fully_explained_request_keeps_its_low_acuity_route(text: str, route: Route | None) -> None:
+def test_a_fully_explained_request_keeps_its_low_acuity_route(
+    text: str, route: Route | None
+) -> None:
     decision = decide(text)
     assert decision.confident, decision.explanation
     assert decision.urgency in LOW_ACUITY
