@@ -80,5 +80,5 @@ def test_outputs_for_unknown_cases_are_refused(tmp_path: Path) -> None:
     labels, outputs = tmp_path / "labels.csv", tmp_path / "out.csv"
     labels.write_text(LABELS)
     outputs.write_text(OUTPUTS + "zz,urgent,gp,,\n")
-    with pytest.raises(BatchError, match="'zz' is not in labels.csv"):
+    with pytest.raises(BatchError, match=r"'zz' is not in labels\.csv"):
         score_outputs(labels, outputs)

@@ -87,6 +87,7 @@ def evaluate_command(
     from pcn.triage.evaluation import (
         STYLES,
         URGENCY_ORDER,
+        Evaluation,
         classifier_cross_validation,
         evaluate,
     )
@@ -105,8 +106,7 @@ def evaluate_command(
     def fraction(k: int, n: int) -> str:
         return f"{k}/{n} ({k / n:.1%})" if n else "–"
 
-    def sensitivity(r: object) -> str:
-        assert hasattr(r, "emergency_interval")
+    def sensitivity(r: Evaluation) -> str:
         low, high = r.emergency_interval
         text = fraction(r.emergencies_caught, r.emergencies)
         return f"{text} [{low:.1%}–{high:.1%}]" if r.emergencies else text
