@@ -198,6 +198,11 @@ class Submitted:
     received_at: dt.datetime
     #: the first answer, when this was a retry with the same ``Idempotency-Key``
     replay: StoredResponse | None = None
+    #: crisis lines or safeguarding help the submitter is shown at once ("crisis",
+    #: "safeguarding")
+    signpost: str | None = None
+    #: False when no known pattern explained the request safely (a clinician looks today)
+    confident: bool = True
 
     @property
     def emergency(self) -> bool:
@@ -206,7 +211,9 @@ class Submitted:
     def response_body(self) -> dict[str, Any]:
         return {"id": self.id, "status": "new", "urgency": self.urgency, "route": self.route,
                 "red_flags": self.red_flags, "advice": self.advice,
-                "explanation": self.explanation, "received_at": self.received_at.isoformat()}
+                "explanation": self.explanation, "signpost": self.signpost,
+                "confidently_classified": self.confident,
+                "received_at": self.received_at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -338,7 +345,8 @@ def submit(store: Store, new: NewRequest, *, source: str, who: Principal | None 
                 role=who.role.value if who else PUBLIC_ROLE, action="received", reason=None,
                 detail={"urgency": row.urgency, "route": row.route, "source": source}))
             answer = Submitted(row.id, row.urgency, row.route, list(row.red_flags), row.advice,
-                               _submitter_explanation(decision), row.received_at)
+                               _submitter_explanation(decision), row.received_at,
+                               signpost=decision.signpost, confident=decision.confident)
             if idempotency is not None:
                 body = respond(answer) if respond else json.dumps(answer.response_body())
                 remember(session, idempotency.username, idempotency.key,
@@ -366,7 +374,9 @@ def _replayed(stored: StoredResponse) -> Submitted:
     body = json.loads(stored.body)
     return Submitted(int(body["id"]), body["urgency"], body["route"], body["red_flags"],
                      body["advice"], body["explanation"],
-                     dt.datetime.fromisoformat(body["received_at"]), replay=stored)
+                     dt.datetime.fromisoformat(body["received_at"]), replay=stored,
+                     signpost=body.get("signpost"),
+                     confident=bool(body.get("confidently_classified", True)))
 
 
 def _submitter_explanation(decision: Decision) -> str:
