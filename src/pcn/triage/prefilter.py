@@ -15,12 +15,9 @@ from typing import Any
 
 import ahocorasick
 
-try:  # Python 3.11+
-    from re import _constants as sre_constants  # type: ignore[attr-defined]
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+# The standard library's own regular-expression parser (Python 3.11+, as pcn requires).
+from re import _constants as sre_constants
+from re import _parser as sre_parse
 
 #: A requirement: any one of these strings must occur; ``None``: nothing can be required.
 Requirement = frozenset[str] | None
