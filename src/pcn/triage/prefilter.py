@@ -11,13 +11,11 @@ with several hundred concepts.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from re import _constants as sre_constants  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 import ahocorasick
-
-# The standard library's own regular-expression parser (Python 3.11+, as pcn requires).
-from re import _constants as sre_constants
-from re import _parser as sre_parse
 
 #: A requirement: any one of these strings must occur; ``None``: nothing can be required.
 Requirement = frozenset[str] | None
