@@ -227,6 +227,8 @@ class Check:
 
 
 _WORD = re.compile(r"[a-z]+")
+#: A negation never covers words after "and" ("no cough and lips gone blue").
+_NEGATION_STOP = re.compile(r"\band\b|\bthen\b|,")
 #: Lexicon categories that describe where or what, not what is wrong: a body part or a medicine
 #: named in a message needs no explaining on its own ("my knee", "my amlodipine").
 CONTEXT_CATEGORIES = frozenset({"body", "medicine"})
@@ -369,6 +371,9 @@ class Gate:
             for neg_start, _ in clause.negation_spans:
                 # A negation covers the few words right after it ("no fever or rash").
                 tail = clause.text[neg_start:]
+                stop = _NEGATION_STOP.search(tail)
+                if stop:
+                    tail = tail[:stop.start()]
                 words = list(_WORD.finditer(tail))[:4]
                 if words:
                     cover(clause.start + neg_start, clause.start + neg_start + words[-1].end())

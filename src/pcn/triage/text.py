@@ -629,11 +629,17 @@ def _scope(piece: str, offset: int) -> Clause:
     )
 
 
+_SCOPE_END = re.compile(r"\band\b|\bthen\b|,\s*(?:and|but|now)\b")
+
+
 def is_negated(clause: Clause, start: int, end: int) -> bool:
     """Whether a mention at [start, end) of the clause sits in a negation scope."""
     for neg_start, neg_end in clause.negation_spans:
-        # A negation trigger reaches forward at most eight words.
-        if neg_start < start <= neg_end and len(clause.text[neg_start:start].split()) <= 8:
+        # A negation trigger reaches forward at most six words and never past "and" (safer to
+        # read "no cough and lips gone blue" as blue lips than to miss them).
+        between = clause.text[neg_start:start]
+        if (neg_start < start <= neg_end and len(between.split()) <= 6
+                and not _SCOPE_END.search(between)):
             return True
     return bool(_NEGATION_AFTER.match(clause.text[end:]))
 
