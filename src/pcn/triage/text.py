@@ -552,6 +552,9 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+_SIDES = {"r": "right", "l": "left", "rt": "right", "lt": "left"}
+_SIDED_PARTS = frozenset(
+    ["leg", "legs", "arm", "arms", "eye", "eyes", "ear", "ears", "knee", "hip", "ankle", "foot", "hand", "wrist", "elbow", "shoulder", "side", "chest", "calf", "thigh", "breast", "testicle", "testis", "flank", "loin", "kidney", "lung", "face", "cheek", "jaw", "sided"])
 _WORD_HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z])")
 
 
@@ -574,8 +577,11 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
     text = _WORD_HYPHEN.sub(" ", text)
     text = text.replace("&", " and ").replace("/", " / ")
     words = []
-    for token in re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?|[^\sa-z0-9]", text):
-        if token in _WORD_MAP:
+    tokens = re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?|[^\sa-z0-9]", text)
+    for i, token in enumerate(tokens):
+        if token in _SIDES and i + 1 < len(tokens) and tokens[i + 1] in _SIDED_PARTS:
+            token = _SIDES[token]  # clinician's "R leg", "L eye": a side, not text-speak
+        elif token in _WORD_MAP:
             token = _WORD_MAP[token]
         elif token in _SPELLING:
             token = _SPELLING[token]
@@ -589,6 +595,7 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
     # Inability phrasings all read as "unable to" so negation never swallows them.
     text = re.sub(
         r"\b(?:cannot|can not|could not|can hardly|could hardly|can barely|could barely|"
+        r"cannot even|can not even|could not even|cannot really|cannot properly|"
         r"barely able to|not able to|am not able to|struggling to|struggle to|"
         r"finding it hard to|finding it difficult to|hard to|difficult to|trouble)\s+"
         r"(?=breath|breathe|breathing|pee|wee|urine|talk|speak|swallow|move|walk|stand|lift|"
