@@ -148,16 +148,44 @@ def review_break_glass(store: Store, who: Principal | str, grant_id: int, outcom
     record_review(store, grant_id, who if isinstance(who, str) else who.username, outcome, note)
 
 
+class MalformedSignIn(ValueError):
+    """A sign-in whose name or password no account could have (a NUL or other control
+    character, or far too long): refused as bad input (HTTP 400) after its audit event."""
+
+
+#: Longest password accepted at sign-in (Argon2 hashes any length; this bounds the work).
+MAX_PASSWORD_CHARS = 1024
+
+
+def printable(text: str, limit: int = 64) -> str:
+    """``text`` safe to store and show: control characters (NUL included) as ``\\xNN``."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:limit]
+
+
 def sign_in(store: Store, username: str, password: str) -> Principal | None:
     """Check a password and audit the attempt (``sign_in``, ``ok`` or ``failed``, one event).
 
-    A failure's event never says whether the name exists or which check failed.
+    A failure's event never says whether the name exists or which check failed. A name or
+    password with control characters (PostgreSQL cannot even compare a NUL) is audited as a
+    failed sign-in and raises :class:`MalformedSignIn` without touching the accounts table.
     """
     from pcn.store.accounts import authenticate
 
+    name = username.strip().lower()
+    if (not name.isprintable() or len(name) > 64 or not password.isprintable()
+            or len(password) > MAX_PASSWORD_CHARS):
+        _audit_sign_in(store, None, printable(name) or "unknown", "password",
+                       problem="malformed")
+        raise MalformedSignIn("the username or password contains characters no account has")
     principal = authenticate(store, username, password)
-    _audit_sign_in(store, principal, username.strip().lower()[:64], "password")
+    _audit_sign_in(store, principal, name[:64], "password")
     return principal
+
+
+def refused_sign_in(store: Store, username: str, problem: str) -> None:
+    """Audit a sign-in refused before any check (e.g. a bad CSRF token): ``failed``, one event."""
+    _audit_sign_in(store, None, printable(username.strip().lower()) or "unknown", "password",
+                   problem=problem)
 
 
 def sign_in_token(store: Store, token: str) -> Principal | None:
@@ -172,10 +200,12 @@ def sign_in_token(store: Store, token: str) -> Principal | None:
 
 
 def _audit_sign_in(store: Store, principal: Principal | None, username: str, method: str,
-                   selector: str = "") -> None:
+                   selector: str = "", problem: str = "") -> None:
     detail: dict[str, Any] = {"method": method}
     if selector:
-        detail["token_selector"] = selector
+        detail["token_selector"] = printable(selector, 32)
+    if problem:
+        detail["problem"] = problem
     audit.record(store, audit.Event(
         username=principal.username if principal else (username or "unknown"),
         role=principal.role.value if principal else "unknown",

@@ -10,7 +10,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from pcn.access.guard import NotFound
+from pcn.access.guard import MalformedSignIn, NotFound, refused_sign_in
 from pcn.access.guard import sign_in as sign_in_checked
 from pcn.access.policy import ROLE_ACTIONS, Action, Principal
 from pcn.access.secondary_use import secondary_view
@@ -113,9 +113,16 @@ def sign_in(request: Request, username: Annotated[str, Form()] = "",
             password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
             csrf_token: Annotated[str, Form()] = "") -> Response:
     if not csrf_valid(request, csrf_token):
+        # An attempt all the same (a forged form, or an expired page): audited, never checked.
+        refused_sign_in(_store(request), username, "csrf")
         return render(request, "sign_in.html", None, next=_safe_next(next), status_code=400,
                       error="Your form expired. Please try again.", username=username)
-    principal = sign_in_checked(_store(request), username, password)
+    try:
+        principal = sign_in_checked(_store(request), username, password)
+    except MalformedSignIn:
+        return render(request, "sign_in.html", None, next=_safe_next(next), status_code=400,
+                      error="Enter a username and password without control characters.",
+                      username=username.replace("\x00", ""))
     if principal is None:
         return render(request, "sign_in.html", None, next=_safe_next(next), status_code=401,
                       error="Enter a correct username and password.", username=username)

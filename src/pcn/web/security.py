@@ -145,8 +145,13 @@ def _cookie_csrf(request: Request) -> str | None:
 
 
 def csrf_valid(request: Request, submitted: str | None) -> bool:
+    """Does the submitted token equal the cookie's? Compared as UTF-8 bytes: ``compare_digest``
+    refuses non-ASCII ``str``, and a forged token of any characters must be a plain "no"."""
     expected = _cookie_csrf(request)
-    return bool(expected and submitted) and hmac.compare_digest(str(expected), str(submitted))
+    if not expected or not submitted:
+        return False
+    return hmac.compare_digest(str(expected).encode("utf-8", "surrogatepass"),
+                               str(submitted).encode("utf-8", "surrogatepass"))
 
 
 # ---- bearer tokens -------------------------------------------------------------------------
