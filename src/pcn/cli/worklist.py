@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from pcn.cli.common import console, fail, frame_table
+from pcn.cli.common import console, fail, frame_table, require_record_dir
 from pcn.worklists import load_worklists
 
 app = typer.Typer(
@@ -28,6 +28,8 @@ def list_(
     record: Path = typer.Option(None, "--record", help="Record directory (for counts)."),
 ) -> None:
     """Every worklist definition, with its size when the record has outputs."""
+    if record is not None:
+        require_record_dir(record)
     rows = []
     for wid, d in load_worklists().items():
         n: object = ""
@@ -47,6 +49,7 @@ def show(
     limit: int = typer.Option(50, min=1, help="Rows to print."),
 ) -> None:
     """Print a worklist: who, why (reasons) and what the clinician needs to act."""
+    require_record_dir(record)
     defs = load_worklists()
     if worklist_id not in defs:
         raise fail(f"no worklist {worklist_id!r}; known: {', '.join(defs)}")
