@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         "Retry-After instead of queueing. Request handling is CPU-bound: on 2 cores, 8 gave "
         "p95 0.7 s for admitted requests where 64 gave 2.8 s (benchmarks/load.py).",
     )
+    public_requests_per_hour: int = Field(
+        10, ge=1, le=100_000,
+        description="Online consultation requests one client address may send through the "
+        "public form in any hour; more are answered 429 with Retry-After.",
+    )
     password_hashing: Literal["rfc9106_low_memory", "cheapest"] = Field(
         "rfc9106_low_memory",
         description="Argon2id parameters for passwords; 'cheapest' is for test suites and needs "

@@ -172,7 +172,9 @@ def web_world(request: pytest.FixtureRequest, web_record: WebRecord) -> WebWorld
 def web_app(web_world: WebWorld):  # type: ignore[no-untyped-def]
     from pcn.web.app import create_app
 
-    settings = Settings(secret_key="test-secret-key-0123456789abcdef", debug=False)
+    # The suite sends many forms from one test client; the limit has its own test and app.
+    settings = Settings(secret_key="test-secret-key-0123456789abcdef", debug=False,
+                        public_requests_per_hour=100_000)
     return create_app(web_world.record, store=web_world.store, settings=settings, warm=True)
 
 

@@ -82,6 +82,16 @@ def _audit(store: Store, ev: _Evaluation, action: Action, purpose: Purpose,
     ))
 
 
+def could_work(store: Store, username: str, practices: frozenset[str]) -> bool:
+    """Would the policy let this account work a triage request sent to ``practices`` (its
+    practice, or ``NETWORK``)? An unknown or disabled account never could. Nothing is audited:
+    the caller's own action is (e.g. assigning the request to this account)."""
+    ev = _evaluate(store, username, {"action": Action.TRIAGE_WORK, "purpose":
+                                     Purpose.DIRECT_CARE, "patient_practices": practices,
+                                     "triage_request": True}, None)
+    return ev.known and ev.decision.allowed
+
+
 def authorise(store: Store, who: Principal | str, action: Action, *,
               purpose: Purpose = Purpose.DIRECT_CARE, patient_id: int | None = None,
               patient_practices: frozenset[str] = frozenset(),

@@ -37,7 +37,7 @@ from pcn.config import Settings, get_settings
 from pcn.reporting.network import NetworkView, OutputsMissing, open_network
 from pcn.store.database import Store, open_store
 from pcn.triage.requests import RequestError, StateConflict
-from pcn.web.limits import ConcurrencyLimit
+from pcn.web.limits import AnonymousSubmissions, ConcurrencyLimit
 from pcn.web.security import BodySizeLimit, SecurityHeaders, SignInRequired, make_signers
 
 HERE = Path(__file__).parent
@@ -143,6 +143,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.state.signers = make_signers(_secret(settings))
     app.state.templates = make_templates()
     app.state.settings = settings
+    app.state.anonymous_submissions = AnonymousSubmissions(settings.public_requests_per_hour)
     from pcn.api.requests import MAX_BODY_BYTES
 
     app.add_middleware(BodySizeLimit, prefixes=("/api/requests", "/request", "/triage"),
