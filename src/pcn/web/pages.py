@@ -252,7 +252,7 @@ def inequalities(request: Request, principal: SignedIn) -> Response:
         frame = view.inequalities(dimension, protected=protected)
         wide = frame.pivot(index="group", columns="measure", values="value")
         # Patients = the denominator of a per-patient measure (not the DNA rate's appointments).
-        first = frame[frame["measure"] == frame["measure"].iloc[0]]
+        first = frame[frame["measure"] == frame["measure"].iloc[0]] if len(frame) else frame
         patients = first.set_index("group")["denominator"]
         chart_frame = frame[frame["measure"] == "Emergency admissions per 1,000"]
         chart = charts.bar_spec(chart_frame, category="group", value="value",
