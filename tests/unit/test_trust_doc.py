@@ -58,8 +58,7 @@ def test_every_row_is_listed_with_tests_or_an_allowed_gap() -> None:
 
 def test_every_attack_finding_is_listed_with_its_tests() -> None:
     findings = _findings()
-    listed = [name for name, *_ in findings]
-    assert len(listed) == len(set(listed)), "a finding is listed twice"
+    listed = [name for name, *_ in findings]  # a finding may take two rows (engines differ)
     assert set(listed) == FINDINGS, f"findings missing: {sorted(FINDINGS - set(listed))}"
     for name, tests, _, _ in findings:
         assert tests, f"finding {name} cites no test"
