@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -133,8 +133,12 @@ class RecordWriter:
     """
 
     def __init__(
-        self, base: str | Path, source: dict[str, Any], extra: dict[str, Any] | None = None
+        self, base: str | Path, source: dict[str, Any], extra: dict[str, Any] | None = None,
+        verify: Callable[[Record], None] | None = None,
     ) -> None:
+        """``verify`` is called with the complete staged record before it is published; an
+        exception from it publishes nothing (the previous record stays current)."""
+        self.verify = verify
         self.base = Path(base)
         self.source = source
         self.extra = extra or {}
@@ -213,6 +217,8 @@ class RecordWriter:
             extra=self.extra,
         )
         (self.staging / MANIFEST).write_text(manifest.to_json())
+        if self.verify is not None:
+            self.verify(Record(self.staging, manifest))
         snapshot_id = content[:20]
         path, self.changed = atomic.publish(self.base, self.staging, snapshot_id)
         self.record = open_record(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,6 +15,7 @@ from pcn.access.policy import ROLE_ACTIONS, Action, Principal
 from pcn.access.secondary_use import secondary_view
 from pcn.record.codes import is_digits
 from pcn.reporting import charts
+from pcn.reporting.csv_safe import csv_text
 from pcn.reporting.network import NetworkView, OutputsMissing
 from pcn.store.database import Store
 from pcn.web import guarded
@@ -313,9 +313,8 @@ def worklist_export(request: Request, principal: SignedIn, worklist_id: str) -> 
 
 
 def _csv(frame: pd.DataFrame, filename: str) -> Response:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return StreamingResponse(iter([buffer.getvalue()]), media_type="text/csv",
+    # No text cell may start a spreadsheet formula (pcn.reporting.csv_safe).
+    return StreamingResponse(iter([csv_text(frame)]), media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
