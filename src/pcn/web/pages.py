@@ -301,7 +301,7 @@ def worklist(request: Request, principal: SignedIn, worklist_id: str,
                   title=view.worklist_title(worklist_id), result=result, filters=filters,
                   options=options, columns=columns, page_url=page_url,
                   export_url=f"/worklists/{worklist_id}/export.csv?{urlencode(query)}",
-                  practice_names=view.practice_names)
+                  practice_names=view.practice_names, outputs_stale=view.outputs_stale)
 
 
 @router.get("/worklists/{worklist_id}/export.csv")
