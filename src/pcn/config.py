@@ -66,6 +66,19 @@ class Settings(BaseSettings):
         description="Online consultation requests one client address may send through the "
         "public form in any hour; more are answered 429 with Retry-After.",
     )
+    audit_anchor_file: Path | None = Field(
+        None, description="Where audit-chain anchors are appended (default "
+        "<data_dir>/audit-anchors.jsonl); keep it off the database server, or copy it to "
+        "write-once storage.",
+    )
+    audit_anchor_key: str = Field(
+        "", description="Signs audit-chain anchors; default: derived from secret_key (or a key "
+        "file in data_dir in debug). Never stored in the database.",
+    )
+    audit_anchor_minutes: float = Field(
+        15, ge=0, description="How often `pcn serve` anchors the audit chain's head outside "
+        "the database; 0 turns it off (then run `pcn audit anchor` from cron).",
+    )
     password_hashing: Literal["rfc9106_low_memory", "cheapest"] = Field(
         "rfc9106_low_memory",
         description="Argon2id parameters for passwords; 'cheapest' is for test suites and needs "

@@ -69,7 +69,8 @@ def test_the_cli_refuses_worklists_computed_from_an_older_record(web_world: WebW
     from pcn.cli.main import app
 
     record, _ = _moved_record(web_world, tmp_path)
-    result = CliRunner().invoke(app, ["worklist", "show", "smr_candidates", "--record", str(record)])
+    result = CliRunner().invoke(app, ["worklist", "show", "smr_candidates", "--record",
+                                      str(record)])
     assert result.exit_code == 2 and "older record" in result.output
     fresh = CliRunner().invoke(app, ["worklist", "show", "smr_candidates", "--record",
                                      str(web_world.record)])
