@@ -12,9 +12,9 @@ exist (HTTP 404, same body), so a refusal never confirms that a patient exists (
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pcn.access.policy import (
     AccessContext,
@@ -33,6 +33,8 @@ from pcn.store import audit
 from pcn.store.accounts import get_account
 from pcn.store.database import Store
 from pcn.store.sharing import create_grant, load_context, record_review
+
+T = TypeVar("T")
 
 
 class NotFound(LookupError):
@@ -129,6 +131,32 @@ def search_scope(store: Store, who: Principal | str, purpose: Purpose = Purpose.
     _audit(store, ev, action, purpose, None,
            {"practices": sorted(scope.practice_codes), **(detail or {})})
     return scope
+
+
+def disclose_in_scope(store: Store, who: Principal | str,
+                      select: Callable[[PatientScope], tuple[T, Iterable[int]]],
+                      purpose: Purpose = Purpose.DIRECT_CARE,
+                      action: Action = Action.SEARCH_PATIENTS,
+                      detail: Mapping[str, Any] | None = None,
+                      at: dt.datetime | None = None) -> T:
+    """A search, list or export that shows patients: decide, take the scope, let ``select``
+    build what will be shown (and say which patients it shows), then write the one audit event,
+    naming every patient disclosed (``patient_id`` when one, ``detail.patient_ids`` always), so
+    "who viewed my record" finds list views too (issue 16). When ``select`` raises (nothing is
+    shown) the event is written all the same, naming nobody."""
+    ev = _evaluate(store, who, {"action": action, "purpose": purpose}, at)
+    scope = scope_patients(ev.principal, purpose, ev.context, action) if ev.decision.allowed \
+        else PatientScope()
+    base = {"practices": sorted(scope.practice_codes), **(detail or {})}
+    try:
+        result, shown = select(scope)
+    except BaseException:
+        _audit(store, ev, action, purpose, None, base)
+        raise
+    ids = sorted({int(p) for p in shown})
+    _audit(store, ev, action, purpose, ids[0] if len(ids) == 1 else None,
+           {**base, "patient_ids": ids} if ids else base)
+    return result
 
 
 def claim_break_glass(store: Store, who: Principal | str, patient_id: int,

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
-from pcn.access.guard import NotFound, could_work, require, search_scope
-from pcn.access.policy import NETWORK, Action, Principal, Purpose
+from pcn.access.guard import NotFound, could_work, disclose_in_scope, require
+from pcn.access.policy import NETWORK, Action, PatientScope, Principal, Purpose
 from pcn.record.nhs_number import is_valid
 from pcn.store import audit
 from pcn.store.accounts import PRACTICE_PATTERN
@@ -445,20 +445,26 @@ def queue(store: Store, who: Principal, *, statuses: Iterable[str] = OPEN_STATUS
 
     A role without ``triage_work`` gets :class:`NotFound` (the page does not exist for them)."""
     wanted = [s for s in statuses if s in STATUSES]
-    scope = search_scope(store, who, Purpose.DIRECT_CARE, Action.TRIAGE_WORK,
-                         detail={"route": route, "list": "triage_queue", "statuses": wanted})
-    if scope.is_empty:
-        raise NotFound()
-    practices = sorted(c for c in scope.practice_codes if c != NETWORK)
-    in_scope: Any = TriageRequestRow.practice_code.in_(practices)
-    if NETWORK in scope.practice_codes:  # unallocated requests are the network's
-        in_scope = in_scope | TriageRequestRow.practice_code.is_(None)
-    with store.read() as session:
-        rows = session.scalars(
-            select(TriageRequestRow).where(in_scope, TriageRequestRow.status.in_(wanted))
-            .order_by(_urgency_rank(), TriageRequestRow.received_at, TriageRequestRow.id)
-            .limit(limit)).all()
-        return [_view(r) for r in rows]
+
+    def shown_requests(scope: PatientScope) -> tuple[list[RequestView], list[int]]:
+        if scope.is_empty:
+            raise NotFound()
+        practices = sorted(c for c in scope.practice_codes if c != NETWORK)
+        in_scope: Any = TriageRequestRow.practice_code.in_(practices)
+        if NETWORK in scope.practice_codes:  # unallocated requests are the network's
+            in_scope = in_scope | TriageRequestRow.practice_code.is_(None)
+        with store.read() as session:
+            rows = session.scalars(
+                select(TriageRequestRow).where(in_scope, TriageRequestRow.status.in_(wanted))
+                .order_by(_urgency_rank(), TriageRequestRow.received_at, TriageRequestRow.id)
+                .limit(limit)).all()
+            views = [_view(r) for r in rows]
+        return views, [v.patient_id for v in views if v.patient_id is not None]
+
+    # One event naming every matched patient whose request the queue shows.
+    return disclose_in_scope(store, who, shown_requests, Purpose.DIRECT_CARE, Action.TRIAGE_WORK,
+                             detail={"route": route, "list": "triage_queue",
+                                     "statuses": wanted})
 
 
 def _practices_of(row: TriageRequestRow | None) -> frozenset[str]:
