@@ -23,14 +23,13 @@ import hmac
 import json
 import logging
 import os
-import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
-from pcn.config import PLACEHOLDER_SECRETS, Settings, get_settings
+from pcn.config import Settings, derived_key, get_settings
 from pcn.store.database import Store, now_utc
 from pcn.store.models import AuditChainHead, AuditEvent
 
@@ -63,18 +62,7 @@ def anchor_key(settings: Settings | None = None) -> bytes:
     development machine) a random key kept in ``<data_dir>/audit-anchor.key``. Never stored in
     the database, so whoever can rewrite the audit table cannot sign an anchor."""
     settings = settings or get_settings()
-    if settings.audit_anchor_key.strip():
-        return settings.audit_anchor_key.encode()
-    secret = settings.secret_key.strip()
-    if secret.lower() not in PLACEHOLDER_SECRETS:
-        return hmac.new(secret.encode(), b"pcn-audit-anchor", hashlib.sha256).digest()
-    path = settings.data_dir / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return derived_key(settings, settings.audit_anchor_key, "pcn-audit-anchor", KEY_FILE)
 
 
 def _sign(key: bytes, body: bytes) -> str:
