@@ -19,7 +19,7 @@ POSTGRES = {"pg_store", "pg_empty_store"}
 
 
 #: the attack findings of issue 16 (rows A1..A12), each with its reproducing test
-FINDINGS = {"A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10", "A11", "A12"}
+FINDINGS = {f"A{n}" for n in range(1, 13)}
 
 
 def _table(first_cell: str) -> list[tuple[str, list[str], str, str]]:
