@@ -12,6 +12,9 @@ import yaml
 from pcn.triage import PatientContext, Route, TriageRequest, Urgency, triage
 from pcn.triage.definitions import DefinitionError, definitions_dir, load_definitions
 
+#: A request a benign pattern explains completely: routine, to a GP.
+ROUTINE_GP_REQUEST = "I would like to talk to someone about HRT for my menopause symptoms"
+
 
 def decide(text: str, age: float = 40, sex: str = "F", **kw: object):  # type: ignore[no-untyped-def]
     return triage(TriageRequest(text=text, age=age, sex=sex, **kw))  # type: ignore[arg-type]
@@ -164,7 +167,7 @@ def test_continuity_sends_ltc_patient_to_usual_clinician_when_routine() -> None:
     context = PatientContext(
         long_term_conditions=["diabetes"], usual_clinician_id="GP07", usual_clinician_role=Route.anp
     )
-    decision = decide("headaches most days for the last few weeks", age=66, context=context)
+    decision = decide(ROUTINE_GP_REQUEST, age=66, context=context)
     assert decision.urgency is Urgency.routine
     assert decision.route is Route.anp
     assert decision.usual_clinician_id == "GP07"
@@ -173,7 +176,7 @@ def test_continuity_sends_ltc_patient_to_usual_clinician_when_routine() -> None:
 
 def test_no_continuity_without_ltc_or_frailty() -> None:
     context = PatientContext(usual_clinician_id="GP07", usual_clinician_role=Route.anp)
-    decision = decide("headaches most days for the last few weeks", age=40, context=context)
+    decision = decide(ROUTINE_GP_REQUEST, age=40, context=context)
     assert decision.route is Route.gp
     assert decision.usual_clinician_id is None
 
@@ -256,7 +259,7 @@ def test_infant_only_rule_needs_a_baby_when_age_is_unknown() -> None:
 
 def test_capacity_moves_routine_work_to_the_next_suitable_role() -> None:
     # routine GP work (headaches for weeks), no GP slots today, an ANP has two
-    decision = decide("headaches most days for the last few weeks",
+    decision = decide(ROUTINE_GP_REQUEST,
                       capacity={Route.gp: 0, Route.anp: 2})
     assert decision.urgency is Urgency.routine
     assert decision.route is Route.anp
@@ -264,7 +267,7 @@ def test_capacity_moves_routine_work_to_the_next_suitable_role() -> None:
 
 
 def test_capacity_keeps_routine_work_when_no_suitable_role_has_room() -> None:
-    decision = decide("headaches most days for the last few weeks",
+    decision = decide(ROUTINE_GP_REQUEST,
                       capacity={Route.gp: 0, Route.anp: 0})
     assert decision.route is Route.gp
     assert "book the next available" in decision.explanation
@@ -273,7 +276,7 @@ def test_capacity_keeps_routine_work_when_no_suitable_role_has_room() -> None:
 def test_continuity_outweighs_capacity_for_routine_ltc_patient() -> None:
     context = PatientContext(long_term_conditions=["copd"], usual_clinician_id="C1",
                              usual_clinician_role=Route.gp)
-    decision = decide("headaches most days for the last few weeks", age=70, context=context,
+    decision = decide(ROUTINE_GP_REQUEST, age=70, context=context,
                       capacity={Route.gp: 0, Route.anp: 4})
     assert decision.route is Route.gp
     assert decision.usual_clinician_id == "C1"

@@ -50,15 +50,19 @@ def test_emergency_sensitivity_is_100_percent(labelled_result) -> None:  # type:
 
 
 def test_urgency_and_route_accuracy_meet_the_bar(labelled_result) -> None:  # type: ignore[no-untyped-def]
-    assert labelled_result.urgency_accuracy >= 0.85
-    assert labelled_result.route_accuracy >= 0.80
+    # The bar: urgency right or safely over-triaged, little over-triage of routine and
+    # self-care requests, and the route right.
+    assert labelled_result.safe_urgency_accuracy >= 0.95
+    assert labelled_result.low_acuity_over_triage_rate <= 0.30
+    assert labelled_result.route_accuracy >= 0.85
 
 
 def test_holdout_set_meets_the_same_bar() -> None:
     result = evaluate(HOLDOUT)
     assert result.emergency_sensitivity == 1.0
-    assert result.urgency_accuracy >= 0.85
-    assert result.route_accuracy >= 0.80
+    assert result.safe_urgency_accuracy >= 0.95
+    assert result.low_acuity_over_triage_rate <= 0.31
+    assert result.route_accuracy >= 0.85
 
 
 @pytest.mark.parametrize("path", [LABELLED, HOLDOUT], ids=["labelled", "holdout"])

@@ -19,6 +19,9 @@ from pcn.triage.patients import PatientDirectory
 
 AS_OF = dt.date(2026, 3, 31)
 
+#: A request a benign pattern explains completely: routine, to a GP.
+ROUTINE_GP_REQUEST = "I would like to talk to someone about HRT for my menopause symptoms"
+
 
 def _directory() -> PatientDirectory:
     patients = pd.DataFrame({"patient_id": [1, 2, 3],
@@ -64,7 +67,7 @@ def test_context_reads_ltcs_frailty_and_usual_clinician() -> None:
 
 def test_routine_request_from_ltc_patient_goes_to_usual_clinician() -> None:
     directory = _directory()
-    decision = triage(TriageRequest(text="headaches most days for the last few weeks", age=70,
+    decision = triage(TriageRequest(text=ROUTINE_GP_REQUEST, age=70,
                                     sex="F", context=directory.context(1)))
     assert decision.urgency is Urgency.routine
     assert (decision.route, decision.usual_clinician_id) == (Route.anp, "N1")

@@ -317,3 +317,47 @@ def test_request_form_works_without_javascript(browser, live_server: str,
     assert page.locator("h1").inner_text() == "Call 999 now"
     shot(page, "tablet-15-request-emergency-no-js")
     context.close()
+
+
+def test_request_in_crisis_shows_crisis_lines_at_once_and_is_recorded(
+        browser, live_server: str, axe_source: str, web_world: WebWorld) -> None:
+    """Given a patient writes that they plan to end their life, the page shows 999, NHS 111's
+    mental health option and Samaritans at once, and the practice still gets the request."""
+    patient = browser.new_context(viewport=VIEWPORTS["tablet"])
+    page = patient.new_page()
+    page.goto(f"{live_server}/request")
+    _fill_request(page, web_world, "thinking about ending my life, I have a plan")
+    page.wait_for_selector("#crisis-help")
+    assert page.locator("h1").inner_text() == "Get help now"
+    help_text = page.locator("#crisis-help").inner_text()
+    for line in ("999", "NHS 111", "mental health option", "116 123"):
+        assert line in help_text
+    assert page.locator("#crisis-help a[href='tel:116123']").count() == 1
+    reference = page.locator("#request-reference").inner_text()
+    check_accessibility(page, axe_source)
+    shot(page, "tablet-16-request-crisis")
+    patient.close()
+
+    staff = browser.new_context(viewport=VIEWPORTS["laptop"])
+    page = staff.new_page()
+    sign_in(page, live_server, "clin_a")
+    page.goto(f"{live_server}/triage")
+    row = page.locator(f"tr[data-request-id='{reference}']")
+    assert row.count() == 1
+    assert "Emergency" in row.inner_text()
+    staff.close()
+
+
+def test_request_nobody_can_classify_tells_the_patient_a_clinician_looks_today(
+        browser, live_server: str, axe_source: str, web_world: WebWorld) -> None:
+    context = browser.new_context(viewport=VIEWPORTS["laptop"])
+    page = context.new_page()
+    page.goto(f"{live_server}/request")
+    _fill_request(page, web_world, "something odd has been going on with my zorbulator since "
+                                   "tuesday and I am not sure what to do")
+    page.wait_for_selector("#not-confident")
+    assert "a clinician will look at your request today" in page.locator(
+        "#not-confident").inner_text()
+    check_accessibility(page, axe_source)
+    shot(page, "laptop-17-request-not-confident")
+    context.close()

@@ -18,7 +18,7 @@ from pcn.store.models import TriageRequestRow
 from tests.web.conftest import PASSWORD, WebWorld, csrf_from
 
 CHEST = "crushing chest pain spreading to my left arm"
-HEADACHE = "headaches most days for the last few weeks"
+ROUTINE_GP = "I would like to talk to someone about HRT for my menopause symptoms"
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -36,7 +36,7 @@ def _rows(store: Store) -> int:
         return int(session.scalar(select(func.count()).select_from(TriageRequestRow)) or 0)
 
 
-def _body(world: WebWorld, text: str = HEADACHE, **extra: object) -> dict[str, object]:
+def _body(world: WebWorld, text: str = ROUTINE_GP, **extra: object) -> dict[str, object]:
     return {"age": 40, "sex": "F", "text": text, "practice_code": world.own, **extra}
 
 
@@ -204,7 +204,7 @@ def _form(client: TestClient, world: WebWorld, text: str) -> dict[str, str]:
 
 def test_form_needs_csrf_and_sends_once(web_app, web_world: WebWorld) -> None:
     client = TestClient(web_app, follow_redirects=False)
-    data = _form(client, web_world, HEADACHE)
+    data = _form(client, web_world, ROUTINE_GP)
     before = _rows(web_world.store)
     forged = client.post("/request", data=data | {"csrf_token": "forged"})
     assert forged.status_code == 400 and _rows(web_world.store) == before

@@ -45,6 +45,13 @@ class SubmittedOut(BaseModel):
     advice: str = Field(description="what to tell the patient now ('Call 999 now…' for a red "
                         "flag)")
     explanation: str = Field(description="the rules and evidence behind the decision")
+    signpost: Literal["crisis", "safeguarding"] | None = Field(
+        None, description="show crisis lines (999, NHS 111 mental health option, Samaritans "
+        "116 123) or safeguarding help (999, press 55 if unable to speak; National Domestic "
+        "Abuse Helpline 0808 2000 247) to the patient at once")
+    confidently_classified: bool = Field(
+        True, description="false when no known pattern explained the request safely: it went "
+        "to a clinician today ('not confidently classified')")
     received_at: dt.datetime
 
 

@@ -4,6 +4,7 @@ Shapes (both work verbatim)::
 
     pcn triage --input IN.csv --output OUT.csv
     pcn triage evaluate --input LABELLED.csv
+    pcn triage report [--write docs/reference/triage-evaluation.md]
     pcn triage explain "my chest hurts" --age 60 --sex M
 """
 
@@ -65,10 +66,14 @@ def batch(
 @app.command("evaluate")
 def evaluate_command(
     input: Annotated[
-        Path, typer.Option("--input", "-i", help="Labelled CSV: id,age,sex,text,urgency,route.")
+        Path,
+        typer.Option(
+            "--input", "-i",
+            help="Labelled CSV: id,age,sex,text,urgency,route[,acceptable_routes,style].",
+        ),
     ],
     misses: Annotated[
-        bool, typer.Option("--misses", help="List every case that was not exact.")
+        bool, typer.Option("--misses", help="List every case under-triaged or misrouted.")
     ] = False,
     cross_validate: Annotated[
         bool,
@@ -77,49 +82,57 @@ def evaluate_command(
         ),
     ] = False,
 ) -> None:
-    """Print emergency sensitivity, urgency accuracy (exact and safe), over-triage, route
-    accuracy and the urgency confusion matrix."""
-    from pcn.triage.evaluation import URGENCY_ORDER, classifier_cross_validation, evaluate
+    """Emergency sensitivity (with a 95% interval), under- and over-triage, urgency and route
+    accuracy, for patient-style and clinician-style text, and the urgency confusion matrix."""
+    from pcn.triage.evaluation import (
+        STYLES,
+        URGENCY_ORDER,
+        Evaluation,
+        classifier_cross_validation,
+        evaluate,
+    )
     from pcn.triage.learned import corpus_path
 
     with user_errors(BatchError), console.status("triaging labelled cases…"):
         result = evaluate(input)
     metrics = Table(title=f"Triage evaluation: {input.name} ({result.cases} cases)")
     metrics.add_column("measure")
-    metrics.add_column("value", justify="right")
-    metrics.add_column("counts", justify="right")
-    metrics.add_row(
-        "emergency sensitivity",
-        f"{result.emergency_sensitivity:.1%}",
-        f"{result.emergencies_caught}/{result.emergencies}",
-    )
-    metrics.add_row(
-        "urgency accuracy (exact)",
-        f"{result.urgency_accuracy:.1%}",
-        f"{result.urgency_exact}/{result.cases}",
-    )
-    metrics.add_row(
-        "urgency accuracy (safe: not under-triaged)",
-        f"{result.safe_urgency_accuracy:.1%}",
-        f"{result.urgency_safe}/{result.cases}",
-    )
-    metrics.add_row(
-        "over-triage rate",
-        f"{result.over_triage_rate:.1%}",
-        f"{result.over_triaged}/{result.cases}",
-    )
-    metrics.add_row(
-        "route accuracy", f"{result.route_accuracy:.1%}", f"{result.route_exact}/{result.cases}"
-    )
+    parts = [(s, result.by_style(s)) for s in STYLES if result.by_style(s).cases]
+    if len(parts) > 1:
+        parts.append(("all", result))
+    for name, _ in parts:
+        metrics.add_column(name, justify="right")
+
+    def fraction(k: int, n: int) -> str:
+        return f"{k}/{n} ({k / n:.1%})" if n else "–"
+
+    def sensitivity(r: Evaluation) -> str:
+        low, high = r.emergency_interval
+        text = fraction(r.emergencies_caught, r.emergencies)
+        return f"{text} [{low:.1%}–{high:.1%}]" if r.emergencies else text
+
+    metrics.add_row("emergencies caught [95% CI]", *(sensitivity(r) for _, r in parts))
+    metrics.add_row("emergencies sent to admin, pharmacy or self-care",
+                    *(str(len(r.emergencies_to_non_clinical)) for _, r in parts))
+    metrics.add_row("under-triaged", *(fraction(r.under_triaged, r.cases) for _, r in parts))
+    metrics.add_row("urgency right or safely over-triaged",
+                    *(fraction(r.urgency_safe, r.cases) for _, r in parts))
+    metrics.add_row("urgency exact", *(fraction(r.urgency_exact, r.cases) for _, r in parts))
+    metrics.add_row("routine and self-care over-triaged",
+                    *(fraction(r.low_acuity_over_triaged, r.low_acuity) for _, r in parts))
+    metrics.add_row("route acceptable",
+                    *(fraction(r.route_acceptable, r.cases) for _, r in parts))
+    metrics.add_row("route exact", *(fraction(r.route_exact, r.cases) for _, r in parts))
     console.print(metrics)
 
     confusion = Table(title="Urgency confusion matrix (rows: expected, columns: triaged)")
     confusion.add_column("expected \\ triaged")
     for u in URGENCY_ORDER:
         confusion.add_column(u.value, justify="right")
+    counts = result.confusion
     for expected in URGENCY_ORDER:
         confusion.add_row(
-            expected.value, *(str(result.confusion[(expected, got)]) for got in URGENCY_ORDER)
+            expected.value, *(str(counts[(expected, got)]) for got in URGENCY_ORDER)
         )
     console.print(confusion)
 
@@ -131,12 +144,41 @@ def evaluate_command(
             f"({cv.cases} cases): route {cv.route_accuracy:.1%}, urgency {cv.urgency_accuracy:.1%}"
         )
     if misses:
-        for m in result.misses:
-            console.print(
-                f"[bold]{m.id}[/] expected {m.expected[0]}/{m.expected[1]}, got "
-                f"{m.got[0]}/{m.got[1]}: {m.text}\n    {m.explanation}",
-                highlight=False,
-            )
+        for o in result.outcomes:
+            if o.under_triaged or not o.route_acceptable:
+                console.print(
+                    f"[bold]{o.id}[/] ({o.style}) expected {o.expected_urgency.value}/"
+                    f"{'|'.join(sorted(r.value for r in o.acceptable))}, got "
+                    f"{o.urgency.value}/{o.route.value}: {o.text}\n    {o.explanation}",
+                    highlight=False,
+                )
+
+
+@app.command("report")
+def report_command(
+    write: Annotated[
+        Path | None,
+        typer.Option("--write", help="Update the generated section of this Markdown file "
+                     "(docs/reference/triage-evaluation.md) instead of printing it."),
+    ] = None,
+) -> None:
+    """Re-score every frozen blind batch: its first blind run (from the kept output) and today's
+    engine, by patient-style and clinician-style text; check no batch changed since frozen."""
+    from pcn.triage.batches import default_protocol
+    from pcn.triage.report import render, update_document
+
+    protocol = default_protocol()
+    problems = protocol.problems()
+    if problems:
+        raise fail("; ".join(problems))
+    with user_errors(BatchError, ValueError), console.status("triaging every batch…"):
+        rendered = render(protocol, protocol.results())
+        if write is not None:
+            changed = update_document(write, rendered)
+    if write is None:
+        console.print(rendered, highlight=False, markup=False, soft_wrap=True)
+    else:
+        console.print(f"[green]ok[/]: {write} {'updated' if changed else 'already current'}")
 
 
 @app.command("explain")

@@ -47,6 +47,11 @@ class Concept(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     terms: list[str] = Field(min_length=1)
+    #: A sign of possible danger: when asserted it stops a message from being sent to a
+    #: non-clinical or routine destination unless the benign pattern that matched explains it.
+    #: ``None`` (the default): a warning if any red or urgent flag uses it. ``False``: a context
+    #: that only matters with something else (pregnant, diabetes, sudden onset).
+    warning: bool | None = None
 
     @field_validator("terms")
     @classmethod
@@ -63,6 +68,13 @@ class ConceptFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     concepts: dict[str, Concept]
+
+
+#: What the patient is shown at once, besides the advice, for a safety pathway.
+Signpost = Literal["crisis", "safeguarding"]
+#: Categories of the fail-safe gate's lexicon (``lexicon/*.csv``).
+LexiconCategory = Literal["body", "symptom", "function", "mental", "injury", "condition",
+                          "substance", "danger", "medicine"]
 
 
 class Rule(BaseModel):
@@ -82,6 +94,17 @@ class Rule(BaseModel):
     sex: Literal["F", "M"] | None = None
     #: navigation rules break ties by priority (higher wins)
     priority: int = 0
+    #: navigation: concepts this benign pattern accounts for besides those in ``when`` (e.g. a
+    #: cold explains a cough and a runny nose); anything else concerning makes it unsure
+    explains: list[str] = Field(default_factory=list)
+    #: navigation: lexicon categories of words this pattern accounts for (e.g. "medicine" for
+    #: a repeat prescription naming its medicines)
+    explains_categories: list[LexiconCategory] = Field(default_factory=list)
+    #: navigation: single words typical of this pattern that no concept names ("clicking" for a
+    #: sore knee, "stinging" for cystitis)
+    explains_words: list[str] = Field(default_factory=list)
+    #: crisis lines or safeguarding help shown to the patient at once
+    signpost: Signpost | None = None
     advice: str = ""
     why: str
     source: Source
@@ -96,13 +119,20 @@ class Rule(BaseModel):
             raise ValueError(f"{self.id}: an urgent_flag rule must be urgency urgent")
         if self.kind == "navigation" and self.route is None:
             raise ValueError(f"{self.id}: a navigation rule must name a route")
+        if (self.explains or self.explains_categories or self.explains_words) and (
+            self.kind != "navigation"
+        ):
+            raise ValueError(f"{self.id}: only a navigation rule explains concepts")
         return self
 
 
 class RuleFile(BaseModel):
+    """Rules, optionally with the concepts they introduce (a body-system file)."""
+
     model_config = ConfigDict(extra="forbid")
 
     governance: Governance
+    concepts: dict[str, Concept] = Field(default_factory=dict)
     rules: list[Rule]
 
 
@@ -136,6 +166,10 @@ class Pathway(BaseModel):
     outside_gateway_route: Route
     outside_gateway_urgency: Urgency
     exclusions: list[Exclusion] = Field(default_factory=list)
+    #: concepts the pathway accounts for besides those in ``when`` (see ``Rule.explains``)
+    explains: list[str] = Field(default_factory=list)
+    explains_categories: list[LexiconCategory] = Field(default_factory=list)
+    explains_words: list[str] = Field(default_factory=list)
     source: Source
 
 
@@ -163,8 +197,9 @@ class Definitions(BaseModel):
         groups: list[tuple[str, list[str]]] = []
         for rule in self.rules:
             groups += [(rule.id, g) for g in rule.when] + [(rule.id, rule.unless)]
+            groups.append((rule.id, rule.explains))
         for path in self.pathways:
-            groups += [(path.id, g) for g in path.when]
+            groups += [(path.id, g) for g in path.when] + [(path.id, path.explains)]
             groups += [(f"{path.id}.{e.id}", g) for e in path.exclusions for g in e.when]
         for owner, group in groups:
             for name in group:
@@ -196,6 +231,17 @@ def definitions_dir() -> Path:
     return Path(str(resources.files(DEFINITIONS_PACKAGE) / DEFINITIONS_DIR))
 
 
+#: Files in the triage definitions folder with a model of their own (not concepts or rules).
+OTHER_FILES = frozenset({"physiology.yaml", "lexicon.yaml"})
+
+
+def definition_files(directory: Path | None = None) -> list[Path]:
+    """Every triage definition file, body-system files in sub-folders included, in a fixed
+    order (so ``engine_version`` and rule order do not depend on the file system)."""
+    directory = directory or definitions_dir()
+    return sorted(directory.rglob("*.yaml"), key=lambda p: p.relative_to(directory).as_posix())
+
+
 class DefinitionError(ValueError):
     """A triage definition file is malformed; the message names the file."""
 
@@ -206,22 +252,29 @@ def load_definitions(directory: Path | None = None) -> Definitions:
     concepts: dict[str, Concept] = {}
     rules: list[Rule] = []
     pathways: list[Pathway] = []
-    for path in sorted(directory.glob("*.yaml")):
+    for path in definition_files(directory):
+        if path.name in OTHER_FILES:
+            continue
+        name = path.relative_to(directory).as_posix()
         try:
             raw = _load_yaml(path)
             if not isinstance(raw, dict):
                 raise ValueError("expected a mapping at the top level")
-            if "concepts" in raw:
-                for name, concept in ConceptFile.model_validate(raw).concepts.items():
-                    if name in concepts:
-                        raise ValueError(f"concept {name!r} is defined twice")
-                    concepts[name] = concept
-            elif "pathways" in raw:
+            found: dict[str, Concept] = {}
+            if "pathways" in raw:
                 pathways += PathwayFile.model_validate(raw).pathways
+            elif "rules" in raw:
+                rule_file = RuleFile.model_validate(raw)
+                rules += rule_file.rules
+                found = rule_file.concepts
             else:
-                rules += RuleFile.model_validate(raw).rules
+                found = ConceptFile.model_validate(raw).concepts
+            for concept_name, concept in found.items():
+                if concept_name in concepts:
+                    raise ValueError(f"concept {concept_name!r} is defined twice")
+                concepts[concept_name] = concept
         except (ValueError, yaml.YAMLError) as e:
-            raise DefinitionError(f"{path.name}: {e}") from e
+            raise DefinitionError(f"{name}: {e}") from e
     try:
         return Definitions(concepts=concepts, rules=rules, pathways=pathways)
     except ValueError as e:

@@ -7,8 +7,10 @@ later step may raise urgency but never lower it below a fired flag.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
+from pcn.triage.confidence import Gate
 from pcn.triage.definitions import Definitions, Rule, default_definitions
 from pcn.triage.learned import Prediction, TextClassifier, default_classifier
 from pcn.triage.matching import Findings, Matcher, Mention, PathwayMatch, fire_rule, match_pathway
@@ -20,6 +22,14 @@ from pcn.triage.model import (
     Route,
     TriageRequest,
     Urgency,
+    most_urgent,
+)
+from pcn.triage.physiology import (
+    Assessment,
+    Finding,
+    PhysiologyScorer,
+    default_scorer,
+    read_observations,
 )
 
 #: Clinicians who can stand in for each other for a same-day appointment when one has no slots.
@@ -40,6 +50,25 @@ ROUTINE_SUBSTITUTES: dict[Route, tuple[Route, ...]] = {
 }
 #: The classifier alone escalates to 999 only when this sure; rules own every red flag.
 EMERGENCY_CONFIDENCE = 0.5
+#: Roles that can take a same-day clinical problem the engine could not classify with
+#: confidence (a request bound for admin, a pharmacy or self-care goes to the duty clinician).
+CLINICIANS = frozenset(
+    {
+        Route.gp,
+        Route.anp,
+        Route.practice_nurse,
+        Route.clinical_pharmacist,
+        Route.fcp_physio,
+        Route.mental_health_practitioner,
+        Route.paramedic,
+    }
+)
+#: Who a request nobody could classify goes to: the classifier's best guess among these, else GP.
+DUTY_CLINICIANS = (Route.gp, Route.anp)
+NOT_CONFIDENT_ADVICE = (
+    "A clinician will look at your request today and contact you. If you get worse before we "
+    "contact you, call NHS 111, or 999 in an emergency."
+)
 #: Concepts that come from the request or record rather than the words.
 RECORD_CONCEPTS = frozenset({"about_older", "known_housebound", "known_pregnant"})
 #: Routes a usual clinician can take over for continuity.
@@ -78,12 +107,66 @@ def _fired(rule: Rule, evidence: list[Evidence]) -> FiredRule:
     )
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A low-risk pattern that matched, and what it accounts for in the message."""
+
+    urgency: Urgency
+    route: Route
+    decided_by: str
+    fired: list[FiredRule]
+    explained: set[str]
+    categories: frozenset[str]
+    words: frozenset[str]
+
+
+def _physiology_rule(finding: Finding) -> FiredRule:
+    return FiredRule(
+        id=finding.id,
+        kind="physiology",
+        title=finding.title,
+        urgency=finding.urgency,
+        route=Route.emergency_services if finding.urgency is Urgency.emergency else Route.gp,
+        evidence=[Evidence(concept=finding.id, text=finding.reason)],
+        source=finding.source,
+    )
+
+
+def _abnormal(assessment: Assessment) -> list[str]:
+    """Observations abnormal enough that no benign pattern may explain them away."""
+    worrying = [p for p, score in assessment.news2_scores.items() if score >= 2]
+    if assessment.news2 is not None and assessment.news2 >= 3 and not worrying:
+        worrying = ["NEWS2 3 or more"]
+    return [f"abnormal {p.replace('_', ' ')}" for p in worrying]
+
+
+def _classifier_says_emergency(prediction: Prediction) -> bool:
+    top_route, top_p = prediction.route_ranking[0]
+    return (
+        prediction.urgency is Urgency.emergency
+        and prediction.urgency_probability >= EMERGENCY_CONFIDENCE
+    ) or (top_route is Route.emergency_services and top_p >= EMERGENCY_CONFIDENCE)
+
+
+def _duty_clinician(prediction: Prediction) -> Route:
+    return next(
+        (r for r, _ in prediction.route_ranking if r in DUTY_CLINICIANS), DUTY_CLINICIANS[0]
+    )
+
+
 class TriageEngine:
     def __init__(
-        self, definitions: Definitions | None = None, classifier: TextClassifier | None = None
+        self,
+        definitions: Definitions | None = None,
+        classifier: TextClassifier | None = None,
+        scorer: PhysiologyScorer | None = None,
     ) -> None:
         self.definitions = definitions or default_definitions()
-        self.matcher = Matcher(self.definitions)
+        self.gate = Gate(self.definitions)
+        lexicon = self.gate.lexicon
+        self.matcher = Matcher(self.definitions, lexicon.common | frozenset(lexicon.clinical))
+        self.scorer = scorer or default_scorer()
+        self._rules_by_id = {r.id: r for r in self.definitions.rules}
         self._classifier = classifier
         self._by_kind = {
             kind: [r for r in self.definitions.rules if r.kind == kind]
@@ -120,19 +203,32 @@ class TriageEngine:
         notes: list[str] = []
         if findings.age is not None and request.age is not None and findings.age != request.age:
             notes.append(f"age {findings.age:g} taken from the message (written for someone else)")
+        context = request.context
+        pregnant = bool(context and context.pregnant) or findings.asserted("pregnant") is not None
+        assessment = self.scorer.assess(
+            read_observations(request.text), findings.safety_age, pregnant
+        )
+        if assessment.observations:
+            notes.append(assessment.summary())
 
+        # 1. Emergencies: red flags (crisis and safeguarding included) and physiology.
         red = self._fire("red_flag", findings)
-        if red:
-            advice = next((r.advice for r in self._rules(red) if r.advice), "")
+        physiology = [_physiology_rule(f) for f in assessment.findings]
+        red_physiology = [r for r in physiology if r.urgency is Urgency.emergency]
+        if red or red_physiology:
+            emergency = red + red_physiology
+            rules = self._rules(red)
+            advice = next((r.advice for r in rules if r.advice), "")
             return Decision(
                 urgency=Urgency.emergency,
                 route=Route.emergency_services,
-                decided_by="red_flag",
-                red_flags=[r.id for r in red],
-                fired_rules=red,
+                decided_by="red_flag" if red else "physiology",
+                red_flags=[r.id for r in emergency],
+                fired_rules=emergency,
                 learned=None,
                 notes=notes,
                 advice=advice or DEFAULT_ADVICE[Route.emergency_services],
+                signpost=next((r.signpost for r in rules if r.signpost), None),
             )
 
         # The same concept tokens the classifier was trained with (text-derived only).
@@ -148,30 +244,59 @@ class TriageEngine:
             route=prediction.route_ranking[0][0],
             route_probability=round(prediction.route_ranking[0][1], 3),
         )
+        if _classifier_says_emergency(prediction):
+            # No rule fired but the classifier is fairly sure this is an emergency: err safe.
+            notes.append("classifier suggests an emergency although no red-flag rule fired")
+            return Decision(
+                urgency=Urgency.emergency,
+                route=Route.emergency_services,
+                decided_by="learned",
+                red_flags=[],
+                fired_rules=[],
+                learned=opinion,
+                notes=notes,
+                advice=DEFAULT_ADVICE[Route.emergency_services],
+                confident=False,
+            )
+
+        # 2. Same-day problems: urgent flags and physiology.
         urgent = self._fire("urgent_flag", findings)
-        fired: list[FiredRule] = list(urgent)
+        urgent_physiology = [r for r in physiology if r.urgency is Urgency.urgent]
+        fired: list[FiredRule] = urgent + urgent_physiology
+        confident = True
+        signpost = next((r.signpost for r in self._rules(urgent) if r.signpost), None)
         pathway = self._pharmacy_first(findings)
-        if urgent:
-            top = urgent[0]
-            urgency, route, decided_by = Urgency.urgent, top.route or Route.gp, "urgent_flag"
+        if fired:
+            top = fired[0]
+            urgency, route = Urgency.urgent, top.route or Route.gp
+            decided_by = "urgent_flag" if urgent else "physiology"
             if pathway and pathway.eligible:
                 notes.append(
-                    f"Pharmacy First {pathway.pathway.id} not used: urgent flag {top.id} fired"
+                    f"Pharmacy First {pathway.pathway.id} not used: {top.kind} {top.id} fired"
                 )
-        elif pathway is not None:
-            urgency, route, decided_by = self._pathway_outcome(pathway, notes)
         else:
-            navigation = sorted(
-                self._fire("navigation", findings),
-                key=lambda r: -self._rule(r.id).priority,
-            )
-            if navigation:
-                top = navigation[0]
-                fired = navigation[:1]
-                urgency, route, decided_by = top.urgency, top.route or Route.gp, "navigation"
+            # 3. A known low-risk pattern, accepted only if it explains the whole message.
+            candidate = self._benign_candidate(findings, pathway, notes)
+            if candidate is None:
+                urgency, route = Urgency.urgent, _duty_clinician(prediction)
+                decided_by, confident = "not_confident", False
+                notes.append(
+                    "not confidently classified: no known pattern explains this request, so a "
+                    "clinician reviews it today"
+                )
             else:
-                urgency, route = self._learned_outcome(prediction, notes)
-                decided_by = "learned"
+                urgency, route, decided_by, fired = (
+                    candidate.urgency, candidate.route, candidate.decided_by, candidate.fired)
+                check = self.gate.check(findings, candidate.explained, _abnormal(assessment),
+                                        candidate.categories, candidate.words)
+                if not check.confident:
+                    notes.append(
+                        f"not confidently classified ({check.reason()}): a clinician reviews "
+                        f"it today instead of {urgency.value} {route.value}"
+                    )
+                    route = route if route in CLINICIANS else _duty_clinician(prediction)
+                    urgency = most_urgent(urgency, Urgency.urgent)
+                    decided_by, confident = "not_confident", False
 
         if (
             urgency is Urgency.urgent
@@ -182,6 +307,8 @@ class TriageEngine:
             route = Route.paramedic
         route, usual = self._continuity_and_capacity(request, urgency, route, notes)
         advice = next((r.advice for r in self._rules(fired) if r.advice), "")
+        if not confident:
+            advice = NOT_CONFIDENT_ADVICE
         return Decision(
             urgency=urgency,
             route=route,
@@ -192,14 +319,51 @@ class TriageEngine:
             notes=notes,
             advice=advice or DEFAULT_ADVICE.get(route, "We will contact you to arrange care."),
             usual_clinician_id=usual,
+            confident=confident,
+            signpost=signpost,
         )
+
+    def _benign_candidate(
+        self, findings: Findings, pathway: PathwayMatch | None, notes: list[str]
+    ) -> Candidate | None:
+        """The low-risk pattern that matched (Pharmacy First, then navigation), with the
+        concepts it accounts for; None when none did."""
+        if pathway is not None:
+            urgency, route, decided_by = self._pathway_outcome(pathway, notes)
+            accounted = {c for group in pathway.pathway.when for c in group}
+            accounted |= set(pathway.pathway.explains)
+            if pathway.exclusion is not None:
+                accounted |= {c for group in pathway.exclusion.when for c in group}
+            return Candidate(urgency, route, decided_by, [], accounted,
+                             frozenset(pathway.pathway.explains_categories),
+                             frozenset(pathway.pathway.explains_words))
+        navigation = sorted(
+            self._fire("navigation", findings),
+            key=lambda r: -self._rule(r.id).priority,
+        )
+        if not navigation:
+            return None
+        top = navigation[0]
+        explained: set[str] = set()
+        categories: set[str] = set()
+        words: set[str] = set()
+        for matched in navigation:
+            # Every benign pattern that matched accounts for its own words; the route is the
+            # top one's.
+            rule = self._rule(matched.id)
+            explained |= {c for group in rule.when for c in group} | set(rule.explains)
+            categories |= set(rule.explains_categories)
+            words |= set(rule.explains_words)
+        return Candidate(top.urgency, top.route or Route.gp, "navigation", [top], explained,
+                         frozenset(categories), frozenset(words))
 
     # --- steps -----------------------------------------------------------------------------------
     def _rule(self, rule_id: str) -> Rule:
-        return next(r for r in self.definitions.rules if r.id == rule_id)
+        return self._rules_by_id[rule_id]
 
     def _rules(self, fired: list[FiredRule]) -> list[Rule]:
-        return [self._rule(f.id) for f in fired]
+        """The definitions behind fired rules (physiology findings have none)."""
+        return [self._rules_by_id[f.id] for f in fired if f.id in self._rules_by_id]
 
     def _pharmacy_first(self, findings: Findings) -> PathwayMatch | None:
         matches = [m for p in self.definitions.pathways if (m := match_pathway(p, findings))]
@@ -228,32 +392,6 @@ class TriageEngine:
             match.pathway.outside_gateway_route,
             "pharmacy_first",
         )
-
-    @staticmethod
-    def _learned_outcome(prediction: Prediction, notes: list[str]) -> tuple[Urgency, Route]:
-        urgency = prediction.urgency
-        ranking = [r for r, _ in prediction.route_ranking if r is not Route.pharmacy_first]
-        top_route, top_p = prediction.route_ranking[0]
-        says_emergency = (
-            urgency is Urgency.emergency and prediction.urgency_probability >= EMERGENCY_CONFIDENCE
-        ) or (top_route is Route.emergency_services and top_p >= EMERGENCY_CONFIDENCE)
-        ranking = [r for r in ranking if r is not Route.emergency_services]
-        route = ranking[0]
-        if says_emergency:
-            # No red-flag rule fired, but the classifier thinks this is an emergency: err safe.
-            notes.append("classifier suggests an emergency although no red-flag rule fired")
-            return Urgency.emergency, Route.emergency_services
-        if urgency is Urgency.emergency:
-            urgency = Urgency.urgent  # unsure emergency: still same day, clinician decides
-        if route is Route.self_care:
-            urgency = Urgency.self_care
-        elif route is Route.admin or (
-            urgency is Urgency.self_care and route is not Route.community_pharmacy
-        ):
-            urgency = Urgency.routine
-        if urgency is Urgency.urgent and route in NON_CLINICAL:
-            route = next((r for r in ranking if r not in NON_CLINICAL), Route.anp)
-        return urgency, route
 
     @staticmethod
     def _continuity_and_capacity(

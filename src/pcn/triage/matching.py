@@ -15,6 +15,9 @@ from pcn.triage.text import Reading, is_negated, read
 class Mention:
     text: str
     asserted: bool  # not negated, not historical, not hypothetical: happening to the patient now
+    #: where in the normalised message (``Findings.reading.text``); -1 when not from the words
+    start: int = -1
+    end: int = -1
 
 
 @dataclass
@@ -26,6 +29,8 @@ class Findings:
     sex: str | None
     pregnant: bool
     mentions: dict[str, list[Mention]] = field(default_factory=dict)
+    #: concept mentions that were negated ("no chest pain"), by concept
+    negated: dict[str, list[Mention]] = field(default_factory=dict)
 
     @property
     def safety_age(self) -> float | None:
@@ -52,8 +57,10 @@ class Findings:
 class Matcher:
     """Compiled concepts; one per set of definitions, reused for every message."""
 
-    def __init__(self, definitions: Definitions) -> None:
+    def __init__(self, definitions: Definitions, known_words: frozenset[str] = frozenset()) -> None:
         self.definitions = definitions
+        #: real words the typo correction leaves alone
+        self.known_words = known_words
         self._patterns = {
             name: re.compile(r"(?<![a-z0-9])(?:" + "|".join(c.terms) + r")(?![a-z0-9])")
             for name, c in definitions.concepts.items()
@@ -77,18 +84,20 @@ class Matcher:
     def find(
         self, message: str, age: float | None, sex: str | None, pregnant: bool = False
     ) -> Findings:
-        reading = read(message, self.vocabulary)
+        reading = read(message, self.vocabulary, self.known_words)
         subject_age = reading.subject_age if reading.subject_age is not None else age
         findings = Findings(reading=reading, age=subject_age, sex=sex, pregnant=pregnant)
         for name, pattern in self._patterns.items():
             for clause in reading.clauses:
                 for m in pattern.finditer(clause.text):
+                    mention = Mention(m.group().strip(), True, clause.start + m.start(),
+                                      clause.start + m.end())
                     if is_negated(clause, m.start(), m.end()):
+                        mention.asserted = False
+                        findings.negated.setdefault(name, []).append(mention)
                         continue
-                    asserted = not (clause.historical or clause.hypothetical)
-                    findings.mentions.setdefault(name, []).append(
-                        Mention(m.group().strip(), asserted)
-                    )
+                    mention.asserted = not (clause.historical or clause.hypothetical)
+                    findings.mentions.setdefault(name, []).append(mention)
         temp = reading.max_temperature_c
         for threshold in (38, 39, 40):
             if temp is not None and temp >= threshold:

@@ -123,13 +123,20 @@ class Decision(BaseModel):
 
     urgency: Urgency
     route: Route
-    decided_by: str  # "red_flag", "urgent_flag", "pharmacy_first", "navigation" or "learned"
+    #: "red_flag", "physiology", "urgent_flag", "pharmacy_first", "navigation" or
+    #: "not_confident" (nothing explained the message safely, so a clinician sees it today)
+    decided_by: str
     red_flags: list[str]
     fired_rules: list[FiredRule]
     learned: LearnedOpinion | None
     notes: list[str]
     advice: str
     usual_clinician_id: str | None = None
+    #: False when the fail-safe gate sent the request to a clinician because nothing known
+    #: explained it, or something in it was concerning or unexplained
+    confident: bool = True
+    #: a safety pathway whose help the patient is shown at once ("crisis", "safeguarding")
+    signpost: str | None = None
 
     @property
     def explanation(self) -> str:

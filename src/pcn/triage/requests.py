@@ -206,6 +206,11 @@ class Submitted:
     received_at: dt.datetime
     #: the first answer, when this was a retry with the same ``Idempotency-Key``
     replay: StoredResponse | None = None
+    #: crisis lines or safeguarding help the submitter is shown at once ("crisis",
+    #: "safeguarding")
+    signpost: str | None = None
+    #: False when no known pattern explained the request safely (a clinician looks today)
+    confident: bool = True
 
     @property
     def emergency(self) -> bool:
@@ -214,7 +219,9 @@ class Submitted:
     def response_body(self) -> dict[str, Any]:
         return {"id": self.id, "status": "new", "urgency": self.urgency, "route": self.route,
                 "red_flags": self.red_flags, "advice": self.advice,
-                "explanation": self.explanation, "received_at": self.received_at.isoformat()}
+                "explanation": self.explanation, "signpost": self.signpost,
+                "confidently_classified": self.confident,
+                "received_at": self.received_at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -231,13 +238,14 @@ class Idempotency:
 def engine_version() -> str:
     """``pcn`` version plus a digest of the rules and training data that made the decision."""
     import pcn
-    from pcn.triage.definitions import definitions_dir
+    from pcn.triage.definitions import definition_files, definitions_dir
     from pcn.triage.learned import corpus_path
 
     digest = hashlib.sha256()
-    paths = [*sorted(definitions_dir().glob("*.yaml")), corpus_path()]
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    root = definitions_dir()
+    for path in definition_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(b"training\0" + corpus_path().read_bytes())
     return f"{pcn.__version__}+{digest.hexdigest()[:12]}"
 
 
@@ -359,10 +367,13 @@ def submit(store: Store, new: NewRequest, *, source: str, who: Principal | None 
                         "told_submitter": {"urgency": told.urgency.value,
                                            "route": told.route.value,
                                            "red_flags": list(told.red_flags),
-                                           "advice": told.advice}}))
+                                           "advice": told.advice,
+                                           "signpost": told.signpost,
+                                           "confident": told.confident}}))
             answer = Submitted(row.id, told.urgency.value, told.route.value,
                                list(told.red_flags), told.advice,
-                               _submitter_explanation(told), row.received_at)
+                               _submitter_explanation(told), row.received_at,
+                               signpost=told.signpost, confident=told.confident)
             if idempotency is not None:
                 body = respond(answer) if respond else json.dumps(answer.response_body())
                 remember(session, idempotency.username, idempotency.key,
@@ -390,7 +401,9 @@ def _replayed(stored: StoredResponse) -> Submitted:
     body = json.loads(stored.body)
     return Submitted(int(body["id"]), body["urgency"], body["route"], body["red_flags"],
                      body["advice"], body["explanation"],
-                     dt.datetime.fromisoformat(body["received_at"]), replay=stored)
+                     dt.datetime.fromisoformat(body["received_at"]), replay=stored,
+                     signpost=body.get("signpost"),
+                     confident=bool(body.get("confidently_classified", True)))
 
 
 def _submitter_explanation(decision: Decision) -> str:

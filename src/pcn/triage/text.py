@@ -500,20 +500,71 @@ class Reading:
 
 
 @lru_cache(maxsize=4096)
-def _fuzzy(token: str, vocabulary: frozenset[str]) -> str:
-    if len(token) < 6 or token in vocabulary or token in _FUZZY_STOP or token.isdigit():
+def _fuzzy(token: str, vocabulary: frozenset[str], known: frozenset[str] = frozenset()) -> str:
+    if (len(token) < 6 or token in vocabulary or token in _FUZZY_STOP or token in known
+            or token.isdigit()):
         return token
     match = get_close_matches(token, vocabulary, n=1, cutoff=0.87)
     return match[0] if match else token
 
 
-def normalise(message: str, vocabulary: frozenset[str] = frozenset()) -> str:
+# Clinician shorthand, read before the lay-text rules. Durations in the "n/7" (days), "n/52"
+# (weeks) and "n/12" (months) notation; "a 3-day history of" is a current complaint, not a past
+# one, so it loses the word "history" (which otherwise marks a clause as past).
+_SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"(?<![0-9/])(\d{1,2})\s*/\s*7(?![0-9/])", r" \1 days "),
+        (r"(?<![0-9/])(\d{1,2})\s*/\s*52(?![0-9/])", r" \1 weeks "),
+        (r"(?<![0-9/])(\d{1,2})\s*/\s*12(?![0-9/])", r" \1 months "),
+        (r"(?<![0-9/])(\d{1,2})\+\d/40\b", r" \1 weeks pregnant "),
+        (r"(?<![0-9/])(\d{1,2})/40\b", r" \1 weeks pregnant "),
+        (r"\bc\s*/\s*o\b", " complaining of "),
+        (r"\bo\s*/\s*e\b", " on examination "),
+        (r"\bd\s*&\s*v\b|\bd\s*\+\s*v\b", " diarrhoea and vomiting "),
+        (r"\bn\s*&\s*v\b|\bn\s*\+\s*v\b", " nausea and vomiting "),
+        (r"\bpmh\b|\bpmhx\b", " past medical history "),
+        (r"\bfhx?\b", " family history "),
+        (r"\bsoboe\b", " short of breath on exertion "),
+        (r"\bcp\b", " chest pain "),
+        (r"\bpr (?:bleed(?:ing)?|blood)\b", " rectal bleeding "),
+        (r"\bpv (?:bleed(?:ing)?|blood|spotting)\b", " vaginal bleeding "),
+        (r"\bpmb\b", " postmenopausal bleeding "),
+        (r"\blmp\b", " last period "),
+        (r"\bupt\b", " pregnancy test "),
+        (r"\+\s*ve\b", " positive "),
+        (r"(?<![a-z0-9])-\s*ve\b", " negative "),
+        (r"\babdo\b", " abdominal "),
+        (r"\bloc\b", " loss of consciousness "),
+        (r"\bt[12]dm\b|\biddm\b|\bniddm\b", " diabetes "),
+        (r"\bhtn\b", " hypertension "),
+        (r"\bcva\b", " stroke "),
+        (r"\bihd\b", " ischaemic heart disease "),
+        (r"\bsx\b", " symptoms "),
+        (r"(?<=[a-z0-9 ])#(?=\s|$)|\b#\s*(?=[a-z])", " fracture "),
+        (r"\b(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)[ -]"
+         r"(hours?|days?|weeks?|months?|hr|hrs|h|d|wk|wks)[ -]hx\b", r" \1 \2 of "),
+        (r"\b(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)[ -]"
+         r"(hours?|days?|weeks?|months?|hr|hrs|h|d|wk|wks)[ -]history(?: of)?\b", r" \1 \2 of "),
+        (r"\b(\d+)\s*(days|weeks|months)\s+(?:hx|history)(?: of)?\b", r" \1 \2 of "),
+    )
+)
+
+
+def _expand_shorthand(text: str) -> str:
+    for pattern, replacement in _SHORTHAND:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
+              known: frozenset[str] = frozenset()) -> str:
     """Lower-case, drop apostrophes, expand text-speak and fix common misspellings.
 
     ``vocabulary`` is the set of words the rules use; a longer unknown word one edit away from
     one of them is corrected to it (so "breathng" reads as "breathing").
     """
-    text = _APOSTROPHES.sub("", message.lower())
+    text = _expand_shorthand(_APOSTROPHES.sub("", message.lower()))
     text = text.replace("&", " and ").replace("/", " / ")
     words = []
     for token in re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?|[^\sa-z0-9]", text):
@@ -522,7 +573,7 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset()) -> str:
         elif token in _SPELLING:
             token = _SPELLING[token]
         elif vocabulary:
-            token = _fuzzy(token, vocabulary)
+            token = _fuzzy(token, vocabulary, known)
         words.append(token)
     text = " ".join(words)
     text = re.sub(r"\s+([.,;!?])", r"\1", text)
@@ -613,8 +664,11 @@ def _subject_age(text: str) -> float | None:
     return None
 
 
-def read(message: str, vocabulary: frozenset[str] = frozenset()) -> Reading:
-    text = normalise(message, vocabulary)
+def read(message: str, vocabulary: frozenset[str] = frozenset(),
+         known: frozenset[str] = frozenset()) -> Reading:
+    """Normalise and split ``message``. ``known``: real words never "corrected" to a rule word
+    ("regular" is not a typo of "irregular")."""
+    text = normalise(message, vocabulary, known)
     about_child = bool(_CHILD_WORDS.search(text) or _INFANT.search(text) or _BABY.search(text))
     return Reading(
         text=text,

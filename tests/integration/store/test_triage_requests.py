@@ -20,7 +20,7 @@ from pcn.triage.requests import Idempotency, NewRequest, RequestError, StateConf
 A, B = "A81001", "B82002"
 NETWORK_PRACTICES = (A, B)
 CHEST = "crushing chest pain spreading to my left arm"
-HEADACHE = "headaches most days for the last few weeks"
+ROUTINE_GP = "I would like to talk to someone about HRT for my menopause symptoms"
 SORE_KNEE = "my knee aches when I run"
 
 
@@ -97,11 +97,11 @@ def test_unknown_practice_is_refused_with_the_field(store: Store) -> None:
 def test_queue_orders_by_urgency_then_waiting_and_is_scoped(
         store: Store, people: dict[str, Principal]) -> None:
     knee_old = _submit(store, SORE_KNEE).id
-    headache = _submit(store, HEADACHE).id
+    headache = _submit(store, ROUTINE_GP).id
     chest_new = _submit(store, CHEST, age=60).id
     chest_old = _submit(store, CHEST, age=60).id
-    at_b = _submit(store, HEADACHE, practice=B).id
-    unallocated = _submit(store, HEADACHE, practice=None).id
+    at_b = _submit(store, ROUTINE_GP, practice=B).id
+    unallocated = _submit(store, ROUTINE_GP, practice=None).id
     _age(store, knee_old, 300)
     _age(store, chest_old, 30)
     _age(store, headache, 10)
@@ -119,7 +119,7 @@ def test_queue_orders_by_urgency_then_waiting_and_is_scoped(
 
 def test_agreement_lets_another_practice_work_the_requests(
         store: Store, people: dict[str, Principal]) -> None:
-    at_b = _submit(store, HEADACHE, practice=B).id
+    at_b = _submit(store, ROUTINE_GP, practice=B).id
     with pytest.raises(NotFound):
         desk.get(store, people["gp.a"], at_b)
     sharing.add_agreement(store, from_practices=[B], to_orgs=[A], data_scope="view",
@@ -130,7 +130,7 @@ def test_agreement_lets_another_practice_work_the_requests(
 
 def test_other_practice_and_missing_requests_look_the_same(
         store: Store, people: dict[str, Principal]) -> None:
-    at_a = _submit(store, HEADACHE).id
+    at_a = _submit(store, ROUTINE_GP).id
     before = _audit_count(store)
     for request_id in (at_a, 987654):
         with pytest.raises(NotFound):
@@ -147,7 +147,7 @@ def test_other_practice_and_missing_requests_look_the_same(
 def test_override_assign_close_with_history_and_one_event_each(
         store: Store, people: dict[str, Principal]) -> None:
     gp = people["gp.a"]
-    request_id = _submit(store, HEADACHE).id
+    request_id = _submit(store, ROUTINE_GP).id
     with pytest.raises(RequestError) as no_reason:
         desk.override(store, gp, request_id, urgency="urgent", route_to="gp", reason="  ")
     assert no_reason.value.field == "reason"
@@ -177,7 +177,7 @@ def test_override_assign_close_with_history_and_one_event_each(
 
 
 def test_assign_needs_a_real_assignee(store: Store, people: dict[str, Principal]) -> None:
-    request_id = _submit(store, HEADACHE).id
+    request_id = _submit(store, ROUTINE_GP).id
     for kwargs, problem_field in (({}, "assignee"), ({"role": "surgeon"}, "role"),
                                   ({"user": "nobody"}, "user")):
         with pytest.raises(RequestError) as bad:
@@ -195,7 +195,7 @@ def test_idempotent_submission_creates_one_row_and_refuses_a_changed_body(
     assert first.replay is None and again.replay is not None
     assert again.id == first.id and again.response_body() == first.response_body()
     with pytest.raises(IdempotencyConflict):
-        _submit(store, HEADACHE, who=people["supplier"],
+        _submit(store, ROUTINE_GP, who=people["supplier"],
                 idempotency=Idempotency("supplier", "key-1", "hash-of-body-2"))
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(TriageRequestRow)) == 1
@@ -205,7 +205,7 @@ def test_capacity_declared_for_today_reroutes_routine_work(store: Store) -> None
     today = now_utc().date()
     desk.set_capacity(store, A, "gp", 0, today, "manager")
     desk.set_capacity(store, A, "anp", 1, today, "manager")
-    first = _submit(store, HEADACHE)
+    first = _submit(store, ROUTINE_GP)
     # Capacity routes the request for staff; the submitter is answered from the words alone.
     assert first.route == "gp" and "capacity" not in first.explanation
     with store.read() as session:
@@ -213,7 +213,7 @@ def test_capacity_declared_for_today_reroutes_routine_work(store: Store) -> None
         assert row is not None and row.route == "anp"
         assert "next suitable role anp has 1" in row.explanation
     # the ANP's one slot is now taken by that request: the next one stays with the GP
-    second = _submit(store, HEADACHE)
+    second = _submit(store, ROUTINE_GP)
     assert desk.get_unaudited(store, second.id).route == "gp"
     assert desk.capacity_today(store, B) is None
 
@@ -235,7 +235,7 @@ def test_assignment_only_to_clinical_staff_of_the_requests_practice_uniform_erro
     accounts.create_user(store, "gp.gone", "practice_clinician", practice_code=A,
                          password="long enough password")
     accounts.disable_user(store, "gp.gone")
-    request_id = _submit(store, HEADACHE, practice=A).id
+    request_id = _submit(store, ROUTINE_GP, practice=A).id
     gp = people["gp.a"]
     refused = {}
     for assignee in ("admin.a", "analyst", "supplier", "gp.b", "hub", "gp.gone", "no.such.user"):
@@ -251,7 +251,7 @@ def test_assignment_only_to_clinical_staff_of_the_requests_practice_uniform_erro
 
 def test_network_staff_may_be_given_a_request_their_agreement_covers(
         store: Store, people: dict[str, Principal]) -> None:
-    request_id = _submit(store, HEADACHE, practice=A).id
+    request_id = _submit(store, ROUTINE_GP, practice=A).id
     with pytest.raises(RequestError):
         desk.assign(store, people["gp.a"], request_id, user="hub")
     sharing.add_agreement(store, from_practices=[A], to_orgs=["network"], data_scope="view",
