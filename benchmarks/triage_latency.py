@@ -38,39 +38,67 @@ def main() -> None:
     parser.add_argument("--record", type=Path, default=None)
     args = parser.parse_args()
 
-    with corpus_path("labelled_cases.csv").open(newline="", encoding="utf-8") as fh:
-        requests = [
-            TriageRequest(text=r["text"], age=float(r["age"]), sex=r["sex"])
-            for r in csv.DictReader(fh)
-        ]
+    requests = _messages()
     started = time.perf_counter()
     engine = default_engine()
     _ = engine.classifier  # load rules and train the classifier once, as a server would
     startup = time.perf_counter() - started
 
-    for request in requests:  # warm caches (fuzzy spelling lookups, regex compilation)
-        engine.triage(request)
+    # First pass: every message new to the engine's caches (spelling look-ups, word kinds), as
+    # a live inbox is; then repeated passes, as a busy day with similar messages is.
+    first = [_timed(engine, r)[0] for r in requests]
     timings, cpu = [], []
     for i in range(args.requests):
-        request = requests[i % len(requests)]
-        t0, c0 = time.perf_counter(), time.thread_time()
-        engine.triage(request)
-        timings.append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.thread_time() - c0) * 1000)
-    timings.sort()
-    cpu.sort()
-    p50 = statistics.median(timings)
-    p99 = timings[int(len(timings) * 0.99) - 1]
-    print(f"start-up (load rules + train classifier): {startup:.2f} s")
-    print(f"requests: {len(timings)} ({len(requests)} distinct messages)")
-    print(f"p50 {p50:.2f} ms   p99 {p99:.2f} ms   max {timings[-1]:.2f} ms   (goal p99 < 20 ms)")
-    # CPU time excludes waiting for a core, so it shows the engine's own cost on a busy machine.
-    cpu_p99 = cpu[int(len(cpu) * 0.99) - 1]
-    print(f"CPU time: p50 {statistics.median(cpu):.2f} ms   p99 {cpu_p99:.2f} ms")
-    print(f"throughput (one core, sequential): {1000 / statistics.mean(timings):.0f} requests/s")
-    print(f"p99 / goal: {p99 / 20:.2f} (below 1 meets the goal)")
+        wall, used = _timed(engine, requests[i % len(requests)])
+        timings.append(wall)
+        cpu.append(used)
+    print(f"start-up (load rules, lexicon, classifier): {startup:.2f} s")
+    print(f"messages: {len(requests)} distinct (labelled, holdout and blind development batches, "
+          f"plus long messages)")
+    _report("first pass (cold caches)", sorted(first), None)
+    _report(f"{len(timings)} requests (warm)", sorted(timings), sorted(cpu))
     if args.web:
         web(args, [{"age": r.age, "sex": r.sex, "text": r.text} for r in requests])
+
+
+def _messages() -> list[TriageRequest]:
+    folder = corpus_path("labelled_cases.csv").parent
+    paths = [folder / "labelled_cases.csv", folder / "holdout_cases.csv"]
+    # Development batches only: the locked batch is never run except for its one blind run.
+    paths += sorted((folder / "evaluation").glob("batch_*.csv"))
+    requests = []
+    for path in paths:
+        with path.open(newline="", encoding="utf-8") as fh:
+            requests += [TriageRequest(text=r["text"], age=float(r["age"]), sex=r["sex"])
+                         for r in csv.DictReader(fh)]
+    # Long messages: the important sentence buried in the middle of 2,000-4,800 characters.
+    filler = ("I have been meaning to write for a while about a few things, sorry this is long. "
+              * 12)
+    for middle in ("my chest feels tight and heavy and I am sweating",
+                   "please can I have my repeat prescription of amlodipine",
+                   "I have saved up my tablets and written letters for the kids"):
+        requests.append(TriageRequest(text=f"{filler}{middle}. {filler}", age=55, sex="F"))
+        requests.append(TriageRequest(text=(f"{filler}{middle}. {filler}" * 2)[:4800], age=55,
+                                      sex="M"))
+    return requests
+
+
+def _timed(engine: Any, request: TriageRequest) -> tuple[float, float]:
+    t0, c0 = time.perf_counter(), time.thread_time()
+    engine.triage(request)
+    return (time.perf_counter() - t0) * 1000, (time.thread_time() - c0) * 1000
+
+
+def _report(label: str, timings: list[float], cpu: list[float] | None) -> None:
+    p50 = statistics.median(timings)
+    p99 = timings[max(0, int(len(timings) * 0.99) - 1)]
+    print(f"{label}: p50 {p50:.2f} ms   p99 {p99:.2f} ms   max {timings[-1]:.2f} ms   "
+          f"p99 / goal (20 ms) {p99 / 20:.2f}")
+    if cpu is not None:
+        # CPU time excludes waiting for a core: the engine's own cost on a busy machine.
+        cpu_p99 = cpu[max(0, int(len(cpu) * 0.99) - 1)]
+        print(f"  CPU time: p50 {statistics.median(cpu):.2f} ms   p99 {cpu_p99:.2f} ms; "
+              f"throughput (one core, sequential) {1000 / statistics.mean(timings):.0f}/s")
 
 
 # ---- through the web API ------------------------------------------------------------------------

@@ -149,3 +149,51 @@ def test_abuse_without_danger_now_is_same_day_with_safeguarding_help() -> None:
 @pytest.mark.parametrize("text", ["not suicidal, just feeling low", "no thoughts of self harm"])
 def test_negated_crisis_words_do_not_fire(text: str) -> None:
     assert decide(text).urgency is not Urgency.emergency
+
+
+# --- several signs of danger together ---------------------------------------------------------
+def _tiny_gate():  # type: ignore[no-untyped-def]
+    from pcn.triage.confidence import Gate
+    from pcn.triage.definitions import Concept, Definitions, Rule, Source
+    from pcn.triage.matching import Matcher
+
+    source = Source(publisher="NICE", title="t", reference="r")
+    definitions = Definitions(
+        concepts={
+            "shoulder_tip": Concept(terms=["tip of (?:my|her) shoulder"]),
+            "pelvic_pain": Concept(terms=["pain low down"]),
+            "faint": Concept(terms=["dizzy|faint"]),
+            "positive_test": Concept(terms=["test (?:was )?positive"]),
+            "severe": Concept(terms=["severe|really bad"], intensity=True),
+            "cough": Concept(terms=["cough"]),
+        },
+        rules=[
+            Rule(id="ectopic", title="t", kind="red_flag", urgency="emergency",
+                 route="emergency_services", source=source, why="w",
+                 when=[["positive_test", "shoulder_tip", "pelvic_pain", "faint"],
+                       ["severe", "pelvic_pain", "faint"]]),
+            Rule(id="cough_urgent", title="t", kind="urgent_flag", urgency="urgent",
+                 route="gp", source=source, why="w", when=[["cough", "faint"]]),
+        ],
+        pathways=[],
+    )
+    return Matcher(definitions), Gate(definitions)
+
+
+def test_two_separate_signs_of_a_red_flag_are_enough_to_go_up() -> None:
+    matcher, gate = _tiny_gate()
+    findings = matcher.find("an ache at the tip of my shoulder and pain low down", 30, "F")
+    assert gate.partial_red_flags(findings, set()) == ["tip of my shoulder", "pain low down"]
+    # ... unless a benign pattern accounts for one of them
+    assert gate.partial_red_flags(findings, {"pelvic_pain"}) == []
+
+
+def test_one_sign_twice_intensity_or_urgent_flag_signs_do_not_count_as_several() -> None:
+    matcher, gate = _tiny_gate()
+    twice = matcher.find("pain low down, and more pain low down", 30, "F")
+    assert gate.partial_red_flags(twice, set()) == []
+    intensity = matcher.find("really bad pain low down", 30, "F")
+    assert gate.partial_red_flags(intensity, set()) == []
+    # "faint" is used by an urgent flag too: a sign of an everyday same-day problem
+    shared = matcher.find("pain low down and dizzy", 30, "F")
+    assert gate.partial_red_flags(shared, set()) == []

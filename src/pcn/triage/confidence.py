@@ -253,6 +253,67 @@ class Gate:
                         self.warning_rules.setdefault(name, []).append(
                             (rule.age_min, rule.age_max, rule.sex))
         self.always_warning = frozenset(n for n, c in concepts.items() if c.warning)
+        self.intensity = frozenset(n for n, c in concepts.items() if c.intensity)
+        #: concept -> applicability of the red flags that use it, for concepts that only red
+        #: flags use (a sign of an emergency, not of an everyday same-day problem)
+        self.red_rules: dict[str, list[tuple[float | None, float | None, str | None]]] = {}
+        urgent_only = {name for rule in definitions.rules if rule.kind == "urgent_flag"
+                       for group in rule.when for name in group}
+        for rule in definitions.rules:
+            if rule.kind == "red_flag":
+                for group in rule.when:
+                    for name in group:
+                        if (name in concepts and concepts[name].warning is not False
+                                and name not in urgent_only):
+                            self.red_rules.setdefault(name, []).append(
+                                (rule.age_min, rule.age_max, rule.sex))
+
+    @staticmethod
+    def _applies(rules: list[tuple[float | None, float | None, str | None]], age: float | None,
+                 sex: str | None) -> bool:
+        for age_min, age_max, rule_sex in rules:
+            if rule_sex and sex and rule_sex != sex:
+                continue
+            if age is not None and (
+                (age_min is not None and age < age_min) or (age_max is not None and age >= age_max)
+            ):
+                continue
+            return True
+        return False
+
+    def partial_red_flags(self, findings: Findings, explained: set[str],
+                          at_least: int = 2) -> list[str]:
+        """Ingredients of red flags, asserted in ``at_least`` separate places and accounted for
+        by nothing, though no whole red flag fired ("epigastric pain ... clammy", "pregnancy
+        test positive ... shoulder-tip ache"). Several signs of danger together go up (ADR
+        0021); the words are returned for the explanation, or [] when there are too few."""
+        age = findings.safety_age
+        covered = [(m.start, m.end) for name in explained
+                   for m in findings.mentions.get(name, ())]
+        spans: list[tuple[int, int, str, str]] = []
+        for name, mentions in findings.mentions.items():
+            if name in explained or name in self.intensity or not self._applies(
+                    self.red_rules.get(name, []), age, findings.sex):
+                continue
+            for m in mentions:
+                if m.asserted and m.start >= 0 and not any(
+                        s <= m.start and m.end <= e for s, e in covered):
+                    spans.append((m.start, m.end, m.text, name))
+        spans.sort()
+        # Separate places in the text, each named by the concepts found there.
+        places: list[tuple[int, int, str, set[str]]] = []
+        for start, end, text, name in spans:
+            if places and start < places[-1][1]:
+                last = places[-1]
+                places[-1] = (last[0], max(end, last[1]), last[2], last[3] | {name})
+                continue
+            places.append((start, end, text, {name}))
+        # Two places that are the same sign twice ("vomiting ... 6 vomits") count once.
+        distinct: list[tuple[str, set[str]]] = []
+        for _, _, text, names in places:
+            if not any(names == seen for _, seen in distinct):
+                distinct.append((text, names))
+        return [text for text, _ in distinct] if len(distinct) >= at_least else []
 
     def _is_warning(self, name: str, age: float | None, sex: str | None) -> bool:
         if name in self.always_warning:

@@ -21,12 +21,27 @@ DEFINITIONS_PACKAGE = "pcn.definitions"
 DEFINITIONS_DIR = "triage"
 
 
+#: Publishers of UK clinical guidance a triage rule may cite (a typo fails loading).
+PUBLISHERS = frozenset({
+    "NICE", "NICE CKS", "NHS.UK", "NHS England", "RCOG", "RCPCH", "RCP", "RCEM", "RCOphth",
+    "UKHSA", "Resuscitation Council UK", "BTS/SIGN", "BTS/SIGN/NICE", "JBDS", "MHRA",
+    "Royal College of Physicians", "SIGN",
+})
+
+
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    publisher: str  # e.g. NICE, NHS.UK, NICE CKS, NHS England
+    publisher: str  # one of PUBLISHERS
     title: str
     reference: str  # guideline number or page address
+
+    @field_validator("publisher")
+    @classmethod
+    def _known_publisher(cls, value: str) -> str:
+        if value not in PUBLISHERS:
+            raise ValueError(f"publisher {value!r} is not one of {', '.join(sorted(PUBLISHERS))}")
+        return value
 
     def short(self) -> str:
         return f"{self.publisher} {self.reference}"
@@ -52,6 +67,9 @@ class Concept(BaseModel):
     #: ``None`` (the default): a warning if any red or urgent flag uses it. ``False``: a context
     #: that only matters with something else (pregnant, diabetes, sudden onset).
     warning: bool | None = None
+    #: How bad or how sudden rather than what ("severe", "really painful", "suddenly"): never
+    #: counted as one of several separate signs of danger (ADR 0021).
+    intensity: bool = False
 
     @field_validator("terms")
     @classmethod

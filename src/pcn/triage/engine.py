@@ -27,6 +27,7 @@ from pcn.triage.model import (
 from pcn.triage.physiology import (
     Assessment,
     Finding,
+    Observations,
     PhysiologyScorer,
     default_scorer,
     read_observations,
@@ -48,8 +49,6 @@ ROUTINE_SUBSTITUTES: dict[Route, tuple[Route, ...]] = {
     Route.practice_nurse: (Route.anp,),
     Route.paramedic: (Route.anp, Route.gp),
 }
-#: The classifier alone escalates to 999 only when this sure; rules own every red flag.
-EMERGENCY_CONFIDENCE = 0.5
 #: Roles that can take a same-day clinical problem the engine could not classify with
 #: confidence (a request bound for admin, a pharmacy or self-care goes to the duty clinician).
 CLINICIANS = frozenset(
@@ -140,14 +139,6 @@ def _abnormal(assessment: Assessment) -> list[str]:
     return [f"abnormal {p.replace('_', ' ')}" for p in worrying]
 
 
-def _classifier_says_emergency(prediction: Prediction) -> bool:
-    top_route, top_p = prediction.route_ranking[0]
-    return (
-        prediction.urgency is Urgency.emergency
-        and prediction.urgency_probability >= EMERGENCY_CONFIDENCE
-    ) or (top_route is Route.emergency_services and top_p >= EMERGENCY_CONFIDENCE)
-
-
 def _duty_clinician(prediction: Prediction) -> Route:
     return next(
         (r for r, _ in prediction.route_ranking if r in DUTY_CLINICIANS), DUTY_CLINICIANS[0]
@@ -179,10 +170,12 @@ class TriageEngine:
             self._classifier = default_classifier()
         return self._classifier
 
-    def _findings(self, request: TriageRequest) -> Findings:
+    def _findings(self, request: TriageRequest,
+                  observations: Observations | None = None) -> Findings:
         context = request.context
         findings = self.matcher.find(
-            request.text, request.age, request.sex, bool(context and context.pregnant)
+            request.text, request.age, request.sex, bool(context and context.pregnant),
+            temperature=observations.get("temperature") if observations else None,
         )
         if findings.age is not None and findings.age >= 75:
             findings.mentions["about_older"] = [Mention(f"age {findings.age:g}", True)]
@@ -199,15 +192,14 @@ class TriageEngine:
         return fired
 
     def triage(self, request: TriageRequest) -> Decision:
-        findings = self._findings(request)
+        observations = read_observations(request.text)
+        findings = self._findings(request, observations)
         notes: list[str] = []
         if findings.age is not None and request.age is not None and findings.age != request.age:
             notes.append(f"age {findings.age:g} taken from the message (written for someone else)")
         context = request.context
         pregnant = bool(context and context.pregnant) or findings.asserted("pregnant") is not None
-        assessment = self.scorer.assess(
-            read_observations(request.text), findings.safety_age, pregnant
-        )
+        assessment = self.scorer.assess(observations, findings.safety_age, pregnant)
         if assessment.observations:
             notes.append(assessment.summary())
 
@@ -244,21 +236,6 @@ class TriageEngine:
             route=prediction.route_ranking[0][0],
             route_probability=round(prediction.route_ranking[0][1], 3),
         )
-        if _classifier_says_emergency(prediction):
-            # No rule fired but the classifier is fairly sure this is an emergency: err safe.
-            notes.append("classifier suggests an emergency although no red-flag rule fired")
-            return Decision(
-                urgency=Urgency.emergency,
-                route=Route.emergency_services,
-                decided_by="learned",
-                red_flags=[],
-                fired_rules=[],
-                learned=opinion,
-                notes=notes,
-                advice=DEFAULT_ADVICE[Route.emergency_services],
-                confident=False,
-            )
-
         # 2. Same-day problems: urgent flags and physiology.
         urgent = self._fire("urgent_flag", findings)
         urgent_physiology = [r for r in physiology if r.urgency is Urgency.urgent]
@@ -266,6 +243,29 @@ class TriageEngine:
         confident = True
         signpost = next((r.signpost for r in self._rules(urgent) if r.signpost), None)
         pathway = self._pharmacy_first(findings)
+        candidate = None if fired else self._benign_candidate(findings, pathway, [])
+        # Several ingredients of red flags that nothing else accounts for: up, not down.
+        accounted = {c for rule in self._rules(urgent) for group in rule.when for c in group}
+        if candidate is not None:
+            accounted |= candidate.explained
+        partial = self.gate.partial_red_flags(findings, accounted)
+        if partial:
+            words = ", ".join(f"'{w}'" for w in partial)
+            notes.append(
+                f"several signs of danger together ({words}) and no benign explanation: "
+                "treated as an emergency"
+            )
+            return Decision(
+                urgency=Urgency.emergency,
+                route=Route.emergency_services,
+                decided_by="red_flag_partial",
+                red_flags=["danger_signs_together"],
+                fired_rules=fired,
+                learned=opinion,
+                notes=notes,
+                advice=DEFAULT_ADVICE[Route.emergency_services],
+                confident=False,
+            )
         if fired:
             top = fired[0]
             urgency, route = Urgency.urgent, top.route or Route.gp

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from pcn.triage.definitions import Definitions, Exclusion, Pathway, Rule
 from pcn.triage.model import Evidence
+from pcn.triage.prefilter import LiteralIndex, required_literals
 from pcn.triage.text import Reading, is_negated, read
 
 
@@ -65,6 +66,12 @@ class Matcher:
             name: re.compile(r"(?<![a-z0-9])(?:" + "|".join(c.terms) + r")(?![a-z0-9])")
             for name, c in definitions.concepts.items()
         }
+        #: literals one of which every match of a concept contains (None: always run it)
+        self._required = {
+            name: required_literals("|".join(c.terms))
+            for name, c in definitions.concepts.items()
+        }
+        self._literals = LiteralIndex(r for r in self._required.values() if r is not None)
 
     @cached_property
     def vocabulary(self) -> frozenset[str]:
@@ -82,12 +89,19 @@ class Matcher:
         )
 
     def find(
-        self, message: str, age: float | None, sex: str | None, pregnant: bool = False
+        self, message: str, age: float | None, sex: str | None, pregnant: bool = False,
+        temperature: float | None = None,
     ) -> Findings:
+        """Every concept mention in ``message``. ``temperature``: one read from observations
+        (``physiology.read_observations``: "T 38.9", "pyrexial 38.6") besides the words'."""
         reading = read(message, self.vocabulary, self.known_words)
         subject_age = reading.subject_age if reading.subject_age is not None else age
         findings = Findings(reading=reading, age=subject_age, sex=sex, pregnant=pregnant)
+        present = self._literals.present(reading.text)
         for name, pattern in self._patterns.items():
+            required = self._required[name]
+            if required is not None and present.isdisjoint(required):
+                continue
             for clause in reading.clauses:
                 for m in pattern.finditer(clause.text):
                     mention = Mention(m.group().strip(), True, clause.start + m.start(),
@@ -98,7 +112,8 @@ class Matcher:
                         continue
                     mention.asserted = not (clause.historical or clause.hypothetical)
                     findings.mentions.setdefault(name, []).append(mention)
-        temp = reading.max_temperature_c
+        temps = [t for t in (reading.max_temperature_c, temperature) if t is not None]
+        temp = max(temps) if temps else None
         for threshold in (38, 39, 40):
             if temp is not None and temp >= threshold:
                 findings.mentions[f"temperature_{threshold}"] = [Mention(f"{temp:g}°C", True)]

@@ -123,8 +123,9 @@ class Decision(BaseModel):
 
     urgency: Urgency
     route: Route
-    #: "red_flag", "physiology", "urgent_flag", "pharmacy_first", "navigation" or
-    #: "not_confident" (nothing explained the message safely, so a clinician sees it today)
+    #: "red_flag", "red_flag_partial" (several signs of danger together), "physiology",
+    #: "urgent_flag", "pharmacy_first", "navigation" or "not_confident" (nothing explained the
+    #: message safely, so a clinician sees it today)
     decided_by: str
     red_flags: list[str]
     fired_rules: list[FiredRule]

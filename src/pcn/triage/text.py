@@ -22,7 +22,6 @@ _WORD_MAP: dict[str, str] = {
     "im": "i am",
     "ive": "i have",
     "id": "i had",
-    "ill": "i will",
     "hes": "he is",
     "shes": "she is",
     "its": "it is",
@@ -390,9 +389,10 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[.][0-9]+)?|[^\sa-z0-9]")
 # subject (so "no fever and my chest hurts" does not negate the chest).
 _CLAUSE_BREAK = re.compile(
     r"[.;!?\n]+(?:\s|$)|\s[-–—]\s|\b(?:but|however|although|though|whereas|except|apart from|"
-    r"aside from|yet|now|today|tonight|this morning|this evening|since then|then)\b|"
+    r"aside from|now|today|tonight|this morning|this evening|since then|then)\b|"
     r",?\s\band(?=\s+(?:now|today|then|i|im|my|he|she|his|her|it|they|their|the|this|also|"
-    r"still|suddenly|recently)\b)|,\s*(?=(?:i|he|she|it|they|my|his|her|just|only)\s)"
+    r"still|suddenly|recently|is|was|has|had|keeps|kept|seems|looks|looked|cannot|unable|"
+    r"feels|felt|gets|got|started|becoming|become|became)\b)|,\s*(?=(?:i|he|she|it|they|my|his|her|just|only)\s)"
 )
 
 _NEGATION_BEFORE = re.compile(
@@ -438,7 +438,7 @@ _HYPOTHETICAL = re.compile(
     r"what are the (?:signs|symptoms)|how (?:do|would|can) (?:i|you) (?:know|tell|spot)|signs of|"
     r"symptoms of|risk of|at risk|chance of|to prevent|prevention|prevent|information (?:about|on)|"
     r"leaflet|worried about getting|scared of getting|afraid of getting|reduce (?:my|the) risk|"
-    r"screening for|test for|tested for|check for|checked for|vaccine|vaccination|jab)\b"
+    r"screening for|test for|tested for|check for|checked for)\b"
 )
 
 _TEMPERATURE = re.compile(
@@ -472,9 +472,10 @@ _SUBJECT_AGE = re.compile(
 )
 _BABY = re.compile(r"\b(?:newborn|new born|new-born)\b")
 _INFANT = re.compile(r"\b(?:baby|babies|infant)\b")
+# Possessives lose their apostrophe ("my daughter's rash" reads "my daughters rash").
 _CHILD_WORDS = re.compile(
     r"\b(?:my|our|the)\s+(?:son|daughter|child|kid|boy|girl|toddler|little one|baby|grandson|"
-    r"granddaughter)\b"
+    r"granddaughter|children|kids|sons|daughters|boys|girls|babys|childs|toddlers)\b"
 )
 
 
@@ -551,6 +552,9 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+_WORD_HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z])")
+
+
 def _expand_shorthand(text: str) -> str:
     for pattern, replacement in _SHORTHAND:
         text = pattern.sub(replacement, text)
@@ -565,6 +569,9 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
     one of them is corrected to it (so "breathng" reads as "breathing").
     """
     text = _expand_shorthand(_APOSTROPHES.sub("", message.lower()))
+    # A hyphen inside a word joins it ("non-blanching", "high-pitched", "pre-eclampsia"): read
+    # as two words, never as a dash that ends a clause.
+    text = _WORD_HYPHEN.sub(" ", text)
     text = text.replace("&", " and ").replace("/", " / ")
     words = []
     for token in re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?|[^\sa-z0-9]", text):
