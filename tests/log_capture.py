@@ -17,11 +17,13 @@ from pcn.record.nhs_number import is_valid
 LOG_PATH = pytest.StashKey[Path]()
 TEN_DIGITS = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
 TOKEN = re.compile(r"pcn_[0-9a-f]{8,32}_[A-Za-z0-9_\-]{8,}")
+#: A SHA-256 digest (an audit anchor's chain hash): digit runs inside it are not NHS numbers.
+DIGEST = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{64}(?![0-9A-Za-z])")
 
 
 def leaks(text: str) -> list[str]:
-    """NHS numbers (check digit valid) and API tokens found in ``text``."""
-    numbers = ("".join(m.groups()) for m in TEN_DIGITS.finditer(text))
+    """NHS numbers (check digit valid) and API tokens found in ``text`` (outside digests)."""
+    numbers = ("".join(m.groups()) for m in TEN_DIGITS.finditer(DIGEST.sub("[digest]", text)))
     found = [n for n in numbers if is_valid(n)]
     return found + TOKEN.findall(text)
 

@@ -61,6 +61,29 @@ class Settings(BaseSettings):
         "Retry-After instead of queueing. Request handling is CPU-bound: on 2 cores, 8 gave "
         "p95 0.7 s for admitted requests where 64 gave 2.8 s (benchmarks/load.py).",
     )
+    public_requests_per_hour: int = Field(
+        10, ge=1, le=100_000,
+        description="Online consultation requests one client address may send through the "
+        "public form in any hour; more are answered 429 with Retry-After.",
+    )
+    audit_anchor_file: Path | None = Field(
+        None, description="Where audit-chain anchors are appended (default "
+        "<data_dir>/audit-anchors.jsonl); keep it off the database server, or copy it to "
+        "write-once storage.",
+    )
+    audit_anchor_key: str = Field(
+        "", description="Signs audit-chain anchors; default: derived from secret_key (or a key "
+        "file in data_dir in debug). Never stored in the database.",
+    )
+    audit_anchor_minutes: float = Field(
+        15, ge=0, description="How often `pcn serve` anchors the audit chain's head outside "
+        "the database; 0 turns it off (then run `pcn audit anchor` from cron).",
+    )
+    pseudonym_key: str = Field(
+        "", description="Keys the pseudonyms of secondary-use extracts (HMAC-SHA256); default: "
+        "derived from secret_key (or a key file in data_dir in debug). Keep it secret and "
+        "stable: the same key gives the same pseudonyms.",
+    )
     password_hashing: Literal["rfc9106_low_memory", "cheapest"] = Field(
         "rfc9106_low_memory",
         description="Argon2id parameters for passwords; 'cheapest' is for test suites and needs "
@@ -88,6 +111,32 @@ class Settings(BaseSettings):
                 "(or PCN_DEBUG=true for local development)"
             )
         return self.secret_key
+
+
+def derived_key(settings: Settings, explicit: str, label: str, key_file: str) -> bytes:
+    """A secret for one use (``label``): ``explicit`` when set; else derived from the secret
+    key (HMAC-SHA256, so uses never share a key); else, on a development machine without one,
+    a random key kept in ``data_dir/key_file`` (created once, mode 0600)."""
+    import hashlib
+    import hmac
+    import os
+    import secrets
+
+    if explicit.strip():
+        return explicit.encode()
+    secret = settings.secret_key.strip()
+    if secret.lower() not in PLACEHOLDER_SECRETS:
+        return hmac.new(secret.encode(), label.encode(), hashlib.sha256).digest()
+    path = settings.data_dir / key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # made meanwhile by another process
+            return path.read_text().strip().encode()
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
 
 
 @lru_cache(maxsize=1)

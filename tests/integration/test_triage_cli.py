@@ -97,15 +97,15 @@ def test_evaluate_prints_every_measure(tmp_path: Path) -> None:
     code, output = _run("triage", "evaluate", "--input", str(source))
     assert code == 0, output
     for measure in (
-        "emergency sensitivity",
-        "urgency accuracy (exact)",
-        "not under-triaged",
-        "over-triage rate",
-        "route accuracy",
+        "emergencies caught",
+        "urgency exact",
+        "under-triaged",
+        "routine and self-care over-triaged",
+        "route exact",
         "confusion matrix",
     ):
         assert measure in output
-    assert "100.0% │ 1/1" in output  # emergency sensitivity row
+    assert "1/1 (100.0%)" in output  # emergencies caught row
 
 
 def test_evaluate_rejects_unknown_labels(tmp_path: Path) -> None:

@@ -18,14 +18,27 @@ BOTH = {"store", "empty_store", "web_world", "web_app", "api", "clients", "token
 POSTGRES = {"pg_store", "pg_empty_store"}
 
 
-def _rows() -> list[tuple[int, list[str], str, str]]:
+#: the attack findings of issue 16 (rows A1..A12), each with its reproducing test
+FINDINGS = {f"A{n}" for n in range(1, 13)}
+
+
+def _table(first_cell: str) -> list[tuple[str, list[str], str, str]]:
     rows = []
     for line in DOC.read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and cells[0].isdigit():
+        if len(cells) == 4 and re.fullmatch(first_cell, cells[0]):
             tests = re.findall(r"`(tests/[^`:]+\.py::\w+)`", cells[2])
-            rows.append((int(cells[0]), tests, cells[3], cells[2]))
+            rows.append((cells[0], tests, cells[3], cells[2]))
     return rows
+
+
+def _rows() -> list[tuple[int, list[str], str, str]]:
+    return [(int(number), tests, engines, text)
+            for number, tests, engines, text in _table(r"\d+")]
+
+
+def _findings() -> list[tuple[str, list[str], str, str]]:
+    return _table(r"A\d+")
 
 
 def _functions(path: Path) -> dict[str, ast.FunctionDef]:
@@ -43,9 +56,17 @@ def test_every_row_is_listed_with_tests_or_an_allowed_gap() -> None:
             assert "**gap**" in text and number in MAY_BE_GAPS, f"row {number} cites no test"
 
 
+def test_every_attack_finding_is_listed_with_its_tests() -> None:
+    findings = _findings()
+    listed = [name for name, *_ in findings]  # a finding may take two rows (engines differ)
+    assert set(listed) == FINDINGS, f"findings missing: {sorted(FINDINGS - set(listed))}"
+    for name, tests, _, _ in findings:
+        assert tests, f"finding {name} cites no test"
+
+
 def test_every_cited_test_exists_and_runs_on_the_engines_claimed() -> None:
     problems = []
-    for number, tests, engines, _ in _rows():
+    for number, tests, engines, _ in [*_rows(), *_findings()]:
         for ref in tests:
             file, _, name = ref.partition("::")
             path = ROOT / file

@@ -34,6 +34,9 @@ PASSWORD = "correct horse battery staple"
 WORKLIST = "test_frequent_attenders"
 XSS_PAYLOADS = ('<script>alert("pcn")</script>', '"><img src=x onerror=alert(1)>',
                 "'><svg onload=alert(1)>")
+#: Cells a spreadsheet would run as formulas (CSV injection): downloads must neutralise them.
+FORMULA_PAYLOADS = ('=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0",
+                    "-2+3", "@SUM(1,1)")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ def _write_worklist(record: Path, practices: list[str]) -> pd.DataFrame:
     # Free text with markup in it: pages must show it escaped (tests/web/test_security.py).
     position = frame.groupby("practice_code").cumcount()
     for i, payload in enumerate(XSS_PAYLOADS, 1):
+        frame.loc[(position % 8 == i).to_numpy(), "reason"] = payload
+    for i, payload in enumerate(FORMULA_PAYLOADS, len(XSS_PAYLOADS) + 1):
         frame.loc[(position % 8 == i).to_numpy(), "reason"] = payload
     # Beside the worklists `pcn run` publishes (tests need a list with known contents).
     from pcn.analytics.run import outputs_path
@@ -172,7 +177,9 @@ def web_world(request: pytest.FixtureRequest, web_record: WebRecord) -> WebWorld
 def web_app(web_world: WebWorld):  # type: ignore[no-untyped-def]
     from pcn.web.app import create_app
 
-    settings = Settings(secret_key="test-secret-key-0123456789abcdef", debug=False)
+    # The suite sends many forms from one test client; the limit has its own test and app.
+    settings = Settings(secret_key="test-secret-key-0123456789abcdef", debug=False,
+                        public_requests_per_hour=100_000)
     return create_app(web_world.record, store=web_world.store, settings=settings, warm=True)
 
 

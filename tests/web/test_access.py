@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.web.conftest import WORKLIST, WebWorld
@@ -134,13 +136,14 @@ def test_every_data_route_writes_exactly_one_event_allowed_or_denied(
     """TRUST row 5 over every GET route the app has (discovered, so new routes are covered):
     each request about data writes exactly one event naming who, role, practice, action,
     outcome, time and sequence, whether it is allowed or refused."""
-    import re
 
     from tests.web.test_security import app_routes
 
     own = web_world.patient_at(web_world.own)
     other = web_world.patient_at(web_world.other)
-    no_data = {"/", "/sign-in", "/sign-out", "/request"}  # /request: the public form
+    # /request: the public form; the API's description and a stylesheet hold no data
+    no_data = {"/", "/sign-in", "/sign-out", "/request", "/api/docs", "/openapi.json",
+               "/static/local/nhsuk-frontend.css"}
     routes = sorted({p for p, methods in app_routes(web_app.routes) if "GET" in methods}
                     - no_data)
     assert len(routes) >= 10
@@ -165,3 +168,93 @@ def test_every_data_route_writes_exactly_one_event_allowed_or_denied(
             assert event.outcome in ("allowed", "denied") and event.occurred_at is not None
             checked += 1
     assert checked == 3 * len(routes)
+
+
+def _disclosed(response, nhs_to_patient: dict[str, int]) -> set[int]:  # type: ignore[no-untyped-def]
+    """Patients a response shows: ``patient_id`` fields and FHIR Patient resources/references
+    in JSON, patient links and NHS numbers in HTML, the ``patient_id`` column of a CSV."""
+    import csv
+    import io
+    import json
+
+    found: set[int] = set()
+    kind = response.headers.get("content-type", "")
+    if "json" in kind:
+        def walk(node: object) -> None:
+            if isinstance(node, dict):
+                if isinstance(node.get("patient_id"), int):
+                    found.add(node["patient_id"])
+                if node.get("resourceType") == "Patient" and str(node.get("id", "")).isdigit():
+                    found.add(int(node["id"]))
+                ref = node.get("reference")
+                if isinstance(ref, str) and ref.startswith("Patient/") and ref[8:].isdigit():
+                    found.add(int(ref[8:]))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+        walk(json.loads(response.text))
+    elif "csv" in kind:
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        found |= {int(r["patient_id"]) for r in rows if r.get("patient_id", "").isdigit()}
+    else:
+        found |= {int(p) for p in re.findall(r'/patients/(\d+)', response.text)}
+    found |= {pid for number, pid in nhs_to_patient.items() if number in response.text}
+    return found
+
+
+def test_every_disclosure_names_each_patient_in_its_audit_event(
+        clients, api, tokens, web_app, web_world: WebWorld) -> None:
+    """Issue 16, item 5: `GET /fhir/Patient?identifier=` returned a patient but its event named
+    nobody, so `pcn audit who-viewed` missed it. Over every GET route (discovered), every
+    patient a response shows must be named by that request's one event."""
+    from pcn.record import open_record
+    from pcn.store import audit
+    from tests.web.test_security import app_routes
+
+    patients = open_record(web_world.record).read("patients").to_pandas()
+    nhs_to_patient = dict(zip(patients["nhs_number"].astype(str),
+                              patients["patient_id"].astype(int), strict=True))
+    own, shared = web_world.patient_at(web_world.own), web_world.patient_at(web_world.practices[2])
+    number = {pid: nhs for nhs, pid in nhs_to_patient.items()}
+    # A triage request matched to a patient, so the queue shows one.
+    from pcn.store.accounts import create_user, get_account, issue_token
+
+    if get_account(web_world.store, "disclosure.feed") is None:
+        create_user(web_world.store, "disclosure.feed", "integration", password="x" * 20)
+    submitted = api.post("/api/requests", json={
+        "age": 50, "sex": "F", "text": "a rash on my arm for a week",
+        "practice_code": web_world.own, "nhs_number": number[own]},
+        headers={"Authorization": f"Bearer {issue_token(web_world.store, 'disclosure.feed')}"})
+    assert submitted.status_code == 201
+    no_data = {"/", "/sign-in", "/sign-out", "/request", "/api/docs", "/openapi.json",
+               "/static/local/nhsuk-frontend.css"}
+    routes = sorted({p for p, methods in app_routes(web_app.routes) if "GET" in methods}
+                    - no_data)
+    disclosures = 0
+    named_by_search = False
+    for path in routes:
+        for patient, user in ((own, "clin_a"), (shared, "director")):
+            values = {"patient_id": str(patient), "worklist_id": WORKLIST,
+                      "indicator_id": "dna_rate", "request_id": str(submitted.json()["id"])}
+            url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m, v=values: v.get(m.group(1), "x"), path)
+            url += {"/fhir/Observation": f"?patient={patient}",
+                    "/fhir/Patient": f"?identifier={number[patient]}"}.get(path, "")
+            before = web_world.audit_count()
+            if path.startswith(("/api/", "/fhir")):
+                response = api.get(url, headers={"Authorization": f"Bearer {tokens[user]}"})
+            else:
+                response = clients[user].get(url)
+            events = _access(web_world.new_events(before))
+            assert len(events) == 1, (url, user)
+            shown = _disclosed(response, nhs_to_patient) if response.status_code == 200 else set()
+            listed = events[0].detail.get("patient_ids", [])
+            missing = sorted(p for p in shown if p != events[0].patient_id and p not in listed)
+            assert not missing, (url, user, missing[:5], events[0].patient_id)
+            disclosures += len(shown)
+            named_by_search |= path == "/fhir/Patient" and patient in shown
+            for pid in list(shown)[:3]:  # and "who viewed my record" lists this request
+                assert events[0].seq in {a.seq for a in audit.who_viewed(web_world.store, pid)}
+    assert named_by_search, "the FHIR search found nobody: the test would prove nothing"
+    assert disclosures > 50

@@ -11,8 +11,8 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_openapi_lists_the_api_routes(api) -> None:
-    schema = api.get("/openapi.json").json()
+def test_openapi_lists_the_api_routes(api, tokens) -> None:  # type: ignore[no-untyped-def]
+    schema = api.get("/openapi.json", headers=_auth(tokens["analyst"])).json()
     for path in ("/api/patients/{patient_id}", "/api/worklists", "/api/worklists/{worklist_id}",
                  "/api/indicators/{indicator_id}"):
         assert path in schema["paths"], path

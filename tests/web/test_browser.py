@@ -203,6 +203,30 @@ def test_other_pages_are_accessible_with_charts(browser, live_server: str,
     context.close()
 
 
+def test_pages_and_api_docs_load_nothing_from_other_hosts(browser, live_server: str,
+                                                          web_app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16, item 11: Swagger UI and fonts came from public CDNs. Every request the browser
+    makes for the pages and /api/docs now goes to this server (and the API docs work)."""
+    context = browser.new_context(viewport=VIEWPORTS["laptop"])
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    sign_in(page, live_server, "analyst")
+    page.goto(f"{live_server}/api/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert "/api/worklists" in page.locator(".swagger-ui").inner_text()
+    shot(page, "laptop-api-docs")
+    page.goto(f"{live_server}/overview")
+    assert wait_for_charts(page) >= 1
+    page.goto(f"{live_server}/request")
+    page.wait_for_load_state("networkidle")
+    foreign = sorted({url for url in requested
+                      if not url.startswith((live_server, "data:", "blob:"))})
+    assert not foreign, foreign
+    assert any(url.endswith("swagger-ui-bundle.js") for url in requested)
+    context.close()
+
+
 def test_chromium_can_be_found_or_installed() -> None:
     assert ensure_chromium().exists() and shutil.which(str(CHROMIUM))
 

@@ -270,3 +270,25 @@ def test_inequalities_protected_patient_counts_round_the_true_counts(clients, we
         row = table[table.index(f">{labels[int(quintile)]}<"):][:200]
         shown = re.search(r'numeric">([\d,*]+)<', row).group(1)
         assert shown == "*" or int(shown.replace(",", "")) == (count + 2) // 5 * 5, quintile
+
+
+def test_csv_downloads_never_start_a_spreadsheet_formula(clients, web_world: WebWorld) -> None:
+    """Issue 16, item 9: a value starting with =, +, -, @ was written as is to a CSV download,
+    where a spreadsheet runs it. Every text cell of every download is now neutralised."""
+    import csv
+    import io
+
+    from tests.web.conftest import FORMULA_PAYLOADS
+
+    assert web_world.worklist["reason"].isin(FORMULA_PAYLOADS).any()  # the attack is in the data
+    downloads = [clients["clin_a"].get(f"/worklists/{WORKLIST}/export.csv"),
+                 clients["analyst"].get("/indicators/dna_rate/export.csv")]
+    for response in downloads:
+        assert response.status_code == 200
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert len(rows) > 1
+        for row in rows:
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    worklist_text = downloads[0].text
+    assert "'=HYPERLINK(" in worklist_text and "'@SUM(1,1)" in worklist_text

@@ -47,8 +47,8 @@ def _post(api: TestClient, token: str, body: dict[str, object],
                     headers=headers | {"Content-Type": "application/json"})
 
 
-def test_openapi_lists_the_request_routes(api) -> None:
-    paths = api.get("/openapi.json").json()["paths"]
+def test_openapi_lists_the_request_routes(api, tokens) -> None:  # type: ignore[no-untyped-def]
+    paths = api.get("/openapi.json", headers=_auth(tokens["analyst"])).json()["paths"]
     for path in ("/api/requests", "/api/requests/{request_id}",
                  "/api/requests/{request_id}/accept", "/api/requests/{request_id}/override",
                  "/api/requests/{request_id}/assign", "/api/requests/{request_id}/close"):

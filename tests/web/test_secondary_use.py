@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from pcn.access.secondary_use import EXPORTS, NOT_EXPORTS, Use
 from pcn.cli.main import app as cli_app
+from pcn.fhir.deidentify import pseudonym
 from pcn.ingest.optouts import opted_out_patient_ids
 from pcn.record import open_record
 from pcn.record.store import RecordWriter
@@ -27,6 +28,13 @@ from tests.web.conftest import WORKLIST, WebRecord, WebWorld, signed_in
 from tests.web.test_security import app_routes
 
 runner = CliRunner()
+
+
+def _pseudonym_key() -> bytes:
+    from pcn.config import derived_key, get_settings
+
+    settings = get_settings()
+    return derived_key(settings, settings.pseudonym_key, "pcn-pseudonym", "pseudonym.key")
 
 
 @pytest.fixture(scope="module")
@@ -94,20 +102,20 @@ def test_api_indicator_equals_the_record_without_opted_out(api, tokens,
 
 def test_fhir_bulk_export_leaves_out_opted_out_patients_unless_direct_care(
         web_record: WebRecord, opted_out: set[int], tmp_path: Path) -> None:
-    def referenced(folder: Path) -> set[int]:
-        ids: set[int] = set()
+    def referenced(folder: Path) -> set[str]:
+        ids: set[str] = set()
         for f in folder.glob("*.ndjson"):
             for line in f.read_text().splitlines():
                 res = json.loads(line)
                 if res["resourceType"] == "Patient":
-                    ids.add(int(res["id"]))
+                    ids.add(res["id"])
                 ref = (res.get("subject") or res.get("patient") or {}).get("reference", "")
                 if ref.startswith("Patient/"):
-                    ids.add(int(ref.split("/")[1]))
+                    ids.add(ref.split("/")[1])
                 for p in res.get("participant", []):
                     r = (p.get("actor") or {}).get("reference", "")
                     if r.startswith("Patient/"):
-                        ids.add(int(r.split("/")[1]))
+                        ids.add(r.split("/")[1])
         return ids
 
     for purpose in ("secondary", "direct-care"):
@@ -115,10 +123,13 @@ def test_fhir_bulk_export_leaves_out_opted_out_patients_unless_direct_care(
                                          "--out", str(tmp_path / purpose),
                                          "--purpose", purpose])
         assert result.exit_code == 0, result.output
-    secondary, direct = referenced(tmp_path / "secondary"), referenced(tmp_path / "direct-care")
+    secondary = referenced(tmp_path / "secondary")
+    direct = {int(p) for p in referenced(tmp_path / "direct-care")}
     assert direct & opted_out == opted_out  # direct care: everyone
-    assert not secondary & opted_out
-    assert secondary == direct - opted_out
+    # secondary use is pseudonymised (ADR 0093): compare under the same keyed pseudonyms
+    key = _pseudonym_key()
+    assert not secondary & {pseudonym(key, "planning", "Patient", p) for p in opted_out}
+    assert secondary == {pseudonym(key, "planning", "Patient", p) for p in direct - opted_out}
 
 
 def test_continuity_cli_equals_the_record_without_opted_out(web_record: WebRecord,
@@ -184,3 +195,95 @@ def test_every_secondary_export_is_proved_here() -> None:
     proved = {"GET /indicators/{indicator_id}/export.csv", "GET /api/indicators/{indicator_id}",
               "GET /api/worklists", "pcn export fhir", "pcn continuity"}
     assert {e.entry for e in EXPORTS if e.use is Use.SECONDARY} == proved
+
+
+# ---- de-identification of secondary use (issue 16, item 4; ADR 0093) ------------------------
+DATE = r"\d{4}-\d{2}-\d{2}"
+POSTCODE = r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b"
+
+
+def _secondary_outputs(web_world: WebWorld, tokens: dict[str, str], api, clients,  # type: ignore[no-untyped-def]
+                       tmp_path: Path) -> dict[str, str]:
+    """The text of every secondary-use export in the register, as a user would get it."""
+    analyst = {"Authorization": f"Bearer {tokens['analyst']}"}
+    made: dict[str, str] = {}
+    made["GET /indicators/{indicator_id}/export.csv"] = "".join(
+        clients["analyst"].get(f"/indicators/{i}/export.csv").text
+        for i in ("dna_rate", "af_anticoagulation"))
+    made["GET /api/indicators/{indicator_id}"] = "".join(
+        api.get(f"/api/indicators/{i}", headers=analyst).text
+        for i in ("dna_rate", "af_anticoagulation"))
+    made["GET /api/worklists"] = api.get("/api/worklists", headers=analyst).text
+    out = tmp_path / "fhir"
+    result = runner.invoke(cli_app, ["export", "fhir", "--record", str(web_world.record),
+                                     "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    made["pcn export fhir"] = "\n".join(f.read_text() for f in sorted(out.iterdir()))
+    continuity = runner.invoke(cli_app, ["continuity", "--record", str(web_world.record)])
+    assert continuity.exit_code == 0, continuity.output
+    made["pcn continuity"] = continuity.output
+    return made
+
+
+def test_every_secondary_use_output_is_de_identified(web_world: WebWorld, tokens, api,  # type: ignore[no-untyped-def]
+                                                     clients, tmp_path: Path) -> None:
+    """No NHS number, exact date of birth, postcode, patient id or small-area code in anything
+    the register lists as secondary use (the FHIR extract was identifiable before)."""
+    import re
+
+    from pcn.access.log_hygiene import _TEN_DIGITS
+    from pcn.record.nhs_number import is_valid
+
+    record = open_record(web_world.record)
+    patients = record.read("patients").to_pandas()
+    births = {str(d) for d in patients["date_of_birth"]}
+    # Dates every output may carry that are not about a patient: the record's date, today.
+    not_personal = {str(record.manifest.source.get("as_of")), str(pd.Timestamp.now().date())}
+    postcodes = set(record.read("practices").to_pandas()["postcode"].dropna())
+    patient_ids = {str(p) for p in patients["patient_id"]}
+    outputs = _secondary_outputs(web_world, tokens, api, clients, tmp_path)
+    assert set(outputs) == {e.entry for e in EXPORTS if e.use is Use.SECONDARY}
+    for entry, text in outputs.items():
+        numbers = ["".join(m.groups()) for m in _TEN_DIGITS.finditer(text)]
+        assert not [n for n in numbers if is_valid(n)], f"{entry}: an NHS number"
+        dates = set(re.findall(DATE, text)) - not_personal
+        assert not dates & births, f"{entry}: exact dates of birth {sorted(dates & births)[:3]}"
+        assert not [p for p in postcodes if p in text], f"{entry}: a postcode"
+        assert not re.findall(POSTCODE, text), f"{entry}: {re.findall(POSTCODE, text)[:3]}"
+    fhir = outputs["pcn export fhir"]
+    resources = [json.loads(line) for line in fhir.splitlines()
+                 if line.startswith('{"resourceType"')]
+    assert resources, "the extract is empty: the test would prove nothing"
+    for res in resources:
+        text = json.dumps(res)
+        assert not re.findall(DATE, text), f"a full date in {res['resourceType']}"
+        assert not re.findall(r"\bE0[0-9]\d{6}\b", text), "an LSOA code"
+        assert res["id"] not in patient_ids or res["resourceType"] != "Patient"
+        assert not re.findall(r'"Patient/\d+"', text), "a patient id in a reference"
+    kinds = {r["resourceType"] for r in resources}
+    assert {"Patient", "Observation", "Appointment", "Encounter"} <= kinds
+    assert "Location" not in kinds  # the LSOAs where patients live: small areas
+
+
+def test_pseudonyms_are_stable_per_purpose_keyed_and_unlinkable_across_purposes(
+        web_record: WebRecord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pcn.config import get_settings
+
+    def patient_ids(project: str, folder: str) -> set[str]:
+        out = tmp_path / folder
+        result = runner.invoke(cli_app, ["export", "fhir", "--record", str(web_record.record),
+                                         "--out", str(out), "--project", project])
+        assert result.exit_code == 0, result.output
+        return {json.loads(line)["id"] for line in (out / "Patient.ndjson").read_text()
+                .splitlines()}
+
+    first, again = patient_ids("planning", "a"), patient_ids("planning", "b")
+    other_purpose = patient_ids("evaluation-2026", "c")
+    assert first == again and len(first) > 100  # stable: extracts of one purpose link up
+    assert not first & other_purpose  # another purpose cannot link to this one
+    monkeypatch.setenv("PCN_PSEUDONYM_KEY", "another deployment's secret key")
+    get_settings.cache_clear()
+    assert not first & patient_ids("planning", "d")  # keyed: no key, no link
+    bad = runner.invoke(cli_app, ["export", "fhir", "--record", str(web_record.record),
+                                  "--out", str(tmp_path / "e"), "--project", "Bad Name!"])
+    assert bad.exit_code == 2 and "purpose" in bad.output

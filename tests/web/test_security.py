@@ -296,3 +296,44 @@ def test_triage_request_free_text_renders_escaped(web_app, web_world: WebWorld, 
             assert payload not in page.text
         assert "<script>alert" not in page.text and "<img src=x" not in page.text
         assert "<svg onload" not in page.text
+
+
+# ---- unauthenticated input that used to give a 500 (issue 16, item 10) -----------------------
+def test_non_ascii_csrf_token_is_a_400_on_every_post_form(web_app, web_world: WebWorld) -> None:
+    """``hmac.compare_digest`` refuses non-ASCII ``str``: a token like ``é`` was a 500."""
+    anonymous = TestClient(web_app, follow_redirects=False)
+    for path in ("/sign-in", "/request"):
+        csrf_from(anonymous.get(path).text)  # the browser holds a real CSRF cookie
+        response = anonymous.post(path, data={"username": "clin_a", "password": PASSWORD,
+                                              "csrf_token": "é∂ƒ-not-ascii",
+                                              "text": "cough", "sex": "F"})
+        assert response.status_code == 400, (path, response.status_code)
+        assert "pcn_session" not in response.cookies
+
+
+def test_nul_in_the_sign_in_name_is_a_400_and_audited(web_app, web_world: WebWorld) -> None:
+    """A NUL byte reached PostgreSQL (``DataError``, a 500) and the attempt went unaudited."""
+    client = TestClient(web_app, follow_redirects=False)
+    for name in ("clin_a\x00", "\x00' OR 1=1 --"):
+        token = csrf_from(client.get("/sign-in").text)
+        before = web_world.audit_count()
+        response = client.post("/sign-in", data={"username": name, "password": PASSWORD,
+                                                 "csrf_token": token})
+        assert response.status_code == 400, response.status_code
+        assert "pcn_session" not in response.cookies
+        events = web_world.new_events(before)
+        assert [(e.action, e.outcome) for e in events] == [("sign_in", "failed")]
+        assert "\x00" not in events[0].username and "\\x00" in events[0].username
+    # The real account still signs in: nothing was half-done.
+    assert signed_in(web_app, "clin_a").get("/overview").status_code == 200
+
+
+def test_a_sign_in_refused_for_its_csrf_token_is_audited(web_app, web_world: WebWorld) -> None:
+    client = TestClient(web_app, follow_redirects=False)
+    csrf_from(client.get("/sign-in").text)
+    before = web_world.audit_count()
+    response = client.post("/sign-in", data={"username": "clin_a", "password": PASSWORD,
+                                             "csrf_token": "forged"})
+    assert response.status_code == 400
+    assert [(e.action, e.outcome, e.username, e.detail.get("problem"))
+            for e in web_world.new_events(before)] == [("sign_in", "failed", "clin_a", "csrf")]

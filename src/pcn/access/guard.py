@@ -12,9 +12,9 @@ exist (HTTP 404, same body), so a refusal never confirms that a patient exists (
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pcn.access.policy import (
     AccessContext,
@@ -33,6 +33,8 @@ from pcn.store import audit
 from pcn.store.accounts import get_account
 from pcn.store.database import Store
 from pcn.store.sharing import create_grant, load_context, record_review
+
+T = TypeVar("T")
 
 
 class NotFound(LookupError):
@@ -82,6 +84,16 @@ def _audit(store: Store, ev: _Evaluation, action: Action, purpose: Purpose,
     ))
 
 
+def could_work(store: Store, username: str, practices: frozenset[str]) -> bool:
+    """Would the policy let this account work a triage request sent to ``practices`` (its
+    practice, or ``NETWORK``)? An unknown or disabled account never could. Nothing is audited:
+    the caller's own action is (e.g. assigning the request to this account)."""
+    ev = _evaluate(store, username, {"action": Action.TRIAGE_WORK, "purpose":
+                                     Purpose.DIRECT_CARE, "patient_practices": practices,
+                                     "triage_request": True}, None)
+    return ev.known and ev.decision.allowed
+
+
 def authorise(store: Store, who: Principal | str, action: Action, *,
               purpose: Purpose = Purpose.DIRECT_CARE, patient_id: int | None = None,
               patient_practices: frozenset[str] = frozenset(),
@@ -121,6 +133,32 @@ def search_scope(store: Store, who: Principal | str, purpose: Purpose = Purpose.
     return scope
 
 
+def disclose_in_scope(store: Store, who: Principal | str,
+                      select: Callable[[PatientScope], tuple[T, Iterable[int]]],
+                      purpose: Purpose = Purpose.DIRECT_CARE,
+                      action: Action = Action.SEARCH_PATIENTS,
+                      detail: Mapping[str, Any] | None = None,
+                      at: dt.datetime | None = None) -> T:
+    """A search, list or export that shows patients: decide, take the scope, let ``select``
+    build what will be shown (and say which patients it shows), then write the one audit event,
+    naming every patient disclosed (``patient_id`` when one, ``detail.patient_ids`` always), so
+    "who viewed my record" finds list views too (issue 16). When ``select`` raises (nothing is
+    shown) the event is written all the same, naming nobody."""
+    ev = _evaluate(store, who, {"action": action, "purpose": purpose}, at)
+    scope = scope_patients(ev.principal, purpose, ev.context, action) if ev.decision.allowed \
+        else PatientScope()
+    base = {"practices": sorted(scope.practice_codes), **(detail or {})}
+    try:
+        result, shown = select(scope)
+    except BaseException:
+        _audit(store, ev, action, purpose, None, base)
+        raise
+    ids = sorted({int(p) for p in shown})
+    _audit(store, ev, action, purpose, ids[0] if len(ids) == 1 else None,
+           {**base, "patient_ids": ids} if ids else base)
+    return result
+
+
 def claim_break_glass(store: Store, who: Principal | str, patient_id: int,
                       patient_practices: frozenset[str], reason: str,
                       at: dt.datetime | None = None) -> BreakGlassGrant:
@@ -148,16 +186,44 @@ def review_break_glass(store: Store, who: Principal | str, grant_id: int, outcom
     record_review(store, grant_id, who if isinstance(who, str) else who.username, outcome, note)
 
 
+class MalformedSignIn(ValueError):
+    """A sign-in whose name or password no account could have (a NUL or other control
+    character, or far too long): refused as bad input (HTTP 400) after its audit event."""
+
+
+#: Longest password accepted at sign-in (Argon2 hashes any length; this bounds the work).
+MAX_PASSWORD_CHARS = 1024
+
+
+def printable(text: str, limit: int = 64) -> str:
+    """``text`` safe to store and show: control characters (NUL included) as ``\\xNN``."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:limit]
+
+
 def sign_in(store: Store, username: str, password: str) -> Principal | None:
     """Check a password and audit the attempt (``sign_in``, ``ok`` or ``failed``, one event).
 
-    A failure's event never says whether the name exists or which check failed.
+    A failure's event never says whether the name exists or which check failed. A name or
+    password with control characters (PostgreSQL cannot even compare a NUL) is audited as a
+    failed sign-in and raises :class:`MalformedSignIn` without touching the accounts table.
     """
     from pcn.store.accounts import authenticate
 
+    name = username.strip().lower()
+    if (not name.isprintable() or len(name) > 64 or not password.isprintable()
+            or len(password) > MAX_PASSWORD_CHARS):
+        _audit_sign_in(store, None, printable(name) or "unknown", "password",
+                       problem="malformed")
+        raise MalformedSignIn("the username or password contains characters no account has")
     principal = authenticate(store, username, password)
-    _audit_sign_in(store, principal, username.strip().lower()[:64], "password")
+    _audit_sign_in(store, principal, name[:64], "password")
     return principal
+
+
+def refused_sign_in(store: Store, username: str, problem: str) -> None:
+    """Audit a sign-in refused before any check (e.g. a bad CSRF token): ``failed``, one event."""
+    _audit_sign_in(store, None, printable(username.strip().lower()) or "unknown", "password",
+                   problem=problem)
 
 
 def sign_in_token(store: Store, token: str) -> Principal | None:
@@ -172,10 +238,12 @@ def sign_in_token(store: Store, token: str) -> Principal | None:
 
 
 def _audit_sign_in(store: Store, principal: Principal | None, username: str, method: str,
-                   selector: str = "") -> None:
+                   selector: str = "", problem: str = "") -> None:
     detail: dict[str, Any] = {"method": method}
     if selector:
-        detail["token_selector"] = selector
+        detail["token_selector"] = printable(selector, 32)
+    if problem:
+        detail["problem"] = problem
     audit.record(store, audit.Event(
         username=principal.username if principal else (username or "unknown"),
         role=principal.role.value if principal else "unknown",

@@ -9,6 +9,9 @@ it is written:
 - the access log's request line loses its query string (``/fhir/Patient?identifier=…`` →
   ``/fhir/Patient?[query]``), since queries carry identifiers.
 
+A SHA-256 digest written as 64 hexadecimal characters (an audit anchor's chain hash) is left
+whole: a run of ten digits inside it is not an NHS number, and the digest must stay checkable.
+
 Names are not redacted by pattern (they cannot be recognised reliably); no code logs a patient's
 name, and the record keeps none (the test scans for them anyway).
 """
@@ -32,11 +35,16 @@ def _nhs(match: re.Match[str]) -> str:
     return REDACTED_NHS if is_valid("".join(match.groups())) else match.group(0)
 
 
+_DIGEST = re.compile(r"((?<![0-9A-Za-z])[0-9a-f]{64}(?![0-9A-Za-z]))")
+
+
 def redact(text: str) -> str:
-    """``text`` without NHS numbers or tokens."""
+    """``text`` without NHS numbers or tokens (SHA-256 digests kept whole)."""
     text = _TOKEN.sub(REDACTED_TOKEN, text)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED_TOKEN, text)
-    return _TEN_DIGITS.sub(_nhs, text)
+    parts = _DIGEST.split(text)  # odd positions are digests
+    return "".join(part if i % 2 else _TEN_DIGITS.sub(_nhs, part)
+                   for i, part in enumerate(parts))
 
 
 def strip_query(path: str) -> str:

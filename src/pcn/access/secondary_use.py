@@ -72,6 +72,8 @@ NOT_EXPORTS: dict[str, str] = {
     "pcn run": "writes the record's own outputs, read by the app",
     "pcn indicators series": "writes the record's own outputs (monthly series for SPC pages)",
     "pcn serve": "the web app: its routes are classified one by one above",
+    "GET /api/docs": "the API's description (Swagger UI): no data",
+    "GET /openapi.json": "the API's OpenAPI schema: no data",
     "pcn ingest fhir": "loads into the record",
     "pcn ingest csv": "loads into the record",
     "pcn ingest parquet": "loads into the record",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,9 +156,11 @@ def run(
     record = open_record(record_dir)
     index_date = index_date or default_index_date(record)
     base = record.base / OUTPUTS_DIR
-    staging = atomic.new_staging(base)
+    # What killed writers left beside the record (an ingest or synth killed part-way) goes
+    # now, not at the next successful load; the outputs' own leftovers go in atomic.writing.
+    atomic.clean_stale_staging(record.base)
     t0 = time.perf_counter()
-    try:
+    with atomic.writing(base) as staging:
         with Engine.for_record(record, engine_kind) as engine:
             cache = (
                 record.base
@@ -187,9 +188,6 @@ def run(
             f"{content.hexdigest()}:{index_date}:{record.manifest.content_hash}".encode()
         ).hexdigest()[:20]
         path, changed = atomic.publish(base, staging, snapshot_id)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     seconds["total"] = time.perf_counter() - t0
     return RunResult(path, index_date, engine_kind, rows, seconds, changed, reads)
 

@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from pcn.access.guard import NotFound, require, search_scope
-from pcn.access.policy import Action, Principal, Purpose
+from pcn.access.guard import NotFound, disclose_in_scope, require
+from pcn.access.policy import Action, PatientScope, Principal, Purpose
 from pcn.fhir.outcome import FhirError, operation_outcome
 from pcn.fhir.read import FhirReader
 from pcn.record.codes import is_digits
@@ -111,20 +111,28 @@ def search_patient(request: Request,
         return caller
     store: Store = request.app.state.store
     view: NetworkView = request.app.state.view
-    scope = search_scope(store, caller, detail={"route": "fhir/Patient?identifier"})
-    try:
-        bundle = _reader(request).search_patients(identifier)
-    except FhirError as e:
-        return _response(e.outcome, e.status)
-    except ValueError:
-        return _response(operation_outcome("error", "invalid",
-                                           f"identifier {identifier!r} is not valid"), 400)
-    allowed = []
-    for entry in bundle.get("entry", []):
-        pid = _patient_number(str(entry["resource"].get("id", "")))
-        if pid is not None and scope.allows(pid, view.patient_practices(pid)):
-            allowed.append(entry)
-    return _response({**bundle, "entry": allowed, "total": len(allowed)})
+
+    def select(scope: PatientScope) -> tuple[JSONResponse, list[int]]:
+        """The search's bundle with only the patients in scope, and who they are."""
+        try:
+            bundle = _reader(request).search_patients(identifier)
+        except FhirError as e:
+            return _response(e.outcome, e.status), []
+        except ValueError:
+            return _response(operation_outcome("error", "invalid",
+                                               f"identifier {identifier!r} is not valid"),
+                             400), []
+        allowed, shown = [], []
+        for entry in bundle.get("entry", []):
+            pid = _patient_number(str(entry["resource"].get("id", "")))
+            if pid is not None and scope.allows(pid, view.patient_practices(pid)):
+                allowed.append(entry)
+                shown.append(pid)
+        return _response({**bundle, "entry": allowed, "total": len(allowed)}), shown
+
+    # One event, naming the patient(s) the search returned (who-viewed finds it).
+    return disclose_in_scope(store, caller, select,
+                             detail={"route": "fhir/Patient?identifier"})
 
 
 @router.get("/Observation", summary="Search a Patient's Observations (optionally by code)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import typer
@@ -26,6 +27,13 @@ def user_errors(*kinds: type[BaseException]) -> Iterator[None]:
         yield
     except kinds as e:
         raise fail(str(e).strip("'\"")) from None
+
+
+def require_record_dir(path: Path) -> Path:
+    """A ``--record`` that exists must be a directory: otherwise a clear error (exit 2)."""
+    if path.exists() and not path.is_dir():
+        raise fail(f"{path} is a file, not a record directory")
+    return path
 
 
 def frame_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 200) -> Table:

@@ -30,13 +30,35 @@ def fhir(
         "--purpose", help="secondary (planning, analytics: opted-out patients left out) or "
                           "direct-care (everyone, e.g. moving records between clinical systems).")
     ] = Purpose.SECONDARY,
+    project: Annotated[str, typer.Option(
+        "--project", help="Secondary use: the purpose or project the extract is for (a short "
+        "lower-case name). Pseudonyms are stable within a project and unlinkable between "
+        "projects.")] = "planning",
+    small_areas: Annotated[bool, typer.Option(
+        "--small-areas", help="Secondary use: keep LSOA codes and practice addresses (only when "
+        "the purpose needs small areas and its approval allows it).")] = False,
 ) -> None:
-    """Write UK Core FHIR R4 resources, one NDJSON file per resource type."""
+    """Write UK Core FHIR R4 resources, one NDJSON file per resource type.
+
+    Secondary use (the default) is de-identified: opted-out patients left out, keyed pseudonyms
+    instead of ids, no NHS numbers, dates cut to the month, no small areas unless allowed
+    (ADR 0093). Direct care exports the record as it is, for moving records between systems."""
     from pcn.access.secondary_use import opted_out
+    from pcn.fhir.deidentify import Deidentifier, PurposeError
     from pcn.fhir.outbound import export_ndjson
 
     with user_errors(RecordError):
         rec = open_record(record)
+    deidentify = None
+    if purpose is Purpose.SECONDARY:
+        from pcn.config import derived_key, get_settings
+
+        settings = get_settings()
+        key = derived_key(settings, settings.pseudonym_key, "pcn-pseudonym", "pseudonym.key")
+        lsoa = rec.read("lsoa", columns=["lsoa_code", "imd_decile"]).to_pandas().dropna()
+        with user_errors(PurposeError):
+            deidentify = Deidentifier(key, project, small_areas, dict(zip(
+                lsoa["lsoa_code"].astype(str), lsoa["imd_decile"].astype(int), strict=True)))
     exclude = opted_out(rec) if purpose is Purpose.SECONDARY else frozenset()
     tables = rec.manifest.tables
     total = sum(e.rows for n, e in tables.items() if n != "opt_outs")
@@ -45,9 +67,12 @@ def fhir(
                   TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("export", total=total)
         counts = export_ndjson(rec, out, progress=lambda n: bar.advance(task, n),
-                               exclude=exclude)
+                               exclude=exclude, deidentify=deidentify)
     for rtype, n in sorted(counts.items()):
         console.print(f"{rtype:<20} {n:>10,}")
     console.print(f"wrote {sum(counts.values()):,} resources to {out}")
     if exclude:
         console.print(f"left out {len(exclude):,} patients who opted out of secondary use")
+    if deidentify is not None:
+        console.print(f"de-identified for '{project}': pseudonyms, dates to the month"
+                      f"{', small areas kept' if small_areas else ', no small areas'}")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pcn.cli.common import console, fail, user_errors
+from pcn.cli.common import console, fail, require_record_dir, user_errors
 from pcn.ingest.report import IngestReport
 from pcn.record.store import RecordError
 
@@ -16,6 +16,16 @@ app = typer.Typer(help="Load practice data into the network record (atomic, idem
                   no_args_is_help=True)
 
 MAX_LISTED = 30
+
+
+def finish(report: IngestReport, strict: bool) -> None:
+    """Print the report; exit 1 when --strict refused the load, or when rows were rejected and
+    not one was loaded (an input that is all garbage never "succeeds")."""
+    print_report(report)
+    if strict and report.rejected:
+        raise typer.Exit(1)
+    if report.rejected and not sum(report.loaded.values()):
+        raise fail("nothing loaded: every input row or resource was rejected", code=1)
 
 
 def print_report(report: IngestReport) -> None:
@@ -60,12 +70,11 @@ def fhir(
 
     if validation not in ("full", "fast"):
         raise fail("--validation must be full or fast")
+    require_record_dir(record)
     with user_errors(IngestError, RecordError), console.status("loading FHIR…"):
         report = ingest_fhir(inputs, record, validation=validation,  # type: ignore[arg-type]
                              strict=strict, workers=workers)
-    print_report(report)
-    if strict and report.rejected:
-        raise typer.Exit(1)
+    finish(report, strict)
 
 
 def _extract(fmt: str, inputs: list[Path], mapping: str, record: Path, practice: str | None,
@@ -73,6 +82,7 @@ def _extract(fmt: str, inputs: list[Path], mapping: str, record: Path, practice:
     from pcn.ingest.extract import ExtractError, ingest_extract
     from pcn.ingest.mapping import MappingError, load_mapping
 
+    require_record_dir(record)
     with user_errors(MappingError, ExtractError, RecordError), \
             console.status(f"loading {fmt} extract…"):
         m = load_mapping(mapping)
@@ -80,9 +90,7 @@ def _extract(fmt: str, inputs: list[Path], mapping: str, record: Path, practice:
                                 practice=practice, strict=strict)
     console.print(f"layout {m.layout} v{m.version} ({m.source_system}"
                   f"{', illustrative' if m.illustrative else ''})")
-    print_report(report)
-    if strict and report.rejected:
-        raise typer.Exit(1)
+    finish(report, strict)
 
 
 MappingOpt = Annotated[str, typer.Option(
@@ -121,6 +129,7 @@ def opt_outs(
 
     from pcn.ingest.optouts import OptOutError, ingest_opt_out_list
 
+    require_record_dir(record)
     with user_errors(OptOutError, RecordError, ValueError):
         day = dt.date.fromisoformat(received) if received else None
         report = ingest_opt_out_list(input_, record, day)

@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 import typer
 
 from pcn.cli.common import console, err_console, fail
+from pcn.reporting.csv_safe import neutralise
 from pcn.risk import qrisk3 as q
 
 app = typer.Typer(help="Risk scores: QRISK3-2017 batch scoring.", no_args_is_help=True)
@@ -28,7 +29,7 @@ SHOWN_PROBLEMS = 20
 def _scores_csv(ids: np.ndarray, scores: np.ndarray) -> str:
     """``id,score`` CSV text; scores in the shortest text that reads back to the same double."""
     as_text = pc.cast(pa.array(scores, type=pa.float64()), pa.string()).to_pylist()
-    ids_text = [str(i) for i in ids]
+    ids_text = [str(neutralise(str(i))) for i in ids]  # no id may start a spreadsheet formula
     all_ids = "".join(ids_text)
     if any(ch in all_ids for ch in ',"\r\n'):
         # ids that need CSV quoting: let the csv module do it

@@ -298,17 +298,39 @@ def sharing_reviews(
 # ---- pcn audit --------------------------------------------------------------------------------
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 naming each edited, deleted or out-of-order event."""
+    """Recompute the hash chain and check it against the anchors kept outside the database;
+    exit 1 naming each edited, deleted or out-of-order event, and each anchor the trail no
+    longer matches (a rewritten chain, a cut tail, a moved head)."""
+    from pcn.store import anchors
+
     store = _store()
     with console.status("verifying the audit chain…"):
         report = audit.verify(store)
-    if report.ok:
+        checked, anchor_problems = anchors.check_anchors(store)
+    problems = report.problems + anchor_problems
+    if not problems:
         console.print(f"[green]ok[/]: {report.events_checked:,} events, chain intact; "
-                      f"head {report.head_seq} {report.head_hash}")
+                      f"head {report.head_seq} {report.head_hash}; {checked:,} anchor(s) match")
+        if not checked:
+            console.print(f"[yellow]no anchors in {anchors.anchor_file()}[/]: a rewrite of the "
+                          "whole chain would not be detected; run `pcn audit anchor` "
+                          "regularly (pcn serve does)", highlight=False)
         return
-    for problem in report.problems:
+    for problem in problems:
         console.print(f"[red]✗[/] {problem}", highlight=False)
-    raise fail(f"audit chain broken: {len(report.problems)} problem(s)", code=1)
+    raise fail(f"audit chain broken: {len(problems)} problem(s)", code=1)
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Append the chain head (sequence number and hash), signed, to the anchor file outside the
+    database and to the technical log (run from cron; `pcn serve` does it periodically)."""
+    from pcn.store import anchors
+
+    store = _store()
+    anchor = anchors.write_anchor(store)
+    console.print(f"anchored event {anchor.seq} {anchor.hash} in {anchors.anchor_file()}",
+                  highlight=False)
 
 
 @audit_app.command("who-viewed")

@@ -50,4 +50,14 @@ def serve(
     console.print(f"[bold green]Serving[/] {record} at http://{host}:{port}  (Ctrl+C to stop)")
     # Technical logs through the redacting filter only (no NHS numbers, tokens or queries).
     log_hygiene.configure(logging.INFO)
-    uvicorn.run(app, host=host, port=port, log_config=None, log_level="info", access_log=True)
+    timer = None
+    if settings.audit_anchor_minutes > 0:  # the chain head, anchored outside the database
+        from pcn.store.anchors import AnchorTimer
+
+        timer = AnchorTimer(app.state.store, settings.audit_anchor_minutes).start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_config=None, log_level="info",
+                    access_log=True)
+    finally:
+        if timer is not None:
+            timer.stop()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from pcn.cli.common import console, fail, frame_table
+from pcn.cli.common import console, fail, frame_table, require_record_dir
 from pcn.worklists import load_worklists
 
 app = typer.Typer(
@@ -23,11 +23,32 @@ def _path(record: Path, worklist_id: str) -> Path:
         record / "outputs" / "worklists" / f"{worklist_id}.parquet"
 
 
+def _stale_outputs(record: Path) -> str:
+    """Why the outputs must not be shown (computed from another record than the current one:
+    a patient may since have moved practice), or "" when they match."""
+    import json
+
+    from pcn.record.store import RecordError, open_record
+
+    manifest = record / "outputs" / "current" / "manifest.json"
+    try:
+        built_from = json.loads(manifest.read_text()).get("record_content_hash")
+        current = open_record(record).manifest.content_hash
+    except (OSError, ValueError, RecordError):
+        return ""
+    if built_from and built_from != current:
+        return (f"the worklists were computed from an older record ({str(built_from)[:12]}, "
+                f"now {current[:12]}): run `pcn run --record {record}` first")
+    return ""
+
+
 @app.command("list")
 def list_(
     record: Path = typer.Option(None, "--record", help="Record directory (for counts)."),
 ) -> None:
     """Every worklist definition, with its size when the record has outputs."""
+    if record is not None:
+        require_record_dir(record)
     rows = []
     for wid, d in load_worklists().items():
         n: object = ""
@@ -47,12 +68,16 @@ def show(
     limit: int = typer.Option(50, min=1, help="Rows to print."),
 ) -> None:
     """Print a worklist: who, why (reasons) and what the clinician needs to act."""
+    require_record_dir(record)
     defs = load_worklists()
     if worklist_id not in defs:
         raise fail(f"no worklist {worklist_id!r}; known: {', '.join(defs)}")
     path = _path(record, worklist_id)
     if not path.exists():
         raise fail(f"{path} not found: run `pcn run --record {record}` first")
+    stale = _stale_outputs(record)
+    if stale:
+        raise fail(stale)
     df = pd.read_parquet(path)
     if practice:
         df = df[df["practice_code"] == practice.upper()]

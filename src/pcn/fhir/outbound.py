@@ -14,7 +14,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -23,6 +23,9 @@ import pyarrow.compute as pc
 
 from pcn.fhir import systems as S
 from pcn.record.store import Record
+
+if TYPE_CHECKING:
+    from pcn.fhir.deidentify import Deidentifier
 
 LONDON = ZoneInfo("Europe/London")
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -312,9 +315,11 @@ def iter_resources(record: Record, exclude: frozenset[int] = frozenset()
 
 
 def export_ndjson(record: Record, out_dir: Path, progress: Any = None,
-                  exclude: frozenset[int] = frozenset()) -> dict[str, int]:
+                  exclude: frozenset[int] = frozenset(),
+                  deidentify: Deidentifier | None = None) -> dict[str, int]:
     """Write one NDJSON file per resource type into ``out_dir`` (replaced atomically), leaving
-    out every resource of the ``exclude``d patients (:mod:`pcn.access.secondary_use`)."""
+    out every resource of the ``exclude``d patients (:mod:`pcn.access.secondary_use`); with
+    ``deidentify`` every resource is de-identified for secondary use (ADR 0093)."""
     out_dir = Path(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -324,7 +329,10 @@ def export_ndjson(record: Record, out_dir: Path, progress: Any = None,
     done = 0
     try:
         for _, gen in GENERATORS:
-            for res in gen(record, exclude):
+            for made in gen(record, exclude):
+                res = deidentify.resource(made) if deidentify is not None else made
+                if res is None:
+                    continue
                 rtype = res["resourceType"]
                 fh = handles.get(rtype)
                 if fh is None:
@@ -342,6 +350,9 @@ def export_ndjson(record: Record, out_dir: Path, progress: Any = None,
         manifest = {
             "transactionTime": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "request": f"pcn export fhir (record {record.manifest.content_hash[:16]})",
+            "deidentified": None if deidentify is None else {
+                "purpose": deidentify.purpose, "pseudonyms": "HMAC-SHA256, keyed",
+                "dates": "month", "small_areas": deidentify.small_areas},
             "requiresAccessToken": False,
             "output": [{"type": t, "url": f"{t}.ndjson", "count": n}
                        for t, n in sorted(counts.items())],

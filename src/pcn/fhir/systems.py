@@ -69,6 +69,9 @@ EXT_PCN = EXT + "pcn"  # valueIdentifier (ODS) on PractitionerRole
 EXT_IMD_DECILE = EXT + "imd-2019-decile"  # on Location (LSOA)
 EXT_IMD_RANK = EXT + "imd-2019-rank"
 EXT_RURAL_URBAN = EXT + "rural-urban-2011"
+#: Secondary use (ADR 0093): keyed pseudonyms, one identifier system per purpose
+PSEUDONYM = PCN_BASE + "/Id/pseudonym/"
+EXT_APPOINTMENT_MONTH = EXT + "appointment-month"  # valueDate YYYY-MM (replaces the instant)
 CS_ROLE = PCN_BASE + "/CodeSystem/staff-role"
 CS_HOSPITAL_KIND = PCN_BASE + "/CodeSystem/hospital-activity-kind"
 CS_REGISTRATION = PCN_BASE + "/CodeSystem/episode-type"

@@ -13,6 +13,7 @@ latest registration are kept.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -26,6 +27,7 @@ from pcn.ingest.mapping import ExtractMapping, FileMapping
 from pcn.ingest.merge import existing_record, merge_into_record, merge_multiset, read_table
 from pcn.ingest.patient_ids import PatientIndex
 from pcn.ingest.report import IngestReport
+from pcn.record.check import EARLIEST, latest_plausible_date
 from pcn.record.codes import is_snomed_id
 from pcn.record.nhs_number import valid_mask
 from pcn.record.schemas import TABLES
@@ -35,6 +37,13 @@ Format = Literal["csv", "parquet"]
 
 class ExtractError(Exception):
     """An input file cannot be read with the mapping (nothing is written)."""
+
+
+@cache
+def known_lsoa_codes() -> frozenset[str]:
+    from pcn.refdata.places import lsoas
+
+    return frozenset(lsoas()["lsoa_code"].astype(str))
 
 
 @cache
@@ -148,12 +157,14 @@ class ExtractLoad:
                 df = self._date(df, col, src, fm, col == "registration_start")
             else:
                 df[col] = pd.NaT
+        df = self._plausible_dates(df, src, fm)
         df = self._snomed(df, "ethnicity_code", src, fm, False) if "ethnicity_code" in df \
             else df.assign(ethnicity_code=None)
         if "lsoa_code" not in df:
             df["lsoa_code"] = None
         df["lsoa_code"] = df["lsoa_code"].map(lambda v: v.strip() or None if isinstance(v, str)
                                               else None)
+        df = self._lsoa(df, src, fm)
         if "practice_code" not in df:
             if not self.practice:
                 raise ExtractError(f"{src}: the mapping has no practice_code column; give "
@@ -179,6 +190,50 @@ class ExtractLoad:
             columns={"registration_start": "start_date", "registration_end": "end_date"})
         self.tables["registrations"].append(reg[list(TABLES["registrations"].schema.names)])
         self.report.loaded[src] += len(df)
+
+    def _plausible_dates(self, df: pd.DataFrame, src: str, fm: FileMapping) -> pd.DataFrame:
+        """The date rules of ``pcn record check`` (:mod:`pcn.record.rules`), row by row: born
+        between 1880 and today, no death before birth or after the last plausible date, no
+        registration before birth or ending before it starts."""
+        today, latest = pd.Timestamp(dt.date.today()), pd.Timestamp(latest_plausible_date())
+        earliest = pd.Timestamp(EARLIEST)
+        born, died = df["date_of_birth"], df["date_of_death"]
+        start, end = df["registration_start"], df["registration_end"]
+        rules = [
+            ("date_of_birth", (born < earliest) | (born > today),
+             lambda r: f"{r.date_of_birth.date()} is not a plausible date of birth "
+                       f"({EARLIEST} to today)"),
+            ("date_of_death", died.notna() & (died < born),
+             lambda r: f"death {r.date_of_death.date()} is before birth "
+                       f"{r.date_of_birth.date()}"),
+            ("date_of_death", died.notna() & ((died > latest) | (died < earliest)),
+             lambda r: f"{r.date_of_death.date()} is not a plausible date of death"),
+            ("registration_start", start.notna() & (start < born),
+             lambda r: f"registration {r.registration_start.date()} is before birth "
+                       f"{r.date_of_birth.date()}"),
+            ("registration_start", start.notna() & (start > latest),
+             lambda r: f"{r.registration_start.date()} is not a plausible registration date"),
+            ("registration_end", end.notna() & (end < start),
+             lambda r: f"registration ends {r.registration_end.date()} before it starts "
+                       f"{r.registration_start.date()}"),
+        ]
+        for column, bad, why in rules:
+            mask = bad.reindex(df.index, fill_value=False).to_numpy(dtype=bool)
+            if mask.any():
+                reasons = pd.Series([why(r) if m else "" for r, m in
+                                     zip(df.itertuples(), mask, strict=True)], index=df.index)
+                df = self._reject(df, mask, src, fm, column, reasons)
+        return df
+
+    def _lsoa(self, df: pd.DataFrame, src: str, fm: FileMapping) -> pd.DataFrame:
+        """An LSOA must be a real 2011 LSOA code of the reference data (a spreadsheet formula
+        or a typo never reaches the record)."""
+        known = known_lsoa_codes()
+        codes = df["lsoa_code"]
+        bad = (codes.notna() & ~codes.isin(known)).to_numpy()
+        why = pd.Series([f"{c!r} is not an LSOA code of England (2011 LSOAs, e.g. E01012039)"
+                         for c in codes], index=df.index)
+        return self._reject(df, bad, src, fm, "lsoa_code", why)
 
     def _practices(self, df: pd.DataFrame, src: str, fm: FileMapping) -> pd.DataFrame:
         from pcn.refdata.places import practices

@@ -178,12 +178,29 @@ def merge_into_record(
     merged["registrations"] = resolve_registrations(merged["registrations"])
     merged["lsoa"] = complete_lsoa(merged["lsoa"], merged["patients"])
     check_references(merged)
-    writer = RecordWriter(record_dir, source=source)
+    writer = RecordWriter(record_dir, source=source, verify=refuse_failing_checks)
     with writer:
         for name, table in merged.items():
             writer.write(name, table)
     assert writer.record is not None
     return writer.record, writer.changed
+
+
+#: Problems named when a load is refused by the record checks.
+SHOWN_PROBLEMS = 5
+
+
+def refuse_failing_checks(staged: Record) -> None:
+    """Publish nothing that ``pcn record check`` would reject: the same checks, run on the
+    staged record. Rows are normally rejected one by one before this (with file, row and
+    field); this is the last line for anything that got through."""
+    from pcn.record.check import check_record
+
+    report = check_record(staged)
+    if not report.ok:
+        shown = "; ".join(str(p) for p in report.problems[:SHOWN_PROBLEMS])
+        raise RecordError(f"nothing published: the loaded record fails `pcn record check` "
+                          f"({len(report.problems)} problem(s)): {shown}")
 
 
 def check_references(tables: dict[str, pa.Table]) -> None:

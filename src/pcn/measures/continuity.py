@@ -357,7 +357,10 @@ def _registered_by_month(registrations: pd.DataFrame, months: pd.PeriodIndex) ->
         counts = pd.Series(practice[on]).value_counts()
         parts.append(pd.DataFrame({"month": month, "practice_code": counts.index,
                                    "registered": counts.to_numpy()}))
-    if not parts:
-        return pd.Series(dtype="int64", name="registered")
+    if not parts:  # no activity at all (a record with empty appointments and hospital tables)
+        index = pd.MultiIndex.from_arrays(
+            [pd.PeriodIndex([], freq="M"), pd.Index([], dtype="object")],
+            names=["month", "practice_code"])
+        return pd.Series([], index=index, dtype="int64", name="registered")
     frame = pd.concat(parts, ignore_index=True)
     return frame.set_index(["month", "practice_code"])["registered"]

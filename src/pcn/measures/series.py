@@ -164,8 +164,7 @@ def build_series(
     table = pa.Table.from_pandas(frame, schema=SERIES_SCHEMA, preserve_index=False)
 
     source = current.resolve()
-    staging = atomic.new_staging(base)
-    try:
+    with atomic.writing(base) as staging:
         for item in source.iterdir():
             target = staging / item.name
             if item.is_dir():
@@ -186,9 +185,6 @@ def build_series(
         run_hash = manifest.get("content_hash", source.name)
         snapshot_id = hashlib.sha256(f"{run_hash}:series:{digest}".encode()).hexdigest()[:20]
         path, _changed = atomic.publish(base, staging, snapshot_id)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return SeriesResult(path, table.num_rows, days, [i.id for i in chosen],
                         time.perf_counter() - t0)
 

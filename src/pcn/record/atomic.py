@@ -5,18 +5,29 @@ Layout under a base directory::
     base/current -> snapshots/<id>      (a relative symlink, switched with os.replace)
     base/snapshots/<id>/...             (immutable once published)
     base/.staging-<pid>-<nonce>/        (work in progress; removed on failure or next run)
+    base/.writer.lock                   (held with flock by the one writer of ``base``)
 
 A reader that resolves ``current`` sees either the old snapshot or the new one, never a
 half-written one, even if the writer is killed with SIGKILL at any instruction.
+
+Writers go through :func:`writing`: it takes ``base/.writer.lock`` (``flock``, released by the
+kernel when a writer dies, even by SIGKILL), so while it is held no other writer of ``base`` is
+alive and every ``.staging-*`` left there is a leftover of a killed one: it is removed at start,
+whatever process id its name carries (ids are reused, so "is that pid alive?" is no test).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+
+LOCK_FILE = ".writer.lock"
+STAGING_PREFIX = ".staging-"
 
 
 def fsync_dir(path: Path) -> None:
@@ -38,37 +49,71 @@ def fsync_tree(path: Path) -> None:
         fsync_dir(Path(root))
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+class NotADirectory(OSError):
+    """A path that must be a directory (a record, its outputs) is a file."""
 
 
-def clean_stale_staging(base: Path, prefix: str = ".staging-") -> None:
-    """Remove staging directories left by writers that died."""
-    if not base.exists():
-        return
-    for child in base.iterdir():
-        if not child.name.startswith(prefix):
-            continue
-        try:
-            pid = int(child.name[len(prefix) :].split("-")[0])
-        except ValueError:
-            pid = -1
-        if pid != os.getpid() and not _pid_alive(pid):
+def require_directory(path: Path, what: str = "record directory") -> None:
+    """Refuse a path that exists and is not a directory, naming it (no traceback)."""
+    if path.exists() and not path.is_dir():
+        raise NotADirectory(f"{path} is a file, not a {what}")
+
+
+def _leftovers(base: Path, prefix: str) -> list[Path]:
+    return [c for c in base.iterdir()
+            if c.name.startswith(prefix) or c.name.startswith(".current.")]
+
+
+def _remove_leftovers(base: Path, prefix: str) -> None:
+    for child in _leftovers(base, prefix):
+        if child.is_symlink() or child.is_file():
+            with contextlib.suppress(OSError):
+                child.unlink()
+        else:
             shutil.rmtree(child, ignore_errors=True)
 
 
-def new_staging(base: Path, prefix: str = ".staging-") -> Path:
+@contextlib.contextmanager
+def writer_lock(base: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold ``base``'s writer lock; yields False (not held) only when ``wait`` is False and
+    another writer holds it."""
+    require_directory(base)
     base.mkdir(parents=True, exist_ok=True)
-    clean_stale_staging(base, prefix)
-    path = base / f"{prefix}{os.getpid()}-{secrets.token_hex(4)}"
-    path.mkdir()
-    return path
+    fd = os.open(base / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def clean_stale_staging(base: Path, prefix: str = STAGING_PREFIX) -> None:
+    """Remove what killed writers left in ``base``, unless a writer is at work there now."""
+    if not base.is_dir():
+        return
+    with writer_lock(base, wait=False) as held:
+        if held:
+            _remove_leftovers(base, prefix)
+
+
+@contextlib.contextmanager
+def writing(base: Path, prefix: str = STAGING_PREFIX) -> Iterator[Path]:
+    """Be the one writer of ``base``: take its lock (waiting for another writer to finish),
+    remove every leftover of killed writers, and yield a fresh staging directory to fill and
+    :func:`publish`. On the way out an unpublished staging directory is removed."""
+    with writer_lock(base):
+        _remove_leftovers(base, prefix)
+        path = base / f"{prefix}{os.getpid()}-{secrets.token_hex(4)}"
+        path.mkdir()
+        try:
+            yield path
+        finally:
+            if path.exists():
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def publish(

@@ -45,9 +45,17 @@ class CheckReport:
         return not self.problems
 
 
+def latest_plausible_date() -> dt.date:
+    """The last plausible date in a record (appointments are booked ahead): today + 1 year."""
+    return dt.date.today() + dt.timedelta(days=366)
+
+
 def check_record(record: Record, latest: dt.date | None = None) -> CheckReport:
-    """Run every check; ``latest`` is the last plausible date (default: today + 1 year)."""
-    latest = latest or dt.date.today() + dt.timedelta(days=366)
+    """Run every check; ``latest`` is the last plausible date (default: today + 1 year).
+
+    Ingest runs the same checks on what it is about to publish (``pcn.ingest.merge``) and
+    refuses to publish a record that fails them."""
+    latest = latest or latest_plausible_date()
     problems: list[Problem] = []
     con = duckdb.connect()
     rows: dict[str, int] = {}
@@ -130,6 +138,8 @@ def check_record(record: Record, latest: dt.date | None = None) -> CheckReport:
                 query(name, col, f"not a valid {kind} code", f"{col} IN ({lit})")
 
     query("patients", "sex", "sex must be F or M", "sex NOT IN ('F', 'M')")
+    query("patients", "date_of_birth", "born in the future",
+          f"date_of_birth > DATE '{min(latest, dt.date.today())}'")
     query("patients", "date_of_death", "death before birth", "date_of_death < date_of_birth")
     query("registrations", "end_date", "ends before it starts", "end_date < start_date")
     query(

@@ -1,7 +1,9 @@
 """NHS number validation (modulus 11) and the synthetic test ranges.
 
 The check digit is 11 - (sum of the first nine digits weighted 10..2) mod 11; 11 becomes 0 and
-10 means the number is invalid (NHS Data Dictionary, "NHS Number").
+10 means the number is invalid (NHS Data Dictionary, "NHS Number"). A number of ten identical
+digits (0000000000, 1111111111, ...) passes that check but is a placeholder typed into a
+system, never an issued number: it is invalid here too.
 Synthetic patients get numbers from the 999 range that NHS England reserves for testing.
 """
 
@@ -33,7 +35,7 @@ def is_valid(nhs_number: str | None) -> bool:
     if nhs_number is None:
         return False
     s = nhs_number.replace(" ", "")
-    if len(s) != 10 or not is_digits(s):
+    if len(s) != 10 or not is_digits(s) or s == s[0] * 10:
         return False
     return check_digit(int(s[:9])) == int(s[9])
 
@@ -49,7 +51,8 @@ def valid_mask(numbers: np.ndarray) -> np.ndarray:
     total = digits[:, :9] @ _WEIGHTS
     check = 11 - total % 11
     check = np.where(check == 11, 0, check)
-    return ok & (check != 10) & (check == digits[:, 9])
+    placeholder = (digits == digits[:, :1]).all(axis=1)  # ten identical digits
+    return ok & ~placeholder & (check != 10) & (check == digits[:, 9])
 
 
 def _range_numbers(prefix: int) -> np.ndarray:
@@ -62,8 +65,9 @@ def _range_numbers(prefix: int) -> np.ndarray:
         total += digit * weight
     check = 11 - total % 11
     check = np.where(check == 11, 0, check)
-    keep = check != 10
-    return stems[keep] * 10 + check[keep]
+    numbers = stems * 10 + check
+    keep = (check != 10) & (numbers != 9_999_999_999)  # the one placeholder in the 999 range
+    return numbers[keep]
 
 
 _RANGES: dict[int, np.ndarray] = {}

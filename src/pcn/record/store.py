@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,8 @@ class Record:
 
 def resolve_snapshot(path: Path) -> Path:
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RecordError(f"{path} is a file, not a record directory")
     if (path / MANIFEST).exists():
         return path
     current = path / "current"
@@ -131,19 +133,27 @@ class RecordWriter:
     """
 
     def __init__(
-        self, base: str | Path, source: dict[str, Any], extra: dict[str, Any] | None = None
+        self, base: str | Path, source: dict[str, Any], extra: dict[str, Any] | None = None,
+        verify: Callable[[Record], None] | None = None,
     ) -> None:
+        """``verify`` is called with the complete staged record before it is published; an
+        exception from it publishes nothing (the previous record stays current)."""
+        self.verify = verify
         self.base = Path(base)
         self.source = source
         self.extra = extra or {}
         self.staging: Path | None = None
+        self._writing: AbstractContextManager[Path] = atomic.writing(self.base)
         self._hashers: dict[str, TableHasher] = {}
         self._files: dict[str, list[str]] = {}
         self.record: Record | None = None
         self.changed = False
 
     def __enter__(self) -> RecordWriter:
-        self.staging = atomic.new_staging(self.base)
+        try:
+            self.staging = self._writing.__enter__()
+        except atomic.NotADirectory as e:
+            raise RecordError(str(e)) from None
         return self
 
     def part_path(self, table: str, part: int) -> Path:
@@ -181,14 +191,11 @@ class RecordWriter:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         assert self.staging is not None
-        if exc_type is not None:
-            shutil.rmtree(self.staging, ignore_errors=True)
-            return
         try:
-            self._finish()
-        except BaseException:
-            shutil.rmtree(self.staging, ignore_errors=True)
-            raise
+            if exc_type is None:
+                self._finish()
+        finally:  # removes an unpublished staging directory and releases the writer lock
+            self._writing.__exit__(None, None, None)
 
     def _finish(self) -> None:
         assert self.staging is not None
@@ -210,6 +217,8 @@ class RecordWriter:
             extra=self.extra,
         )
         (self.staging / MANIFEST).write_text(manifest.to_json())
+        if self.verify is not None:
+            self.verify(Record(self.staging, manifest))
         snapshot_id = content[:20]
         path, self.changed = atomic.publish(self.base, self.staging, snapshot_id)
         self.record = open_record(path)

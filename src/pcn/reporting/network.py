@@ -148,9 +148,29 @@ class NetworkView:
 
     @cached_property
     def outputs_dir(self) -> Path:
+        """One published run's outputs for the life of this view (``current`` resolved once, so
+        a run publishing meanwhile never mixes two runs in one view)."""
         base = self.record_dir / "outputs"
         current = base / "current"
-        return current if current.exists() else base
+        return current.resolve() if current.exists() else base
+
+    @cached_property
+    def outputs_record_hash(self) -> str | None:
+        """The content hash of the record the outputs were computed from (their manifest)."""
+        try:
+            manifest = json.loads((self.outputs_dir / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return None
+        value = manifest.get("record_content_hash") if isinstance(manifest, dict) else None
+        return str(value) if value else None
+
+    @property
+    def outputs_stale(self) -> bool:
+        """The outputs were computed from another (older) record than this one: identifiable
+        rows are re-scoped by this record (:meth:`worklist`); figures may be out of date until
+        ``pcn run``."""
+        built_from = self.outputs_record_hash
+        return built_from is not None and built_from != self.record.manifest.content_hash
 
     # ---- the patient profile ----------------------------------------------------------------
     @cached_property
@@ -550,8 +570,20 @@ class NetworkView:
                 missing = {"patient_id", "practice_code"} - set(frame.columns)
                 if missing:
                     raise OutputsMissing(f"worklist {worklist_id} lacks {sorted(missing)}")
-                cache[worklist_id] = self._without_excluded(frame)
+                cache[worklist_id] = self._scoped_by_this_record(self._without_excluded(frame))
             return cache[worklist_id]
+
+    def _scoped_by_this_record(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Each row's ``practice_code`` is where the patient is registered in *this* record, not
+        where they were when the worklist was computed: after a move is loaded the old practice
+        stops seeing the patient at once, before ``pcn run``; a patient no longer registered
+        anywhere drops out (issue 16). Row order is kept."""
+        where = (self.current_registrations.sort_values(["patient_id", "practice_code"])
+                 .drop_duplicates("patient_id"))
+        where = where.astype({"patient_id": frame["patient_id"].dtype})
+        scoped = frame.drop(columns=["practice_code"]).merge(where, on="patient_id",
+                                                             how="inner")
+        return scoped[list(frame.columns)].reset_index(drop=True)
 
     def worklist_counts(self, *, protected: bool) -> pd.DataFrame:
         result = self._memo(("worklist_counts", protected),

@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Text, cast, insert, or_, select, update
 
 from pcn.store.database import Store, now_utc
 from pcn.store.models import AuditChainHead, AuditEvent
@@ -206,10 +206,22 @@ def _rows(store: Store, *criteria: Any) -> Iterator[RecordedEvent]:
             yield RecordedEvent(**row._asdict())
 
 
+def names(event: RecordedEvent, patient_id: int) -> bool:
+    """Does the event name this patient: the one patient it is about, or one of the patients a
+    list, search or export showed (``detail.patient_ids``)?"""
+    listed = event.detail.get("patient_ids") if isinstance(event.detail, dict) else None
+    return event.patient_id == patient_id or (
+        isinstance(listed, list) and patient_id in listed)
+
+
 def events(store: Store, patient_id: int | None = None) -> list[RecordedEvent]:
-    """All events in sequence order, or those naming one patient."""
-    criteria = [] if patient_id is None else [AuditEvent.patient_id == patient_id]
-    return list(_rows(store, *criteria))
+    """All events in sequence order, or those naming one patient (alone or in a list)."""
+    if patient_id is None:
+        return list(_rows(store))
+    # The text of the detail is searched for the number first (cheap, portable), then checked.
+    candidates = _rows(store, or_(AuditEvent.patient_id == patient_id,
+                                  cast(AuditEvent.detail, Text).like(f"%{int(patient_id)}%")))
+    return [e for e in candidates if names(e, patient_id)]
 
 
 @dataclass

@@ -28,11 +28,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
-from pcn.access.guard import NotFound, require, search_scope
-from pcn.access.policy import NETWORK, Action, Principal, Purpose
+from pcn.access.guard import NotFound, could_work, disclose_in_scope, require
+from pcn.access.policy import NETWORK, Action, PatientScope, Principal, Purpose
 from pcn.record.nhs_number import is_valid
 from pcn.store import audit
-from pcn.store.accounts import PRACTICE_PATTERN, get_account
+from pcn.store.accounts import PRACTICE_PATTERN
 from pcn.store.database import Store, now_utc
 from pcn.store.idempotency import StoredResponse, recall, remember
 from pcn.store.models import TriageCapacity, TriageRequestEvent, TriageRequestRow
@@ -53,6 +53,11 @@ URGENCY_ORDER = ("emergency", "urgent", "routine", "self_care")
 ASSIGNABLE_ROLES = ("gp", "anp", "practice_nurse", "clinical_pharmacist", "fcp_physio",
                     "mental_health_practitioner", "social_prescriber", "care_coordinator",
                     "paramedic", "admin")
+#: The one answer for every assignee who cannot take a request: unknown, disabled, not working
+#: the triage queue (an admin, an analyst) or of another practice. The same words whatever the
+#: reason, so the form never confirms that a username exists (issue 16).
+ASSIGNEE_REFUSED = ("name a clinician who works this practice's triage queue (an active "
+                    "account of the request's practice)")
 #: Audit identity of requests sent through the public form (no account).
 PUBLIC_USER, PUBLIC_ROLE = "public", "patient"
 #: Notes about the patient's record are for staff; a submitter sees only what the words decided.
@@ -60,11 +65,14 @@ RECORD_NOTE_PREFIXES = ("continuity:", "capacity:")
 
 
 class RequestError(ValueError):
-    """Bad input to a request or an action: names the field and why (HTTP 422)."""
+    """Bad input to a request or an action: names the field and why (HTTP 422).
 
-    def __init__(self, field: str, problem: str) -> None:
+    ``authorised``: found after the action's access check (and its audit event), e.g. an
+    assignee who cannot take this request; otherwise found before any access decision."""
+
+    def __init__(self, field: str, problem: str, *, authorised: bool = False) -> None:
         super().__init__(f"{field}: {problem}")
-        self.field, self.problem = field, problem
+        self.field, self.problem, self.authorised = field, problem, authorised
 
 
 class StateConflict(ValueError):
@@ -301,19 +309,25 @@ def submit(store: Store, new: NewRequest, *, source: str, who: Principal | None 
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}")
+    # The practice named is checked against the network before anything is looked up, so the
+    # answer is the same whether or not the NHS number or id is in the record (issue 16).
+    allowed = frozenset(practices) if practices is not None else None
+    if new.practice_code is not None and allowed is not None \
+            and new.practice_code not in allowed:
+        raise RequestError("practice_code", f"{new.practice_code} is not a practice of this "
+                           "network")
     known = None
     if directory is not None and (new.nhs_number or new.patient_id is not None):
         known = directory.match(nhs_number=new.nhs_number, patient_id=new.patient_id)
     # An unknown NHS number or patient id is simply not matched: the answer never says whether
     # someone is in the record (ADR 0051).
     practice = new.practice_code
-    if known is not None and known.practices:
-        # The record says where the patient is registered; that practice owns the request.
-        practice = new.practice_code if new.practice_code in known.practices \
-            else sorted(known.practices)[0]
-    allowed = frozenset(practices) if practices is not None else None
-    if practice is not None and allowed is not None and practice not in allowed:
-        raise RequestError("practice_code", f"{practice} is not a practice of this network")
+    if known is not None and new.practice_code not in known.practices:
+        # The record says where the patient is registered: that practice owns the request
+        # (staff see it there; the submitter is told nothing about it).
+        registered = sorted(c for c in known.practices if allowed is None or c in allowed)
+        if registered:
+            practice = registered[0]
 
     detail = {"route": route, "source": source}
     if who is not None:
@@ -329,8 +343,14 @@ def submit(store: Store, new: NewRequest, *, source: str, who: Principal | None 
 
     context = directory.context(known.patient_id) if known is not None and directory else None
     capacity = capacity_today(store, practice)
-    decision = (engine or default_engine()).triage(TriageRequest(
+    triage_engine = engine or default_engine()
+    # Staff decide with what the record knows (continuity, frailty, housebound, pregnancy) and
+    # today's capacity; the submitter is answered from their own words only, so the answer
+    # cannot reveal anything about whoever the NHS number or id names (ADR 0081).
+    decision = triage_engine.triage(TriageRequest(
         text=new.text, age=new.age, sex=new.sex, context=context, capacity=capacity))
+    told = decision if context is None and capacity is None else triage_engine.triage(
+        TriageRequest(text=new.text, age=new.age, sex=new.sex))
     now = now_utc()
     try:
         with store.session() as session:
@@ -343,10 +363,17 @@ def submit(store: Store, new: NewRequest, *, source: str, who: Principal | None 
                 request_id=row.id, occurred_at=now,
                 username=who.username if who else PUBLIC_USER,
                 role=who.role.value if who else PUBLIC_ROLE, action="received", reason=None,
-                detail={"urgency": row.urgency, "route": row.route, "source": source}))
-            answer = Submitted(row.id, row.urgency, row.route, list(row.red_flags), row.advice,
-                               _submitter_explanation(decision), row.received_at,
-                               signpost=decision.signpost, confident=decision.confident)
+                detail={"urgency": row.urgency, "route": row.route, "source": source,
+                        "told_submitter": {"urgency": told.urgency.value,
+                                           "route": told.route.value,
+                                           "red_flags": list(told.red_flags),
+                                           "advice": told.advice,
+                                           "signpost": told.signpost,
+                                           "confident": told.confident}}))
+            answer = Submitted(row.id, told.urgency.value, told.route.value,
+                               list(told.red_flags), told.advice,
+                               _submitter_explanation(told), row.received_at,
+                               signpost=told.signpost, confident=told.confident)
             if idempotency is not None:
                 body = respond(answer) if respond else json.dumps(answer.response_body())
                 remember(session, idempotency.username, idempotency.key,
@@ -380,7 +407,8 @@ def _replayed(stored: StoredResponse) -> Submitted:
 
 
 def _submitter_explanation(decision: Decision) -> str:
-    """The explanation without what came from the patient's record (continuity, capacity)."""
+    """The explanation without notes about the record or capacity (a decision made without
+    them has none; kept as a second guard)."""
     public = decision.model_copy(update={"notes": [
         n for n in decision.notes if not n.startswith(RECORD_NOTE_PREFIXES)]})
     return public.explanation
@@ -430,20 +458,26 @@ def queue(store: Store, who: Principal, *, statuses: Iterable[str] = OPEN_STATUS
 
     A role without ``triage_work`` gets :class:`NotFound` (the page does not exist for them)."""
     wanted = [s for s in statuses if s in STATUSES]
-    scope = search_scope(store, who, Purpose.DIRECT_CARE, Action.TRIAGE_WORK,
-                         detail={"route": route, "list": "triage_queue", "statuses": wanted})
-    if scope.is_empty:
-        raise NotFound()
-    practices = sorted(c for c in scope.practice_codes if c != NETWORK)
-    in_scope: Any = TriageRequestRow.practice_code.in_(practices)
-    if NETWORK in scope.practice_codes:  # unallocated requests are the network's
-        in_scope = in_scope | TriageRequestRow.practice_code.is_(None)
-    with store.read() as session:
-        rows = session.scalars(
-            select(TriageRequestRow).where(in_scope, TriageRequestRow.status.in_(wanted))
-            .order_by(_urgency_rank(), TriageRequestRow.received_at, TriageRequestRow.id)
-            .limit(limit)).all()
-        return [_view(r) for r in rows]
+
+    def shown_requests(scope: PatientScope) -> tuple[list[RequestView], list[int]]:
+        if scope.is_empty:
+            raise NotFound()
+        practices = sorted(c for c in scope.practice_codes if c != NETWORK)
+        in_scope: Any = TriageRequestRow.practice_code.in_(practices)
+        if NETWORK in scope.practice_codes:  # unallocated requests are the network's
+            in_scope = in_scope | TriageRequestRow.practice_code.is_(None)
+        with store.read() as session:
+            rows = session.scalars(
+                select(TriageRequestRow).where(in_scope, TriageRequestRow.status.in_(wanted))
+                .order_by(_urgency_rank(), TriageRequestRow.received_at, TriageRequestRow.id)
+                .limit(limit)).all()
+            views = [_view(r) for r in rows]
+        return views, [v.patient_id for v in views if v.patient_id is not None]
+
+    # One event naming every matched patient whose request the queue shows.
+    return disclose_in_scope(store, who, shown_requests, Purpose.DIRECT_CARE, Action.TRIAGE_WORK,
+                             detail={"route": route, "list": "triage_queue",
+                                     "statuses": wanted})
 
 
 def _practices_of(row: TriageRequestRow | None) -> frozenset[str]:
@@ -568,13 +602,15 @@ def assign(store: Store, who: Principal, request_id: int, *, user: str | None = 
         raise RequestError("assignee", "name a user, a role, or both")
     if role is not None and role not in ASSIGNABLE_ROLES:
         raise RequestError("role", f"{role!r} is not one of {', '.join(ASSIGNABLE_ROLES)}")
-    if user is not None:
-        account = get_account(store, user)
-        if account is None or not account.active:
-            raise RequestError("user", f"no active account named {user!r}")
+    if user is not None and len(user) > 64:
+        raise RequestError("user", ASSIGNEE_REFUSED)
     note = _reason(reason, required=False)
 
     def apply(row: TriageRequestRow, now: dt.datetime) -> None:
+        # Decided after the caller's own access check, on the request's practice: who may be
+        # given it is who the access policy would let work it themselves (ADR 0081).
+        if user is not None and not could_work(store, user, _practices_of(row)):
+            raise RequestError("user", ASSIGNEE_REFUSED, authorised=True)
         row.assigned_user, row.assigned_role, row.status = user, role, "assigned"
 
     return _act(store, who, request_id, "assign", route=route, reason=note,

@@ -1,7 +1,9 @@
 """The FastAPI application: pages (:mod:`pcn.web.pages`) and the JSON API (:mod:`pcn.api`).
 
 Front-end assets come from the npm packages installed by ``make install`` (``node_modules`` at
-the repository root, or ``PCN_NODE_MODULES``): NHS.UK frontend, HTMX, Vega, Vega-Lite, vega-embed.
+the repository root, or ``PCN_NODE_MODULES``): NHS.UK frontend, HTMX, Vega, Vega-Lite, vega-embed,
+and Swagger UI for ``/api/docs``. Nothing is loaded from a public CDN (the CSP allows this server
+only).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,7 @@ from pcn.config import Settings, get_settings
 from pcn.reporting.network import NetworkView, OutputsMissing, open_network
 from pcn.store.database import Store, open_store
 from pcn.triage.requests import RequestError, StateConflict
-from pcn.web.limits import ConcurrencyLimit
+from pcn.web.limits import AnonymousSubmissions, ConcurrencyLimit
 from pcn.web.security import BodySizeLimit, SecurityHeaders, SignInRequired, make_signers
 
 HERE = Path(__file__).parent
@@ -46,6 +49,7 @@ NPM_ASSETS = [
     ("/static/vega", "vega/build"),
     ("/static/vega-lite", "vega-lite/build"),
     ("/static/vega-embed", "vega-embed/build"),
+    ("/static/swagger-ui", "swagger-ui-dist"),
 ]
 
 
@@ -64,6 +68,18 @@ def find_node_modules() -> Path:
             return candidate
     raise AssetsMissing("front-end assets not found: run `make install` (npm install) at the "
                         "repository root, or set PCN_NODE_MODULES to a node_modules directory")
+
+
+#: ``@font-face`` rules that fetch a font from another host (the NHS.UK frontend's Frutiger).
+REMOTE_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*url\(\s*['\"]?(?:https?:)?//[^}]*\}")
+
+
+def local_nhsuk_css(node_modules: Path) -> str:
+    """The NHS.UK frontend stylesheet without its remote web fonts: its font stack then falls
+    back to Arial, so no page makes a request to another host ("nothing leaves your
+    machine"). Served at ``/static/local/nhsuk-frontend.css``."""
+    css = (node_modules / "nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css").read_text("utf-8")
+    return REMOTE_FONT_FACE.sub("", css)
 
 
 def _fmt(value: Any, digits: int = 1, marker: str = "*") -> str:
@@ -116,8 +132,9 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     view: NetworkView = open_network(record_dir)
     if warm:
         view.warm()
-    app = FastAPI(title="pcn", version="1", docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/openapi.json",
+    # /api/docs and /openapi.json are this app's own routes (pcn.web.api_docs): Swagger UI from
+    # the npm package, and sign-in required outside debug mode.
+    app = FastAPI(title="pcn", version="1", docs_url=None, redoc_url=None, openapi_url=None,
                   description="The network's indicators, worklists and patient summaries. "
                               "Authenticate with `Authorization: Bearer <token>` "
                               "(`pcn users token NAME`).")
@@ -125,7 +142,8 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.state.store = store or open_store(settings=settings)
     app.state.signers = make_signers(_secret(settings))
     app.state.templates = make_templates()
-    app.add_middleware(SecurityHeaders)
+    app.state.settings = settings
+    app.state.anonymous_submissions = AnonymousSubmissions(settings.public_requests_per_hour)
     from pcn.api.requests import MAX_BODY_BYTES
 
     app.add_middleware(BodySizeLimit, prefixes=("/api/requests", "/request", "/triage"),
@@ -136,17 +154,21 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
 
         _ = default_engine().classifier
         patient_directory(app).warm()
-    # Outermost: an overloaded server refuses at once (503) rather than failing late.
+    # An overloaded server refuses at once (503) rather than failing late.
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
+    # Outermost (added last): every answer gets the security headers, the 413/411/503 too.
+    app.add_middleware(SecurityHeaders)
 
     node_modules = find_node_modules()
     for prefix, sub in NPM_ASSETS:
         app.mount(prefix, StaticFiles(directory=node_modules / sub), name=prefix.strip("/"))
     app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="app-static")
+    app.state.nhsuk_css = local_nhsuk_css(node_modules)
 
     from pcn.api.fhir import router as fhir_router
     from pcn.api.requests import router as requests_router
     from pcn.api.routes import router as api_router
+    from pcn.web.api_docs import router as docs_router
     from pcn.web.pages import router as page_router
     from pcn.web.triage_pages import router as triage_router
 
@@ -155,6 +177,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.include_router(fhir_router)
     app.include_router(page_router)
     app.include_router(triage_router)
+    app.include_router(docs_router)
     _install_error_pages(app)
     return app
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from pcn.access.guard import NotFound, require, search_scope
+from pcn.access.guard import NotFound, disclose_in_scope, require
 from pcn.access.policy import (
     ROLE_ACTIONS,
     Action,
@@ -80,32 +80,38 @@ def _filter(frame: pd.DataFrame, filters: dict[str, str]) -> pd.DataFrame:
 def worklist_rows(store: Store, view: NetworkView, principal: Principal, worklist_id: str, *,
                   filters: dict[str, str], page: int = 1, page_size: int = PAGE_SIZE,
                   export: bool = False, route: str = "") -> WorklistPage:
-    """The rows of a worklist this user may see (one audit event); NotFound when not allowed."""
+    """The rows of a worklist this user may see (one audit event naming the patients shown);
+    NotFound when not allowed."""
     purpose = Purpose.POPULATION_HEALTH
     # A CSV export is its own audited action with its own scope (agreements may allow viewing
     # but not exporting); a page view is a search.
     action = Action.EXPORT_IDENTIFIABLE if export else Action.SEARCH_PATIENTS
-    scope = search_scope(store, principal, purpose, action,
-                         detail={"route": route, "worklist": worklist_id, "export": export,
-                                 "filters": {k: v for k, v in filters.items() if v},
-                                 "page": page})
-    if export and scope.is_empty:
-        raise NotFound()
-    if not can_search(principal) or worklist_id not in view.worklist_ids():
-        raise NotFound()
-    frame = view.worklist(worklist_id)
-    visible = frame["practice_code"].isin(sorted(scope.practice_codes))
-    if scope.patient_ids:
-        visible |= frame["patient_id"].isin(sorted(scope.patient_ids))
-    in_scope = frame[visible]
-    frame = _filter(in_scope, filters)
-    total = len(frame)
-    if export:
-        return WorklistPage(frame, in_scope, total, 1, 1, scope)
-    pages = max(1, -(-total // page_size))
-    page = min(max(page, 1), pages)
-    rows = frame.iloc[(page - 1) * page_size: page * page_size]
-    return WorklistPage(rows, in_scope, total, page, pages, scope)
+
+    def select(scope: PatientScope) -> tuple[WorklistPage, list[int]]:
+        if export and scope.is_empty:
+            raise NotFound()
+        if not can_search(principal) or worklist_id not in view.worklist_ids():
+            raise NotFound()
+        frame = view.worklist(worklist_id)
+        visible = frame["practice_code"].isin(sorted(scope.practice_codes))
+        if scope.patient_ids:
+            visible |= frame["patient_id"].isin(sorted(scope.patient_ids))
+        in_scope = frame[visible]
+        chosen = _filter(in_scope, filters)
+        total = len(chosen)
+        if export:
+            result = WorklistPage(chosen, in_scope, total, 1, 1, scope)
+        else:
+            pages = max(1, -(-total // page_size))
+            number = min(max(page, 1), pages)
+            rows = chosen.iloc[(number - 1) * page_size: number * page_size]
+            result = WorklistPage(rows, in_scope, total, number, pages, scope)
+        return result, [int(p) for p in result.rows["patient_id"]]
+
+    return disclose_in_scope(store, principal, select, purpose, action,
+                             detail={"route": route, "worklist": worklist_id, "export": export,
+                                     "filters": {k: v for k, v in filters.items() if v},
+                                     "page": page})
 
 
 def patient_summary(store: Store, view: NetworkView, principal: Principal,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -10,12 +9,13 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from pcn.access.guard import NotFound
+from pcn.access.guard import MalformedSignIn, NotFound, refused_sign_in
 from pcn.access.guard import sign_in as sign_in_checked
 from pcn.access.policy import ROLE_ACTIONS, Action, Principal
 from pcn.access.secondary_use import secondary_view
 from pcn.record.codes import is_digits
 from pcn.reporting import charts
+from pcn.reporting.csv_safe import csv_text
 from pcn.reporting.network import NetworkView, OutputsMissing
 from pcn.store.database import Store
 from pcn.web import guarded
@@ -113,9 +113,16 @@ def sign_in(request: Request, username: Annotated[str, Form()] = "",
             password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
             csrf_token: Annotated[str, Form()] = "") -> Response:
     if not csrf_valid(request, csrf_token):
+        # An attempt all the same (a forged form, or an expired page): audited, never checked.
+        refused_sign_in(_store(request), username, "csrf")
         return render(request, "sign_in.html", None, next=_safe_next(next), status_code=400,
                       error="Your form expired. Please try again.", username=username)
-    principal = sign_in_checked(_store(request), username, password)
+    try:
+        principal = sign_in_checked(_store(request), username, password)
+    except MalformedSignIn:
+        return render(request, "sign_in.html", None, next=_safe_next(next), status_code=400,
+                      error="Enter a username and password without control characters.",
+                      username=username.replace("\x00", ""))
     if principal is None:
         return render(request, "sign_in.html", None, next=_safe_next(next), status_code=401,
                       error="Enter a correct username and password.", username=username)
@@ -245,7 +252,7 @@ def inequalities(request: Request, principal: SignedIn) -> Response:
         frame = view.inequalities(dimension, protected=protected)
         wide = frame.pivot(index="group", columns="measure", values="value")
         # Patients = the denominator of a per-patient measure (not the DNA rate's appointments).
-        first = frame[frame["measure"] == frame["measure"].iloc[0]]
+        first = frame[frame["measure"] == frame["measure"].iloc[0]] if len(frame) else frame
         patients = first.set_index("group")["denominator"]
         chart_frame = frame[frame["measure"] == "Emergency admissions per 1,000"]
         chart = charts.bar_spec(chart_frame, category="group", value="value",
@@ -294,7 +301,7 @@ def worklist(request: Request, principal: SignedIn, worklist_id: str,
                   title=view.worklist_title(worklist_id), result=result, filters=filters,
                   options=options, columns=columns, page_url=page_url,
                   export_url=f"/worklists/{worklist_id}/export.csv?{urlencode(query)}",
-                  practice_names=view.practice_names)
+                  practice_names=view.practice_names, outputs_stale=view.outputs_stale)
 
 
 @router.get("/worklists/{worklist_id}/export.csv")
@@ -306,9 +313,8 @@ def worklist_export(request: Request, principal: SignedIn, worklist_id: str) -> 
 
 
 def _csv(frame: pd.DataFrame, filename: str) -> Response:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return StreamingResponse(iter([buffer.getvalue()]), media_type="text/csv",
+    # No text cell may start a spreadsheet formula (pcn.reporting.csv_safe).
+    return StreamingResponse(iter([csv_text(frame)]), media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

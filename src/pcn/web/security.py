@@ -20,7 +20,6 @@ from typing import Any
 
 from fastapi import Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, Response
 
 from pcn.access.guard import current_principal, sign_in_token
@@ -145,8 +144,13 @@ def _cookie_csrf(request: Request) -> str | None:
 
 
 def csrf_valid(request: Request, submitted: str | None) -> bool:
+    """Does the submitted token equal the cookie's? Compared as UTF-8 bytes: ``compare_digest``
+    refuses non-ASCII ``str``, and a forged token of any characters must be a plain "no"."""
     expected = _cookie_csrf(request)
-    return bool(expected and submitted) and hmac.compare_digest(str(expected), str(submitted))
+    if not expected or not submitted:
+        return False
+    return hmac.compare_digest(str(expected).encode("utf-8", "surrogatepass"),
+                               str(submitted).encode("utf-8", "surrogatepass"))
 
 
 # ---- bearer tokens -------------------------------------------------------------------------
@@ -187,24 +191,58 @@ class BodySizeLimit:
 
 
 # ---- headers -------------------------------------------------------------------------------
-class SecurityHeaders(BaseHTTPMiddleware):
-    """OWASP ASVS basics on every response; a per-request nonce for the one inline script."""
+#: Two years, the HSTS preload list's minimum; sent only over HTTPS (RFC 6797 7.2).
+HSTS = "max-age=63072000; includeSubDomains"
+UNCACHED_PREFIXES = ("/static/", "/assets/")
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        nonce = secrets.token_urlsafe(16)
-        request.state.csp_nonce = nonce
-        response = await call_next(request)
-        # Vega compiles chart expressions with Function(): 'unsafe-eval' is needed for charts.
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; "
+
+def content_security_policy(nonce: str) -> str:
+    """Everything from this server only: no CDN, no web fonts from elsewhere (the NHS.UK
+    frontend's Frutiger comes from a public host, so pages fall back to Arial, its named
+    fallback). Vega compiles chart expressions with Function(): charts need 'unsafe-eval'."""
+    return ("default-src 'self'; "
             f"script-src 'self' 'nonce-{nonce}' 'unsafe-eval'; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "font-src 'self' https://assets.nhs.uk; connect-src 'self'; "
+            "font-src 'self'; connect-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if not request.url.path.startswith(("/static/", "/assets/")):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+
+
+class SecurityHeaders:
+    """OWASP ASVS basics on *every* response, a per-request nonce for the one inline script.
+
+    A pure ASGI middleware installed outermost (:func:`pcn.web.app.create_app`), so answers
+    made by other middleware (413/411 from :class:`BodySizeLimit`, 503 from the concurrency
+    limit) carry the headers too; ``Strict-Transport-Security`` when the request came over
+    HTTPS (directly, or through a proxy whose forwarded scheme uvicorn trusts)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})["csp_nonce"] = nonce  # read as request.state.csp_nonce
+        extra = [(b"content-security-policy", content_security_policy(nonce).encode()),
+                 (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                 (b"referrer-policy", b"same-origin"),
+                 (b"cross-origin-opener-policy", b"same-origin")]
+        if scope.get("scheme") == "https":
+            extra.append((b"strict-transport-security", HSTS.encode()))
+        cacheable = str(scope.get("path", "")).startswith(UNCACHED_PREFIXES)
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in extra}
+                if not cacheable:
+                    names.add(b"cache-control")
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in names]
+                headers += extra
+                if not cacheable:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

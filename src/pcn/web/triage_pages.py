@@ -24,6 +24,7 @@ from pcn.store.idempotency import IdempotencyConflict, request_hash
 from pcn.triage import requests as desk
 from pcn.triage.model import Route
 from pcn.triage.requests import Idempotency, NewRequest, RequestError, StateConflict
+from pcn.web.limits import AnonymousSubmissions
 from pcn.web.pages import render
 from pcn.web.security import csrf_valid, page_principal
 from pcn.web.triage_support import network_practices, patient_directory, practice_choices
@@ -132,6 +133,15 @@ def _parse_form(values: dict[str, str]) -> tuple[NewRequest | None, dict[str, st
 
 @router.post("/request")
 async def request_submit(request: Request) -> Response:
+    limit: AnonymousSubmissions = request.app.state.anonymous_submissions
+    wait = limit.admit(request.client.host if request.client else "")
+    if wait:
+        response = _form_page(request, values={}, status_code=429, errors={
+            "form": "You have sent several requests in the last hour. Please wait before "
+                    "sending another. If you need help now, call the practice or NHS 111, or "
+                    "999 in an emergency."})
+        response.headers["Retry-After"] = str(wait)
+        return response
     form = await request.form()
     # The NHS.UK date input names its boxes dob[day], dob[month], dob[year].
     names = {"dob-day": "dob[day]", "dob-month": "dob[month]", "dob-year": "dob[year]"}
@@ -244,10 +254,12 @@ def triage_action(request: Request, principal: SignedIn, request_id: str, action
         else:
             desk.close(store, principal, number, outcome=outcome, route=route)
     except (RequestError, StateConflict) as problem:
-        # Bad input is refused before the access check: re-read through it (one audited view).
-        # A state conflict was already authorised and audited as the action itself.
-        view = desk.get(store, principal, number, route="/triage/{id}") \
-            if isinstance(problem, RequestError) else desk.get_unaudited(store, number)
+        # Bad input is mostly refused before the access check: re-read through it (one audited
+        # view). A state conflict or a refused assignee came after the action was authorised
+        # and audited: no second event.
+        checked = isinstance(problem, StateConflict) or problem.authorised
+        view = desk.get_unaudited(store, number) if checked \
+            else desk.get(store, principal, number, route="/triage/{id}")
         field = problem.field if isinstance(problem, RequestError) else "form"
         message = problem.problem if isinstance(problem, RequestError) else str(problem)
         return _detail_page(request, principal, view, values=values,

@@ -206,13 +206,15 @@ def test_capacity_declared_for_today_reroutes_routine_work(store: Store) -> None
     desk.set_capacity(store, A, "gp", 0, today, "manager")
     desk.set_capacity(store, A, "anp", 1, today, "manager")
     first = _submit(store, ROUTINE_GP)
-    assert first.route == "anp"
-    assert "capacity" not in first.explanation  # record-based notes are for staff only
+    # Capacity routes the request for staff; the submitter is answered from the words alone.
+    assert first.route == "gp" and "capacity" not in first.explanation
     with store.read() as session:
         row = session.get(TriageRequestRow, first.id)
-        assert row is not None and "next suitable role anp has 1" in row.explanation
+        assert row is not None and row.route == "anp"
+        assert "next suitable role anp has 1" in row.explanation
     # the ANP's one slot is now taken by that request: the next one stays with the GP
-    assert _submit(store, ROUTINE_GP).route == "gp"
+    second = _submit(store, ROUTINE_GP)
+    assert desk.get_unaudited(store, second.id).route == "gp"
     assert desk.capacity_today(store, B) is None
 
 
@@ -220,3 +222,39 @@ def test_unknown_role_for_capacity_is_refused(store: Store) -> None:
     with pytest.raises(RequestError):
         desk.set_capacity(store, A, "wizard", 3, now_utc().date(), "manager")
 
+
+
+def test_assignment_only_to_clinical_staff_of_the_requests_practice_uniform_error(
+        store: Store, people: dict[str, Principal]) -> None:
+    """Issue 16, item 6: any active account (an admin) could be given a request, and the error
+    said whether a username existed. Now only an account that could work this request itself,
+    and one answer for every refusal."""
+    accounts.create_user(store, "admin.a", "admin", password="long enough password")
+    accounts.create_user(store, "gp.a2", "practice_clinician", practice_code=A,
+                         password="long enough password")
+    accounts.create_user(store, "gp.gone", "practice_clinician", practice_code=A,
+                         password="long enough password")
+    accounts.disable_user(store, "gp.gone")
+    request_id = _submit(store, ROUTINE_GP, practice=A).id
+    gp = people["gp.a"]
+    refused = {}
+    for assignee in ("admin.a", "analyst", "supplier", "gp.b", "hub", "gp.gone", "no.such.user"):
+        with pytest.raises(RequestError) as bad:
+            desk.assign(store, gp, request_id, user=assignee)
+        refused[assignee] = (bad.value.field, bad.value.problem)
+        assert assignee not in bad.value.problem
+    assert len(set(refused.values())) == 1, refused  # one answer, whatever the reason
+    assert desk.get_unaudited(store, request_id).assigned_user is None
+    done = desk.assign(store, gp, request_id, user="gp.a2")
+    assert (done.assigned_user, done.status) == ("gp.a2", "assigned")
+
+
+def test_network_staff_may_be_given_a_request_their_agreement_covers(
+        store: Store, people: dict[str, Principal]) -> None:
+    request_id = _submit(store, ROUTINE_GP, practice=A).id
+    with pytest.raises(RequestError):
+        desk.assign(store, people["gp.a"], request_id, user="hub")
+    sharing.add_agreement(store, from_practices=[A], to_orgs=["network"], data_scope="view",
+                          purpose="direct_care", valid_from=dt.date(2000, 1, 1),
+                          reference="hub works A's requests")
+    assert desk.assign(store, people["gp.a"], request_id, user="hub").assigned_user == "hub"
