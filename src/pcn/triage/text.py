@@ -554,7 +554,12 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 _SIDES = {"r": "right", "l": "left", "rt": "right", "lt": "left"}
 _SIDED_PARTS = frozenset(
-    ["leg", "legs", "arm", "arms", "eye", "eyes", "ear", "ears", "knee", "hip", "ankle", "foot", "hand", "wrist", "elbow", "shoulder", "side", "chest", "calf", "thigh", "breast", "testicle", "testis", "flank", "loin", "kidney", "lung", "face", "cheek", "jaw", "sided"]
+    {
+        "leg", "legs", "arm", "arms", "eye", "eyes", "ear", "ears", "knee", "hip", "ankle",
+        "foot", "hand", "wrist", "elbow", "shoulder", "side", "chest", "calf", "thigh",
+        "breast", "testicle", "testis", "flank", "loin", "kidney", "lung", "face", "cheek",
+        "jaw", "sided",
+    }
 )
 _WORD_HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z])")
 
