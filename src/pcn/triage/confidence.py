@@ -228,7 +228,7 @@ class Check:
 
 _WORD = re.compile(r"[a-z]+")
 #: A negation never covers words after "and" ("no cough and lips gone blue").
-_NEGATION_STOP = re.compile(r"\band\b|\bthen\b|,")
+_NEGATION_STOP = re.compile(r"\band\b|\bthen\b")
 #: Lexicon categories that describe where or what, not what is wrong: a body part or a medicine
 #: named in a message needs no explaining on its own ("my knee", "my amlodipine").
 CONTEXT_CATEGORIES = frozenset({"body", "medicine"})

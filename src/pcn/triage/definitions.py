@@ -67,6 +67,9 @@ class Concept(BaseModel):
     #: ``None`` (the default): a warning if any red or urgent flag uses it. ``False``: a context
     #: that only matters with something else (pregnant, diabetes, sudden onset).
     warning: bool | None = None
+    #: Matched against the whole message, across clause breaks, and never negated: for
+    #: descriptions of a course ("numb for 10 minutes but it is back to normal now").
+    whole_message: bool = False
     #: How bad or how sudden rather than what ("severe", "really painful", "suddenly"): never
     #: counted as one of several separate signs of danger (ADR 0021).
     intensity: bool = False

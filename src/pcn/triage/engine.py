@@ -13,7 +13,15 @@ from functools import lru_cache
 from pcn.triage.confidence import Gate
 from pcn.triage.definitions import Definitions, Rule, default_definitions
 from pcn.triage.learned import Prediction, TextClassifier, default_classifier
-from pcn.triage.matching import Findings, Matcher, Mention, PathwayMatch, fire_rule, match_pathway
+from pcn.triage.matching import (
+    Findings,
+    Matcher,
+    Mention,
+    PathwayMatch,
+    fire_rule,
+    held_back,
+    match_pathway,
+)
 from pcn.triage.model import (
     Decision,
     Evidence,
@@ -244,8 +252,11 @@ class TriageEngine:
         signpost = next((r.signpost for r in self._rules(urgent) if r.signpost), None)
         pathway = self._pharmacy_first(findings)
         candidate = None if fired else self._benign_candidate(findings, pathway, [])
-        # Several ingredients of red flags that nothing else accounts for: up, not down.
+        # Several ingredients of red flags that nothing else accounts for: up, not down. A red
+        # flag held back by its benign explanation ("unless") accounts for its own signs.
         accounted = {c for rule in self._rules(urgent) for group in rule.when for c in group}
+        accounted |= {c for rule in self._by_kind["red_flag"] if held_back(rule, findings)
+                      for group in rule.when for c in group}
         if candidate is not None:
             accounted |= candidate.explained
         partial = self.gate.partial_red_flags(findings, accounted)
@@ -328,7 +339,13 @@ class TriageEngine:
     ) -> Candidate | None:
         """The low-risk pattern that matched (Pharmacy First, then navigation), with the
         concepts it accounts for; None when none did."""
-        if pathway is not None:
+        navigation = sorted(
+            self._fire("navigation", findings),
+            key=lambda r: -self._rule(r.id).priority,
+        )
+        outside_gateway = (pathway is not None and not pathway.eligible
+                           and pathway.exclusion is None)
+        if pathway is not None and not (outside_gateway and navigation):
             urgency, route, decided_by = self._pathway_outcome(pathway, notes)
             accounted = {c for group in pathway.pathway.when for c in group}
             accounted |= set(pathway.pathway.explains)
@@ -337,10 +354,6 @@ class TriageEngine:
             return Candidate(urgency, route, decided_by, [], accounted,
                              frozenset(pathway.pathway.explains_categories),
                              frozenset(pathway.pathway.explains_words))
-        navigation = sorted(
-            self._fire("navigation", findings),
-            key=lambda r: -self._rule(r.id).priority,
-        )
         if not navigation:
             return None
         top = navigation[0]

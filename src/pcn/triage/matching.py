@@ -72,6 +72,8 @@ class Matcher:
             for name, c in definitions.concepts.items()
         }
         self._literals = LiteralIndex(r for r in self._required.values() if r is not None)
+        self._whole_message = frozenset(
+            name for name, c in definitions.concepts.items() if c.whole_message)
 
     @cached_property
     def vocabulary(self) -> frozenset[str]:
@@ -101,6 +103,11 @@ class Matcher:
         for name, pattern in self._patterns.items():
             required = self._required[name]
             if required is not None and present.isdisjoint(required):
+                continue
+            if name in self._whole_message:
+                for m in pattern.finditer(reading.text):
+                    findings.mentions.setdefault(name, []).append(
+                        Mention(m.group().strip(), True, m.start(), m.end()))
                 continue
             for clause in reading.clauses:
                 for m in pattern.finditer(clause.text):
@@ -146,11 +153,29 @@ def _group_evidence(findings: Findings, groups: list[list[str]], strict: bool) -
     return evidence
 
 
+def held_back(rule: Rule, findings: Findings) -> bool:
+    """Whether ``rule`` would fire but for its ``unless`` (a benign explanation present)."""
+    return bool(rule.unless) and bool(fire_rule(rule.model_copy(update={"unless": []}),
+                                                findings))
+
+
 def fire_rule(rule: Rule, findings: Findings) -> list[Evidence]:
     strict = rule.kind != "navigation"
     if rule.sex and findings.sex and findings.sex != rule.sex:
         return []
     age = findings.safety_age if strict else findings.age
+    if not strict and (rule.age_min is not None or rule.age_max is not None):
+        # A benign pattern with an age limit needs the subject's age: a message about a child
+        # with a parent's age on the form is not explained by an adults-only pattern. A child
+        # named without an age ("my son") counts as at least one year old unless the words say
+        # baby; a pattern must then hold at every age from 1 to 15 to fire.
+        age = findings.safety_age
+        if age is None:
+            if findings.reading.about_infant or not findings.reading.about_child:
+                return []
+            if (rule.age_min or 0) > 1 or (rule.age_max is not None and rule.age_max < 16):
+                return []
+            age = 1.0
     if age is None and rule.age_max is not None and rule.age_max <= 1:
         # Infant-only rules need some sign the patient is a baby when the age is unknown.
         if not findings.reading.about_infant:

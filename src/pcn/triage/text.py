@@ -392,21 +392,25 @@ _CLAUSE_BREAK = re.compile(
     r"aside from|now|today|tonight|this morning|this evening|since then|then)\b|"
     r",?\s\band(?=\s+(?:now|today|then|i|im|my|he|she|his|her|it|they|their|the|this|also|"
     r"still|suddenly|recently|is|was|has|had|keeps|kept|seems|looks|looked|cannot|unable|"
-    r"feels|felt|gets|got|started|becoming|become|became)\b)|,\s*(?=(?:i|he|she|it|they|my|his|her|just|only)\s)"
+    r"feels|felt|gets|got|started|becoming|become|became)\b)|"
+    r",\s*(?=(?:i|he|she|it|they|my|his|her|just|only)\s)"
 )
 
 _NEGATION_BEFORE = re.compile(
     r"\b(?:no|not|never|without|denies|deny|denied|none|nor|neither|negative for|free of|"
-    r"absence of|ruled out|no sign of|no signs of|no longer|nothing like|zero)\b"
+    r"absence of|ruled out|no sign of|no signs of|no longer|nothing like|zero|nil)\b"
 )
 _NEGATION_AFTER = re.compile(
-    r"^\W*(?:has |have |is |was |were )?(?:gone|resolved|settled|ruled out|cleared up|"
-    r"went away|stopped)\b"
+    r"^\W*(?:has |have |is |was |were |are )?(?:gone|resolved|settled|ruled out|cleared up|"
+    r"went away|stopped|absent|negative|nil|not present|not seen|not found)\b"
 )
 # Phrases that look like negation but assert something.
 _PSEUDO_NEGATION = re.compile(
-    r"\b(?:not sure|no idea|not only|not just|no better|not better|not improving|not getting "
-    r"better|not going away|not gone|not stopping|not stop|not settling|not helping|no help|"
+    r"\b(?:not sure|no idea|not only|not just|no longer able|not able|never (?:had|felt|been|"
+    r"seen|known) (?:\w+ ){0,3}(?:this|that|so|as) (?:bad|ill|poorly|unwell|severe|painful)|"
+    r"never been this|never felt this|never had (?:one|it|pain|a headache) like|no better|"
+    r"not better|not improving|not getting better|not going away|not gone|not stopping|"
+    r"not stop|not settling|not helping|no help|"
     r"not working|nothing helps|nothing is helping|not eating|not drinking|not responding|not "
     r"waking|not breathing|not passed|no feeling|no sensation|no control|no strength|"
     r"not stop|no urine|not peed|not able|cannot|unable|not feeding|"
@@ -415,22 +419,29 @@ _PSEUDO_NEGATION = re.compile(
     r"had a wee|no wet)\b"
 )
 _HISTORICAL = re.compile(
-    r"\b(?:\d+|a|an|one|two|three|four|five|six|several|many|few|couple of) (?:years?|decades?)"
-    r" ago\b|\b(?:\d+|several|many|few|six|five|four|three|two) months ago\b|\blast year\b|"
-    r"\bin (?:19|20)\d\d\b|\bas a (?:child|kid|baby|teenager)\b|\bwhen i was (?:young|little|"
+    r"\b(?:(?:\d+|a|an|one|two|three|four|five|six|several|many|few|couple of|some) )?"
+    r"(?:years?|decades?) ago\b|\b(?:\d+|several|many|few|six|five|four|three|two) months ago\b|"
+    r"\blast year\b|"
+    r"\b(?:in |since |from |back in )?(?:19|20)\d\d\b(?! (?:mg|ml|kg|steps|calories))|"
+    r"\bresidual\b|\bas a (?:child|kid|baby|teenager)\b|\bwhen i was (?:young|little|"
     r"a kid|a child|younger|a teenager|pregnant)\b|\bhistory of\b|\bhx of\b|\bused to\b|"
     r"\bfamily history\b|\bruns in (?:the|my|our) family\b|\bdied (?:of|from|after)\b|"
-    r"\bpassed away\b|\bpreviously\b|\bin the past\b|\bback in\b|\bhad one before\b"
+    r"\bpassed away\b|\bpreviously\b|\bin the past\b|"
+    r"\bback in (?:(?:19|20)\d\d|the day|the (?:70|80|90)s)\b|\bhad one before\b"
 )
 _FAMILY = re.compile(
     r"\b(?:dad|father|mum|mother|parents?|grandfather|grandmother|grandparents?|brother|sister|"
     r"uncle|aunt|auntie|aunty|cousin|family|friend|neighbour|colleague)s?\b"
 )
-_FAMILY_PAST = re.compile(r"\b(?:had|has had|suffered|got|died|passed|was diagnosed)\b")
+# Simple past about a relative is family history ("my dad had a stroke"); the present perfect
+# is news ("my mother has had a fall") and stays current.
+_FAMILY_PAST = re.compile(
+    r"(?<!has )(?<!have )(?<!has just )(?<!just )\b(?:had|suffered|died|passed|was diagnosed)\b"
+)
 _RECENT = re.compile(
     r"\b(?:now|right now|just|currently|today|tonight|this morning|this afternoon|this evening|"
     r"since|at the moment|minutes? ago|an hour ago|hours? ago|is having|keeps|still|suddenly|"
-    r"started|happening|ongoing)\b"
+    r"started|happening|ongoing|unable to|will not|cannot|is not|isnt|keeps|lying|stuck)\b"
 )
 _HYPOTHETICAL = re.compile(
     r"\b(?:what if|in case|if (?:i|he|she|they|we|you|my \w+|someone|somebody) (?:ever |were to |"
@@ -464,7 +475,7 @@ _WORD_NUMBERS = {
 }
 _SUBJECT_AGE = re.compile(
     r"\b(?:my|our|the|his|her|their)?\s*(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|"
-    r"ten|eleven|twelve|a|an)[\s-]*(day|week|wk|month|year)s?[\s-]*old\b|"
+    r"ten|eleven|twelve|a|an)[\s-]*(day|week|wk|month|year)s?[\s-]*olds?\b|"
     r"\b(?:aged?|age)\s*(\d{1,2})\b|"
     r"\b(?:son|daughter|child|kid|boy|girl|toddler|grandson|granddaughter)\s*(?:\(|,|is )\s*"
     r"(?:aged?\s*)?(\d{1,2})\b(?!\s*(?:weeks?|months?|days?|times?|hours?|minutes?|kg|%))|"
@@ -564,6 +575,21 @@ _SIDED_PARTS = frozenset(
 _WORD_HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z])")
 
 
+# Acronyms that are also ordinary words, told apart by their capitals in the raw message: "FIT
+# requested" is a faecal immunochemical test, not a seizure; "50mg OD" is once daily.
+_ACRONYMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:q ?FIT|FIT)\b"), "faecal immunochemical test"),
+    (re.compile(r"(?<=\d)\s*(?:mg|mcg|g|ml|units?)?\s+(?:OD|od)\b|\bOD (?=dose|daily|regime)"),
+     " once daily"),
+)
+
+
+def _expand_acronyms(message: str) -> str:
+    for pattern, replacement in _ACRONYMS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def _expand_shorthand(text: str) -> str:
     for pattern, replacement in _SHORTHAND:
         text = pattern.sub(replacement, text)
@@ -577,7 +603,7 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
     ``vocabulary`` is the set of words the rules use; a longer unknown word one edit away from
     one of them is corrected to it (so "breathng" reads as "breathing").
     """
-    text = _expand_shorthand(_APOSTROPHES.sub("", message.lower()))
+    text = _expand_shorthand(_APOSTROPHES.sub("", _expand_acronyms(message).lower()))
     # A hyphen inside a word joins it ("non-blanching", "high-pitched", "pre-eclampsia"): read
     # as two words, never as a dash that ends a clause.
     text = _WORD_HYPHEN.sub(" ", text)
@@ -597,7 +623,7 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
     text = " ".join(words)
     text = re.sub(r"\s+([.,;!?])", r"\1", text)
     # Repeated letters used for emphasis ("sooooo", "helppp") collapse to two.
-    text = re.sub(r"([a-z])\1{2,}", r"\1\1", text)
+    text = re.sub(r"\b(?!aaa\b)(\w*?)([a-z])\2{2,}", r"\1\2\2", text)
     # Inability phrasings all read as "unable to" so negation never swallows them.
     text = re.sub(
         r"\b(?:cannot|can not|could not|can hardly|could hardly|can barely|could barely|"
@@ -642,7 +668,19 @@ def _scope(piece: str, offset: int) -> Clause:
     )
 
 
-_SCOPE_END = re.compile(r"\band\b|\bthen\b|,\s*(?:and|but|now)\b")
+_SCOPE_END = re.compile(r"\band\b|\bthen\b")
+
+
+def _ends_scope(between: str, after: str) -> bool:
+    """Whether the words between a negation and a mention end its reach: "and" or "then"
+    always do; a comma does unless the mention is a short list item ("no fever, cough or chest
+    pain", "No CP, SOB, palpitations") rather than the start of a new statement."""
+    if _SCOPE_END.search(between):
+        return True
+    if "," not in between:
+        return False
+    item = after.split(",", 1)[0]
+    return len(re.findall(r"[a-z]+", item)) > 3
 
 
 def is_negated(clause: Clause, start: int, end: int) -> bool:
@@ -652,7 +690,7 @@ def is_negated(clause: Clause, start: int, end: int) -> bool:
         # read "no cough and lips gone blue" as blue lips than to miss them).
         between = clause.text[neg_start:start]
         if (neg_start < start <= neg_end and len(between.split()) <= 6
-                and not _SCOPE_END.search(between)):
+                and not _ends_scope(between, clause.text[start:])):
             return True
     return bool(_NEGATION_AFTER.match(clause.text[end:]))
 

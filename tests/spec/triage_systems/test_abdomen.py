@@ -174,11 +174,6 @@ KNOWN_LIMITS = [
     pytest.param(
         "black stools since starting iron tablets",
         id="black-stools-on-iron",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the shared vomit_blood concept reads any black stool as melaena, so red_flags "
-            "gi_bleed fires even when iron explains it (gi_melaena itself is unless-ed)",
-        ),
     ),
 ]
 

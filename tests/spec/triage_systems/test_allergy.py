@@ -59,9 +59,7 @@ URGENT = [
 NEGATIVE = [
     # negated
     ("no tongue swelling, no breathing problems, just an itchy rash", 30, "F"),
-    pytest.param("bee sting on my arm, no swelling of my face or throat, not wheezy", 40, "M",
-                 marks=pytest.mark.xfail(strict=False, reason="engine limitation: the "
-                                         "classifier escalates this negated message")),
+    pytest.param("bee sting on my arm, no swelling of my face or throat, not wheezy", 40, "M"),
     # past
     ("history of anaphylaxis to nuts, need new epipen prescription", 22, "F"),
     ("had an allergic reaction to penicillin in 2010, want it on my record", 55, "M"),

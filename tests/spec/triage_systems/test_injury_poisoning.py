@@ -150,7 +150,6 @@ URGENT = [
         "pt took double dose of levothyroxine this am",
         63,
         "inj_accidental_extra_dose",
-        marks=pytest.mark.xfail(strict=False, reason=CROSS_FILE),
     ),
 ]
 
@@ -162,14 +161,12 @@ NOT_EMERGENCY = [
     "fell down the stairs in 2018 and my knee still aches",
     pytest.param(
         "I take 2 tablets twice a day, can I have more",
-        marks=pytest.mark.xfail(strict=False, reason=CROSS_FILE),
     ),
     "how much paracetamol can I take in 24 hours?",
     "we all have colds and headaches in our house",
     "my son got a small scald from the bath, no blister, he is fine",
     pytest.param(
         "should I take extra insulin when I am ill? I need the sick day rules",
-        marks=pytest.mark.xfail(strict=False, reason=CROSS_FILE),
     ),
     "hot water bottle on my back helps my period pain",
 ]

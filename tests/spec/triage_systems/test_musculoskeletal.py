@@ -126,11 +126,6 @@ KNOWN_LIMITS = [
         "I have osteoporosis and suddenly got back pain after lifting shopping",
         "msk_back_pain_red_features",
         id="osteoporotic-collapse",
-        marks=pytest.mark.xfail(
-            strict=False,
-            reason="the classifier is more than 50% sure this is an emergency and escalates "
-            "before urgent flags are read (engine.py), so the same-day rule never shows",
-        ),
     ),
 ]
 

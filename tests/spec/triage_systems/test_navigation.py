@@ -296,7 +296,7 @@ SELF_CARE = [
          25),
     case("I think I have thrush, itchy down below with a thick white discharge", PHARMACY,
          U.self_care, 30),
-    case("my son has white threads in his poo and an itchy bottom at night", PHARMACY,
+    case("my son is 6, white threads in his poo and an itchy bottom at night", PHARMACY,
          U.self_care, 35),
     case("itchy bottom at night, I think it might be threadworms", PHARMACY, U.self_care, 30),
     case("my daughter has head lice, what's the best treatment", PHARMACY, U.self_care, 38),
@@ -447,49 +447,30 @@ def test_an_admin_request_with_a_clinical_problem_goes_to_the_clinician(
 #: here so a fix elsewhere shows up (strict=False: an unexpected pass is not an error).
 KNOWN_GAPS = [
     pytest.param(case("Repeat Rx request: amlodipine 5mg od, atorvastatin 20mg on.", R.admin,
-                      U.routine, 67, "M"),
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "'od' (once daily) read as an overdose by "
-                     "systems/mental_health_crisis.yaml"))),
+                      U.routine, 67, "M")),
     pytest.param(case("72F. 3/12 change in bowel habit, looser stools, no PR bleeding. FIT "
-                      "requested.", R.gp, U.routine, 72),
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "'FIT' (faecal immunochemical test) read as a seizure by concepts.yaml "
-                     "seizure"))),
+                      "requested.", R.gp, U.routine, 72)),
     pytest.param(case("Suture removal due day 10, scalp wound closed in ED, healing well.",
                       R.practice_nurse, U.routine, 30, "M"),
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "a healed scalp wound fires neuro_head_injury_minor "
-                     "(systems/neurology.yaml)"))),
+                 marks=pytest.mark.xfail(strict=True, reason=(
+                     "a healed scalp wound still fires the minor head injury flag "
+                     "(neurology.yaml): urgent, a safe over-triage"))),
     pytest.param(case("heel pain first thing in the morning, I think it's plantar fasciitis",
-                      R.fcp_physio, U.routine, 50),
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "'plantar fasciitis' fires the necrotising fasciitis red flag (skin system "
-                     "file)"))),
+                      R.fcp_physio, U.routine, 50)),
     pytest.param(case("I think I have piles, itchy and sore when I go to the toilet", PHARMACY,
                       U.self_care, 35),
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "'sore when I go to the toilet' matches uti_symptoms, and a Pharmacy First "
-                     "match pre-empts navigation (engine.py)"))),
-    pytest.param(case("am I eligible for the shingles vaccine?", R.practice_nurse, U.routine, 71),
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "the shingles pathway matches a hypothetical mention (matching.py "
-                     "match_pathway is not strict), so a vaccine question goes to Pharmacy "
-                     "First"))),
+                 marks=pytest.mark.xfail(strict=True, reason=(
+                     "'sore when I go to the toilet' also reads as UTI symptoms, which the piles "
+                     "pattern does not explain: urgent, a safe over-triage"))),
+    pytest.param(case("am I eligible for the shingles vaccine?", R.practice_nurse, U.routine, 71)),
     pytest.param(case("my new blood pressure tablets are giving me swollen ankles",
-                      R.clinical_pharmacist, U.routine, 70),
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "'swollen ankles' alone fires msk_hot_joint (systems/musculoskeletal.yaml)"))),
+                      R.clinical_pharmacist, U.routine, 70)),
     pytest.param(case("I'm on too many tablets and want them reviewed", R.clinical_pharmacist,
-                      U.routine, 81, "M"),
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "'too many tablets' fires inj_accidental_extra_dose (injury and poisoning "
-                     "file)"))),
+                      U.routine, 81, "M")),
     pytest.param(case("I'm having frequency and getting up at night to pee, poor stream", R.gp,
                       U.routine, 68, "M"),
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "'frequency' matches uti_symptoms; the UTI pathway's outside-gateway route "
-                     "for a man is urgent GP and pre-empts navigation"))),
+                 marks=pytest.mark.xfail(strict=True, reason=(
+                     "'frequency' reads as UTI symptoms in a man: urgent, a safe over-triage"))),
 ]
 
 

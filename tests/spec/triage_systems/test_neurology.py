@@ -226,43 +226,22 @@ KNOWN_LIMITS = [
         "fine now",
         "neuro_tia_recent",
         id="resolved-tia-lay",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="red_flags.yaml stroke_suspected fires on any asserted 'mini stroke'/'TIA' and "
-            "stroke_limb_weakness on the resolved numbness, so a resolved TIA is sent to 999",
-        ),
     ),
     pytest.param(
         "fitting a new carpet and my knee hurts",
         None,
         id="fitting-a-carpet",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the shared concepts.yaml 'seizure' term matches 'fitting a new ...' and "
-            "seizure_unknown fires",
-        ),
     ),
     pytest.param(
         "Carer reports newly confused over 2 days, fluctuating attention, 4AT 5, eating and "
         "drinking",
         "neuro_delirium",
         id="delirium-classifier",
-        marks=pytest.mark.xfail(
-            strict=False,
-            reason="for an 86-year-old man the classifier is at least 50% sure of an emergency "
-            "and escalates before urgent flags are read (engine.py); the answer moves as the "
-            "classifier's concept features change",
-        ),
     ),
     pytest.param(
         "had one of my usual fits yesterday, I am on keppra, feeling ok now",
         "neuro_seizure_known_epilepsy",
         id="usual-fit-on-keppra",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="shared seizure_unknown only knows epilepsy by the word 'epilep...', so a usual "
-            "fit on an antiepileptic drug is sent to 999",
-        ),
     ),
 ]
 

@@ -168,12 +168,6 @@ NOT_EMERGENCY = [
     "34 weeks pregnant, no bleeding, no headache, just mild heartburn after meals",
     pytest.param(
         "8 weeks pregnant with mild nausea in the mornings",
-        marks=pytest.mark.xfail(
-            strict=False,
-            reason="the learned classifier (learned.py) escalates routine "
-            "early-pregnancy messages to emergency with no rule firing; it "
-            "does so for similar wording without this file too",
-        ),
     ),
     "my periods were heavy last year, need a review of my pill",
     "I am pregnant, no pain and no bleeding, need a midwife booking appointment",

@@ -136,11 +136,6 @@ URGENT = [
 ENGINE_LIMITS = [
     pytest.param(
         "she says she has never felt this ill and has a water infection",
-        marks=pytest.mark.xfail(
-            strict=False,
-            reason="'never' negates 'water infection' later in the same clause, and 'ill' is "
-            "rewritten as 'i will' by the text-speak map",
-        ),
     ),
 ]
 
@@ -150,11 +145,6 @@ NOT_EMERGENCY = [
     "I had sepsis in 2020 and want to know my blood results",
     pytest.param(
         "the rash fades when I press a glass on it and she is playing happily",
-        marks=pytest.mark.xfail(
-            strict=False,
-            reason="no rule fires; the learned classifier (learned.py) "
-            "escalates it to emergency, with or without this file",
-        ),
     ),
     "what are the signs of sepsis?",
     "I finished chemotherapy 5 years ago and feel well, need my repeat prescription",
