@@ -67,6 +67,9 @@ class Concept(BaseModel):
     #: ``None`` (the default): a warning if any red or urgent flag uses it. ``False``: a context
     #: that only matters with something else (pregnant, diabetes, sudden onset).
     warning: bool | None = None
+    #: A standing condition or treatment (known AAA, diabetes, on apixaban, chemotherapy): a
+    #: mention in the past history still counts for a rule ("hx of AAA, sudden back pain").
+    background: bool = False
     #: Matched against the whole message, across clause breaks, and never negated: for
     #: descriptions of a course ("numb for 10 minutes but it is back to normal now").
     whole_message: bool = False
@@ -235,6 +238,7 @@ COMPUTED_CONCEPTS = frozenset(
         "temperature_38",
         "temperature_39",
         "temperature_40",
+        "bp_180_120",
         "about_child",
         "about_older",
         "known_pregnant",

@@ -184,6 +184,8 @@ class TriageEngine:
         findings = self.matcher.find(
             request.text, request.age, request.sex, bool(context and context.pregnant),
             temperature=observations.get("temperature") if observations else None,
+            systolic=observations.get("systolic_bp") if observations else None,
+            diastolic=observations.get("diastolic_bp") if observations else None,
         )
         if findings.age is not None and findings.age >= 75:
             findings.mentions["about_older"] = [Mention(f"age {findings.age:g}", True)]

@@ -19,6 +19,8 @@ class Mention:
     #: where in the normalised message (``Findings.reading.text``); -1 when not from the words
     start: int = -1
     end: int = -1
+    #: in a clause about the past (history), not negated or hypothetical
+    past: bool = False
 
 
 @dataclass
@@ -32,6 +34,8 @@ class Findings:
     mentions: dict[str, list[Mention]] = field(default_factory=dict)
     #: concept mentions that were negated ("no chest pain"), by concept
     negated: dict[str, list[Mention]] = field(default_factory=dict)
+    #: concepts that count from the past history too (``Concept.background``)
+    background: frozenset[str] = frozenset()
 
     @property
     def safety_age(self) -> float | None:
@@ -72,6 +76,8 @@ class Matcher:
             for name, c in definitions.concepts.items()
         }
         self._literals = LiteralIndex(r for r in self._required.values() if r is not None)
+        self._background = frozenset(
+            name for name, c in definitions.concepts.items() if c.background)
         self._whole_message = frozenset(
             name for name, c in definitions.concepts.items() if c.whole_message)
 
@@ -92,13 +98,15 @@ class Matcher:
 
     def find(
         self, message: str, age: float | None, sex: str | None, pregnant: bool = False,
-        temperature: float | None = None,
+        temperature: float | None = None, systolic: float | None = None,
+        diastolic: float | None = None,
     ) -> Findings:
         """Every concept mention in ``message``. ``temperature``: one read from observations
         (``physiology.read_observations``: "T 38.9", "pyrexial 38.6") besides the words'."""
         reading = read(message, self.vocabulary, self.known_words)
         subject_age = reading.subject_age if reading.subject_age is not None else age
-        findings = Findings(reading=reading, age=subject_age, sex=sex, pregnant=pregnant)
+        findings = Findings(reading=reading, age=subject_age, sex=sex, pregnant=pregnant,
+                            background=self._background)
         present = self._literals.present(reading.text)
         for name, pattern in self._patterns.items():
             required = self._required[name]
@@ -118,12 +126,16 @@ class Matcher:
                         findings.negated.setdefault(name, []).append(mention)
                         continue
                     mention.asserted = not (clause.historical or clause.hypothetical)
+                    mention.past = clause.historical and not clause.hypothetical
                     findings.mentions.setdefault(name, []).append(mention)
         temps = [t for t in (reading.max_temperature_c, temperature) if t is not None]
         temp = max(temps) if temps else None
         for threshold in (38, 39, 40):
             if temp is not None and temp >= threshold:
                 findings.mentions[f"temperature_{threshold}"] = [Mention(f"{temp:g}°C", True)]
+        if (systolic or 0) >= 180 or (diastolic or 0) >= 120:
+            findings.mentions["bp_180_120"] = [
+                Mention(f"blood pressure {systolic or '?'}/{diastolic or '?'}", True)]
         if reading.about_child:
             findings.mentions["about_child"] = [Mention("a child", True)]
         if pregnant:
@@ -144,7 +156,9 @@ def _group_evidence(findings: Findings, groups: list[list[str]], strict: bool) -
     for group in groups:
         found = []
         for concept in group:
-            mentions = [m for m in findings.mentions.get(concept, []) if m.asserted or not strict]
+            mentions = [m for m in findings.mentions.get(concept, [])
+                        if m.asserted or not strict
+                        or (m.past and concept in findings.background)]
             if not mentions:
                 break
             found += [Evidence(concept=concept, text=m.text) for m in mentions]

@@ -393,7 +393,9 @@ _CLAUSE_BREAK = re.compile(
     r",?\s\band(?=\s+(?:now|today|then|i|im|my|he|she|his|her|it|they|their|the|this|also|"
     r"still|suddenly|recently|is|was|has|had|keeps|kept|seems|looks|looked|cannot|unable|"
     r"feels|felt|gets|got|started|becoming|become|became)\b)|"
-    r",\s*(?=(?:i|he|she|it|they|my|his|her|just|only)\s)"
+    r",\s*(?=(?:i|he|she|it|they|my|his|her|just|only)\s)|"
+    r",\s*(?=(?:sudden|suddenly|now|today|tonight|this morning|new|acute|acutely|currently|"
+    r"started|presents|presenting|complaining|collapsed)\b)"
 )
 
 _NEGATION_BEFORE = re.compile(
