@@ -374,7 +374,7 @@ class Gate:
                 stop = _NEGATION_STOP.search(tail)
                 if stop:
                     tail = tail[:stop.start()]
-                words = list(_WORD.finditer(tail))[:4]
+                words = list(_WORD.finditer(tail))[:6]
                 if words:
                     cover(clause.start + neg_start, clause.start + neg_start + words[-1].end())
         if self.lexicon.neutral is not None:

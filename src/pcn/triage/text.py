@@ -488,7 +488,14 @@ _INFANT = re.compile(r"\b(?:baby|babies|infant)\b")
 # Possessives lose their apostrophe ("my daughter's rash" reads "my daughters rash").
 _CHILD_WORDS = re.compile(
     r"\b(?:my|our|the)\s+(?:son|daughter|child|kid|boy|girl|toddler|little one|baby|grandson|"
-    r"granddaughter|children|kids|sons|daughters|boys|girls|babys|childs|toddlers)\b"
+    r"granddaughter|children|kids|twins)\b(?!s)|"
+    # "my daughters rash" (a possessive) is about the child; "my daughters furniture" is not
+    r"\b(?:my|our|the)\s+(?:sons|daughters|boys|girls|babys|childs|kids|toddlers|grandsons|"
+    r"granddaughters)\s+(?:\w+\s+)?(?:rash|temperature|temp|fever|cough|ears?|eyes?|head|arms?|"
+    r"legs?|chest|breathing|skin|stomach|throat|nappy|stool|wee|face|lips|hands?|foot|feet|knee|"
+    r"back|neck|bottom|mouth|tongue|teeth|tooth|spots|bruises?|lump|nose|cold|asthma|eczema|"
+    r"weight|sick|vomit\w*|diarrhoea|pain|swelling|swollen|bites?|burns?|cut|wound|heart|"
+    r"tummy|belly|behaviour|mood|sleep|feeding|feeds)\b"
 )
 
 
