@@ -425,7 +425,7 @@ _HISTORICAL = re.compile(
     r"(?:years?|decades?) ago\b|\b(?:\d+|several|many|few|six|five|four|three|two) months ago\b|"
     r"\blast year\b|"
     r"\b(?:in |since |from |back in )?(?:19|20)\d\d\b(?! (?:mg|ml|kg|steps|calories))|"
-    r"\bresidual\b|\bas a (?:child|kid|baby|teenager)\b|\bwhen i was (?:young|little|"
+    r"\bresidual\b|\bpast medical history\b|\bmedical history\b|\bas a (?:child|kid|baby|teenager)\b|\bwhen i was (?:young|little|"
     r"a kid|a child|younger|a teenager|pregnant)\b|\bhistory of\b|\bhx of\b|\bused to\b|"
     r"\bfamily history\b|\bruns in (?:the|my|our) family\b|\bdied (?:of|from|after)\b|"
     r"\bpassed away\b|\bpreviously\b|\bin the past\b|"
