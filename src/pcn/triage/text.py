@@ -408,7 +408,10 @@ _NEGATION_AFTER = re.compile(
 )
 # Phrases that look like negation but assert something.
 _PSEUDO_NEGATION = re.compile(
-    r"\b(?:not sure|no idea|not only|not just|no longer able|not able|never (?:had|felt|been|"
+    r"\b(?:not sure|no idea|not only|not just|no improvement|no let up|no change in|"
+    r"not been (?:to work|able|sleeping|eating)|(?:have not|did not|could not) (?:slept|sleep)|"
+    r"(?:have not|did not) taken? anything for|will not wake|no longer able|not able|"
+    r"never (?:had|felt|been|"
     r"seen|known) (?:\w+ ){0,3}(?:this|that|so|as) (?:bad|ill|poorly|unwell|severe|painful)|"
     r"never been this|never felt this|never had (?:one|it|pain|a headache) like|no better|"
     r"not better|not improving|not getting better|not going away|not gone|not stopping|"
@@ -425,7 +428,8 @@ _HISTORICAL = re.compile(
     r"(?:years?|decades?) ago\b|\b(?:\d+|several|many|few|six|five|four|three|two) months ago\b|"
     r"\blast year\b|"
     r"\b(?:in |since |from |back in )?(?:19|20)\d\d\b(?! (?:mg|ml|kg|steps|calories))|"
-    r"\bresidual\b|\bpast medical history\b|\bmedical history\b|\bas a (?:child|kid|baby|teenager)\b|\bwhen i was (?:young|little|"
+    r"\bresidual\b|\bpast medical history\b|\bmedical history\b|"
+    r"\bas a (?:child|kid|baby|teenager)\b|\bwhen i was (?:young|little|"
     r"a kid|a child|younger|a teenager|pregnant)\b|\bhistory of\b|\bhx of\b|\bused to\b|"
     r"\bfamily history\b|\bruns in (?:the|my|our) family\b|\bdied (?:of|from|after)\b|"
     r"\bpassed away\b|\bpreviously\b|\bin the past\b|"
@@ -451,7 +455,9 @@ _HYPOTHETICAL = re.compile(
     r"what are the (?:signs|symptoms)|how (?:do|would|can) (?:i|you) (?:know|tell|spot)|signs of|"
     r"symptoms of|risk of|at risk|chance of|to prevent|prevention|prevent|information (?:about|on)|"
     r"leaflet|worried about getting|scared of getting|afraid of getting|reduce (?:my|the) risk|"
-    r"screening for|test for|tested for|check for|checked for)\b"
+    r"screening for|test for|tested for|check for|checked for|safety ?net\w*|"
+    r"(?:call|ring|phone|contact|return|come back|seek (?:help|advice)|go to (?:a and e|hospital))"
+    r" (?:999 |111 |us |back |the surgery |the practice )?if)\b"
 )
 
 _TEMPERATURE = re.compile(
