@@ -82,3 +82,13 @@ def test_outputs_for_unknown_cases_are_refused(tmp_path: Path) -> None:
     outputs.write_text(OUTPUTS + "zz,urgent,gp,,\n")
     with pytest.raises(BatchError, match=r"'zz' is not in labels\.csv"):
         score_outputs(labels, outputs)
+
+
+def test_the_published_report_is_the_measured_one() -> None:
+    """docs/reference/triage-evaluation.md shows what the batches measure today; regenerate it
+    with `pcn triage report --write docs/reference/triage-evaluation.md`."""
+    from pcn.triage.report import generated_section, render
+
+    protocol = default_protocol()
+    document = Path(__file__).resolve().parents[2] / "docs/reference/triage-evaluation.md"
+    assert generated_section(document) == render(protocol, protocol.results())
