@@ -30,7 +30,8 @@ def _write(df: pd.DataFrame, name: str) -> None:
 
 
 def practices(src: Path) -> None:
-    m = pd.read_csv(src / "gp_registration/qof2324_practice_to_pcn_subicb_icb_region.csv", dtype=str)
+    mapping_csv = src / "gp_registration/qof2324_practice_to_pcn_subicb_icb_region.csv"
+    m = pd.read_csv(mapping_csv, dtype=str)
     df = pd.DataFrame(
         {
             "practice_code": m.PRACTICE_CODE,
