@@ -181,6 +181,35 @@ def test_ehrql_dataset_matches_profile(small_record: Path, duckdb_outputs: dict)
     assert data.efi_codes.max() > 0 and data.medications.max() > 0
 
 
+def test_bench_dataset_writes_the_comparable_dataset(small_record: Path, tmp_path: Path) -> None:
+    """`pcn bench dataset` (the pcn half of the ehrQL side-by-side benchmark) writes the
+    dataset as an Arrow file, one row per adult in patient order, equal to the expression."""
+    import pyarrow.feather as feather
+
+    from pcn.analytics.benchmark import COMPARABLE_COLUMNS, ehrql_dataset
+    from pcn.analytics.engine import Engine
+    from pcn.record import open_record
+
+    out = tmp_path / "dataset.arrow"
+    result = CliRunner().invoke(app, ["bench", "dataset", "--record", str(small_record),
+                                      "--output", str(out), "--index-date", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    written = feather.read_table(out).to_pandas()
+    assert tuple(written.columns) == COMPARABLE_COLUMNS
+    assert written.patient_id.is_monotonic_increasing and written.patient_id.is_unique
+    with Engine.for_record(open_record(small_record), "duckdb") as engine:
+        expected = engine.to_arrow(ehrql_dataset(engine, AS_OF)).to_pandas()
+    expected = expected.sort_values("patient_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(written, expected, check_dtype=False)
+    assert f"{len(expected):,} patients" in result.output
+
+    bad = CliRunner().invoke(app, ["bench", "dataset", "--record", str(small_record),
+                                   "--output", str(tmp_path / "x.arrow"),
+                                   "--index-date", "31/3/26"])
+    assert bad.exit_code != 0 and "is not a date" in bad.output
+    assert not (tmp_path / "x.arrow").exists()
+
+
 def test_bench_run_reports_every_figure(tmp_path: Path) -> None:
     """`pcn bench run` at a tiny size: every figure present, consistent, and printed."""
     import io

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -58,3 +59,25 @@ def bench_run(
         seed=seed,
         console=console,
     )
+
+
+@app.command("dataset")
+def bench_dataset(
+    record: Annotated[Path, typer.Option("--record", help="Record directory.")],
+    output: Annotated[Path, typer.Option("--output", help="Arrow IPC file to write (.arrow).")],
+    index_date: Annotated[
+        str, typer.Option("--index-date", help="Index date YYYY-MM-DD (default: the twin's date).")
+    ] = "",
+) -> None:
+    """Write the ehrQL-comparable dataset (the side-by-side benchmark's pcn half)."""
+    from pcn.analytics.benchmark import write_comparable_dataset
+
+    when = None
+    if index_date:
+        try:
+            when = dt.date.fromisoformat(index_date)
+        except ValueError:
+            raise typer.BadParameter(f"{index_date!r} is not a date (YYYY-MM-DD)",
+                                     param_hint="--index-date") from None
+    rows = write_comparable_dataset(record, output, when)
+    console.print(f"wrote {rows:,} patients to {output}")
