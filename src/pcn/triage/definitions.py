@@ -25,7 +25,8 @@ DEFINITIONS_DIR = "triage"
 PUBLISHERS = frozenset({
     "NICE", "NICE CKS", "NHS.UK", "NHS England", "RCOG", "RCPCH", "RCP", "RCEM", "RCOphth",
     "UKHSA", "Resuscitation Council UK", "BTS/SIGN", "BTS/SIGN/NICE", "JBDS", "MHRA",
-    "Royal College of Physicians", "SIGN",
+    "Royal College of Physicians", "SIGN", "UK Kidney Association",
+    "European Society of Endocrinology",
 })
 
 

@@ -35,6 +35,8 @@ Parameter = Literal[
     "glucose_mmol",
     "ketones_mmol",
     "peak_flow_percent",
+    "potassium_mmol",
+    "sodium_mmol",
 ]
 
 # --- definitions ---------------------------------------------------------------------------------
@@ -257,6 +259,25 @@ _KETONES = re.compile(
     r"(?<![a-z])(?:blood ketones?|ketones?|capillary ketones?|bhb)" + _SEP
     + r"(\d(?:\.\d{1,2})?)(?!\s*\+)"
 )
+# Blood results read out by a lab or written in a note: "K+ 7.1", "potassium 6.8", "Na 118".
+# A bare "k" or "na" needs a decimal or a plausible value (below), so "2k" or "n/a" never count.
+_POTASSIUM = re.compile(
+    r"(?<![a-z0-9])(potassium|serum potassium|k\+|k)" + _SEP
+    + r"(\d(?:\.\d{1,2})?)(?![0-9])(?!\s*(?:%|kg|mg|k\b|years?|yrs?|weeks?|months?|days?))"
+)
+_SODIUM = re.compile(
+    r"(?<![a-z0-9])(?:sodium|serum sodium|na\+|na)" + _SEP + r"(\d{3})(?![0-9])"
+)
+# A parent's reading with no temperature word: "it's 38.3 under his arm", "checked and it was
+# 38.6". One decimal place and a measuring site or verb make it a temperature.
+_LAY_TEMPERATURE = re.compile(
+    r"(?<![0-9.])(3[5-9]|4[0-2])[.](\d)(?![0-9])(?=\s*(?:c\b|°)?\s*(?:under (?:his|her|the|my|"
+    r"their|your) arm|in (?:his|her|the|my|their) (?:ear|armpit|mouth|bottom)|armpit|"
+    r"on (?:his|her|the|my|their) (?:forehead|head)|orally|in the ear))"
+    r"|(?:checked|measured|took|taken|tested)\b[^.?!]{0,40}?\b(?:it is|its|it was|was|is|"
+    r"read|reads|reading|showed|shows|says|said|came up|came back)\s+(?:at\s+)?"
+    r"(3[5-9]|4[0-2])[.](\d)(?![0-9])"
+)
 _PEAK_FLOW = re.compile(
     r"(?<![a-z])(?:pefr?|peak flow|pf)" + _SEP + r"(\d{2,3})\s*(%|percent)?"
     r"(?:\s*(?:of\s*)?(?:best|predicted|pred))?"
@@ -284,6 +305,10 @@ def read_observations(message: str) -> Observations:
             found._keep("temperature", value, m.group())
             if value < 36:
                 found._keep("temperature", value, m.group(), worst="min")
+
+    for m in _LAY_TEMPERATURE.finditer(text):
+        whole, tenth = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        found._keep("temperature", float(f"{whole}.{tenth}"), m.group())
 
     for m in _RESPIRATORY.finditer(text):
         value = float(m.group(1) or m.group(2))
@@ -365,6 +390,18 @@ def read_observations(message: str) -> Observations:
         value = float(m.group(1))
         if value <= 10:
             found._keep("ketones_mmol", value, m.group())
+
+    for m in _POTASSIUM.finditer(text):
+        value = float(m.group(2))
+        if m.group(1) == "k" and "." not in m.group(2):
+            continue
+        if 1.5 <= value <= 10:
+            found._keep("potassium_mmol", value, m.group())
+
+    for m in _SODIUM.finditer(text):
+        value = float(m.group(1))
+        if 90 <= value <= 190:
+            found._keep("sodium_mmol", value, m.group(), worst="min")
 
     for m in _PEAK_FLOW.finditer(text):
         value, percent, best = float(m.group(1)), m.group(2), m.group(3)

@@ -464,7 +464,10 @@ _TEMPERATURE = re.compile(
     r"\b(3[4-9]|4[0-3])(?:[.,](\d))?\s*(?:°|o|degrees?|deg|c\b|celsius)?|"
     r"\b(9[5-9]|10[0-9])(?:[.](\d))?\s*(?:°|degrees?)?\s*f\b"
 )
-_TEMP_CONTEXT = re.compile(r"(?:temperature|fever|temp|thermometer|degrees|°|hot|high of)")
+_TEMP_CONTEXT = re.compile(
+    r"(?:temperature|fever|temp|thermometer|degrees|°|hot|high of|warm|checked|armpit|"
+    r"under (?:his|her|the|my|their) arm|forehead|in (?:his|her|the|my) ear)"
+)
 _WORD_NUMBERS = {
     "one": 1,
     "two": 2,

@@ -35,6 +35,10 @@ RED = [
     ),
     ("4yo, febrile, unrousable, glazed look", 4, "paed_unresponsive"),
     ("she doesnt react to us at all, like a rag doll", 2, "paed_unresponsive"),
+    # NG232 / CG89: an injured or fallen baby who then vomits or is drowsy
+    ("baby slipped off the settee onto the floor, she's been sick since", 0.4,
+     "paed_infant_injury_unwell"),
+    ("5/12 M dropped by sibling, now more sleepy than usual", 0.42, "paed_infant_injury_unwell"),
     # NG143 red: weak, high-pitched or continuous cry
     ("my 4 month old has a weird high-pitched cry and won't feed", PARENT_AGE, "paed_abnormal_cry"),
     ("baby crying non stop for 3 hours and we cannot console him", PARENT_AGE, "paed_abnormal_cry"),
