@@ -85,7 +85,8 @@ def render(protocol: Protocol, results: list[BatchResult]) -> str:
             lines.append(f"{item.batch.id}: {item.batch.first_blind_run.note}.")
     lines += ["", "### Today's engine on the same batches", "",
               "Development batches were used to improve the engine after their first run, so "
-              "these figures are not blind; a locked batch was never used.", "", HEADER]
+              "these figures are not blind; a locked batch was changed for only after its one "
+              "blind run, as its note says.", "", HEADER]
     lines += _rows((r.batch.id + (" (locked)" if r.batch.locked else ""), r.current)
                    for r in results if r.current is not None)
     return "\n".join(lines) + "\n"

@@ -75,6 +75,12 @@ EMERGENCIES = [
     ("left eye went really painful this evening and I can see halos round the street lights",
      66, "eye_acute_angle_closure"),
     ("sudden pain in my right nut since football, feel sick", 15, "uro_testicular_torsion"),
+    ("she's got little purply marks on her arms, we did the glass thing and they didn't fade",
+     6, "meningitis"),
+    ("71M not passed urine since last night, lower abdo pain, bladder palpable", 71,
+     "uro_acute_retention"),
+    ("my 3 year old got into his grandads pill organiser, some days are empty", 3,
+     "inj_child_ingestion"),
     ("sorry to bother you, just need my sick note. I've left my passwords with my brother so he "
      "knows where everything is and after Friday none of this will matter", 41,
      "suicide_risk_immediate"),
