@@ -106,8 +106,16 @@ def test_passive_thoughts_of_not_waking_are_same_day() -> None:
          "touching it", 24, "self_care", "community_pharmacy"),
         ("since starting amlodipine my ankles are swollen by the evening, is it the tablets?", 62,
          "routine", "clinical_pharmacist"),
+        ("my grandad had bowel cancer and so did my uncle. I feel completely well, just "
+         "wondering if I should be screened earlier than usual?", 44, "routine", "gp"),
+        ("on lisinopril since spring and I've got an irritating dry cough most days, could it "
+         "be the tablets?", 58, "routine", "clinical_pharmacist"),
+        ("nosebleed yesterday evening, it stopped when I pinched it and leaned forward, none "
+         "since", 35, "self_care", "self_care"),
+        ("my 4 year old has chickenpox from nursery, spots everywhere but eating and drinking "
+         "fine", 32, "self_care", "self_care"),
         ("Strained my lower back lifting boxes at work on Monday, improving, no numbness, "
-         "bladder fine", 34, "self_care", "self_care"),
+         "bladder fine", 34, "routine", "fcp_physio"),
     ],
 )
 def test_benign_patterns_leave_the_clinical_stream(text: str, age: float, urgency: str,
@@ -123,6 +131,9 @@ def test_benign_patterns_leave_the_clinical_stream(text: str, age: float, urgenc
         ("on amlodipine, my left calf is swollen and hot", 62),
         ("pulled my back lifting, getting better but now numb around my bottom", 34),
         ("I have a nut allergy and need a new epipen", 30),
+        ("my dad had a heart attack at 48, should I be checked? I get chest tightness walking", 45),
+        ("my 4 year old has chickenpox, eating fine but one spot is now red, hot and spreading", 4),
+        ("nosebleed stopped after pinching but I'm on warfarin and it's the third today", 70),
     ],
 )
 def test_guards_keep_danger_in_the_clinical_stream(text: str, age: float) -> None:
@@ -131,3 +142,12 @@ def test_guards_keep_danger_in_the_clinical_stream(text: str, age: float) -> Non
         assert "uro_testicular_torsion" not in decision.red_flags
     else:
         assert decision.urgency.value in ("urgent", "emergency"), decision.explanation
+
+
+@pytest.mark.xfail(strict=True, reason="a duration ('for 10 minutes') reads as a prolonged "
+                   "seizure or cardiac symptom to the gate: a safe over-triage to a clinician "
+                   "today")
+def test_known_gap_a_duration_in_a_benign_message() -> None:
+    decision = decide("nosebleed yesterday, it stopped after I pinched it for 10 minutes, none "
+                      "since", 35)
+    assert decision.urgency.value == "self_care"
