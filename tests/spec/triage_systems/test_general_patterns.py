@@ -81,6 +81,10 @@ EMERGENCIES = [
      "uro_acute_retention"),
     ("my 3 year old got into his grandads pill organiser, some days are empty", 3,
      "inj_child_ingestion"),
+    ("decided tonights the night, been saving my dads pills for a month", 52,
+     "suicide_risk_immediate"),
+    ("wrote a letter to each of the kids. thank you doctor for all you have tried", 47,
+     "suicide_risk_immediate"),
     ("sorry to bother you, just need my sick note. I've left my passwords with my brother so he "
      "knows where everything is and after Friday none of this will matter", 41,
      "suicide_risk_immediate"),
