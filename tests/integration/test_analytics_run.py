@@ -210,6 +210,26 @@ def test_bench_dataset_writes_the_comparable_dataset(small_record: Path, tmp_pat
     assert not (tmp_path / "x.arrow").exists()
 
 
+def test_bench_dataset_refuses_a_record_that_is_not_synthetic(tmp_path: Path) -> None:
+    """A patient-level extract of real data would be an export that ignores opt-outs: the
+    benchmark command reads synthetic records only."""
+    import json
+
+    from pcn.record.store import resolve_snapshot
+
+    record = tmp_path / "record"
+    standin_record(record, 200, seed=3, as_of=AS_OF)
+    manifest = resolve_snapshot(record) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["source"]["kind"] = "gp_extract"
+    manifest.write_text(json.dumps(data))
+    out = tmp_path / "x.arrow"
+    result = CliRunner().invoke(app, ["bench", "dataset", "--record", str(record),
+                                      "--output", str(out)])
+    assert result.exit_code == 2 and "only reads synthetic records" in result.output
+    assert not out.exists()
+
+
 def test_bench_run_reports_every_figure(tmp_path: Path) -> None:
     """`pcn bench run` at a tiny size: every figure present, consistent, and printed."""
     import io

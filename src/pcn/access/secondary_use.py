@@ -80,6 +80,7 @@ NOT_EXPORTS: dict[str, str] = {
     "pcn ingest opt-outs": "loads the national data opt-out list",
     "pcn demo summary": "the synthetic twin's calibration against QOF",
     "pcn worklist list": "worklist definitions and their sizes, for the operator",
+    "pcn bench dataset": "benchmark dataset; refuses any record that is not synthetic",
 }
 
 

@@ -43,6 +43,9 @@ from pcn.record import RecordWriter, open_record
 from pcn.record.store import RecordError
 from pcn.refdata import codelist, codelist_ids
 
+#: Record sources ``pcn bench dataset`` accepts: the synthetic twin and the benchmark stand-in.
+SYNTHETIC_KINDS = frozenset({"synthetic_twin", "bench-standin"})
+
 #: Column order of the comparable dataset, shared with the ehrQL definition that
 #: benchmarks/ehrql_side_by_side.py writes (same names, so the two compare row by row).
 COMPARABLE_COLUMNS = ("patient_id", "age", "sex", "hypertension", "sbp", "sbp_date",
@@ -99,8 +102,15 @@ def write_comparable_dataset(record_dir: str | Path, output: Path,
 
     from pcn.config import get_settings
 
+    record = open_record(record_dir)
+    kind = record.manifest.source.get("kind")
+    if kind not in SYNTHETIC_KINDS:
+        # A patient-level extract: only ever of a synthetic record, so it is not an export
+        # (pcn.access.secondary_use.NOT_EXPORTS) and needs no opt-out filtering.
+        raise RecordError(f"{record_dir}: pcn bench dataset only reads synthetic records "
+                          f"(source kind {kind!r} is not one of {sorted(SYNTHETIC_KINDS)})")
     when = index_date or get_settings().twin_as_of
-    with Engine.for_record(open_record(record_dir), "duckdb") as engine:
+    with Engine.for_record(record, "duckdb") as engine:
         table = engine.to_arrow(ehrql_dataset(engine, when).order_by("patient_id"))
     output.parent.mkdir(parents=True, exist_ok=True)
     feather.write_feather(table, output, compression="uncompressed")

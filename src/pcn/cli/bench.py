@@ -79,5 +79,9 @@ def bench_dataset(
         except ValueError:
             raise typer.BadParameter(f"{index_date!r} is not a date (YYYY-MM-DD)",
                                      param_hint="--index-date") from None
-    rows = write_comparable_dataset(record, output, when)
+    from pcn.cli.common import user_errors
+    from pcn.record.store import RecordError
+
+    with user_errors(RecordError):
+        rows = write_comparable_dataset(record, output, when)
     console.print(f"wrote {rows:,} patients to {output}")
