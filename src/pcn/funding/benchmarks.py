@@ -30,8 +30,10 @@ def workforce_rates(year: int) -> pd.DataFrame:
     if wf.empty:
         years = ", ".join(str(y) for y in sorted(pcn_workforce()["year"].unique()))
         raise NoWorkforceData(f"no PCN workforce census for {year}; census years are {years}")
-    pcns = wf.groupby("pcn_code").agg(pcn_name=("pcn_name", "first"),
-                                      imd_quintile=("imd_quintile", "first"))
+    # A few PCNs carry two quintiles in one year (rows from two ICBs): the majority one counts.
+    pcns = wf.groupby("pcn_code").agg(
+        pcn_name=("pcn_name", "first"),
+        imd_quintile=("imd_quintile", lambda q: int(q.value_counts().sort_index().idxmax())))
     fte = wf.pivot_table(index="pcn_code", columns="staff_group", values="fte", aggfunc="sum")
     fte = fte.reindex(columns=list(STAFF_GROUPS)).fillna(0.0)
     lists = gp_payments().groupby("pcn_code")["registered_patients"].sum()

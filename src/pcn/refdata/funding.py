@@ -1,4 +1,4 @@
-"""Published money and workforce figures: NHS Payments to General Practice 2022-23 and PCN workforce.
+"""Published money and workforce figures: NHS Payments to General Practice 2022-23, PCN workforce.
 
 Both are shipped as Parquet built by ``scripts/build_refdata.py`` (format change only); sources
 and licences are in ``data/ATTRIBUTION.md``.
