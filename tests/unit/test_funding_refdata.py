@@ -30,13 +30,17 @@ def test_payments_have_every_practice_with_its_published_lists() -> None:
 
 @pytest.mark.skipif(not PAYMENTS_CSV.exists(), reason="shared source data not on this machine")
 def test_payments_are_the_published_file_unchanged() -> None:
-    """Format change only: every shipped value equals the published CSV's (scripts/build_refdata)."""
-    import sys
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from build_refdata import PAYMENT_COLUMNS
+    """Format change only: every shipped value equals the published CSV's (build_refdata)."""
+    import importlib.util
 
     from pcn.refdata.funding import gp_payments
+
+    spec = importlib.util.spec_from_file_location("build_refdata",
+                                                  ROOT / "scripts" / "build_refdata.py")
+    assert spec and spec.loader
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    PAYMENT_COLUMNS = build.PAYMENT_COLUMNS  # noqa: N806
 
     raw = pd.read_csv(PAYMENTS_CSV, encoding="utf-8-sig", dtype={"Practice Code": str,
                                                                    "Code": str})
