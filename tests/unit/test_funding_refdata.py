@@ -40,11 +40,11 @@ def test_payments_are_the_published_file_unchanged() -> None:
     assert spec and spec.loader
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    PAYMENT_COLUMNS = build.PAYMENT_COLUMNS  # noqa: N806
+    columns = build.PAYMENT_COLUMNS
 
     raw = pd.read_csv(PAYMENTS_CSV, encoding="utf-8-sig", dtype={"Practice Code": str,
                                                                    "Code": str})
-    raw = raw[list(PAYMENT_COLUMNS)].rename(columns=PAYMENT_COLUMNS)
+    raw = raw[list(columns)].rename(columns=columns)
     pd.testing.assert_frame_equal(gp_payments().reset_index(drop=True),
                                   raw.reset_index(drop=True), check_dtype=False)
 
