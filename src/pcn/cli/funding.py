@@ -10,6 +10,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from pcn.cli.common import console, err_console, frame_table, require_record_dir, user_errors
 
@@ -79,7 +80,7 @@ def weighted_list(
 
 def _comparison_table(df: pd.DataFrame) -> object:
     view = pd.DataFrame({
-        "Practice": df["practice_code"] + " " + df["practice_name"].astype(str),
+        "Practice": df["practice_code"],
         "Registered (record)": df["registered"].map(_num),
         "Carr-Hill-style": df["carr_hill"].map(_num),
         "Published 2022/23": df["weighted_published"].map(_num),
@@ -120,7 +121,7 @@ def report(record: RecordOpt) -> None:
     console.print(f"Rate: £{global_sum_rate():.2f} — {GLOBAL_SUM_RATE_SOURCE}")
     console.print("\n[bold]Carr-Hill components[/]")
     for c in carr_hill().components:
-        console.print(f"- {c.title} [{c.status.replace('_', ' ')}]: {c.pcn}")
+        console.print(escape(f"- {c.title} [{c.status.replace('_', ' ')}]: {c.pcn}"))
 
 
 @app.command("summary")

@@ -157,11 +157,10 @@ def record_population(record_dir: Path) -> RecordPopulation:
     events = record.read("clinical_events", columns=["patient_id", "snomed_code"]).to_pandas()
     in_home = set(events.loc[events["snomed_code"].isin(CARE_HOME_CODES), "patient_id"])
     frame["care_home"] = frame["patient_id"].isin(sorted(in_home))
-    practices = record.read("practices").to_pandas()
-    keep = [c for c in ("practice_code", "practice_name", "pcn_code") if c in practices.columns]
+    practices = record.read("practices", columns=["practice_code", "name", "pcn_code"])
+    practices = practices.to_pandas().rename(columns={"name": "practice_name"})
     return RecordPopulation(patients=frame[["practice_code", "age", "imd_decile", "care_home"]],
-                            practices=practices[keep].sort_values("practice_code",
-                                                                  ignore_index=True),
+                            practices=practices.sort_values("practice_code", ignore_index=True),
                             as_of=as_of)
 
 
@@ -173,7 +172,7 @@ def comparison(pop: RecordPopulation) -> pd.DataFrame:
     dep = lists[lists["formula"] == "imd_need"].set_index("practice_code")
     pay = gp_payments().set_index("practice_code")
     rate = global_sum_rate()
-    names = pop.practices.set_index("practice_code").get("practice_name")
+    names = pop.practices.set_index("practice_code")["practice_name"]
     care = pop.patients.groupby("practice_code")["care_home"].sum()
     imd_known = pop.patients["imd_decile"].notna().groupby(pop.patients["practice_code"]).mean()
     rows = []
@@ -181,7 +180,7 @@ def comparison(pop: RecordPopulation) -> pd.DataFrame:
         published = pay.loc[code] if code in pay.index else None
         rows.append({
             "practice_code": code,
-            "practice_name": str(names[code]) if names is not None else code,
+            "practice_name": str(names[code]) if pd.notna(names[code]) else code,
             "registered": int(ch.loc[code, "registered"]),
             "registered_published": float(published["registered_patients"])
             if published is not None else None,
