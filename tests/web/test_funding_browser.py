@@ -4,6 +4,7 @@ year → CSV download; axe-core on the page; screenshots under ``test-artifacts/
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -49,7 +50,7 @@ def test_manager_reads_funding_summary_changes_year_and_downloads_csv(
         page.click("#funding-csv")
     download = info.value
     assert download.suggested_filename == "funding_U55830_2023-24.csv"
-    frame = pd.read_csv(io.StringIO(open(download.path(), encoding="utf-8").read()))
+    frame = pd.read_csv(io.StringIO(Path(download.path()).read_text(encoding="utf-8")))
     assert set(frame["year"]) == {"2023/24"}
     assert frame.set_index("stream").loc["arrs", "amount"] == pytest.approx(
         arrs_entitlement("U55830", "2023/24").amount)
