@@ -270,3 +270,17 @@ def test_funding_summary_cli_writes_a_csv(tmp_path: Path) -> None:
     assert "arrs_gp_ringfence" in set(frame["stream"])
     ring = frame.set_index("stream").loc["arrs_gp_ringfence", "amount"]
     assert ring == pytest.approx(1.303 * sum(MIDDLESBROUGH.values()) * 0.5, abs=0.01)
+
+
+def test_a_pcn_with_a_practice_missing_from_the_publication_gets_no_amount() -> None:
+    """U95154's member Y04225 has no 2022-23 published list: no understated total."""
+    from pcn.refdata import pcn_practices
+    from pcn.refdata.funding import gp_payments
+
+    members = set(pcn_practices("U95154")["practice_code"])
+    assert "Y04225" in members
+    assert "Y04225" not in set(gp_payments()["practice_code"])
+    result = runner.invoke(app, ["arrs", "entitlement", "--pcn", "U95154", "--year", "2025/26"])
+    assert result.exit_code == 2
+    assert "Y04225" in said(result) and "understated" in said(result)
+    assert "£" not in result.stdout
