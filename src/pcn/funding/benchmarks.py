@@ -10,6 +10,8 @@ approximation. PCNs with no FTE recorded in a staff group count as 0 for it.
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandas as pd
 
 from pcn.funding.money import UnknownPcn
@@ -23,8 +25,11 @@ class NoWorkforceData(LookupError):
     """No workforce census for that PCN and year."""
 
 
+@cache
 def workforce_rates(year: int) -> pd.DataFrame:
-    """One row per PCN and staff group: FTE, registered list, FTE per 1,000, IMD quintile."""
+    """One row per PCN and staff group: FTE, registered list, FTE per 1,000, IMD quintile.
+
+    Cached (the shipped data never changes in a process); callers must not modify the frame."""
     wf = pcn_workforce()
     wf = wf[wf["year"] == year]
     if wf.empty:

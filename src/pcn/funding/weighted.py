@@ -22,10 +22,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from pcn import refdata
 from pcn.funding.definitions import carr_hill, imd_need
-from pcn.record import open_record
+from pcn.record import Record, open_record
+from pcn.record.schemas import TABLES
 from pcn.refdata.funding import PAYMENTS_SOURCE, PAYMENTS_YEAR, gp_payments
 
 FORMULAS = ("carr_hill", "imd_need")
@@ -154,14 +157,24 @@ def record_population(record_dir: Path) -> RecordPopulation:
     frame["age"] = as_of.year - dob.dt.year - (~had_birthday).astype(int)
     lsoa = record.read("lsoa", columns=["lsoa_code", "imd_decile"]).to_pandas()
     frame = frame.merge(lsoa, on="lsoa_code", how="left")
-    events = record.read("clinical_events", columns=["patient_id", "snomed_code"]).to_pandas()
-    in_home = set(events.loc[events["snomed_code"].isin(CARE_HOME_CODES), "patient_id"])
+    in_home = _coded_patients(record, CARE_HOME_CODES)
     frame["care_home"] = frame["patient_id"].isin(sorted(in_home))
     practices = record.read("practices", columns=["practice_code", "name", "pcn_code"])
     practices = practices.to_pandas().rename(columns={"name": "practice_name"})
     return RecordPopulation(patients=frame[["practice_code", "age", "imd_decile", "care_home"]],
                             practices=practices.sort_values("practice_code", ignore_index=True),
                             as_of=as_of)
+
+
+def _coded_patients(record: Record, codes: tuple[str, ...]) -> set[int]:
+    """Patients with any of these SNOMED codes ever (a filtered scan, not the whole table)."""
+    files = [str(f) for f in record.files("clinical_events")]
+    if not files:
+        return set()
+    data = ds.dataset(files, format="parquet", schema=TABLES["clinical_events"].schema)
+    table = data.to_table(columns=["patient_id"],
+                          filter=pc.field("snomed_code").isin(list(codes)))
+    return {int(v) for v in table.column("patient_id").to_pylist()}
 
 
 def comparison(pop: RecordPopulation) -> pd.DataFrame:
