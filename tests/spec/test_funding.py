@@ -284,3 +284,25 @@ def test_a_pcn_with_a_practice_missing_from_the_publication_gets_no_amount() -> 
     assert result.exit_code == 2
     assert "Y04225" in said(result) and "understated" in said(result)
     assert "£" not in result.stdout
+
+
+def test_care_home_residents_are_counted_from_the_record_of_that_pcn(tmp_path: Path) -> None:
+    from pcn.funding.summary import funding_summary
+    from tests.spec.conftest import ev
+
+    people = [patient(1), patient(2), patient(3)]
+    events = [ev(1, dt.date(2024, 5, 1), "160734000"),  # lives in a nursing home
+              ev(2, dt.date(2024, 5, 1), "248171000000108"),  # lives in a care home
+              ev(3, dt.date(2024, 5, 1), "38341003")]  # hypertension: not a care home code
+    own = build_record(tmp_path / "own", as_of=AS_OF, patients=people,
+                       registrations=[reg(1, URBAN), reg(2, URBAN), reg(3, URBAN)],
+                       practices=[practice(URBAN, pcn="U55830")], clinical_events=events)
+    line = funding_summary("U55830", "2025/26", own.base).lines.set_index("stream")
+    assert line.loc["care_home_premium", "population"] == 2
+    assert line.loc["care_home_premium", "amount"] == pytest.approx(2 * 130.253, abs=0.01)
+    # a record of another PCN says nothing about this one's care homes
+    other = build_record(tmp_path / "other", as_of=AS_OF, patients=people,
+                         registrations=[reg(1, URBAN)], practices=[practice(URBAN)],
+                         clinical_events=events)
+    line = funding_summary("U55830", "2025/26", other.base).lines.set_index("stream")
+    assert pd.isna(line.loc["care_home_premium", "amount"])
