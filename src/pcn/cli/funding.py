@@ -75,7 +75,8 @@ def weighted_list(
         report = comparison(pop)
     console.print(_comparison_table(report))
     console.print(f"[green]written[/] {output}: {len(table)} rows "
-                  f"({len(pop.practices)} practices × 2 formulas), record date {pop.as_of}")
+                  f"({len(pop.practices)} practices × 2 formulas), record date {pop.as_of}; "
+                  f"{pop.opted_out_left_out:,} opted-out patients left out (planning use)")
 
 
 def _comparison_table(df: pd.DataFrame) -> object:
@@ -86,6 +87,7 @@ def _comparison_table(df: pd.DataFrame) -> object:
         "Published 2022/23": df["weighted_published"].map(_num),
         "Error %": df["error_pct"].map(lambda v: _num(v, 1)),
         "of which list %": df["list_effect_pct"].map(lambda v: _num(v, 1)),
+        "opted out %": df["opt_out_effect_pct"].map(lambda v: _num(v, 1)),
         "age mix %": df["age_mix_effect_pct"].map(lambda v: _num(v, 1)),
         "missing components %": df["missing_components_pct"].map(lambda v: _num(v, 1)),
         "IMD need": df["imd_need"].map(_num),
@@ -110,6 +112,9 @@ def report(record: RecordOpt) -> None:
         pop = record_population(record)
         df = comparison(pop)
     console.print(_comparison_table(df))
+    console.print(f"{pop.opted_out_left_out:,} registered patients who opted out (type 1 or "
+                  "national data opt-out) are left out, as from every planning output; the "
+                  "published lists count them.")
     money = pd.DataFrame({
         "Practice": df["practice_code"],
         "Carr-Hill-style £": df["allocation_carr_hill"].map(_money),

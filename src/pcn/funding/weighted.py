@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from pcn import refdata
+from pcn.access.secondary_use import opted_out
 from pcn.funding.definitions import carr_hill, imd_need
 from pcn.record import Record, open_record
 from pcn.record.schemas import TABLES
@@ -133,6 +134,13 @@ class RecordPopulation:
     patients: pd.DataFrame  # practice_code, age, imd_decile, care_home
     practices: pd.DataFrame  # practice_code, practice_name, pcn_code
     as_of: dt.date
+    #: registered patients left out per practice because they opted out (type 1 or national
+    #: data opt-out); the published lists count them
+    opted_out_by_practice: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def opted_out_left_out(self) -> int:
+        return sum(self.opted_out_by_practice.values())
 
 
 CARE_HOME_CODES = ("160734000", "394923006", "248171000000108")
@@ -151,6 +159,15 @@ def record_population(record_dir: Path) -> RecordPopulation:
                                             "lsoa_code"]).to_pandas()
     pats = pats[pats["date_of_death"].isna() | (pd.to_datetime(pats["date_of_death"]) > when)]
     frame = live[["patient_id", "practice_code"]].merge(pats, on="patient_id", how="inner")
+    # Funding figures are planning (secondary use): opted-out patients are left out, as from
+    # every secondary-use output (pcn.access.secondary_use, ADR 0063).
+    excluded = opted_out(record)
+    gone = frame["patient_id"].isin(sorted(excluded)).to_numpy() if excluded else None
+    left_out: dict[str, int] = {}
+    if gone is not None:
+        left_out = {str(k): int(v) for k, v in
+                    frame.loc[gone, "practice_code"].value_counts().items()}
+        frame = frame[~gone]
     dob = pd.to_datetime(frame["date_of_birth"])
     had_birthday = (dob.dt.month < as_of.month) | ((dob.dt.month == as_of.month)
                                                    & (dob.dt.day <= as_of.day))
@@ -163,7 +180,7 @@ def record_population(record_dir: Path) -> RecordPopulation:
     practices = practices.to_pandas().rename(columns={"name": "practice_name"})
     return RecordPopulation(patients=frame[["practice_code", "age", "imd_decile", "care_home"]],
                             practices=practices.sort_values("practice_code", ignore_index=True),
-                            as_of=as_of)
+                            as_of=as_of, opted_out_by_practice=left_out)
 
 
 def _coded_patients(record: Record, codes: tuple[str, ...]) -> set[int]:
@@ -193,6 +210,7 @@ def comparison(pop: RecordPopulation) -> pd.DataFrame:
         published = pay.loc[code] if code in pay.index else None
         rows.append({
             "practice_code": code,
+            "opted_out_left_out": int(pop.opted_out_by_practice.get(code, 0)),
             "practice_name": str(names[code]) if pd.notna(names[code]) else code,
             "registered": int(ch.loc[code, "registered"]),
             "registered_published": float(published["registered_patients"])
@@ -208,6 +226,7 @@ def comparison(pop: RecordPopulation) -> pd.DataFrame:
         })
     df = pd.DataFrame(rows)
     total = {"practice_code": "PCN", "practice_name": "Whole PCN",
+             "opted_out_left_out": int(df["opted_out_left_out"].sum()),
              "registered": int(df["registered"].sum()),
              "registered_published": _sum_or_none(df["registered_published"]),
              "carr_hill": float(df["carr_hill"].sum()),
@@ -222,13 +241,16 @@ def comparison(pop: RecordPopulation) -> pd.DataFrame:
     df["ratio_estimate"] = df["carr_hill"] / df["registered"]
     df["ratio_published"] = df["weighted_published"] / df["registered_published"]
     df["ratio_error_pct"] = (df["ratio_estimate"] / df["ratio_published"] - 1) * 100
-    # Where the error comes from (the three factors multiply to 1 + error):
-    # list size (the record's list against the published one), the record's age mix against the
-    # practice's published age mix (both through the same weights), and what the fitted weights
-    # miss for this practice: the Carr-Hill components public data cannot give.
+    # Where the error comes from (the four factors multiply to 1 + error): list size (the
+    # record's whole list against the published one), opted-out patients left out (secondary
+    # use), the record's age mix against the practice's published age mix (both through the same
+    # weights), and what the fitted weights miss for this practice: the Carr-Hill components
+    # public data cannot give.
     model = _model_ratio_on_published_ages(list(df["practice_code"]))
     df["ratio_model_published_ages"] = df["practice_code"].map(model)
-    df["list_effect_pct"] = (df["registered"] / df["registered_published"] - 1) * 100
+    registered_all = df["registered"] + df["opted_out_left_out"]
+    df["list_effect_pct"] = (registered_all / df["registered_published"] - 1) * 100
+    df["opt_out_effect_pct"] = (df["registered"] / registered_all - 1) * 100
     df["age_mix_effect_pct"] = (df["ratio_estimate"] / df["ratio_model_published_ages"] - 1) * 100
     df["missing_components_pct"] = (df["ratio_model_published_ages"] / df["ratio_published"]
                                     - 1) * 100
