@@ -105,6 +105,7 @@ def main() -> None:
         ("clinician", clinician, "/continuity"), ("analyst", analyst, "/continuity"),
         ("clinician", clinician, "/inequalities"), ("analyst", analyst, "/inequalities"),
         ("clinician", clinician, "/worklists"),
+        ("clinician", clinician, "/funding"), ("analyst", analyst, "/funding"),
         ("clinician", clinician, f"/patients/{patient}"),
         ("api", api, f"/api/patients/{patient}"), ("api", api, "/api/indicators/dna_rate"),
         ("api", api, "/api/indicators/hyp_bp_140_90_under_80"),

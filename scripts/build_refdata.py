@@ -186,6 +186,43 @@ def codelists(src: Path) -> None:
     print(f"codelists: {n} files")
 
 
+#: NHS Payments to General Practice 2022-23: the columns pcn uses (renamed; values unchanged).
+PAYMENT_COLUMNS = {
+    "Practice Code": "practice_code",
+    "Practice Name": "practice_name",
+    "Code": "pcn_code",
+    "Contract Type": "contract_type",
+    "Practice Rurality": "rurality",
+    "Number of Registered Patients (Last Known Figure)": "registered_patients",
+    "Number of Weighted Patients (Last Known Figure)": "weighted_patients",
+    "Global Sum": "global_sum",
+    "PCN Participation": "pcn_participation",
+    "PCN Leadership": "pcn_leadership",
+    "PCN Support": "pcn_support",
+    "PCN Workforce": "pcn_workforce",
+    "PCN Investment and impact Fund": "pcn_iif",
+    "PCN Care Home Premium": "pcn_care_home_premium",
+    "PCN Enhanced Access": "pcn_enhanced_access",
+    "PCN Extended Hours Access": "pcn_extended_hours_access",
+}
+
+
+def funding(src: Path) -> None:
+    pay = pd.read_csv(src / "funding/nhs_payments_to_general_practice_2022_23.csv",
+                      encoding="utf-8-sig", dtype={"Practice Code": str, "Code": str})
+    missing = sorted(set(PAYMENT_COLUMNS) - set(pay.columns))
+    if missing:
+        raise SystemExit(f"payments file lacks columns {missing}")
+    df = pay[list(PAYMENT_COLUMNS)].rename(columns=PAYMENT_COLUMNS)
+    _write(df, "gp_payments_2022_23.parquet")
+    wf = pd.read_csv(src / "workforce/pcn_workforce_fte_by_staff_group.csv",
+                     dtype={"PCN_CODE": str})
+    wf = wf.rename(columns={"PCN_CODE": "pcn_code", "Year": "year", "PCN_NAME": "pcn_name",
+                            "ICB_NAME": "icb_name", "STAFF_GROUP": "staff_group", "FTE": "fte",
+                            "IMD": "imd_score", "IMD_quintile": "imd_quintile"})
+    _write(wf, "pcn_workforce_fte.parquet")
+
+
 def main() -> None:
     src = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data"
     OUT.mkdir(parents=True, exist_ok=True)
@@ -193,6 +230,7 @@ def main() -> None:
     lsoas(src)
     qof(src)
     codelists(src)
+    funding(src)
 
 
 if __name__ == "__main__":

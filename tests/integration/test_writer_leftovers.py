@@ -86,6 +86,10 @@ def _invocations(file: Path, bundle: Path, patients_csv: Path, out: Path) -> dic
         "synth": ["synth", "--pcn", "U55830", "--patients", "200", "--out", str(file)],
         "demo summary": ["demo", "summary", *record],
         "serve": ["serve", *record],
+        "funding weighted-list": ["funding", "weighted-list", *record, "--output",
+                                  str(out / "w.csv")],
+        "funding report": ["funding", "report", *record],
+        "funding summary": ["funding", "summary", "--pcn", "U55830", *record],
     }
 
 

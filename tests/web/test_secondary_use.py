@@ -193,7 +193,10 @@ def test_every_api_route_and_file_download_is_classified(web_app) -> None:
 def test_every_secondary_export_is_proved_here() -> None:
     """Each secondary entry has a test above; a new one must add its own."""
     proved = {"GET /indicators/{indicator_id}/export.csv", "GET /api/indicators/{indicator_id}",
-              "GET /api/worklists", "pcn export fhir", "pcn continuity"}
+              "GET /api/worklists", "pcn export fhir", "pcn continuity",
+              # proved in tests/web/test_funding_secondary_use.py
+              "GET /funding/export.csv", "pcn funding weighted-list", "pcn funding report",
+              "pcn funding summary"}
     assert {e.entry for e in EXPORTS if e.use is Use.SECONDARY} == proved
 
 
@@ -222,6 +225,17 @@ def _secondary_outputs(web_world: WebWorld, tokens: dict[str, str], api, clients
     continuity = runner.invoke(cli_app, ["continuity", "--record", str(web_world.record)])
     assert continuity.exit_code == 0, continuity.output
     made["pcn continuity"] = continuity.output
+    made["GET /funding/export.csv"] = clients["analyst"].get("/funding/export.csv").text
+    weighted = tmp_path / "weighted.csv"
+    for entry, args in (
+            ("pcn funding weighted-list", ["--output", str(weighted)]),
+            ("pcn funding report", []),
+            ("pcn funding summary", ["--pcn", "U55830"])):
+        result = runner.invoke(cli_app, [*entry.split()[1:], "--record", str(web_world.record),
+                                         *args])
+        assert result.exit_code == 0, result.output
+        made[entry] = result.output
+    made["pcn funding weighted-list"] += weighted.read_text()
     return made
 
 

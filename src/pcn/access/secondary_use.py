@@ -64,6 +64,14 @@ EXPORTS: tuple[ExportPath, ...] = (
                "bulk record extract; --purpose direct-care keeps everyone"),
     ExportPath("pcn continuity", Use.SECONDARY, "continuity tables for planning"),
     ExportPath("pcn worklist show", Use.DIRECT_CARE, "a worklist for the practice team"),
+    ExportPath("GET /funding/export.csv", Use.SECONDARY,
+               "DES money lines for planning (care home residents counted from the record)"),
+    ExportPath("pcn funding weighted-list", Use.SECONDARY,
+               "weighted lists per practice from the record"),
+    ExportPath("pcn funding report", Use.SECONDARY,
+               "weighted lists, errors and allocations from the record"),
+    ExportPath("pcn funding summary", Use.SECONDARY,
+               "DES money lines; --record counts coded care home residents"),
 )
 
 

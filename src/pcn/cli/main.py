@@ -10,6 +10,7 @@ from pcn.cli import bench as bench_cli
 from pcn.cli import continuity as continuity_cli
 from pcn.cli import demo as demo_cli
 from pcn.cli import export as export_cli
+from pcn.cli import funding as funding_cli
 from pcn.cli import indicators as indicators_cli
 from pcn.cli import ingest as ingest_cli
 from pcn.cli import record as record_cli
@@ -47,6 +48,8 @@ app.command("run")(analytics_cli.run)
 app.add_typer(analytics_cli.definitions_app, name="definitions")
 app.command("serve")(web_cli.serve)
 app.add_typer(triage_cli.app, name="triage")
+app.add_typer(funding_cli.app, name="funding")
+app.add_typer(funding_cli.arrs_app, name="arrs")
 
 
 def _version(value: bool) -> None:

@@ -169,6 +169,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     from pcn.api.requests import router as requests_router
     from pcn.api.routes import router as api_router
     from pcn.web.api_docs import router as docs_router
+    from pcn.web.funding_pages import router as funding_router
     from pcn.web.pages import router as page_router
     from pcn.web.triage_pages import router as triage_router
 
@@ -177,6 +178,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.include_router(fhir_router)
     app.include_router(page_router)
     app.include_router(triage_router)
+    app.include_router(funding_router)
     app.include_router(docs_router)
     _install_error_pages(app)
     return app
