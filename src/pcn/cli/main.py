@@ -17,6 +17,7 @@ from pcn.cli import refdata as refdata_cli
 from pcn.cli import risk as risk_cli
 from pcn.cli import store as store_cli
 from pcn.cli import synth as synth_cli
+from pcn.cli import tasks as tasks_cli
 from pcn.cli import triage as triage_cli
 from pcn.cli import web as web_cli
 from pcn.cli import worklist as worklist_cli
@@ -47,6 +48,7 @@ app.command("run")(analytics_cli.run)
 app.add_typer(analytics_cli.definitions_app, name="definitions")
 app.command("serve")(web_cli.serve)
 app.add_typer(triage_cli.app, name="triage")
+app.add_typer(tasks_cli.app, name="tasks")
 
 
 def _version(value: bool) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from pcn.access.guard import NotFound, could_work, disclose_in_scope, require
 from pcn.access.policy import NETWORK, Action, PatientScope, Principal, Purpose
+from pcn.store import audit
 from pcn.store.database import Store, now_utc
 from pcn.store.idempotency import StoredResponse, recall, remember
 from pcn.store.models import Task, TaskEvent
@@ -221,7 +222,7 @@ def _worklist_kind(worklist_id: str, worklists: dict[str, str]) -> str:
     return worklist_id
 
 
-def _add(session: Session, who: Principal, *, patient_id: int | None,
+def _add(session: Session, who: tuple[str, str], *, patient_id: int | None,
          practice_code: str | None, source: str, worklist_id: str | None,
          source_ref: str | None, kind: str, reason: str, priority: str,
          due_date: dt.date | None, owner: Owner | None, now: dt.datetime,
@@ -231,11 +232,11 @@ def _add(session: Session, who: Principal, *, patient_id: int | None,
                priority=priority, due_date=due_date,
                owner_user=owner.user if owner else None,
                owner_role=owner.role if owner else None, status="open", attempts=0,
-               created_by=who.username, created_at=now, updated_at=now)
+               created_by=who[0], created_at=now, updated_at=now)
     session.add(row)
     session.flush()
-    session.add(TaskEvent(task_id=row.id, occurred_at=now, username=who.username,
-                          role=who.role.value, action="created", reason=None,
+    session.add(TaskEvent(task_id=row.id, occurred_at=now, username=who[0],
+                          role=who[1], action="created", reason=None,
                           detail={"source": source, "worklist": worklist_id, "kind": kind,
                                   "priority": priority,
                                   "owner": (owner.user or owner.role) if owner else None,
@@ -294,7 +295,7 @@ def create(store: Store, who: Principal, new: NewTask, *, practices_of: Practice
                 if existing:
                     raise TaskConflict(f"patient {new.patient_id} already has an open task on "
                                        f"{new.worklist_id} (task {existing[new.patient_id]})")
-            row = _add(session, who, patient_id=new.patient_id,
+            row = _add(session, (who.username, who.role.value), patient_id=new.patient_id,
                        practice_code=sorted(practices)[0], source=source,
                        worklist_id=new.worklist_id, source_ref=new.source_ref, kind=kind,
                        reason=reason, priority=priority, due_date=new.due_date, owner=owner,
@@ -333,6 +334,29 @@ class BulkResult:
     out_of_scope: int
 
 
+def _insert_bulk(store: Store, who: tuple[str, str], worklist_id: str,
+                 candidates: Sequence[Candidate], worklists: dict[str, str],
+                 owner: Owner | None, priority: str,
+                 due_date: dt.date | None) -> tuple[list[int], list[int], list[int]]:
+    """Insert the tasks in one transaction: (task ids, patients given one, patients who
+    already had an open task)."""
+    now = now_utc()
+    created: list[int] = []
+    with store.session() as session:
+        existing = _open_on_worklist(session, worklist_id, [c.patient_id for c in candidates])
+        seen: set[int] = set()
+        for c in candidates:
+            if c.patient_id in existing or c.patient_id in seen:
+                continue
+            seen.add(c.patient_id)
+            row = _add(session, who, patient_id=c.patient_id, practice_code=c.practice_code,
+                       source="worklist", worklist_id=worklist_id, source_ref=None,
+                       kind=worklist_id, reason=c.reason or worklists[worklist_id],
+                       priority=priority, due_date=due_date, owner=owner, now=now)
+            created.append(row.id)
+    return created, sorted(seen), sorted(existing)
+
+
 def create_for_worklist(store: Store, who: Principal, worklist_id: str,
                         candidates: Sequence[Candidate], *, worklists: dict[str, str],
                         owner: str | None = None, priority: str | None = None,
@@ -351,31 +375,45 @@ def create_for_worklist(store: Store, who: Principal, worklist_id: str,
                    if scope.allows(c.patient_id, frozenset({c.practice_code}))]
         for practice in sorted({c.practice_code for c in allowed}):
             _check_owner(store, chosen_owner, frozenset({practice}))
-        now = now_utc()
-        created: list[int] = []
-        with store.session() as session:
-            existing = _open_on_worklist(session, worklist_id, [c.patient_id for c in allowed])
-            seen: set[int] = set()
-            for c in allowed:
-                if c.patient_id in existing or c.patient_id in seen:
-                    continue
-                seen.add(c.patient_id)
-                row = _add(session, who, patient_id=c.patient_id,
-                           practice_code=c.practice_code, source="worklist",
-                           worklist_id=worklist_id, source_ref=None, kind=worklist_id,
-                           reason=c.reason or worklists[worklist_id],
-                           priority=chosen_priority, due_date=due_date, owner=chosen_owner,
-                           now=now)
-                created.append(row.id)
-        result = BulkResult(created, sorted(existing),
-                            len({c.patient_id for c in candidates})
-                            - len({c.patient_id for c in allowed}))
-        return result, sorted(seen)
+        created, given, existing = _insert_bulk(
+            store, (who.username, who.role.value), worklist_id, allowed, worklists,
+            chosen_owner, chosen_priority, due_date)
+        out_of_scope = len({c.patient_id for c in candidates}) \
+            - len({c.patient_id for c in allowed})
+        return BulkResult(created, existing, out_of_scope), given
 
     return disclose_in_scope(store, who, select_rows, Purpose.POPULATION_HEALTH,
                              Action.TRIAGE_WORK,
                              detail={"route": route, "op": "create_tasks",
                                      "worklist": worklist_id})
+
+
+#: Role recorded for work done by the server's operator from the command line.
+SYSTEM_ROLE = "system"
+
+
+def create_for_worklist_as_operator(store: Store, operator: str, worklist_id: str,
+                                    candidates: Sequence[Candidate], *,
+                                    worklists: dict[str, str], owner: str | None = None,
+                                    priority: str | None = None,
+                                    due_date: dt.date | None = None) -> BulkResult:
+    """The command line's bulk create: the server's operator (who holds the store itself)
+    creates tasks for every candidate; one audit event (role ``system``) names them all. A named
+    owner must be able to work each candidate's practice."""
+    _worklist_kind(worklist_id, worklists)
+    chosen_priority = _priority(priority)
+    chosen_owner = Owner.parse(owner)
+    for practice in sorted({c.practice_code for c in candidates}):
+        _check_owner(store, chosen_owner, frozenset({practice}))
+    created, given, existing = _insert_bulk(store, (operator, SYSTEM_ROLE), worklist_id,
+                                            candidates, worklists, chosen_owner,
+                                            chosen_priority, due_date)
+    audit.record(store, audit.Event(
+        username=operator, role=SYSTEM_ROLE, action="create_tasks", outcome="ok",
+        patient_id=given[0] if len(given) == 1 else None,
+        purpose=Purpose.POPULATION_HEALTH.value,
+        detail={"worklist": worklist_id, "tasks": len(created), "patient_ids": given}))
+    return BulkResult(created, existing, 0)
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -407,39 +445,13 @@ def list_tasks(store: Store, who: Principal, wanted: TaskFilter | None = None, *
     """Tasks the caller may work, most urgent and oldest first (one audit event naming the
     patients shown)."""
     wanted = wanted or TaskFilter()
-    bad = [s for s in wanted.status if s not in STATUSES]
-    if bad:
-        raise TaskError("status", f"{bad[0]!r} is not one of {', '.join(STATUSES)}")
-    if wanted.source is not None and wanted.source not in SOURCES:
-        raise TaskError("source", f"{wanted.source!r} is not one of {', '.join(SOURCES)}")
+    _check_filter(wanted)
 
     def select_rows(scope: PatientScope) -> tuple[list[TaskView], list[int]]:
         if scope.is_empty:
             raise NotFound()
-        query = select(Task).where(_in_scope(scope))
-        if wanted.status:
-            query = query.where(Task.status.in_(list(wanted.status)))
-        if wanted.worklist_id:
-            query = query.where(Task.worklist_id == wanted.worklist_id)
-        if wanted.patient_id is not None:
-            query = query.where(Task.patient_id == wanted.patient_id)
-        if wanted.practice_code:
-            query = query.where(Task.practice_code == wanted.practice_code)
-        if wanted.source:
-            query = query.where(Task.source == wanted.source)
-        if wanted.team:
-            query = query.where(Task.practice_code.is_(None) if who.practice_code is None
-                                else Task.practice_code == who.practice_code)
-        if wanted.owner:
-            owner = who.username if wanted.owner == "me" else wanted.owner.strip()
-            query = query.where(Task.owner_role == owner if owner in OWNER_ROLES
-                                else Task.owner_user == owner.lower())
-        rank = {p: i for i, p in enumerate(("urgent", "high", "routine", "low"))}
-        with store.read() as session:
-            rows = session.scalars(query.order_by(Task.created_at, Task.id).limit(limit)).all()
-            views = [view_of(r) for r in rows]
-        views.sort(key=lambda v: (v.status not in OPEN_STATUSES, rank.get(v.priority, 9),
-                                  v.due_date or dt.date.max, v.created_at, v.id))
+        views = _select(store, wanted, select(Task).where(_in_scope(scope)), who.username,
+                        who.practice_code, limit)
         return views, [v.patient_id for v in views if v.patient_id is not None]
 
     return disclose_in_scope(store, who, select_rows, Purpose.DIRECT_CARE, Action.TRIAGE_WORK,
@@ -449,6 +461,57 @@ def list_tasks(store: Store, who: Principal, wanted: TaskFilter | None = None, *
                                          "worklist": wanted.worklist_id,
                                          "owner": wanted.owner,
                                          "team": wanted.team}.items() if v}})
+
+
+def _check_filter(wanted: TaskFilter) -> None:
+    bad = [s for s in wanted.status if s not in STATUSES]
+    if bad:
+        raise TaskError("status", f"{bad[0]!r} is not one of {', '.join(STATUSES)}")
+    if wanted.source is not None and wanted.source not in SOURCES:
+        raise TaskError("source", f"{wanted.source!r} is not one of {', '.join(SOURCES)}")
+
+
+def _select(store: Store, wanted: TaskFilter, query: Any, username: str,
+            practice_code: str | None, limit: int) -> list[TaskView]:
+    if wanted.status:
+        query = query.where(Task.status.in_(list(wanted.status)))
+    if wanted.worklist_id:
+        query = query.where(Task.worklist_id == wanted.worklist_id)
+    if wanted.patient_id is not None:
+        query = query.where(Task.patient_id == wanted.patient_id)
+    if wanted.practice_code:
+        query = query.where(Task.practice_code == wanted.practice_code)
+    if wanted.source:
+        query = query.where(Task.source == wanted.source)
+    if wanted.team:
+        query = query.where(Task.practice_code.is_(None) if practice_code is None
+                            else Task.practice_code == practice_code)
+    if wanted.owner:
+        owner = username if wanted.owner == "me" else wanted.owner.strip()
+        query = query.where(Task.owner_role == owner if owner in OWNER_ROLES
+                            else Task.owner_user == owner.lower())
+    rank = {p: i for i, p in enumerate(PRIORITIES)}
+    with store.read() as session:
+        rows = session.scalars(query.order_by(Task.created_at, Task.id).limit(limit)).all()
+        views = [view_of(r) for r in rows]
+    views.sort(key=lambda v: (v.status not in OPEN_STATUSES, rank.get(v.priority, 9),
+                              v.due_date or dt.date.max, v.created_at, v.id))
+    return views
+
+
+def list_tasks_as_operator(store: Store, operator: str, wanted: TaskFilter | None = None, *,
+                           limit: int = 1000) -> list[TaskView]:
+    """The command line's list: every task (the operator holds the store itself); one audit
+    event (role ``system``) naming the patients listed."""
+    wanted = wanted or TaskFilter()
+    _check_filter(wanted)
+    views = _select(store, wanted, select(Task), operator, None, limit)
+    shown = sorted({v.patient_id for v in views if v.patient_id is not None})
+    audit.record(store, audit.Event(
+        username=operator, role=SYSTEM_ROLE, action="list_tasks", outcome="ok",
+        patient_id=shown[0] if len(shown) == 1 else None, purpose=Purpose.DIRECT_CARE.value,
+        detail={"tasks": len(views), "patient_ids": shown}))
+    return views
 
 
 def _practices(row: Task | None, practices_of: PracticesOf) -> frozenset[str]:

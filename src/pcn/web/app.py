@@ -36,6 +36,7 @@ from pcn.access.guard import NotFound
 from pcn.config import Settings, get_settings
 from pcn.reporting.network import NetworkView, OutputsMissing, open_network
 from pcn.store.database import Store, open_store
+from pcn.tasks.service import TaskConflict, TaskError
 from pcn.triage.requests import RequestError, StateConflict
 from pcn.web.limits import AnonymousSubmissions, ConcurrencyLimit
 from pcn.web.security import BodySizeLimit, SecurityHeaders, SignInRequired, make_signers
@@ -168,12 +169,14 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     from pcn.api.fhir import router as fhir_router
     from pcn.api.requests import router as requests_router
     from pcn.api.routes import router as api_router
+    from pcn.api.tasks import router as tasks_router
     from pcn.web.api_docs import router as docs_router
     from pcn.web.pages import router as page_router
     from pcn.web.triage_pages import router as triage_router
 
     app.include_router(api_router)
     app.include_router(requests_router)
+    app.include_router(tasks_router)
     app.include_router(fhir_router)
     app.include_router(page_router)
     app.include_router(triage_router)
@@ -238,6 +241,16 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StateConflict)
     async def _conflict(request: Request, exc: StateConflict) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(TaskError)
+    async def _bad_task_field(request: Request, exc: TaskError) -> Response:
+        return JSONResponse({"detail": "invalid request",
+                             "problems": [{"field": exc.field, "problem": exc.problem}]},
+                            status_code=422)
+
+    @app.exception_handler(TaskConflict)
+    async def _task_conflict(request: Request, exc: TaskConflict) -> Response:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(OutputsMissing)
