@@ -13,6 +13,7 @@ import math
 import os
 import re
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -126,6 +127,27 @@ def _secret(settings: Settings) -> str:
     return secret if secret.strip() else secrets.token_urlsafe(32)
 
 
+_refresh_lock = threading.Lock()
+
+
+def _published(record_dir: str | Path) -> tuple[str, str]:
+    """Which record and outputs snapshots are published now (their resolved paths)."""
+    base = Path(record_dir)
+    return (os.path.realpath(base / "current"), os.path.realpath(base / "outputs" / "current"))
+
+
+def refresh_view(app: FastAPI, record_dir: str | Path) -> None:
+    """Open the newly published record/outputs when they changed since the view was opened."""
+    now = _published(record_dir)
+    if now == app.state.published:
+        return
+    with _refresh_lock:
+        if now != app.state.published:
+            app.state.view = open_network(record_dir)
+            app.state.patient_directory = None
+            app.state.published = now
+
+
 def create_app(record_dir: str | Path, *, store: Store | None = None,
                settings: Settings | None = None, warm: bool = False) -> FastAPI:
     """The app serving one network record; ``store`` defaults to the configured one."""
@@ -140,6 +162,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
                               "Authenticate with `Authorization: Bearer <token>` "
                               "(`pcn users token NAME`).")
     app.state.view = view
+    app.state.published = _published(record_dir)
     app.state.store = store or open_store(settings=settings)
     app.state.signers = make_signers(_secret(settings))
     app.state.templates = make_templates()
@@ -155,6 +178,14 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
 
         _ = default_engine().classifier
         patient_directory(app).warm()
+    @app.middleware("http")
+    async def _fresh_view(request: Request, call_next: Any) -> Response:
+        # A re-run (`pcn run`, which first writes closed tasks into the record) or a new load
+        # publishes new snapshots: the next request reads them, without a restart.
+        refresh_view(request.app, record_dir)
+        response: Response = await call_next(request)
+        return response
+
     # An overloaded server refuses at once (503) rather than failing late.
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     # Outermost (added last): every answer gets the security headers, the 413/411/503 too.
