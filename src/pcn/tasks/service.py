@@ -686,3 +686,42 @@ def update(store: Store, who: Principal, task_id: int, change: TaskChange, *,
                               role=who.role.value, action=action, reason=notes,
                               detail=changes))
     return get_unaudited(store, task_id)
+
+
+def latest_on_worklist(store: Store, worklist_id: str,
+                       patient_ids: Iterable[int]) -> dict[int, TaskView]:
+    """Each patient's task on a worklist: the open one, else the most recently closed. Not
+    audited on its own: only for lists whose own disclosure is audited (the worklist page)."""
+    ids = sorted({int(p) for p in patient_ids})
+    found: dict[int, TaskView] = {}
+    with store.read() as session:
+        for start in range(0, len(ids), 500):
+            rows = session.scalars(select(Task).where(
+                Task.worklist_id == worklist_id, Task.patient_id.in_(ids[start:start + 500]))
+                .order_by(Task.id)).all()
+            for row in rows:
+                view = view_of(row)
+                pid = int(row.patient_id) if row.patient_id is not None else -1
+                held = found.get(pid)
+                if held is None or view.is_open or not held.is_open:
+                    found[pid] = view
+    return found
+
+
+def open_tasks_of(store: Store, patient_id: int) -> list[TaskView]:
+    """A patient's tasks, open first (for a page whose ``view_patient`` check is audited)."""
+    with store.read() as session:
+        rows = session.scalars(select(Task).where(Task.patient_id == patient_id)
+                               .order_by(Task.id.desc())).all()
+        views = [view_of(r) for r in rows]
+    return sorted(views, key=lambda v: (not v.is_open, -v.id))
+
+
+def worklist_task_rows(store: Store, worklist_id: str) -> list[dict[str, Any]]:
+    """Every task of one worklist as plain rows, for aggregate figures (the funnel); the page
+    showing them is audited as an aggregate view."""
+    with store.read() as session:
+        rows = session.execute(select(
+            Task.patient_id, Task.practice_code, Task.worklist_id, Task.status, Task.attempts,
+            Task.created_at, Task.closed_at).where(Task.worklist_id == worklist_id)).all()
+    return [dict(r._mapping) for r in rows]

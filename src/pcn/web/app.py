@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pcn.access.guard import NotFound
 from pcn.config import Settings, get_settings
+from pcn.reporting import display
 from pcn.reporting.network import NetworkView, OutputsMissing, open_network
 from pcn.store.database import Store, open_store
 from pcn.tasks.service import TaskConflict, TaskError
@@ -115,6 +116,15 @@ def make_templates() -> Jinja2Templates:
         undefined=ChainableUndefined,  # the NHS.UK macros read optional nested params
     )
     env.filters["fmt"] = _fmt
+    # The one formatting layer for people (pcn.reporting.display): dates, units, codes, labels.
+    env.filters["date"] = display.date
+    env.filters["date_time"] = display.date_time
+    env.filters["cell"] = lambda value, column, missing=display.NOT_RECORDED: display.cell(
+        column, value, missing)
+    env.filters["label"] = display.label
+    env.filters["coded"] = display.coded
+    env.filters["yes_no"] = display.yes_no
+    env.filters["number"] = display.number
     # JSON inside <script>: escape <, > and & so no data can end the element or open a comment.
     env.filters["tojson_safe"] = lambda spec: (json.dumps(spec).replace("<", "\\u003c")
                                                .replace(">", "\\u003e").replace("&", "\\u0026"))
@@ -203,6 +213,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     from pcn.api.tasks import router as tasks_router
     from pcn.web.api_docs import router as docs_router
     from pcn.web.pages import router as page_router
+    from pcn.web.task_pages import router as task_page_router
     from pcn.web.triage_pages import router as triage_router
 
     app.include_router(api_router)
@@ -210,6 +221,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.include_router(tasks_router)
     app.include_router(fhir_router)
     app.include_router(page_router)
+    app.include_router(task_page_router)
     app.include_router(triage_router)
     app.include_router(docs_router)
     _install_error_pages(app)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from pcn.access.guard import MalformedSignIn, NotFound, refused_sign_in
@@ -70,6 +69,11 @@ def render(request: Request, template: str, principal: Principal | None, *,
     if principal is not None and Action.TRIAGE_WORK in ROLE_ACTIONS.get(principal.role, ()):
         nav.append({"href": "/triage", "text": "Triage",
                     "current": path == "/triage" or path.startswith("/triage/")})
+        nav.append({"href": "/tasks", "text": "My tasks",
+                    "current": path == "/tasks" or path.startswith("/tasks/")})
+    if principal is not None and Action.VIEW_AGGREGATES in ROLE_ACTIONS.get(principal.role, ()):
+        nav.append({"href": "/follow-through", "text": "Follow-through",
+                    "current": path == "/follow-through"})
     account = None
     if principal is not None:
         who = f"{principal.username} · {ROLE_NAMES.get(principal.role.value, principal.role)}"
@@ -279,29 +283,6 @@ def worklists(request: Request, principal: SignedIn) -> Response:
 
 def _filters(request: Request) -> dict[str, str]:
     return {c: request.query_params.get(c, "").strip() for c in FILTER_COLUMNS}
-
-
-@router.get("/worklists/{worklist_id}")
-def worklist(request: Request, principal: SignedIn, worklist_id: str,
-             page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
-    view = _view(request)
-    filters = _filters(request)
-    result = guarded.worklist_rows(_store(request), view, principal, worklist_id,
-                                   filters=filters, page=page, route="/worklists/{id}")
-    in_scope = result.in_scope
-    options = {c: sorted(in_scope[c].dropna().astype(str).unique()) for c in FILTER_COLUMNS
-               if c in result.rows.columns}
-    query = {k: v for k, v in filters.items() if v}
-
-    def page_url(number: int) -> str:
-        return f"/worklists/{worklist_id}?{urlencode({**query, 'page': number})}"
-
-    columns = [c for c in result.rows.columns if c not in ("nhs_number",)]
-    return render(request, "worklist.html", principal, worklist_id=worklist_id,
-                  title=view.worklist_title(worklist_id), result=result, filters=filters,
-                  options=options, columns=columns, page_url=page_url,
-                  export_url=f"/worklists/{worklist_id}/export.csv?{urlencode(query)}",
-                  practice_names=view.practice_names, outputs_stale=view.outputs_stale)
 
 
 @router.get("/worklists/{worklist_id}/export.csv")

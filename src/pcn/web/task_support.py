@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pcn.reporting.network import NetworkView
 from pcn.tasks.writeback import activity_date
 from pcn.worklists import load_worklists
+from pcn.worklists.definitions import WorklistDefinition
 
 
 def practices_of(view: NetworkView) -> Callable[[int], frozenset[str]]:
@@ -20,6 +21,10 @@ def practices_of(view: NetworkView) -> Callable[[int], frozenset[str]]:
 
 def worklist_titles(view: NetworkView) -> dict[str, str]:
     return {wid: view.worklist_title(wid) for wid in view.worklist_ids()}
+
+
+def worklist_definition(worklist_id: str) -> WorklistDefinition | None:
+    return load_worklists().get(worklist_id)
 
 
 def satisfied_by(worklist_id: str) -> frozenset[str]:
