@@ -170,7 +170,7 @@ def _terms() -> dict[str, str]:
             for code, term in codelist(cid).terms.items():
                 if term:
                     terms.setdefault(str(code), term)
-        except Exception:  # noqa: BLE001 - a broken list must not break a page
+        except Exception:  # a broken list must not break a page
             continue
     from pcn.tasks.vocabulary import outcomes
 

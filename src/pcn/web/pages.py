@@ -306,14 +306,23 @@ def parse_patient_id(raw: str) -> int | None:
 
 @router.get("/patients/{patient_id}")
 def patient(request: Request, principal: SignedIn, patient_id: str) -> Response:
+    from pcn.reporting.clinical_summary import clinical_summary
+    from pcn.risk.qrisk3 import QRISK3_DISCLAIMER, QRISK3_IMPLEMENTATION_NOTE
+    from pcn.tasks.service import open_tasks_of
+    from pcn.tasks.vocabulary import OPEN_STATUSES, STATUS_TEXT
+
     view = _view(request)
     number = parse_patient_id(patient_id)
     summary = guarded.patient_summary(_store(request), view, principal, number,
                                       route="/patients/{id}")
     registered_at = ", ".join(f"{view.practice_names.get(code, code)} ({code})"
                               for code in summary["practices"])
+    tasks = open_tasks_of(_store(request), summary["patient_id"])
+    clinical = clinical_summary(view, summary["patient_id"], summary, tasks)
     return render(request, "patient.html", principal, patient=summary,
-                  registered_at=registered_at,
+                  registered_at=registered_at, clinical=clinical,
+                  open_tasks=[t for t in tasks if t.status in OPEN_STATUSES],
+                  status_text=STATUS_TEXT,
+                  worklist_titles={w: view.worklist_title(w) for w in summary["worklists"]},
+                  qrisk3_note=QRISK3_IMPLEMENTATION_NOTE, qrisk3_disclaimer=QRISK3_DISCLAIMER,
                   back=_safe_next(request.query_params.get("back")))
-
-
