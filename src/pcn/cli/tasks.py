@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -20,13 +20,13 @@ def _operator() -> str:
     return f"os:{getpass.getuser()}"
 
 
-def _store():  # type: ignore[no-untyped-def]
+def _store() -> Any:
     from pcn.cli.store import _store as migrated_store
 
     return migrated_store()
 
 
-def _errors():  # type: ignore[no-untyped-def]
+def _errors() -> Any:
     from pcn.access.guard import NotFound
     from pcn.record.store import RecordError
     from pcn.store.database import StoreError
@@ -142,7 +142,7 @@ def writeback(
         console.print("Nothing new to write.")
 
 
-def write_back_and_report(record: Path, store) -> int:  # type: ignore[no-untyped-def]
+def write_back_and_report(record: Path, store: Any) -> int:
     from pcn.tasks.writeback import write_back
 
     result = write_back(record, store)
@@ -155,25 +155,34 @@ def write_back_and_report(record: Path, store) -> int:  # type: ignore[no-untype
     return len(result.written)
 
 
-def write_back_before_run(record: Path) -> None:
-    """For ``pcn run``: write task outcomes first when an operational store exists (a missing
-    or unmigrated store is not an error: there is simply no work recorded)."""
+def existing_store() -> Any:
+    """The configured store when it exists and is migrated, else None (never creates one)."""
     from pcn.config import get_settings
     from pcn.store import migrate
     from pcn.store.database import StoreError, database_url, open_store
 
     settings = get_settings()
     if not settings.database_url.strip() and not (settings.data_dir / "pcn.sqlite3").exists():
-        return
+        return None
     try:
         store = open_store(database_url(settings))
+        if migrate.current_revision(store) != migrate.head_revision():
+            console.print("operational store not at the latest revision: tasks left out "
+                          "(run `pcn db upgrade`).")
+            store.dispose()
+            return None
     except StoreError:
+        return None
+    return store
+
+
+def write_back_before_run(record: Path) -> None:
+    """For ``pcn run``: write task outcomes first when an operational store exists (a missing
+    or unmigrated store is not an error: there is simply no work recorded)."""
+    store = existing_store()
+    if store is None:
         return
     try:
-        if migrate.current_revision(store) != migrate.head_revision():
-            console.print("operational store not at the latest revision: task outcomes not "
-                          "written (run `pcn db upgrade`).")
-            return
         write_back_and_report(record, store)
     finally:
         store.dispose()

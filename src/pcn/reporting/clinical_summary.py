@@ -183,10 +183,11 @@ def timeline(view: NetworkView, summary: dict[str, Any], events: pd.DataFrame,
                                   str(h.get("icd10_code") or "")))
     if len(events):
         recent = events[(events["date"] >= since) & (events["date"] <= view.as_of)]
-        for row in recent.itertuples():
-            term = display.code_term(row.snomed_code)
-            value = "" if pd.isna(row.numeric_value) else f" · {row.numeric_value:g}"
-            items.append(Activity(row.date, term or f"Code {row.snomed_code}", value.lstrip(" ·")))
+        for on, code, number in zip(recent["date"], recent["snomed_code"],
+                                    recent["numeric_value"], strict=True):
+            term = display.code_term(code)
+            value = "" if display.is_missing(number) else f"{float(number):g}"
+            items.append(Activity(on, term or f"Code {code}", value))
     for t in tasks:
         if t.outcome_date is not None:
             items.append(Activity(t.outcome_date, f"Task closed: {t.reason}",

@@ -257,3 +257,55 @@ class TaskEvent(Base):
     action: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CarePlanRow(Base):
+    """One version of a patient's personalised care and support plan (issue 17). Editing a plan
+    adds a version and marks the previous one ``superseded``; nothing is overwritten. Agreed
+    actions become tasks (source ``care_plan``); ``actions`` keeps each one's task id."""
+
+    __tablename__ = "care_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    practice_code: Mapped[str | None] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    what_matters: Mapped[str] = mapped_column(Text)
+    goals: Mapped[list[str]] = mapped_column(JSON)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    coordinator: Mapped[str | None] = mapped_column(String(200))
+    review_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class MdtMeeting(Base):
+    """A multidisciplinary team meeting with a patient list drawn from worklists."""
+
+    __tablename__ = "mdt_meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    practice_code: Mapped[str | None] = mapped_column(String(16))
+    worklists: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class MdtPatient(Base):
+    """One patient on a meeting's list, and what the meeting decided about them."""
+
+    __tablename__ = "mdt_patients"
+    __table_args__ = (UniqueConstraint("meeting_id", "patient_id",
+                                       name="uq_mdt_patients_meeting_patient"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("mdt_meetings.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger)
+    practice_code: Mapped[str] = mapped_column(String(16))
+    worklist_id: Mapped[str | None] = mapped_column(String(64))
+    discussion: Mapped[str | None] = mapped_column(Text)
+    discussed_by: Mapped[str | None] = mapped_column(String(64))
+    discussed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -255,7 +255,8 @@ def _open_on_worklist(session: Session, worklist_id: str,
                 select(Task.patient_id, Task.id).where(
                     Task.worklist_id == worklist_id, Task.patient_id.in_(chunk),
                     Task.status.in_(OPEN_STATUSES))):
-            found[int(pid)] = int(tid)
+            if pid is not None:
+                found[int(pid)] = int(tid)
     return found
 
 

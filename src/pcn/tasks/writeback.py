@@ -69,7 +69,8 @@ def coded_activity(store: Store) -> list[Activity]:
             .where(Task.status.in_(CLOSED_STATUSES), Task.outcome_code.is_not(None),
                    Task.patient_id.is_not(None), Task.outcome_date.is_not(None))
             .order_by(Task.id)).all()
-    return [Activity(int(t), int(p), d, str(c)) for t, p, d, c in rows]
+    return [Activity(int(t), int(p), d, str(c)) for t, p, d, c in rows
+            if p is not None and d is not None]
 
 
 def _copy(src: Path, dst: Path) -> None:

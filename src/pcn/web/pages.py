@@ -317,10 +317,13 @@ def patient(request: Request, principal: SignedIn, patient_id: str) -> Response:
                                       route="/patients/{id}")
     registered_at = ", ".join(f"{view.practice_names.get(code, code)} ({code})"
                               for code in summary["practices"])
+    from pcn.care.plans import current_unaudited
+
     tasks = open_tasks_of(_store(request), summary["patient_id"])
+    plan = current_unaudited(_store(request), summary["patient_id"])
     clinical = clinical_summary(view, summary["patient_id"], summary, tasks)
     return render(request, "patient.html", principal, patient=summary,
-                  registered_at=registered_at, clinical=clinical,
+                  registered_at=registered_at, clinical=clinical, plan=plan,
                   open_tasks=[t for t in tasks if t.status in OPEN_STATUSES],
                   status_text=STATUS_TEXT,
                   worklist_titles={w: view.worklist_title(w) for w in summary["worklists"]},

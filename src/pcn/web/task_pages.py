@@ -189,7 +189,7 @@ async def worklist_tasks(request: Request, principal: SignedIn, worklist_id: str
         return RedirectResponse(f"{back}{sep}error=expired", status_code=303)
     view = _view(request)
     store = _store(request)
-    chosen = {int(v) for v in form.getlist("patient_id") if is_digits(str(v))
+    chosen = {int(str(v)) for v in form.getlist("patient_id") if is_digits(str(v))
               and len(str(v)) < 19}
     every = form.get("scope") == "all"
     filters = {c: str(form.get(c, "")).strip() for c in FILTER_COLUMNS}
