@@ -213,6 +213,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     from pcn.api.tasks import router as tasks_router
     from pcn.web.api_docs import router as docs_router
     from pcn.web.care_pages import router as care_page_router
+    from pcn.web.mdt_pages import router as mdt_page_router
     from pcn.web.pages import router as page_router
     from pcn.web.task_pages import router as task_page_router
     from pcn.web.triage_pages import router as triage_router
@@ -224,6 +225,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.include_router(page_router)
     app.include_router(task_page_router)
     app.include_router(care_page_router)
+    app.include_router(mdt_page_router)
     app.include_router(triage_router)
     app.include_router(docs_router)
     _install_error_pages(app)

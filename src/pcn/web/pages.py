@@ -71,6 +71,8 @@ def render(request: Request, template: str, principal: Principal | None, *,
                     "current": path == "/triage" or path.startswith("/triage/")})
         nav.append({"href": "/tasks", "text": "My tasks",
                     "current": path == "/tasks" or path.startswith("/tasks/")})
+        nav.append({"href": "/mdt", "text": "MDT",
+                    "current": path == "/mdt" or path.startswith("/mdt/")})
     if principal is not None and Action.VIEW_AGGREGATES in ROLE_ACTIONS.get(principal.role, ()):
         nav.append({"href": "/follow-through", "text": "Follow-through",
                     "current": path == "/follow-through"})
