@@ -40,6 +40,7 @@ from pcn.reporting.network import NetworkView, OutputsMissing, open_network
 from pcn.store.database import Store, open_store
 from pcn.tasks.service import TaskConflict, TaskError
 from pcn.triage.requests import RequestError, StateConflict
+from pcn.web.admin_pages import Forbidden
 from pcn.web.limits import AnonymousSubmissions, ConcurrencyLimit
 from pcn.web.security import BodySizeLimit, SecurityHeaders, SignInRequired, make_signers
 
@@ -211,6 +212,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     from pcn.api.requests import router as requests_router
     from pcn.api.routes import router as api_router
     from pcn.api.tasks import router as tasks_router
+    from pcn.web.admin_pages import router as admin_page_router
     from pcn.web.api_docs import router as docs_router
     from pcn.web.care_pages import router as care_page_router
     from pcn.web.mdt_pages import router as mdt_page_router
@@ -226,6 +228,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.include_router(task_page_router)
     app.include_router(care_page_router)
     app.include_router(mdt_page_router)
+    app.include_router(admin_page_router)
     app.include_router(triage_router)
     app.include_router(docs_router)
     _install_error_pages(app)
@@ -248,6 +251,13 @@ def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _denied(request: Request, exc: NotFound) -> Response:
         return _not_found(request)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        from pcn.web.pages import render
+        from pcn.web.security import session_principal
+
+        return render(request, "forbidden.html", session_principal(request), status_code=403)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:

@@ -64,8 +64,10 @@ def render(request: Request, template: str, principal: Principal | None, *,
            status_code: int = 200, **context: Any) -> Response:
     view = _view(request)
     path = request.url.path
+    # Links a role cannot use are not shown (the aggregate pages need view_aggregates).
+    actions = ROLE_ACTIONS.get(principal.role, frozenset()) if principal else frozenset()
     nav = [{"href": href, "text": text, "current": path == href or path.startswith(href + "/")}
-           for href, text in NAVIGATION]
+           for href, text in NAVIGATION if Action.VIEW_AGGREGATES in actions]
     if principal is not None and Action.TRIAGE_WORK in ROLE_ACTIONS.get(principal.role, ()):
         nav.append({"href": "/triage", "text": "Triage",
                     "current": path == "/triage" or path.startswith("/triage/")})
@@ -76,6 +78,9 @@ def render(request: Request, template: str, principal: Principal | None, *,
     if principal is not None and Action.VIEW_AGGREGATES in ROLE_ACTIONS.get(principal.role, ()):
         nav.append({"href": "/follow-through", "text": "Follow-through",
                     "current": path == "/follow-through"})
+    if principal is not None and actions & {Action.MANAGE_USERS, Action.MANAGE_AGREEMENTS,
+                                            Action.VIEW_AUDIT}:
+        nav.append({"href": "/admin", "text": "Admin", "current": path.startswith("/admin")})
     account = None
     if principal is not None:
         who = f"{principal.username} · {ROLE_NAMES.get(principal.role.value, principal.role)}"
@@ -105,7 +110,11 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/")
 def home(request: Request) -> Response:
-    target = "/overview" if session_principal(request) else "/sign-in"
+    principal = session_principal(request)
+    target = "/sign-in"
+    if principal is not None:
+        actions = ROLE_ACTIONS.get(principal.role, frozenset())
+        target = "/overview" if Action.VIEW_AGGREGATES in actions else "/admin"
     return RedirectResponse(target, status_code=303)
 
 
