@@ -9,7 +9,6 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from pcn.access.policy import Principal
 from pcn.analytics.engine import EngineKind

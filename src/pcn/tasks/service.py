@@ -465,6 +465,10 @@ def list_tasks(store: Store, who: Principal, wanted: TaskFilter | None = None, *
 
 
 def _check_filter(wanted: TaskFilter) -> None:
+    for name in ("worklist_id", "owner", "practice_code", "source"):
+        value = getattr(wanted, name)
+        if value is not None and ("\x00" in value or len(value) > 64):
+            raise TaskError(name, "must not contain a NUL character or exceed 64 characters")
     bad = [s for s in wanted.status if s not in STATUSES]
     if bad:
         raise TaskError("status", f"{bad[0]!r} is not one of {', '.join(STATUSES)}")

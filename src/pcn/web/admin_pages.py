@@ -23,6 +23,7 @@ from pcn.store import accounts, audit, sharing
 from pcn.store.database import Store
 from pcn.web.pages import ROLE_NAMES, render
 from pcn.web.security import csrf_valid, page_principal
+from pcn.web.task_pages import form_expired
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Principal, Depends(page_principal)]
@@ -63,8 +64,8 @@ def _event(request: Request, principal: Principal, action: str,
 
 @router.get("/admin")
 def admin_home(request: Request, principal: SignedIn) -> Response:
-    if not is_admin(principal):
-        _check(request, principal, Action.MANAGE_USERS, "/admin")
+    first = next((a for a in ADMIN_ACTIONS if may(principal, a)), Action.MANAGE_USERS)
+    _check(request, principal, first, "/admin")
     return render(request, "admin.html", principal,
                   can_users=may(principal, Action.MANAGE_USERS),
                   can_agreements=may(principal, Action.MANAGE_AGREEMENTS),
@@ -87,7 +88,7 @@ async def users_change(request: Request, principal: SignedIn) -> Response:
     _check(request, principal, Action.MANAGE_USERS, "/admin/users", op="change")
     form = {k: str(v) for k, v in (await request.form()).items()}
     if not csrf_valid(request, form.get("csrf_token", "")):
-        return RedirectResponse("/admin/users?error=This+form+expired", status_code=303)
+        return form_expired(request, principal, "/admin/users")
     op, username = form.get("op", ""), form.get("username", "").strip().lower()
     store = _store(request)
     try:
@@ -143,7 +144,7 @@ async def agreements_change(request: Request, principal: SignedIn) -> Response:
     from urllib.parse import urlencode
 
     if not csrf_valid(request, form.get("csrf_token", "")):
-        return RedirectResponse("/admin/agreements?error=This+form+expired", status_code=303)
+        return form_expired(request, principal, "/admin/agreements")
     store = _store(request)
     try:
         if form.get("op") == "add":

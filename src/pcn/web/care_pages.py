@@ -18,6 +18,7 @@ from pcn.tasks.vocabulary import OWNER_ROLE_TEXT, OWNER_ROLES
 from pcn.web import guarded, task_support
 from pcn.web.pages import parse_patient_id, render
 from pcn.web.security import csrf_valid, page_principal
+from pcn.web.task_pages import form_expired
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Principal, Depends(page_principal)]
@@ -82,9 +83,7 @@ async def care_plan_save(request: Request, principal: SignedIn, patient_id: str)
     store = _store(request)
     number = parse_patient_id(patient_id)
     if not csrf_valid(request, values.get("csrf_token", "")):
-        return _page(request, principal, patient_id, template="care_plan_edit.html",
-                     route="/patients/{id}/care-plan/edit", status_code=400, values=values,
-                     errors={"form": "This form expired. Please try again."})
+        return form_expired(request, principal, f"/patients/{number}/care-plan")
     try:
         current = plans.current_unaudited(store, number) if number is not None else None
         kept = [a for i, a in enumerate(current.actions if current else [])

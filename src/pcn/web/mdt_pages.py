@@ -10,8 +10,8 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from pcn.access.guard import NotFound
-from pcn.access.policy import Principal
+from pcn.access.guard import NotFound, authorise
+from pcn.access.policy import Action, Principal, Purpose
 from pcn.care import mdt, plans
 from pcn.record.codes import is_digits
 from pcn.reporting.network import NetworkView
@@ -21,7 +21,7 @@ from pcn.tasks.vocabulary import OWNER_ROLE_TEXT, OWNER_ROLES
 from pcn.web import task_support
 from pcn.web.pages import render
 from pcn.web.security import csrf_valid, page_principal
-from pcn.web.task_pages import can_work
+from pcn.web.task_pages import can_work, form_expired
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Principal, Depends(page_principal)]
@@ -42,14 +42,17 @@ def _candidates(view: NetworkView, worklist_id: str) -> list[Candidate]:
             zip(frame["patient_id"], frame["practice_code"], reasons, strict=True)]
 
 
-def _require_worker(principal: Principal) -> None:
-    if not can_work(principal):
+def _require_worker(request: Request, principal: Principal, route: str) -> None:
+    """The meetings list names no patient; it is still decided and audited (one event)."""
+    decision = authorise(_store(request), principal, Action.TRIAGE_WORK,
+                         purpose=Purpose.DIRECT_CARE, detail={"route": route})
+    if not decision.allowed or not can_work(principal):
         raise NotFound()
 
 
 @router.get("/mdt")
 def mdt_list(request: Request, principal: SignedIn) -> Response:
-    _require_worker(principal)
+    _require_worker(request, principal, "/mdt")
     view = _view(request)
     return render(request, "mdt_list.html", principal, meetings=mdt.meetings(_store(request)),
                   worklists=[{"id": w, "title": view.worklist_title(w),
@@ -60,10 +63,9 @@ def mdt_list(request: Request, principal: SignedIn) -> Response:
 
 @router.post("/mdt")
 async def mdt_create(request: Request, principal: SignedIn) -> Response:
-    _require_worker(principal)
     form = await request.form()
     if not csrf_valid(request, str(form.get("csrf_token", ""))):
-        return RedirectResponse("/mdt?error=expired", status_code=303)
+        return form_expired(request, principal, "/mdt")
     view = _view(request)
     chosen = [str(w) for w in form.getlist("worklist") if str(w) in view.worklist_ids()]
     try:
@@ -105,7 +107,7 @@ async def mdt_discuss(request: Request, principal: SignedIn, meeting_id: str,
     pid = int(patient_id) if is_digits(patient_id) and len(patient_id) < 19 else -1
     back = f"/mdt/{number}"
     if not csrf_valid(request, str(form.get("csrf_token", ""))):
-        return RedirectResponse(f"{back}?error=expired#patient-{pid}", status_code=303)
+        return form_expired(request, principal, back)
     actions = [plans.PlanAction(str(form.get(f"action-{i}", "")).strip(),
                                 str(form.get(f"owner-{i}", "")).strip() or None)
                for i in range(2) if str(form.get(f"action-{i}", "")).strip()]

@@ -54,7 +54,7 @@ PAGE_SIZES = (25, 50, 100)
 #: Columns shown as their own table cells (the rest of the definition's fields follow).
 LEAD_COLUMNS = ("patient_id", "practice_code", "age", "sex", "reasons")
 HIDDEN_COLUMNS = {"nhs_number", "reason_count", "task_id", "task_status", "task_owner",
-                  "core20", "plus_groups", "priority", "reason"}
+                  "core20", "plus_groups", "priority"}
 
 
 def _view(request: Request) -> NetworkView:
@@ -63,6 +63,11 @@ def _view(request: Request) -> NetworkView:
 
 def _store(request: Request) -> Store:
     return request.app.state.store
+
+
+def form_expired(request: Request, principal: Principal, back: str) -> Response:
+    """A POST without a valid CSRF token: 400, nothing read or changed."""
+    return render(request, "form_expired.html", principal, back=back, status_code=400)
 
 
 def can_work(principal: Principal) -> bool:
@@ -186,7 +191,7 @@ async def worklist_tasks(request: Request, principal: SignedIn, worklist_id: str
     back = f"/worklists/{worklist_id}" + (f"?{back_query}" if back_query else "")
     sep = "&" if back_query else "?"
     if not csrf_valid(request, str(form.get("csrf_token", ""))):
-        return RedirectResponse(f"{back}{sep}error=expired", status_code=303)
+        return form_expired(request, principal, back)
     view = _view(request)
     store = _store(request)
     chosen = {int(str(v)) for v in form.getlist("patient_id") if is_digits(str(v))
@@ -306,10 +311,7 @@ def task_update(request: Request, principal: SignedIn, task_id: str,
               "outcome_text": outcome_text, "notes": notes, "owner": owner,
               "priority": priority}
     if not csrf_valid(request, csrf_token):
-        found = service.get(store, principal, number, practices_of=practices_of,
-                            route="/tasks/{id}")
-        return _task_page(request, principal, found, status_code=400, values=values,
-                          errors={"form": "This form expired. Please try again."})
+        return form_expired(request, principal, f"/tasks/{number}")
     try:
         change = service.TaskChange(
             status=status or None, outcome_code=outcome_code or None,
