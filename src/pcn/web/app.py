@@ -141,6 +141,20 @@ def _secret(settings: Settings) -> str:
 _refresh_lock = threading.Lock()
 
 
+class FreshView:
+    """ASGI middleware: before each request, open newly published snapshots (a cheap check of
+    the record's and the outputs' ``current`` links)."""
+
+    def __init__(self, app: Any, record_dir: str | Path) -> None:
+        self.app = app
+        self.record_dir = record_dir
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            refresh_view(scope["app"], self.record_dir)
+        await self.app(scope, receive, send)
+
+
 def _published(record_dir: str | Path) -> tuple[str, str]:
     """Which record and outputs snapshots are published now (their resolved paths)."""
     base = Path(record_dir)
@@ -189,13 +203,9 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
 
         _ = default_engine().classifier
         patient_directory(app).warm()
-    @app.middleware("http")
-    async def _fresh_view(request: Request, call_next: Any) -> Response:
-        # A re-run (`pcn run`, which first writes closed tasks into the record) or a new load
-        # publishes new snapshots: the next request reads them, without a restart.
-        refresh_view(request.app, record_dir)
-        response: Response = await call_next(request)
-        return response
+    # A re-run (`pcn run`, which first writes closed tasks into the record) or a new load
+    # publishes new snapshots: the next request reads them, without a restart.
+    app.add_middleware(FreshView, record_dir=record_dir)
 
     # An overloaded server refuses at once (503) rather than failing late.
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
