@@ -77,7 +77,6 @@ def test_care_coordinator_works_a_worklist_through_to_a_changed_indicator(
 
     from pcn.cli.main import app as cli
     from pcn.config import get_settings
-
     from pcn.store.accounts import create_user, get_account
     from tests.web.conftest import PASSWORD
 
