@@ -3,6 +3,7 @@ p95 < 300 ms per action).
 
     python benchmarks/tasks_concurrency.py [--record DIR] [--patients N] [--staff 20]
                                            [--rounds 10] [--backends sqlite,postgres]
+                                           [--think 1.0]
 
 Builds a twin (U55830, seed 1; ``--patients`` for a smaller one) and runs `pcn run` unless
 ``--record`` is given. For each backend it makes a fresh migrated store (PostgreSQL: a new
@@ -11,7 +12,9 @@ practices (clinicians) and the PCN (care coordinators, who see a practice by agr
 the app in process as `pcn serve` does, and lets ``--staff`` threads work at the same time, each
 through its own client and bearer token over the ASGI stack: list my tasks, create a task from a
 worklist, read it, record a contact attempt, close it with a coded outcome, list the worklist's
-tasks. Every request is authorised and audited as in production. Prints p50/p95/max per action.
+tasks. Every request is authorised and audited as in production. ``--think`` is each person's
+mean pause between actions in seconds (exponentially distributed; 0 = back-to-back, a stress
+test). Prints p50/p95/max per action.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import random
 import secrets
 import statistics
 import tempfile
@@ -65,7 +69,7 @@ def _drop_pg(name: str) -> None:
     engine.dispose()
 
 
-def run_backend(record: Path, url: str, staff: int, rounds: int
+def run_backend(record: Path, url: str, staff: int, rounds: int, think: float = 0.0
                 ) -> tuple[dict[str, list[float]], int, int]:
     from pcn.analytics.run import outputs_path
     from pcn.record import open_record
@@ -103,8 +107,12 @@ def run_backend(record: Path, url: str, staff: int, rounds: int
         client = TestClient(app)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
+        pause = random.Random(name)
+
         def timed(action: str, method: str, path: str, body: object = None,
                   expect: int = 200) -> dict[str, object]:
+            if think > 0:
+                time.sleep(pause.expovariate(1 / think))
             t0 = time.perf_counter()
             response = client.request(method, path, headers=headers,
                                       content=json.dumps(body) if body is not None else None)
@@ -151,6 +159,8 @@ def main() -> None:
     parser.add_argument("--staff", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean seconds between one person's actions (0: back-to-back)")
     args = parser.parse_args()
     console = Console()
     work = Path(tempfile.mkdtemp(prefix="pcn-tasks-bench-"))
@@ -173,13 +183,14 @@ def main() -> None:
             url = f"sqlite+pysqlite:///{work / f'pcn-{secrets.token_hex(3)}.sqlite3'}"
         try:
             t0 = time.perf_counter()
-            timings, total, errors = run_backend(record, url, args.staff, args.rounds)
+            timings, total, errors = run_backend(record, url, args.staff, args.rounds,
+                                                 args.think)
             wall = time.perf_counter() - t0
         finally:
             if pg_name:
                 _drop_pg(pg_name)
-        table = Table(title=f"{backend}: {args.staff} staff at once, {total:,} requests, "
-                      f"{errors} errors", header_style="bold")
+        table = Table(title=f"{backend}: {args.staff} staff at once, think {args.think:g} s, "
+                      f"{total:,} requests, {errors} errors", header_style="bold")
         for column in ("action", "requests", "p50 ms", "p95 ms", "max ms"):
             table.add_column(column, justify="left" if column == "action" else "right")
         worst = 0.0

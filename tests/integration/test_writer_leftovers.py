@@ -86,6 +86,8 @@ def _invocations(file: Path, bundle: Path, patients_csv: Path, out: Path) -> dic
         "synth": ["synth", "--pcn", "U55830", "--patients", "200", "--out", str(file)],
         "demo summary": ["demo", "summary", *record],
         "serve": ["serve", *record],
+        "tasks create": ["tasks", "create", "--worklist", "smr_candidates", *record],
+        "tasks writeback": ["tasks", "writeback", *record],
     }
 
 

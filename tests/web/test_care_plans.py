@@ -16,11 +16,24 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _without_a_plan(world: WebWorld) -> int:
+    """A patient of the clinician's practice with no care plan yet (other journeys add some)."""
+    from pcn.care.plans import current_unaudited
+    from pcn.record import open_record
+
+    regs = open_record(world.record).read("registrations").to_pandas()
+    live = regs[regs["end_date"].isna() & (regs["practice_code"] == world.own)]
+    for pid in sorted(int(p) for p in live["patient_id"].unique())[5:]:
+        if current_unaudited(world.store, pid) is None:
+            return pid
+    raise AssertionError("every patient has a plan")
+
+
 def test_gp_edits_a_care_plan_and_actions_become_tasks(
         clients: dict[str, TestClient], api: TestClient, tokens: dict[str, str],
         web_world: WebWorld) -> None:
     gp = clients["clin_a"]
-    patient = web_world.patient_at(web_world.own)
+    patient = _without_a_plan(web_world)
     summary = gp.get(f"/patients/{patient}").text
     assert 'id="care-plan-link"' in summary
     assert "No care plan has been agreed yet" in gp.get(f"/patients/{patient}/care-plan").text
@@ -97,3 +110,36 @@ def test_closed_task_is_valid_fhir_with_its_coded_outcome(api: TestClient,
     assert resource["output"][0]["valueCodeableConcept"]["coding"][0]["code"] == \
         "1239511000000100"
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", resource["executionPeriod"]["end"])
+
+
+def test_direct_care_fhir_export_includes_care_plans_and_tasks(
+        tmp_path, web_world: WebWorld, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from pcn.cli.main import app
+    from pcn.config import get_settings
+
+    monkeypatch.setenv("PCN_DATABASE_URL", web_world.store.url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["export", "fhir", "--record", str(web_world.record),
+                                          "--out", str(tmp_path / "fhir"), "--purpose",
+                                          "direct-care"])
+        secondary = CliRunner().invoke(app, ["export", "fhir", "--record",
+                                             str(web_world.record), "--out",
+                                             str(tmp_path / "planning")])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    tasks = [json.loads(line) for line in (tmp_path / "fhir" / "Task.ndjson").read_text()
+             .splitlines()]
+    assert tasks and all(validation_error(t) is None for t in tasks)
+    plans_file = tmp_path / "fhir" / "CarePlan.ndjson"
+    if plans_file.exists():
+        assert all(validation_error(json.loads(line)) is None
+                   for line in plans_file.read_text().splitlines())
+    # secondary use never carries the operational work
+    assert secondary.exit_code == 0, secondary.output
+    assert not (tmp_path / "planning" / "Task.ndjson").exists()
