@@ -90,6 +90,8 @@ def _invocations(file: Path, bundle: Path, patients_csv: Path, out: Path) -> dic
                                   str(out / "w.csv")],
         "funding report": ["funding", "report", *record],
         "funding summary": ["funding", "summary", "--pcn", "U55830", *record],
+        "tasks create": ["tasks", "create", "--worklist", "smr_candidates", *record],
+        "tasks writeback": ["tasks", "writeback", *record],
     }
 
 

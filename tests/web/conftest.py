@@ -60,6 +60,11 @@ class WebWorld:
         only_here = live.groupby("patient_id").size()
         return int(only_here.index[0])
 
+    def app_practices(self, patient_id: int) -> set[str]:
+        regs = open_record(self.record).read("registrations").to_pandas()
+        live = regs[regs["end_date"].isna() & (regs["patient_id"] == patient_id)]
+        return set(live["practice_code"].astype(str))
+
     def audit_count(self) -> int:
         return len(audit.events(self.store))
 

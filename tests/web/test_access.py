@@ -155,6 +155,8 @@ def test_every_data_route_writes_exactly_one_event_allowed_or_denied(
             url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m, v=values: v.get(m.group(1), "x"), path)
             # Searches with their required parameter (a malformed one is a 4xx, not a search).
             url += {"/fhir/Observation": f"?patient={patient}",
+                    "/fhir/CarePlan": f"?patient={patient}",
+                    "/fhir/Task": f"?patient={patient}",
                     "/fhir/Patient": f"?identifier={patient}"}.get(path, "")
             before = web_world.audit_count()
             if path.startswith(("/api/", "/fhir")):
@@ -240,6 +242,8 @@ def test_every_disclosure_names_each_patient_in_its_audit_event(
                       "indicator_id": "dna_rate", "request_id": str(submitted.json()["id"])}
             url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m, v=values: v.get(m.group(1), "x"), path)
             url += {"/fhir/Observation": f"?patient={patient}",
+                    "/fhir/CarePlan": f"?patient={patient}",
+                    "/fhir/Task": f"?patient={patient}",
                     "/fhir/Patient": f"?identifier={number[patient]}"}.get(path, "")
             before = web_world.audit_count()
             if path.startswith(("/api/", "/fhir")):

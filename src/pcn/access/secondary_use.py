@@ -60,6 +60,10 @@ EXPORTS: tuple[ExportPath, ...] = (
     ExportPath("GET /fhir/Patient/{patient_id}/$everything", Use.DIRECT_CARE,
                "one patient's record"),
     ExportPath("GET /fhir/Observation", Use.DIRECT_CARE, "one patient's observations"),
+    ExportPath("GET /fhir/CarePlan", Use.DIRECT_CARE, "one patient's care plan"),
+    ExportPath("GET /fhir/Task", Use.DIRECT_CARE, "one patient's open tasks"),
+    ExportPath("GET /api/tasks", Use.DIRECT_CARE, "the tasks the clinician works; scoped"),
+    ExportPath("GET /api/tasks/{task_id}", Use.DIRECT_CARE, "one task"),
     ExportPath("pcn export fhir", Use.SECONDARY,
                "bulk record extract; --purpose direct-care keeps everyone"),
     ExportPath("pcn continuity", Use.SECONDARY, "continuity tables for planning"),
@@ -89,6 +93,8 @@ NOT_EXPORTS: dict[str, str] = {
     "pcn demo summary": "the synthetic twin's calibration against QOF",
     "pcn worklist list": "worklist definitions and their sizes, for the operator",
     "pcn bench dataset": "benchmark dataset; refuses any record that is not synthetic",
+    "pcn tasks create": "reads a published worklist to create tasks in the store",
+    "pcn tasks writeback": "writes closed tasks' coded outcomes into the record",
 }
 
 

@@ -150,3 +150,47 @@ def search_observation(request: Request,
         return _not_found(f"Patient/{patient}")
     except FhirError as e:
         return _response(e.outcome, e.status)
+
+
+def _workflow_search(request: Request, patient: str, route: str,
+                     build: Callable[[Store, int], list[dict[str, Any]]]) -> JSONResponse:
+    caller = _caller(request)
+    if isinstance(caller, JSONResponse):
+        return caller
+    pid = _patient_number(patient.removeprefix("Patient/"))
+    try:
+        _authorise_patient(request, caller, pid, route)
+    except NotFound:
+        return _not_found(f"Patient/{patient}")
+    assert pid is not None
+    from pcn.fhir.read import _searchset
+
+    return _response(_searchset(build(request.app.state.store, pid)))
+
+
+@router.get("/CarePlan", summary="Search a Patient's care plans (UK Core CarePlan)")
+def search_care_plan(request: Request, patient: str = Query(..., max_length=60)
+                     ) -> JSONResponse:
+    from pcn.care.plans import current_unaudited
+    from pcn.fhir.workflow import care_plan_resource
+
+    def build(store: Store, pid: int) -> list[dict[str, Any]]:
+        plan = current_unaudited(store, pid)
+        return [care_plan_resource(plan)] if plan is not None else []
+
+    return _workflow_search(request, patient, "fhir/CarePlan", build)
+
+
+@router.get("/Task", summary="Search a Patient's tasks (UK Core Task)")
+def search_task(request: Request, patient: str = Query(..., max_length=60)) -> JSONResponse:
+    from pcn.fhir.workflow import task_resource
+    from pcn.tasks.service import open_tasks_of
+
+    view: NetworkView = request.app.state.view
+    titles = {w: view.worklist_title(w) for w in view.worklist_ids()}
+
+    def build(store: Store, pid: int) -> list[dict[str, Any]]:
+        return [task_resource(t, titles.get(t.worklist_id or "")) for t in
+                open_tasks_of(store, pid)]
+
+    return _workflow_search(request, patient, "fhir/Task", build)

@@ -39,6 +39,14 @@ def run(
             "as_of date, else today.",
         ),
     ] = "",
+    tasks: Annotated[
+        bool,
+        typer.Option(
+            "--tasks/--no-tasks",
+            help="First write closed tasks' coded outcomes from the operational store into "
+            "the record (follow-through; default on when a store exists).",
+        ),
+    ] = True,
 ) -> None:
     """Compute patient_profile and practice_summary into RECORD/outputs (atomically)."""
     from pcn.analytics.engine import ENGINES, EngineError
@@ -48,6 +56,11 @@ def run(
     if engine not in ENGINES:
         raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
     day = _date(index_date, "--index-date")
+    if tasks:
+        from pcn.cli.tasks import write_back_before_run
+
+        with user_errors(RecordError):
+            write_back_before_run(record)
     with (
         user_errors(RecordError, EngineError, DefinitionError),
         console.status(f"running on {engine}…") as status,

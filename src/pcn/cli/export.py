@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,6 +20,47 @@ class Purpose(StrEnum):
 
 app = typer.Typer(help="Export the network record (FHIR R4 Bulk Data NDJSON).",
                   no_args_is_help=True)
+
+
+def _work_resources(rec: Any) -> list[dict[str, Any]]:
+    """Direct care: the store's care plans and tasks about the record's patients (UK Core
+    CarePlan and Task), when an operational store exists; audited as the operator."""
+    import getpass
+
+    from pcn.care.plans import plans_of
+    from pcn.cli.tasks import existing_store
+    from pcn.fhir.workflow import iter_workflow
+    from pcn.store import audit
+    from pcn.tasks.service import list_tasks_as_operator
+
+    store = existing_store()
+    if store is None:
+        return []
+    try:
+        patients = set(rec.read("patients", columns=["patient_id"]).column("patient_id")
+                       .to_pylist())
+        tasks = [t for t in list_tasks_as_operator(store, f"os:{getpass.getuser()}",
+                                                   limit=10**9)
+                 if t.patient_id in patients]
+        plans = [p for pid in sorted({t.patient_id for t in tasks if t.patient_id is not None}
+                                     | _plan_patients(store)) if pid in patients
+                 for p in plans_of(store, pid)[:1]]
+        audit.record(store, audit.Event(
+            username=f"os:{getpass.getuser()}", role="system", action="export_fhir_work",
+            outcome="ok", purpose="direct_care",
+            detail={"tasks": len(tasks), "care_plans": len(plans)}))
+        return list(iter_workflow(tasks, plans))
+    finally:
+        store.dispose()
+
+
+def _plan_patients(store: Any) -> set[int]:
+    from sqlalchemy import select
+
+    from pcn.store.models import CarePlanRow
+
+    with store.read() as session:
+        return {int(p) for p in session.scalars(select(CarePlanRow.patient_id).distinct())}
 
 
 @app.command("fhir")
@@ -67,7 +108,8 @@ def fhir(
                   TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("export", total=total)
         counts = export_ndjson(rec, out, progress=lambda n: bar.advance(task, n),
-                               exclude=exclude, deidentify=deidentify)
+                               exclude=exclude, deidentify=deidentify,
+                               extra=_work_resources(rec) if deidentify is None else ())
     for rtype, n in sorted(counts.items()):
         console.print(f"{rtype:<20} {n:>10,}")
     console.print(f"wrote {sum(counts.values()):,} resources to {out}")

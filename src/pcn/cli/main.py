@@ -18,6 +18,7 @@ from pcn.cli import refdata as refdata_cli
 from pcn.cli import risk as risk_cli
 from pcn.cli import store as store_cli
 from pcn.cli import synth as synth_cli
+from pcn.cli import tasks as tasks_cli
 from pcn.cli import triage as triage_cli
 from pcn.cli import web as web_cli
 from pcn.cli import worklist as worklist_cli
@@ -50,6 +51,7 @@ app.command("serve")(web_cli.serve)
 app.add_typer(triage_cli.app, name="triage")
 app.add_typer(funding_cli.app, name="funding")
 app.add_typer(funding_cli.arrs_app, name="arrs")
+app.add_typer(tasks_cli.app, name="tasks")
 
 
 def _version(value: bool) -> None:

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -316,10 +316,12 @@ def iter_resources(record: Record, exclude: frozenset[int] = frozenset()
 
 def export_ndjson(record: Record, out_dir: Path, progress: Any = None,
                   exclude: frozenset[int] = frozenset(),
-                  deidentify: Deidentifier | None = None) -> dict[str, int]:
+                  deidentify: Deidentifier | None = None,
+                  extra: Iterable[dict[str, Any]] = ()) -> dict[str, int]:
     """Write one NDJSON file per resource type into ``out_dir`` (replaced atomically), leaving
     out every resource of the ``exclude``d patients (:mod:`pcn.access.secondary_use`); with
-    ``deidentify`` every resource is de-identified for secondary use (ADR 0093)."""
+    ``deidentify`` every resource is de-identified for secondary use (ADR 0093). ``extra``:
+    further resources written after the record's (e.g. CarePlan and Task from the store)."""
     out_dir = Path(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -328,7 +330,7 @@ def export_ndjson(record: Record, out_dir: Path, progress: Any = None,
     handles: dict[str, IO[bytes]] = {}
     done = 0
     try:
-        for _, gen in GENERATORS:
+        for gen in [*(g for _, g in GENERATORS), lambda _r, _x: extra]:
             for made in gen(record, exclude):
                 res = deidentify.resource(made) if deidentify is not None else made
                 if res is None:

@@ -48,6 +48,8 @@ PROFILES = {
     "Appointment": UKCORE_SD + "UKCore-Appointment",
     "EpisodeOfCare": UKCORE_SD + "UKCore-EpisodeOfCare",
     "Location": UKCORE_SD + "UKCore-Location",
+    "CarePlan": UKCORE_SD + "UKCore-CarePlan",
+    "Task": UKCORE_SD + "UKCore-Task",
 }
 #: ONS statistical geography codes (LSOA 2011), as identifiers of Location (kind: area).
 ONS_GEOGRAPHY = "http://statistics.data.gov.uk/id/statistical-geography"

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 SUPPORTED = (
     "Patient", "Organization", "Practitioner", "PractitionerRole", "Condition", "Observation",
     "MedicationStatement", "MedicationRequest", "Encounter", "Appointment", "EpisodeOfCare",
-    "Location",
+    "Location", "CarePlan", "Task",
 )
 
 

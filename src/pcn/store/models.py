@@ -153,7 +153,9 @@ class TriageRequestRow(Base):
     """One online consultation request: what was sent, what the engine decided, what staff did.
 
     ``practice_code`` NULL means unallocated (worked by PCN staff, ADR 0080). ``final_*`` are set
-    when a clinician accepts or overrides the engine's decision.
+    when a clinician accepts or overrides the engine's decision. ``status`` is the request's
+    review stage (new, accepted, overridden, assigned, closed); who works it, what was done and
+    its history are on its :class:`Task` (one work model, ADR 0110).
     """
 
     __tablename__ = "triage_requests"
@@ -183,26 +185,10 @@ class TriageRequestRow(Base):
     final_route: Mapped[str | None] = mapped_column(String(32))
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    assigned_user: Mapped[str | None] = mapped_column(String(64))
-    assigned_role: Mapped[str | None] = mapped_column(String(32))
-    outcome: Mapped[str | None] = mapped_column(Text)
-    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
-
-
-class TriageRequestEvent(Base):
-    """The history of one request: received, accepted, overridden, assigned, closed."""
-
-    __tablename__ = "triage_request_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("triage_requests.id"), index=True)
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    username: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(Text)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The task that carries the work on this request: owner, outcome, history (ADR 0110).
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", name="fk_triage_requests_task_id"), index=True, unique=True)
 
 
 class TriageCapacity(Base):
@@ -219,3 +205,107 @@ class TriageCapacity(Base):
     free_slots: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Task(Base):
+    """One piece of work about a patient (or an unmatched request): the one work model (ADR 0110).
+
+    ``source`` says where it came from (``worklist``, ``triage_request``, ``care_plan``, ``mdt``,
+    ``manual``); ``practice_code`` NULL means the network's own queue. Status moves
+    ``open → in_progress → done | declined | not_appropriate | unable_to_contact``; a closing
+    outcome may carry a SNOMED code, which :mod:`pcn.tasks.writeback` writes into the record.
+    """
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    practice_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    worklist_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    source_ref: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(String(16))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    owner_user: Mapped[str | None] = mapped_column(String(64), index=True)
+    owner_role: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    outcome_code: Mapped[str | None] = mapped_column(String(20))
+    outcome_term: Mapped[str | None] = mapped_column(String(300))
+    outcome_date: Mapped[dt.date | None] = mapped_column(Date)
+    outcome_text: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class TaskEvent(Base):
+    """The history of one task: created, assigned, started, attempt, closed, note (and the
+    triage actions on a request: received, accept, override)."""
+
+    __tablename__ = "task_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CarePlanRow(Base):
+    """One version of a patient's personalised care and support plan (issue 17). Editing a plan
+    adds a version and marks the previous one ``superseded``; nothing is overwritten. Agreed
+    actions become tasks (source ``care_plan``); ``actions`` keeps each one's task id."""
+
+    __tablename__ = "care_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    practice_code: Mapped[str | None] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    what_matters: Mapped[str] = mapped_column(Text)
+    goals: Mapped[list[str]] = mapped_column(JSON)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    coordinator: Mapped[str | None] = mapped_column(String(200))
+    review_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class MdtMeeting(Base):
+    """A multidisciplinary team meeting with a patient list drawn from worklists."""
+
+    __tablename__ = "mdt_meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    practice_code: Mapped[str | None] = mapped_column(String(16))
+    worklists: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class MdtPatient(Base):
+    """One patient on a meeting's list, and what the meeting decided about them."""
+
+    __tablename__ = "mdt_patients"
+    __table_args__ = (UniqueConstraint("meeting_id", "patient_id",
+                                       name="uq_mdt_patients_meeting_patient"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("mdt_meetings.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger)
+    practice_code: Mapped[str] = mapped_column(String(16))
+    worklist_id: Mapped[str | None] = mapped_column(String(64))
+    discussion: Mapped[str | None] = mapped_column(Text)
+    discussed_by: Mapped[str | None] = mapped_column(String(64))
+    discussed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

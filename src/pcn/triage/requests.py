@@ -12,6 +12,10 @@ Each call writes exactly one audit event, allowed or denied; a denial raises
 The request row (and, with an ``Idempotency-Key``, the remembered response) commit in one
 transaction before the caller answers, so an acknowledged request is never lost and a retry never
 creates a second row.
+
+Each request is worked as a task of the one work model (:mod:`pcn.tasks`, ADR 0110): the
+request row keeps what was sent, what the engine decided and the clinician's review; its task
+keeps who works it, what was done and the history of every action.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from pcn.store import audit
 from pcn.store.accounts import PRACTICE_PATTERN
 from pcn.store.database import Store, now_utc
 from pcn.store.idempotency import StoredResponse, recall, remember
-from pcn.store.models import TriageCapacity, TriageRequestEvent, TriageRequestRow
+from pcn.store.models import Task, TaskEvent, TriageCapacity, TriageRequestRow
+from pcn.tasks.vocabulary import OWNER_ROLES, PRIORITY_OF_URGENCY
 from pcn.triage.engine import TriageEngine, default_engine
 from pcn.triage.model import Decision, Route, TriageRequest, Urgency
 from pcn.triage.patients import PatientDirectory
@@ -50,9 +55,7 @@ STATUSES = ("new", "accepted", "overridden", "assigned", "closed")
 OPEN_STATUSES = ("new", "accepted", "overridden", "assigned")
 URGENCY_ORDER = ("emergency", "urgent", "routine", "self_care")
 #: Roles a request can be assigned to (the professions a request can be routed to in-house).
-ASSIGNABLE_ROLES = ("gp", "anp", "practice_nurse", "clinical_pharmacist", "fcp_physio",
-                    "mental_health_practitioner", "social_prescriber", "care_coordinator",
-                    "paramedic", "admin")
+ASSIGNABLE_ROLES = OWNER_ROLES
 #: The one answer for every assignee who cannot take a request: unknown, disabled, not working
 #: the triage queue (an admin, an analyst) or of another practice. The same words whatever the
 #: reason, so the form never confirms that a username exists (issue 16).
@@ -354,13 +357,20 @@ def submit(store: Store, new: NewRequest, *, source: str, who: Principal | None 
     now = now_utc()
     try:
         with store.session() as session:
+            task = _new_task(decision, practice=practice,
+                             patient_id=known.patient_id if known else None,
+                             submitted_by=who.username if who else PUBLIC_USER, now=now)
+            session.add(task)
+            session.flush()
             row = _new_row(new, decision, source=source, practice=practice,
                            patient_id=known.patient_id if known else None,
-                           submitted_by=who.username if who else None, now=now)
+                           submitted_by=who.username if who else None, now=now,
+                           task_id=task.id)
             session.add(row)
             session.flush()
-            session.add(TriageRequestEvent(
-                request_id=row.id, occurred_at=now,
+            task.source_ref = str(row.id)
+            session.add(TaskEvent(
+                task_id=task.id, occurred_at=now,
                 username=who.username if who else PUBLIC_USER,
                 role=who.role.value if who else PUBLIC_ROLE, action="received", reason=None,
                 detail={"urgency": row.urgency, "route": row.route, "source": source,
@@ -414,9 +424,19 @@ def _submitter_explanation(decision: Decision) -> str:
     return public.explanation
 
 
+def _new_task(decision: Decision, *, practice: str | None, patient_id: int | None,
+              submitted_by: str, now: dt.datetime) -> Task:
+    urgency, route = decision.urgency.value, decision.route.value
+    return Task(patient_id=patient_id, practice_code=practice, source="triage_request",
+                worklist_id=None, source_ref=None, kind="online_consultation",
+                reason=f"Online consultation request ({urgency}, {route})",
+                priority=PRIORITY_OF_URGENCY.get(urgency, "routine"), status="open",
+                attempts=0, created_by=submitted_by, created_at=now, updated_at=now)
+
+
 def _new_row(new: NewRequest, decision: Decision, *, source: str, practice: str | None,
              patient_id: int | None, submitted_by: str | None,
-             now: dt.datetime) -> TriageRequestRow:
+             now: dt.datetime, task_id: int) -> TriageRequestRow:
     return TriageRequestRow(
         received_at=now, source=source, submitted_by=submitted_by, given_name=new.name,
         given_date_of_birth=new.date_of_birth, given_nhs_number=new.nhs_number,
@@ -425,11 +445,12 @@ def _new_row(new: NewRequest, decision: Decision, *, source: str, practice: str 
         red_flags=list(decision.red_flags), decided_by=decision.decided_by,
         explanation=decision.explanation, advice=decision.advice,
         usual_clinician_id=decision.usual_clinician_id, engine_version=engine_version(),
-        status="new", updated_at=now)
+        status="new", updated_at=now, task_id=task_id)
 
 
 # ---- staff: the queue and one request --------------------------------------------------------
-def _view(row: TriageRequestRow, history: list[TriageRequestEvent] | None = None) -> RequestView:
+def _view(row: TriageRequestRow, task: Task,
+          history: list[TaskEvent] | None = None) -> RequestView:
     return RequestView(
         id=row.id, received_at=row.received_at, source=row.source,
         submitted_by=row.submitted_by, given_name=row.given_name,
@@ -440,8 +461,8 @@ def _view(row: TriageRequestRow, history: list[TriageRequestEvent] | None = None
         usual_clinician_id=row.usual_clinician_id, engine_version=row.engine_version,
         status=row.status, final_urgency=row.final_urgency, final_route=row.final_route,
         reviewed_by=row.reviewed_by, reviewed_at=row.reviewed_at,
-        assigned_user=row.assigned_user, assigned_role=row.assigned_role, outcome=row.outcome,
-        closed_at=row.closed_at, updated_at=row.updated_at,
+        assigned_user=task.owner_user, assigned_role=task.owner_role,
+        outcome=task.outcome_text, closed_at=task.closed_at, updated_at=row.updated_at,
         history=[HistoryEntry(e.occurred_at, e.username, e.role, e.action, e.reason,
                               dict(e.detail)) for e in (history or [])])
 
@@ -467,11 +488,12 @@ def queue(store: Store, who: Principal, *, statuses: Iterable[str] = OPEN_STATUS
         if NETWORK in scope.practice_codes:  # unallocated requests are the network's
             in_scope = in_scope | TriageRequestRow.practice_code.is_(None)
         with store.read() as session:
-            rows = session.scalars(
-                select(TriageRequestRow).where(in_scope, TriageRequestRow.status.in_(wanted))
+            rows = session.execute(
+                select(TriageRequestRow, Task).join(Task, Task.id == TriageRequestRow.task_id)
+                .where(in_scope, TriageRequestRow.status.in_(wanted))
                 .order_by(_urgency_rank(), TriageRequestRow.received_at, TriageRequestRow.id)
                 .limit(limit)).all()
-            views = [_view(r) for r in rows]
+            views = [_view(r, t) for r, t in rows]
         return views, [v.patient_id for v in views if v.patient_id is not None]
 
     # One event naming every matched patient whose request the queue shows.
@@ -504,10 +526,14 @@ def get(store: Store, who: Principal, request_id: int, *, route: str = "") -> Re
         row = session.get(TriageRequestRow, request_id)
         if row is None:  # pragma: no cover - the policy refuses a request that does not exist
             raise NotFound()
-        history = session.scalars(select(TriageRequestEvent)
-                                  .where(TriageRequestEvent.request_id == request_id)
-                                  .order_by(TriageRequestEvent.id)).all()
-        return _view(row, list(history))
+        return _with_history(session, row)
+
+
+def _with_history(session: Any, row: TriageRequestRow) -> RequestView:
+    task = session.get(Task, row.task_id)
+    history = session.scalars(select(TaskEvent).where(TaskEvent.task_id == row.task_id)
+                              .order_by(TaskEvent.id)).all()
+    return _view(row, task, list(history))
 
 
 def _plain_text(field: str, value: str | None) -> str:
@@ -528,7 +554,7 @@ def _reason(reason: str | None, required: bool) -> str | None:
 
 def _act(store: Store, who: Principal, request_id: int, action: str, *, route: str,
          reason: str | None, detail: dict[str, Any],
-         apply: Callable[[TriageRequestRow, dt.datetime], None]) -> RequestView:
+         apply: Callable[[TriageRequestRow, Task, dt.datetime], None]) -> RequestView:
     _authorise(store, who, request_id, action, route, {**detail, "reason": reason})
     now = now_utc()
     with store.session() as session:
@@ -540,11 +566,13 @@ def _act(store: Store, who: Principal, request_id: int, action: str, *, route: s
             raise NotFound()
         if row.status == "closed":
             raise StateConflict(f"request {request_id} is closed")
-        apply(row, now)
-        row.updated_at = now
-        session.add(TriageRequestEvent(request_id=row.id, occurred_at=now, username=who.username,
-                                       role=who.role.value, action=action, reason=reason,
-                                       detail=detail))
+        task = session.get(Task, row.task_id, with_for_update=store.dialect == "postgresql")
+        assert task is not None
+        apply(row, task, now)
+        row.updated_at = task.updated_at = now
+        session.add(TaskEvent(task_id=task.id, occurred_at=now, username=who.username,
+                              role=who.role.value, action=action, reason=reason,
+                              detail=detail))
     return get_unaudited(store, request_id)
 
 
@@ -553,10 +581,7 @@ def get_unaudited(store: Store, request_id: int) -> RequestView:
     with store.read() as session:
         row = session.get(TriageRequestRow, request_id)
         assert row is not None
-        history = session.scalars(select(TriageRequestEvent)
-                                  .where(TriageRequestEvent.request_id == request_id)
-                                  .order_by(TriageRequestEvent.id)).all()
-        return _view(row, list(history))
+        return _with_history(session, row)
 
 
 def accept(store: Store, who: Principal, request_id: int, *, reason: str | None = None,
@@ -564,7 +589,7 @@ def accept(store: Store, who: Principal, request_id: int, *, reason: str | None 
     """A clinician agrees with the engine's urgency and route."""
     note = _reason(reason, required=False)
 
-    def apply(row: TriageRequestRow, now: dt.datetime) -> None:
+    def apply(row: TriageRequestRow, task: Task, now: dt.datetime) -> None:
         row.final_urgency, row.final_route = row.urgency, row.route
         row.reviewed_by, row.reviewed_at, row.status = who.username, now, "accepted"
 
@@ -582,7 +607,8 @@ def override(store: Store, who: Principal, request_id: int, *, urgency: str, rou
     note = _reason(reason, required=True)
     changes: dict[str, Any] = {"urgency": urgency, "route": route_to}
 
-    def apply(row: TriageRequestRow, now: dt.datetime) -> None:
+    def apply(row: TriageRequestRow, task: Task, now: dt.datetime) -> None:
+        task.priority = PRIORITY_OF_URGENCY.get(urgency, task.priority)
         changes["from"] = {"urgency": row.final_urgency or row.urgency,
                            "route": row.final_route or row.route}
         row.final_urgency, row.final_route = urgency, route_to
@@ -606,12 +632,12 @@ def assign(store: Store, who: Principal, request_id: int, *, user: str | None = 
         raise RequestError("user", ASSIGNEE_REFUSED)
     note = _reason(reason, required=False)
 
-    def apply(row: TriageRequestRow, now: dt.datetime) -> None:
+    def apply(row: TriageRequestRow, task: Task, now: dt.datetime) -> None:
         # Decided after the caller's own access check, on the request's practice: who may be
         # given it is who the access policy would let work it themselves (ADR 0081).
         if user is not None and not could_work(store, user, _practices_of(row)):
             raise RequestError("user", ASSIGNEE_REFUSED, authorised=True)
-        row.assigned_user, row.assigned_role, row.status = user, role, "assigned"
+        task.owner_user, task.owner_role, row.status = user, role, "assigned"
 
     return _act(store, who, request_id, "assign", route=route, reason=note,
                 detail={"user": user, "role": role}, apply=apply)
@@ -626,11 +652,12 @@ def close(store: Store, who: Principal, request_id: int, *, outcome: str,
     if len(text) > MAX_OUTCOME:
         raise RequestError("outcome", f"at most {MAX_OUTCOME} characters")
 
-    def apply(row: TriageRequestRow, now: dt.datetime) -> None:
+    def apply(row: TriageRequestRow, task: Task, now: dt.datetime) -> None:
         if row.final_urgency is None:
             raise StateConflict(f"request {request_id}: accept or override the decision before "
                                  "closing it")
-        row.outcome, row.closed_at, row.status = text, now, "closed"
+        task.outcome_text, task.closed_at, task.status = text, now, "done"
+        row.status = "closed"
 
     return _act(store, who, request_id, "close", route=route, reason=None,
                 detail={"outcome": text}, apply=apply)

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -34,9 +35,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pcn.access.guard import NotFound
 from pcn.config import Settings, get_settings
+from pcn.reporting import display
 from pcn.reporting.network import NetworkView, OutputsMissing, open_network
 from pcn.store.database import Store, open_store
+from pcn.tasks.service import TaskConflict, TaskError
 from pcn.triage.requests import RequestError, StateConflict
+from pcn.web.admin_pages import Forbidden
 from pcn.web.limits import AnonymousSubmissions, ConcurrencyLimit
 from pcn.web.security import BodySizeLimit, SecurityHeaders, SignInRequired, make_signers
 
@@ -113,6 +117,15 @@ def make_templates() -> Jinja2Templates:
         undefined=ChainableUndefined,  # the NHS.UK macros read optional nested params
     )
     env.filters["fmt"] = _fmt
+    # The one formatting layer for people (pcn.reporting.display): dates, units, codes, labels.
+    env.filters["date"] = display.date
+    env.filters["date_time"] = display.date_time
+    env.filters["cell"] = lambda value, column, missing=display.NOT_RECORDED: display.cell(
+        column, value, missing)
+    env.filters["label"] = display.label
+    env.filters["coded"] = display.coded
+    env.filters["yes_no"] = display.yes_no
+    env.filters["number"] = display.number
     # JSON inside <script>: escape <, > and & so no data can end the element or open a comment.
     env.filters["tojson_safe"] = lambda spec: (json.dumps(spec).replace("<", "\\u003c")
                                                .replace(">", "\\u003e").replace("&", "\\u0026"))
@@ -123,6 +136,41 @@ def _secret(settings: Settings) -> str:
     secret = settings.require_secret()
     # Debug mode without a key: a random one per process (sessions end with the server).
     return secret if secret.strip() else secrets.token_urlsafe(32)
+
+
+_refresh_lock = threading.Lock()
+
+
+class FreshView:
+    """ASGI middleware: before each request, open newly published snapshots (a cheap check of
+    the record's and the outputs' ``current`` links)."""
+
+    def __init__(self, app: Any, record_dir: str | Path) -> None:
+        self.app = app
+        self.record_dir = record_dir
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            refresh_view(scope["app"], self.record_dir)
+        await self.app(scope, receive, send)
+
+
+def _published(record_dir: str | Path) -> tuple[str, str]:
+    """Which record and outputs snapshots are published now (their resolved paths)."""
+    base = Path(record_dir)
+    return (os.path.realpath(base / "current"), os.path.realpath(base / "outputs" / "current"))
+
+
+def refresh_view(app: FastAPI, record_dir: str | Path) -> None:
+    """Open the newly published record/outputs when they changed since the view was opened."""
+    now = _published(record_dir)
+    if now == app.state.published:
+        return
+    with _refresh_lock:
+        if now != app.state.published:
+            app.state.view = open_network(record_dir)
+            app.state.patient_directory = None
+            app.state.published = now
 
 
 def create_app(record_dir: str | Path, *, store: Store | None = None,
@@ -139,6 +187,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
                               "Authenticate with `Authorization: Bearer <token>` "
                               "(`pcn users token NAME`).")
     app.state.view = view
+    app.state.published = _published(record_dir)
     app.state.store = store or open_store(settings=settings)
     app.state.signers = make_signers(_secret(settings))
     app.state.templates = make_templates()
@@ -154,6 +203,10 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
 
         _ = default_engine().classifier
         patient_directory(app).warm()
+    # A re-run (`pcn run`, which first writes closed tasks into the record) or a new load
+    # publishes new snapshots: the next request reads them, without a restart.
+    app.add_middleware(FreshView, record_dir=record_dir)
+
     # An overloaded server refuses at once (503) rather than failing late.
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     # Outermost (added last): every answer gets the security headers, the 413/411/503 too.
@@ -168,15 +221,25 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     from pcn.api.fhir import router as fhir_router
     from pcn.api.requests import router as requests_router
     from pcn.api.routes import router as api_router
+    from pcn.api.tasks import router as tasks_router
+    from pcn.web.admin_pages import router as admin_page_router
     from pcn.web.api_docs import router as docs_router
+    from pcn.web.care_pages import router as care_page_router
     from pcn.web.funding_pages import router as funding_router
+    from pcn.web.mdt_pages import router as mdt_page_router
     from pcn.web.pages import router as page_router
+    from pcn.web.task_pages import router as task_page_router
     from pcn.web.triage_pages import router as triage_router
 
     app.include_router(api_router)
     app.include_router(requests_router)
+    app.include_router(tasks_router)
     app.include_router(fhir_router)
     app.include_router(page_router)
+    app.include_router(task_page_router)
+    app.include_router(care_page_router)
+    app.include_router(mdt_page_router)
+    app.include_router(admin_page_router)
     app.include_router(triage_router)
     app.include_router(funding_router)
     app.include_router(docs_router)
@@ -200,6 +263,13 @@ def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _denied(request: Request, exc: NotFound) -> Response:
         return _not_found(request)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        from pcn.web.pages import render
+        from pcn.web.security import session_principal
+
+        return render(request, "forbidden.html", session_principal(request), status_code=403)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
@@ -240,6 +310,16 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StateConflict)
     async def _conflict(request: Request, exc: StateConflict) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(TaskError)
+    async def _bad_task_field(request: Request, exc: TaskError) -> Response:
+        return JSONResponse({"detail": "invalid request",
+                             "problems": [{"field": exc.field, "problem": exc.problem}]},
+                            status_code=422)
+
+    @app.exception_handler(TaskConflict)
+    async def _task_conflict(request: Request, exc: TaskConflict) -> Response:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(OutputsMissing)

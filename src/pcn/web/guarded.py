@@ -15,6 +15,7 @@ Each call writes exactly one audit event (allowed or denied) through :mod:`pcn.a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,9 +80,12 @@ def _filter(frame: pd.DataFrame, filters: dict[str, str]) -> pd.DataFrame:
 
 def worklist_rows(store: Store, view: NetworkView, principal: Principal, worklist_id: str, *,
                   filters: dict[str, str], page: int = 1, page_size: int = PAGE_SIZE,
-                  export: bool = False, route: str = "") -> WorklistPage:
+                  export: bool = False, route: str = "",
+                  annotate: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                  sort: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> WorklistPage:
     """The rows of a worklist this user may see (one audit event naming the patients shown);
-    NotFound when not allowed."""
+    NotFound when not allowed. ``annotate`` adds columns to the rows in scope (e.g. each
+    patient's task) before the filters; ``sort`` orders the filtered rows."""
     purpose = Purpose.POPULATION_HEALTH
     # A CSV export is its own audited action with its own scope (agreements may allow viewing
     # but not exporting); a page view is a search.
@@ -97,7 +101,11 @@ def worklist_rows(store: Store, view: NetworkView, principal: Principal, worklis
         if scope.patient_ids:
             visible |= frame["patient_id"].isin(sorted(scope.patient_ids))
         in_scope = frame[visible]
+        if annotate is not None:
+            in_scope = annotate(in_scope)
         chosen = _filter(in_scope, filters)
+        if sort is not None:
+            chosen = sort(chosen)
         total = len(chosen)
         if export:
             result = WorklistPage(chosen, in_scope, total, 1, 1, scope)

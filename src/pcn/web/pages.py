@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from pcn.access.guard import MalformedSignIn, NotFound, refused_sign_in
@@ -65,11 +64,23 @@ def render(request: Request, template: str, principal: Principal | None, *,
            status_code: int = 200, **context: Any) -> Response:
     view = _view(request)
     path = request.url.path
+    # Links a role cannot use are not shown (the aggregate pages need view_aggregates).
+    actions = ROLE_ACTIONS.get(principal.role, frozenset()) if principal else frozenset()
     nav = [{"href": href, "text": text, "current": path == href or path.startswith(href + "/")}
-           for href, text in NAVIGATION]
+           for href, text in NAVIGATION if Action.VIEW_AGGREGATES in actions]
     if principal is not None and Action.TRIAGE_WORK in ROLE_ACTIONS.get(principal.role, ()):
         nav.append({"href": "/triage", "text": "Triage",
                     "current": path == "/triage" or path.startswith("/triage/")})
+        nav.append({"href": "/tasks", "text": "My tasks",
+                    "current": path == "/tasks" or path.startswith("/tasks/")})
+        nav.append({"href": "/mdt", "text": "MDT",
+                    "current": path == "/mdt" or path.startswith("/mdt/")})
+    if principal is not None and Action.VIEW_AGGREGATES in ROLE_ACTIONS.get(principal.role, ()):
+        nav.append({"href": "/follow-through", "text": "Follow-through",
+                    "current": path == "/follow-through"})
+    if principal is not None and actions & {Action.MANAGE_USERS, Action.MANAGE_AGREEMENTS,
+                                            Action.VIEW_AUDIT}:
+        nav.append({"href": "/admin", "text": "Admin", "current": path.startswith("/admin")})
     account = None
     if principal is not None:
         who = f"{principal.username} · {ROLE_NAMES.get(principal.role.value, principal.role)}"
@@ -99,7 +110,11 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/")
 def home(request: Request) -> Response:
-    target = "/overview" if session_principal(request) else "/sign-in"
+    principal = session_principal(request)
+    target = "/sign-in"
+    if principal is not None:
+        actions = ROLE_ACTIONS.get(principal.role, frozenset())
+        target = "/overview" if Action.VIEW_AGGREGATES in actions else "/admin"
     return RedirectResponse(target, status_code=303)
 
 
@@ -281,29 +296,6 @@ def _filters(request: Request) -> dict[str, str]:
     return {c: request.query_params.get(c, "").strip() for c in FILTER_COLUMNS}
 
 
-@router.get("/worklists/{worklist_id}")
-def worklist(request: Request, principal: SignedIn, worklist_id: str,
-             page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
-    view = _view(request)
-    filters = _filters(request)
-    result = guarded.worklist_rows(_store(request), view, principal, worklist_id,
-                                   filters=filters, page=page, route="/worklists/{id}")
-    in_scope = result.in_scope
-    options = {c: sorted(in_scope[c].dropna().astype(str).unique()) for c in FILTER_COLUMNS
-               if c in result.rows.columns}
-    query = {k: v for k, v in filters.items() if v}
-
-    def page_url(number: int) -> str:
-        return f"/worklists/{worklist_id}?{urlencode({**query, 'page': number})}"
-
-    columns = [c for c in result.rows.columns if c not in ("nhs_number",)]
-    return render(request, "worklist.html", principal, worklist_id=worklist_id,
-                  title=view.worklist_title(worklist_id), result=result, filters=filters,
-                  options=options, columns=columns, page_url=page_url,
-                  export_url=f"/worklists/{worklist_id}/export.csv?{urlencode(query)}",
-                  practice_names=view.practice_names, outputs_stale=view.outputs_stale)
-
-
 @router.get("/worklists/{worklist_id}/export.csv")
 def worklist_export(request: Request, principal: SignedIn, worklist_id: str) -> Response:
     result = guarded.worklist_rows(_store(request), _view(request), principal, worklist_id,
@@ -325,14 +317,26 @@ def parse_patient_id(raw: str) -> int | None:
 
 @router.get("/patients/{patient_id}")
 def patient(request: Request, principal: SignedIn, patient_id: str) -> Response:
+    from pcn.reporting.clinical_summary import clinical_summary
+    from pcn.risk.qrisk3 import QRISK3_DISCLAIMER, QRISK3_IMPLEMENTATION_NOTE
+    from pcn.tasks.service import open_tasks_of
+    from pcn.tasks.vocabulary import OPEN_STATUSES, STATUS_TEXT
+
     view = _view(request)
     number = parse_patient_id(patient_id)
     summary = guarded.patient_summary(_store(request), view, principal, number,
                                       route="/patients/{id}")
     registered_at = ", ".join(f"{view.practice_names.get(code, code)} ({code})"
                               for code in summary["practices"])
+    from pcn.care.plans import current_unaudited
+
+    tasks = open_tasks_of(_store(request), summary["patient_id"])
+    plan = current_unaudited(_store(request), summary["patient_id"])
+    clinical = clinical_summary(view, summary["patient_id"], summary, tasks)
     return render(request, "patient.html", principal, patient=summary,
-                  registered_at=registered_at,
+                  registered_at=registered_at, clinical=clinical, plan=plan,
+                  open_tasks=[t for t in tasks if t.status in OPEN_STATUSES],
+                  status_text=STATUS_TEXT,
+                  worklist_titles={w: view.worklist_title(w) for w in summary["worklists"]},
+                  qrisk3_note=QRISK3_IMPLEMENTATION_NOTE, qrisk3_disclaimer=QRISK3_DISCLAIMER,
                   back=_safe_next(request.query_params.get("back")))
-
-

@@ -59,6 +59,11 @@ class WorklistDefinition(BaseModel):
     fields: list[str] = Field(min_length=1, description="Columns a clinician needs to act")
     sort: list[SortKey] = Field(default_factory=list)
     clinical: bool = True
+    satisfied_by: list[str] = Field(
+        default_factory=list,
+        description="Codelists whose codes, once recorded, take a patient off the list (the "
+        "profile feature behind an exclusion reads them); a task on this list closed 'done' "
+        "with such a code is followed through to the next run (ADR 0110)")
     authored_by: str
     checked_by: str | None
     date_reviewed: str | None

@@ -13,7 +13,8 @@ from pcn.store.models import Base
 
 EXPECTED_TABLES = {"users", "api_tokens", "sharing_agreements", "break_glass_grants",
                    "audit_events", "audit_chain_head", "idempotency_keys", "triage_requests",
-                   "triage_request_events", "triage_capacity", "web_sessions"}
+                   "tasks", "task_events", "triage_capacity", "web_sessions",
+                   "care_plans", "mdt_meetings", "mdt_patients"}
 
 
 def _tables(store: Store) -> set[str]:

@@ -13,7 +13,7 @@ from pcn.access.policy import Principal
 from pcn.store import accounts, audit, sharing
 from pcn.store.database import Store, now_utc
 from pcn.store.idempotency import IdempotencyConflict
-from pcn.store.models import TriageRequestEvent, TriageRequestRow
+from pcn.store.models import TaskEvent, TriageRequestRow
 from pcn.triage import requests as desk
 from pcn.triage.requests import Idempotency, NewRequest, RequestError, StateConflict
 
@@ -184,7 +184,7 @@ def test_assign_needs_a_real_assignee(store: Store, people: dict[str, Principal]
             desk.assign(store, people["gp.a"], request_id, **kwargs)  # type: ignore[arg-type]
         assert bad.value.field == problem_field
     with store.read() as session:
-        assert session.scalar(select(func.count()).select_from(TriageRequestEvent)) == 1
+        assert session.scalar(select(func.count()).select_from(TaskEvent)) == 1
 
 
 def test_idempotent_submission_creates_one_row_and_refuses_a_changed_body(

@@ -1,0 +1,1 @@
+"""Personalised care: care and support plans and MDT meetings, over the one work model."""
