@@ -92,6 +92,7 @@ def _invocations(file: Path, bundle: Path, patients_csv: Path, out: Path) -> dic
         "funding summary": ["funding", "summary", "--pcn", "U55830", *record],
         "tasks create": ["tasks", "create", "--worklist", "smr_candidates", *record],
         "tasks writeback": ["tasks", "writeback", *record],
+        "bench dataset": ["bench", "dataset", *record, "--output", str(out / "d.arrow")],
     }
 
 
