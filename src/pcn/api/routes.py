@@ -96,6 +96,9 @@ class IndicatorOut(BaseModel):
     as_of: dt.date
     disclosure_control: bool = Field(description="true when small numbers are hidden/rounded")
     rows: list[IndicatorRow]
+    available: bool = Field(True, description="false when this record cannot support the "
+                            "indicator: no rows and no chart are given, never zeros")
+    not_available_reason: str | None = Field(None, description="why it is not available")
     spc: SpcOut | None = Field(None, description="XmR chart of the PCN's monthly series; null "
                                "when there are fewer than two months")
 
@@ -144,6 +147,12 @@ def get_indicator(request: Request, caller: Caller, indicator_id: str) -> Indica
     if indicator_id not in view.indicator_definitions:
         raise NotFound()
     definition = view.indicator_definitions[indicator_id]
+    state = view.indicator(indicator_id)
+    if state.not_available:
+        return IndicatorOut(id=indicator_id, title=definition.title, kind=definition.kind,
+                            per=definition.per, low_is_good=definition.low_is_good,
+                            as_of=view.as_of, disclosure_control=protected, rows=[],
+                            available=False, not_available_reason=state.unavailable)
     table = view.indicator_table(indicator_id, protected=protected)
     columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position"]
     rows = [IndicatorRow(**r) for r in _rows(table[[c for c in columns if c in table.columns]])]

@@ -88,6 +88,8 @@ PATIENT_PROFILE_COLUMNS: dict[str, str] = {
     "latest_asthma_review_date": "date: latest asthma review",
     "latest_dementia_review_date": "date: latest dementia care-plan review",
     "latest_cervical_screen_date": "date: latest adequate cervical screening test",
+    "latest_alcohol_date": "date: latest alcohol consumption recorded",
+    "qrisk3_eligible": "bool: QRISK3 applies (aged 25-84, no CVD, not on a statin)",
 }
 
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
@@ -169,6 +171,14 @@ class Indicator(_Strict):
     disclosure: Disclosure = Disclosure()
     review: Review
     tags: list[str] = []
+    not_available: str | None = Field(
+        default=None, min_length=10,
+        description="Why this indicator cannot be computed from any record pcn reads (a feature "
+        "it needs has no shipped codelist); it is then shown as not available, never as 0%")
+
+    def columns(self) -> frozenset[str]:
+        """Every column the numerator and denominator filters refer to."""
+        return self.numerator.expression.columns | self.denominator.expression.columns
 
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pcn.measures import availability, sdc
 from pcn.measures import continuity as continuity_measures
-from pcn.measures import sdc
 from pcn.measures.funnel import funnel
 from pcn.measures.indicators import Indicator, IndicatorResult, compute_indicator, load_indicators
 from pcn.measures.series import as_monthly, read_series
@@ -45,6 +45,11 @@ class OutputsMissing(LookupError):
     """An output the page needs has not been computed: run ``pcn run --record DIR`` first."""
 
 
+class NotAvailable(OutputsMissing):
+    """A measure this record cannot support (a feature it needs is not captured or has no
+    codelist): shown as "not available", never as a number (:mod:`pcn.measures.availability`)."""
+
+
 @dataclass(frozen=True)
 class IndicatorView:
     """One indicator for display: its definition, per-practice table and why it may be missing."""
@@ -52,6 +57,15 @@ class IndicatorView:
     indicator: Indicator
     result: IndicatorResult | None
     unavailable: str = ""
+    #: true when the record cannot support the indicator (not a matter of running ``pcn run``)
+    not_available: bool = False
+
+
+def _feature_labels() -> dict[str, str]:
+    """Profile column → what it is, for "not available" sentences."""
+    from pcn.measures.indicators import PATIENT_PROFILE_COLUMNS
+
+    return {c: text.split(": ", 1)[-1] for c, text in PATIENT_PROFILE_COLUMNS.items()}
 
 
 def _quintile(decile: pd.Series) -> pd.Series:
@@ -311,6 +325,13 @@ class NetworkView:
             cached = self._indicator_cache.get(indicator_id)
             if cached is not None:
                 return cached
+            gaps = self.indicator_gaps(indicator_id)
+            if definition.not_available or gaps:
+                reason = definition.not_available or availability.describe(
+                    gaps, _feature_labels())
+                view = IndicatorView(definition, None, reason, not_available=True)
+                self._indicator_cache[indicator_id] = view
+                return view
             try:
                 result = compute_indicator(
                     definition, self.profile.reset_index(drop=True), as_of=self.as_of,
@@ -330,6 +351,13 @@ class NetworkView:
             self._indicator_cache[indicator_id] = view
             return view
 
+    def indicator_gaps(self, indicator_id: str) -> list[availability.Gap]:
+        """Features the indicator needs that pcn cannot derive or this record does not hold
+        (record gaps only once ``pcn run`` has computed the profile)."""
+        definition = self.indicator_definitions[indicator_id]
+        profile = None if self.profile_source == "record" else self.profile
+        return availability.gaps_for(definition.columns(), profile)
+
     def indicator_table(self, indicator_id: str, *, protected: bool) -> pd.DataFrame:
         result = self._memo(("indicator_table", indicator_id, protected),
                             lambda: self._indicator_table(indicator_id, protected=protected))
@@ -339,6 +367,8 @@ class NetworkView:
         """Per-practice and PCN rows: numerator, denominator, value, funnel limits and position."""
         view = self.indicator(indicator_id)
         if view.result is None:
+            if view.not_available:
+                raise NotAvailable(view.unavailable)
             raise OutputsMissing(view.unavailable)
         frame = view.result.by_practice.copy()
         if protected:

@@ -40,6 +40,7 @@ from pcn.risk.qrisk3 import (
 )
 from pcn.risk.segments import assign_segments, imd_gradients, inequality_flags
 from pcn.worklists import build_worklists, load_worklists
+from pcn.worklists.evaluate import worklist_gaps
 
 add_profile_provider(PHM_FEATURES)
 
@@ -65,17 +66,16 @@ GRADIENT_OUTCOMES: dict[str, tuple[str, str]] = {
 SMOKE_CAT = {"never": 0, "ex": 1, "light": 2, "moderate": 3, "heavy": 4}
 
 
-#: Dates that definitions refer to but that need codes not in the shipped reference data
-#: (HLTHCHK_COD, SMI health-check bundle, foot check, asthma/dementia review, cervical screening
-#: refsets were not found; see docs/reference/risk-scores.md). They are null until a user drops
-#: the OpenCodelists export into PCN_CODELISTS_DIR and maps it in pcn.risk.features.
-UNAVAILABLE_DATES = (
-    "latest_ld_health_check_date",
-    "latest_smi_health_check_date",
-    "latest_foot_check_date",
-    "latest_asthma_review_date",
-    "latest_dementia_review_date",
-    "latest_cervical_screen_date",
+#: The six parts of the SMI physical health check (NHS England, Improving physical healthcare
+#: for people living with severe mental illness, 2018; QOF/INLIQ MH clusters): blood pressure,
+#: BMI, lipids, glucose (HbA1c), smoking status and alcohol consumption.
+SMI_HEALTH_CHECK_PARTS = (
+    "latest_sbp_date",
+    "latest_bmi_date",
+    "latest_cholesterol_date",
+    "latest_hba1c_date",
+    "smoking_status_date",
+    "latest_alcohol_date",
 )
 
 
@@ -90,9 +90,6 @@ def _aliases(df: pd.DataFrame) -> pd.DataFrame:
         "bmi_date": "latest_bmi_date",
     }
     df = df.rename(columns={k: v for k, v in rename.items() if k in df.columns})
-    for c in UNAVAILABLE_DATES:
-        if c not in df.columns:
-            df[c] = pd.NaT
     if "latest_ldl_cholesterol" not in df.columns:
         df["latest_ldl_cholesterol"] = np.nan
     df["latest_non_hdl_cholesterol"] = df["latest_total_cholesterol"] - df["latest_hdl_cholesterol"]
@@ -126,6 +123,11 @@ def _latest_wins(a: pd.Series, b: pd.Series) -> pd.Series:
 
 def derive_flags(df: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
     idx = pd.Timestamp(index_date)
+    if all(c in df.columns for c in SMI_HEALTH_CHECK_PARTS):
+        # complete only when all six parts are recorded: the date of the oldest of the six
+        # latest recordings, so "within 12 months" means every part within 12 months
+        df["latest_smi_health_check_date"] = df[list(SMI_HEALTH_CHECK_PARTS)].min(
+            axis=1, skipna=False)
     df["care_home"] = df["care_home_date"].notna()
     df["housebound"] = _latest_wins(df["housebound_date"], df["not_housebound_date"])
     df["homeless"] = df["homeless_date"].notna()
@@ -378,6 +380,13 @@ def _write_lists(df: pd.DataFrame, index_date: dt.date, out_dir: Path) -> dict[s
     wl_dir = out_dir / "worklists"
     wl_dir.mkdir(exist_ok=True)
     definitions = load_worklists()
+    for wid, d in definitions.items():
+        reason = worklist_gaps(d, df)
+        if reason:  # not built: say so where the list would be
+            (wl_dir / f"{wid}.parquet").unlink(missing_ok=True)
+            meta = {"title": d.title, "why": d.why, "service": d.service,
+                    "source": [src.model_dump() for src in d.source], "not_available": reason}
+            (wl_dir / f"{wid}.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     for wid, wl in build_worklists(df, index_date, definitions).items():
         _write(wl, wl_dir / f"{wid}.parquet")
         d = definitions[wid]

@@ -177,7 +177,8 @@ def indicators(request: Request, principal: SignedIn) -> Response:
         try:
             table = view.indicator_table(indicator_id, protected=protected)
         except OutputsMissing as err:
-            rows.append({"definition": definition, "table": None, "unavailable": str(err)})
+            rows.append({"definition": definition, "table": None, "unavailable": str(err),
+                         "not_available": view.indicator(indicator_id).not_available})
             continue
         by_org = {r["org_code"]: r for r in table.to_dict("records")}
         pcn = by_org.get(view.pcn_code, {})
@@ -195,8 +196,12 @@ def indicator(request: Request, principal: SignedIn, indicator_id: str) -> Respo
         raise NotFound()
     protected = guarded.aggregates(_store(request), principal, f"/indicators/{indicator_id}")
     definition = view.indicator_definitions[indicator_id]
-    table = view.indicator_table(indicator_id, protected=protected)
     unit = "%" if definition.kind == "proportion" else f"per {definition.per:,}"
+    state = view.indicator(indicator_id)
+    if state.not_available:
+        return render(request, "indicator.html", principal, definition=definition, unit=unit,
+                      not_available=state.unavailable, protected=protected)
+    table = view.indicator_table(indicator_id, protected=protected)
     value_label = f"{definition.title} ({unit})"
     points, curve, target = view.funnel_data(indicator_id, protected=protected)
     funnel = None if points.empty else charts.funnel_spec(
@@ -220,8 +225,18 @@ def indicator_export(request: Request, principal: SignedIn, indicator_id: str) -
                               f"/indicators/{indicator_id}/export.csv")
     if indicator_id not in view.indicator_definitions:
         raise NotFound()
-    table = view.indicator_table(indicator_id, protected=True)
     columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position"]
+    state = view.indicator(indicator_id)
+    if state.not_available:
+        # one row per organisation saying so: never blank cells a spreadsheet reads as zero
+        orgs = view.practices[["practice_code", "name"]].rename(
+            columns={"practice_code": "org_code"})
+        frame = pd.concat([orgs.assign(level="practice"),
+                           pd.DataFrame({"level": ["pcn"], "org_code": [view.pcn_code],
+                                         "name": [view.pcn_name]})], ignore_index=True)
+        frame = frame.assign(value="not available", note=state.unavailable)
+        return _csv(frame[["level", "org_code", "name", "value", "note"]], f"{indicator_id}.csv")
+    table = view.indicator_table(indicator_id, protected=True)
     return _csv(table[[c for c in columns if c in table.columns]], f"{indicator_id}.csv")
 
 

@@ -1,0 +1,121 @@
+"""Spec (issue 19, clinical truth): measures recomputed from the published methods on tiny
+hand-made populations, through the engine (DuckDB and Spark) and the population-health stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from pcn.analytics.profile import RunContext, compute_profile
+from pcn.measures import availability
+from pcn.measures.indicators import compute_indicator, load_indicators
+from pcn.refdata import codelist
+from pcn.risk import pipeline
+from tests.spec.conftest import D, ev, med, patient, practice, reg
+
+INDEX = D(2024, 3, 31)
+P = "nhsd-primary-care-domain-refsets-"
+
+
+def first(codelist_id: str) -> str:
+    return sorted(codelist(codelist_id).codes)[0]
+
+
+def enriched(tiny_engine: Any, patients: list[dict[str, Any]], **tables: Any) -> pd.DataFrame:
+    """The enriched patient profile of a hand-made record, as ``pcn run`` computes it."""
+    ids = [p["patient_id"] for p in patients]
+    engine = tiny_engine(patients=patients, registrations=[reg(i) for i in ids],
+                         practices=[practice("A00001")], **tables)
+    profile = compute_profile(RunContext(engine=engine, index_date=INDEX)).to_pandas()
+    return pipeline.enrich(profile, INDEX).set_index("patient_id")
+
+
+# ---- defect 2: process measures come from shipped codelists ----------------------------------
+def test_process_measures_read_their_shipped_codelists(tiny_engine: Any) -> None:
+    """Before issue 19 these six dates were null for everyone, so the indicators read 0%."""
+    women = [patient(i, dob=D(1990, 1, 1), sex="F") for i in (1, 2)]
+    events = [
+        ev(1, D(2022, 6, 1), first("pcn-cervical-screening-smear_cod-subset")),
+        ev(1, D(2023, 9, 1), first("pcn-asthma-review-rev_cod-subset")),
+        ev(1, D(2023, 10, 1), first("pcn-dementia-review-demcprvw_cod-subset")),
+        ev(1, D(2023, 11, 1), first("pcn-diabetic-foot-examination")),
+        ev(1, D(2023, 12, 1), first("pcn-alcohol-consumption-recorded")),
+        ev(2, D(2024, 4, 2), first("pcn-cervical-screening-smear_cod-subset")),  # after index
+    ]
+    df = enriched(tiny_engine, women, clinical_events=events)
+    assert df.loc[1, "latest_cervical_screen_date"] == pd.Timestamp(2022, 6, 1)
+    assert df.loc[1, "latest_asthma_review_date"] == pd.Timestamp(2023, 9, 1)
+    assert df.loc[1, "latest_dementia_review_date"] == pd.Timestamp(2023, 10, 1)
+    assert df.loc[1, "latest_foot_check_date"] == pd.Timestamp(2023, 11, 1)
+    assert df.loc[1, "latest_alcohol_date"] == pd.Timestamp(2023, 12, 1)
+    assert pd.isna(df.loc[2, "latest_cervical_screen_date"])
+    cervical = load_indicators()["cervical_screening_25_49"]
+    result = compute_indicator(cervical, df.reset_index(), as_of=INDEX)
+    pcn = result.by_practice[result.by_practice["level"] == "pcn"].iloc[0]
+    assert (pcn["numerator"], pcn["denominator"]) == (1, 2)
+
+
+def test_smi_health_check_needs_all_six_parts_within_12_months(tiny_engine: Any) -> None:
+    sbp = sorted(codelist("opensafely-systolic-blood-pressure-qof").codes)[0]
+    parts = [
+        (sbp, 130.0),
+        ("60621009", 27.0),                                  # BMI
+        ("1005671000000105", 5.0),                           # total cholesterol
+        ("999791000000106", 40.0),                           # HbA1c
+        (first(P + "exsmok_cod"), None),
+        (first("pcn-alcohol-consumption-recorded"), None),
+    ]
+    people = [patient(i, dob=D(1970, 1, 1)) for i in (1, 2, 3)]
+    events = [ev(1, D(2023, 6, 1), c, v) for c, v in parts]
+    events += [ev(2, D(2023, 6, 1), c, v) for c, v in parts[:-1]]      # no alcohol
+    events += [ev(3, D(2023, 6, 1), c, v) for c, v in parts[1:]]       # BP too old:
+    events += [ev(3, D(2022, 6, 1), sbp, 120.0)]
+    df = enriched(tiny_engine, people, clinical_events=events)
+    assert df.loc[1, "latest_smi_health_check_date"] == pd.Timestamp(2023, 6, 1)
+    assert pd.isna(df.loc[2, "latest_smi_health_check_date"])
+    assert df.loc[3, "latest_smi_health_check_date"] == pd.Timestamp(2022, 6, 1)
+
+
+# ---- defect 2: a definition needing a missing feature is not available ------------------------
+def test_unsupported_feature_is_a_gap_and_shipped_definitions_declare_theirs() -> None:
+    gaps = availability.unsupported(["latest_ld_health_check_date", "age", "reg_asthma"])
+    assert [g.column for g in gaps] == ["latest_ld_health_check_date"]
+    statuses = availability.check_definitions()
+    assert not [s for s in statuses if s.problems], [s for s in statuses if s.problems]
+    declared = {(s.kind, s.id) for s in statuses if s.declared}
+    assert ("indicator", "ld_health_check") in declared
+    assert ("worklist", "ld_health_check_due") in declared
+    assert ("indicator", "cervical_screening_25_49") not in declared
+
+
+def test_record_without_a_feature_makes_its_definitions_fail_the_check(tiny_engine: Any) -> None:
+    """A record that never records cervical screening cannot say 0% screened."""
+    df = enriched(tiny_engine, [patient(1, dob=D(1990, 1, 1), sex="F")])
+    gaps = availability.record_gaps(df.reset_index(), ["latest_cervical_screen_date", "age"])
+    assert [g.column for g in gaps] == ["latest_cervical_screen_date"]
+    failing = {s.id for s in availability.check_definitions(df.reset_index()) if s.problems}
+    assert {"cervical_screening_25_49", "cervical_screening_50_64", "asthma_review",
+            "dm_foot_check"} <= failing
+
+
+def test_worklist_needing_a_missing_feature_is_not_built(tiny_engine: Any) -> None:
+    from pcn.worklists import build_worklists, load_worklists
+
+    ld = first(P + "ld_cod")
+    df = enriched(tiny_engine, [patient(1, dob=D(1990, 1, 1))],
+                  clinical_events=[ev(1, D(2010, 1, 1), ld)])
+    assert bool(df.loc[1, "reg_learning_disability"])
+    chosen = {k: v for k, v in load_worklists().items()
+              if k in ("ld_health_check_due", "care_home_residents", "smi_health_check_due")}
+    built = build_worklists(df.reset_index(), INDEX, chosen)
+    # the SMI list needs six recordings this record never holds: not built either
+    assert set(built) == {"care_home_residents"}
+    assert "ld_health_check_due" not in built  # it would name everyone on the register
+
+
+# ---- helpers for the later defects -------------------------------------------------------------
+def statin_issue(pid: int, day: dt.date) -> dict[str, Any]:
+    return med(pid, day, first("opensafely-statin-medication"))
