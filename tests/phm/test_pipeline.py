@@ -178,7 +178,7 @@ def test_qrisk3_inputs_are_mapped_from_the_profile() -> None:
 
 
 def test_qrisk3_smoking_category_from_status_and_amount() -> None:
-    statuses = [("current", None, 3), ("current", "light", 2), ("ex", "heavy", 1),
+    statuses = [("current", None, 2), ("current", "light", 2), ("ex", "heavy", 1),
                 (None, None, 0), ("never", "heavy", 0)]
     df = pipeline.enrich(
         frame(*(patient(age=60, sex="M", smoking_status=s, smoking_amount=a, bmi=27.0,

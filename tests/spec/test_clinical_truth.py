@@ -119,3 +119,38 @@ def test_worklist_needing_a_missing_feature_is_not_built(tiny_engine: Any) -> No
 # ---- helpers for the later defects -------------------------------------------------------------
 def statin_issue(pid: int, day: dt.date) -> dict[str, Any]:
     return med(pid, day, first("opensafely-statin-medication"))
+
+
+# ---- defect 5: QRISK3 is not for people on statins; unknown amount = light smoker --------------
+def test_qrisk3_leaves_out_people_on_statins_and_their_worklist(tiny_engine: Any) -> None:
+    from pcn.worklists import build_worklists, load_worklists
+
+    sbp = sorted(codelist("opensafely-systolic-blood-pressure-qof").codes)[0]
+    hyp = first(P + "hyp_cod")
+    men = [patient(i, dob=D(1950, 1, 1), sex="M") for i in (1, 2)]
+    events = [e for i in (1, 2) for e in (ev(i, D(2023, 1, 1), hyp),
+                                          ev(i, D(2024, 1, 1), sbp, 170.0))]
+    df = enriched(tiny_engine, men, clinical_events=events,
+                  medications=[statin_issue(1, D(2024, 2, 1))])
+    assert bool(df.loc[1, "on_statin"]) and not bool(df.loc[1, "qrisk3_eligible"])
+    assert pd.isna(df.loc[1, "qrisk3"])
+    assert bool(df.loc[2, "qrisk3_eligible"]) and df.loc[2, "qrisk3"] >= 10
+    indicator = load_indicators()["statin_qrisk_10"]
+    result = compute_indicator(indicator, df.reset_index(), as_of=INDEX)
+    pcn = result.by_practice[result.by_practice["level"] == "pcn"].iloc[0]
+    assert (pcn["numerator"], pcn["denominator"]) == (1, 1)  # patient 2 only
+    chosen = {"qrisk_statin": load_worklists()["qrisk_statin"]}
+    wl = build_worklists(df.reset_index(), INDEX, chosen)["qrisk_statin"]
+    assert wl["patient_id"].tolist() == [2]
+
+
+def test_current_smoker_without_amount_scores_as_light_smoker(tiny_engine: Any) -> None:
+    smoker, light, moderate = "77176002", "160603005", "160604004"
+    people = [patient(i, dob=D(1964, 1, 1), sex="M") for i in (1, 2, 3)]
+    day = D(2023, 6, 1)
+    events = [ev(1, day, smoker), ev(2, day, smoker), ev(2, day, light),
+              ev(3, day, smoker), ev(3, day, moderate)]
+    df = enriched(tiny_engine, people, clinical_events=events)
+    assert (df["smoking_status"] == "current").all()
+    assert df.loc[1, "qrisk3"] == df.loc[2, "qrisk3"]  # as docs/reference/risk-scores.md says
+    assert df.loc[1, "qrisk3"] < df.loc[3, "qrisk3"]

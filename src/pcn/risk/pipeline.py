@@ -54,15 +54,17 @@ GRADIENT_OUTCOMES: dict[str, tuple[str, str]] = {
         "reg_diabetes",
         "within_months(latest_hba1c_date, 12) and latest_hba1c <= 58",
     ),
-    "qrisk_10_on_statin": ("qrisk3 >= 10", "on_statin"),
+    # QRISK3 is not computed for people on a statin: the gap is untreated high risk
+    "qrisk_10_not_on_statin": ("qrisk3_eligible and qrisk3 >= 0", "qrisk3 >= 10"),
     "af_anticoagulated": ("reg_af and cha2ds2_vasc >= 2", "on_anticoagulant"),
     "flu_vaccinated_65_plus": ("age >= 65", "within_months(latest_flu_vaccination_date, 12)"),
     "emergency_admission_12m": ("true", "emergency_admissions_12m >= 1"),
 }
 
 #: QRISK3 smoke_cat from smoking status and the latest amount-specific code. A current smoker
-#: with no amount recorded counts as moderate (10-19 a day), the typical amount smoked in
-#: England (ONS Adult smoking habits in the UK).
+#: with no amount recorded counts as a light smoker (smoke_cat 2, under 10 a day), as
+#: docs/reference/risk-scores.md states: the lowest current-smoker category, so an unknown
+#: amount never raises a score above what the record supports.
 SMOKE_CAT = {"never": 0, "ex": 1, "light": 2, "moderate": 3, "heavy": 4}
 
 
@@ -170,17 +172,23 @@ def add_efi(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_qrisk3(df: pd.DataFrame) -> pd.DataFrame:
-    """QRISK3-2017 for people aged 25-84 without cardiovascular disease."""
+    """QRISK3-2017 for people aged 25-84 without cardiovascular disease who are not on a
+    statin: QRISK3 was derived and validated on people not taking statins at baseline
+    (Hippisley-Cox et al., BMJ 2017;357:j2099, methods: "we excluded patients ... prescribed
+    statins before the study entry date"), so it says nothing about their risk; treated
+    risk is not the risk a statin decision is based on. ``qrisk3_eligible`` says who has one."""
     eligible = (
         df["age"].between(25, 84) & ~(df["reg_chd"] | df["reg_stroke_tia"] | df["reg_pad"])
+        & ~df["on_statin"].fillna(False).astype(bool)
     ).to_numpy(dtype=bool)
+    df["qrisk3_eligible"] = eligible
 
     def values(column: pd.Series | np.ndarray) -> np.ndarray:
         """The eligible rows, as float (the one column-sized copy per input)."""
         return np.asarray(column, dtype=float)[eligible]
 
     status = _mapped(df["smoking_status"], SMOKE_CAT, missing="never")
-    amount = _mapped(df["smoking_amount"], SMOKE_CAT, missing="moderate")
+    amount = _mapped(df["smoking_amount"], SMOKE_CAT, missing="light")
     smoke = np.where((df["smoking_status"] == "current").to_numpy(dtype=bool), amount, status)
     inputs = {
         "sex": df["sex"].to_numpy()[eligible],
