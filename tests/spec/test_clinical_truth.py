@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
-import pytest
 
 from pcn.analytics.profile import RunContext, compute_profile
 from pcn.measures import availability
