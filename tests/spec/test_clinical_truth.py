@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from pcn.analytics.profile import RunContext, compute_profile
 from pcn.measures import availability
@@ -153,3 +154,33 @@ def test_current_smoker_without_amount_scores_as_light_smoker(tiny_engine: Any) 
     assert (df["smoking_status"] == "current").all()
     assert df.loc[1, "qrisk3"] == df.loc[2, "qrisk3"]  # as docs/reference/risk-scores.md says
     assert df.loc[1, "qrisk3"] < df.loc[3, "qrisk3"]
+
+
+# ---- defect 1: the Cambridge Multimorbidity Score as published -------------------------------
+def test_cms_follows_its_published_rules_not_the_registers(tiny_engine: Any) -> None:
+    """Payne et al., CMAJ 2020: anxiety/depression needs a code in the last 12 months, cancer a
+    first code in 5 years, asthma a treatment in 12 months; alcohol, hearing loss and painful
+    condition score. Before issue 19 CMS summed QOF register flags instead."""
+    from pcn.risk.cms import cms_weights
+
+    w = dict(zip(cms_weights().condition_id, cms_weights().weight_general, strict=True))
+    opioid = first("user-anschaf-opioids-for-analgesia-dmd")
+    salbutamol = first("opensafely-asthma-inhaler-salbutamol-medication")
+    people = [patient(i, dob=D(1950, 1, 1)) for i in range(1, 9)]
+    events = [
+        ev(1, D(2015, 1, 1), first(P + "excessalc_cod")),               # ALC (ever)
+        ev(2, D(2020, 1, 1), first(P + "depr_cod")),                    # old depression: no
+        ev(3, D(2023, 10, 1), first(P + "depr_cod")),                   # ANXDEP
+        ev(4, D(2015, 1, 1), first(P + "solid-cancer-diagnosis-codes")),  # old cancer: no
+        ev(5, D(2022, 1, 1), first(P + "solid-cancer-diagnosis-codes")),  # CAN (new in 5 y)
+        ev(6, D(2010, 1, 1), first("efi-hearing-loss")),                # HEL
+        ev(7, D(2010, 1, 1), first(P + "ast_cod")),                     # asthma, no inhaler
+        ev(8, D(2010, 1, 1), first(P + "ast_cod")),                     # AST with inhaler
+    ]
+    meds = [med(6, D(2023, m, 1), opioid) for m in (4, 6, 8, 10)]     # PNC: 4 issues
+    meds += [med(8, D(2023, 12, 1), salbutamol)]
+    df = enriched(tiny_engine, people, clinical_events=events, medications=meds)
+    expected = {1: w["ALC"], 2: 0.0, 3: w["ANXDEP"], 4: 0.0, 5: w["CAN"],
+                6: round(w["HEL"] + w["PNC"], 2), 7: 0.0, 8: w["AST"]}
+    assert {i: float(df.loc[i, "cms_score"]) for i in expected} == pytest.approx(expected)
+    assert bool(df.loc[2, "reg_depression"]) and bool(df.loc[7, "reg_asthma"])  # registers differ

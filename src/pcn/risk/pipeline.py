@@ -28,6 +28,7 @@ from pcn.analytics.profile import add_profile_provider
 from pcn.config import get_settings
 from pcn.risk import admission
 from pcn.risk.cms import cms
+from pcn.risk.cms_features import CMS_FEATURES, condition_flags
 from pcn.risk.deprivation import townsend_from_imd_deciles
 from pcn.risk.efi import efi_definition
 from pcn.risk.features import PHM_FEATURES
@@ -43,6 +44,7 @@ from pcn.worklists import build_worklists, load_worklists
 from pcn.worklists.evaluate import worklist_gaps
 
 add_profile_provider(PHM_FEATURES)
+add_profile_provider(CMS_FEATURES)
 
 #: Outcomes whose gradient across IMD quintiles is reported per practice: (denominator, numerator).
 GRADIENT_OUTCOMES: dict[str, tuple[str, str]] = {
@@ -253,34 +255,12 @@ def add_cha2ds2_vasc(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-CMS_FROM_PROFILE = {
-    "anxdep": "reg_depression",
-    "atr": "reg_af",
-    "can": "reg_cancer",
-    "ckd": "reg_ckd",
-    "rhe": "reg_rheumatoid_arthritis",
-    "cop": "reg_copd",
-    "chd": "reg_chd",
-    "dem": "reg_dementia",
-    "dib": "reg_diabetes",
-    "epi": "reg_epilepsy",
-    "hef": "reg_heart_failure",
-    "scz": "reg_smi",
-    "str": "reg_stroke_tia",
-    "ast": "reg_asthma",
-    "hyp": "reg_hypertension",
-}
-
-
-def add_cms(df: pd.DataFrame) -> pd.DataFrame:
-    """Cambridge Multimorbidity Score (Payne et al., CMAJ 2020), general-outcome weights."""
-    from pcn.risk.cms import cms_definition
-
-    flags = pd.DataFrame(index=df.index)
-    for condition in cms_definition().conditions:
-        source = CMS_FROM_PROFILE.get(condition.column)
-        flags[condition.column] = df[source].astype(int) if source else 0
-    out = cms(flags)
+def add_cms(df: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
+    """Cambridge Multimorbidity Score (Payne et al., CMAJ 2020), general-outcome weights, each
+    condition found by its own rule in ``definitions/risk/cms.yaml`` (codes ever or within a
+    window, a new diagnosis, prescription counts): :mod:`pcn.risk.cms_features`."""
+    out = cms(condition_flags(df, index_date))
+    df["cms_condition_count"] = out["cms_condition_count"]
     df["cms_score"] = out["cms_score"]
     return df
 
@@ -291,7 +271,7 @@ def enrich(profile: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
     df = derive_flags(df, index_date)
     df = add_efi(df)
     df = add_cha2ds2_vasc(df)
-    df = add_cms(df)
+    df = add_cms(df, index_date)
     df = add_qrisk3(df)
     df["segment"] = assign_segments(df, index_date)
     flags = inequality_flags(df, index_date)
@@ -324,7 +304,7 @@ def post_process(
         past = _dates(_aliases(past))
         past = derive_flags(past, day)
         past = add_efi(past)
-        return add_cms(past)
+        return add_cms(past, day)
 
     rows: dict[str, int] = {}
     scores, report = None, None
