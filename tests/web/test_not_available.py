@@ -53,3 +53,15 @@ def test_cli_show_says_not_available(web_record) -> None:  # type: ignore[no-unt
     shown = CliRunner().invoke(cli, ["indicators", "show", OK, "--record",
                                      str(web_record.record)])
     assert shown.exit_code == 0 and "not available" not in shown.output
+
+
+def test_no_xmr_chart_of_overlapping_month_end_values(clients, api, tokens) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19: month-end values of rolling windows are autocorrelated; only independent
+    monthly values (event counts and rates) get an XmR chart."""
+    auth = {"Authorization": f"Bearer {tokens['director']}"}
+    rolling = api.get("/api/indicators/hyp_bp_140_90_under_80", headers=auth).json()
+    assert rolling["available"] is True and rolling["spc"] is None
+    page = clients["director"].get("/indicators/hyp_bp_140_90_under_80").text
+    assert 'id="spc-not-drawn"' in page and "spc-chart" not in page
+    monthly = api.get("/api/indicators/dna_rate", headers=auth).json()
+    assert monthly["spc"] is not None and len(monthly["spc"]["points"]) >= 2

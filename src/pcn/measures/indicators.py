@@ -456,15 +456,27 @@ def funnel_for(result: IndicatorResult, *, method: str = "exact"
     return points, curve
 
 
+def charts_independent_months(indicator: Indicator) -> bool:
+    """True when the indicator's monthly values are independent (events counted in their own
+    month: monthly counts and rates), so an XmR chart may be drawn. A patient-based indicator's
+    month-end values share most of their window with the next month's (a 12-month window shares
+    11), which Making Data Count's limits do not allow for (NHS England, Making Data Count:
+    points must be independent)."""
+    return indicator.numerator.table != "patients"
+
+
 def spc_for(result: IndicatorResult, org_code: str, *, baseline: int | None = None
             ) -> XmrChart:
     """An XmR chart of one organisation's monthly series (months with no value are left out)."""
     from pcn.measures.spc import xmr
 
-    if result.monthly is None:
+    if not charts_independent_months(result.indicator):
         raise ValueError(
-            f"{result.indicator.id} counts patients: build its series with compute_series"
+            f"{result.indicator.id} counts patients at each month end over rolling windows: "
+            "consecutive values overlap, so an XmR chart of them would be wrong"
         )
+    if result.monthly is None:
+        raise ValueError(f"{result.indicator.id} has no monthly series")
     series = result.monthly[(result.monthly["org_code"] == org_code)
                             & result.monthly["value"].notna()]
     if series.empty:

@@ -29,7 +29,13 @@ import pandas as pd
 from pcn.measures import availability, sdc
 from pcn.measures import continuity as continuity_measures
 from pcn.measures.funnel import funnel
-from pcn.measures.indicators import Indicator, IndicatorResult, compute_indicator, load_indicators
+from pcn.measures.indicators import (
+    Indicator,
+    IndicatorResult,
+    charts_independent_months,
+    compute_indicator,
+    load_indicators,
+)
 from pcn.measures.series import as_monthly, read_series
 from pcn.measures.spc import xmr
 from pcn.record import open_record
@@ -436,6 +442,8 @@ class NetworkView:
         view = self.indicator(indicator_id)
         if view.result is None or view.result.monthly is None:
             return None
+        if not charts_independent_months(view.indicator):
+            return None  # month-end values of rolling windows overlap: no XmR (spc.py)
         monthly = view.result.monthly
         series = monthly[monthly["level"] == "pcn"].copy()
         last_whole = pd.Period(self.as_of, "M")
