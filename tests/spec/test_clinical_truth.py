@@ -184,3 +184,38 @@ def test_cms_follows_its_published_rules_not_the_registers(tiny_engine: Any) -> 
                 6: round(w["HEL"] + w["PNC"], 2), 7: 0.0, 8: w["AST"]}
     assert {i: float(df.loc[i, "cms_score"]) for i in expected} == pytest.approx(expected)
     assert bool(df.loc[2, "reg_depression"]) and bool(df.loc[7, "reg_asthma"])  # registers differ
+
+
+# ---- defect 6: age-standardised rates, not crude ones -----------------------------------------
+def test_age_standardised_rates_remove_the_age_of_the_list(tiny_engine: Any) -> None:
+    """Two practices with the same age-specific admission rates (0.1 a year at 30, 1 a year at
+    85) but opposite age structures: crude rates 820 and 280 per 1,000; directly standardised
+    to the European Standard Population 2013 both are (6500·0.1 + 1500·1)/8000 = 268.75."""
+    from pcn.measures.standardise import standardised_rates
+
+    def people(start: int, n: int, dob: dt.date) -> list[dict[str, Any]]:
+        return [patient(i, dob=dob) for i in range(start, start + n)]
+
+    young, old = D(1992, 1, 1), D(1937, 1, 1)  # aged 32 and 87 on the index date
+    a = people(1, 10, young) + people(11, 40, old)     # practice A: old list
+    b = people(51, 40, young) + people(91, 10, old)    # practice B: young list
+    pts = a + b
+    regs = [reg(p["patient_id"], "A00001" if p["patient_id"] <= 50 else "A00002") for p in pts]
+    admitted = [1, *range(11, 51), *range(51, 55), *range(91, 101)]
+    hosp = [{"patient_id": i, "kind": "emergency_admission", "start_date": D(2023, 9, 1),
+             "end_date": D(2023, 9, 3), "icd10_code": None} for i in admitted]
+    engine = tiny_engine(patients=pts, registrations=regs,
+                         practices=[practice("A00001"), practice("A00002")],
+                         hospital_activity=hosp)
+    profile = compute_profile(RunContext(engine=engine, index_date=INDEX)).to_pandas()
+    df = pipeline.enrich(profile, INDEX)
+    indicator = load_indicators()["emergency_admissions_per_1000"]
+    hospital = pd.DataFrame(hosp)
+    crude = compute_indicator(indicator, df, as_of=INDEX, hospital_activity=hospital).by_practice
+    crude = crude.set_index("org_code")["value"]
+    assert crude["A00001"] == pytest.approx(820.0) and crude["A00002"] == pytest.approx(280.0)
+    dsr = standardised_rates(indicator, df, as_of=INDEX, hospital_activity=hospital)
+    dsr = dsr.set_index("org_code")
+    assert dsr.loc["A00001", "dsr"] == pytest.approx(268.75)
+    assert dsr.loc["A00002", "dsr"] == pytest.approx(268.75)
+    assert dsr.loc["A00001", "dsr_lower"] < 268.75 < dsr.loc["A00001", "dsr_upper"]

@@ -67,6 +67,12 @@ class IndicatorRow(BaseModel):
     denominator: int | None = None
     value: float | None = None
     position: str | None = Field(None, description="funnel position (practices)")
+    assessment: str | None = Field(None, description="position read by the indicator's "
+                                   "direction: better, worse, different (or empty: within)")
+    dsr: float | None = Field(None, description="rates: directly age-standardised rate (ESP "
+                              "2013); null when under 10 events")
+    dsr_lower: float | None = Field(None, description="95% CI (Dobson), lower")
+    dsr_upper: float | None = Field(None, description="95% CI (Dobson), upper")
 
 
 class SeriesPoint(BaseModel):
@@ -154,7 +160,8 @@ def get_indicator(request: Request, caller: Caller, indicator_id: str) -> Indica
                             as_of=view.as_of, disclosure_control=protected, rows=[],
                             available=False, not_available_reason=state.unavailable)
     table = view.indicator_table(indicator_id, protected=protected)
-    columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position"]
+    columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position",
+               "assessment", "dsr", "dsr_lower", "dsr_upper"]
     rows = [IndicatorRow(**r) for r in _rows(table[[c for c in columns if c in table.columns]])]
     return IndicatorOut(id=indicator_id, title=definition.title, kind=definition.kind,
                         per=definition.per, low_is_good=definition.low_is_good,

@@ -436,17 +436,19 @@ def protect_result(result: IndicatorResult, policy: DisclosurePolicy = DEFAULT_P
     )
 
 
-def funnel_for(result: IndicatorResult, *, method: str = "exact"
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def funnel_for(result: IndicatorResult, *, method: str = "exact",
+               overdispersion: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Funnel plot data for the practices of an indicator result (target = the PCN value).
 
-    Values are on the indicator's scale (per cent, or per 1,000)."""
+    Values are on the indicator's scale (per cent, or per 1,000). ``overdispersion`` widens the
+    limits by the between-unit variance (Spiegelhalter 2005), for comparisons across many
+    practices (an ICB) where real differences make plain limits flag most of them."""
     from pcn.measures.funnel import funnel
 
     units = result.by_practice[result.by_practice["level"] == "practice"]
     kind = result.indicator.kind
     points, curve = funnel(units, kind=kind, method=method,  # type: ignore[arg-type]
-                           per=float(result.indicator.per))
+                           per=float(result.indicator.per), overdispersion=overdispersion)
     if kind == "proportion":  # funnel works in fractions; show per cent like the indicator
         cols = [c for c in curve.columns if c != "denominator"]
         curve[cols] = curve[cols] * 100

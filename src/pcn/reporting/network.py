@@ -67,6 +67,17 @@ class IndicatorView:
     not_available: bool = False
 
 
+def assessment(position: str, low_is_good: bool | None) -> str:
+    """A funnel position read by the indicator's declared direction: ``better`` / ``worse``
+    than expected, ``different`` when neither direction is better, "" within the limits."""
+    if position.startswith(("above", "below")):
+        if low_is_good is None:
+            return "different"
+        high = position.startswith("above")
+        return "worse" if high == low_is_good else "better"
+    return ""
+
+
 def _feature_labels() -> dict[str, str]:
     """Profile column → what it is, for "not available" sentences."""
     from pcn.measures.indicators import PATIENT_PROFILE_COLUMNS
@@ -398,12 +409,25 @@ class NetworkView:
             if kind == "proportion":  # funnel limits are fractions; values are per `per`
                 limits = limits * float(view.indicator.per)
         units["position"] = position
+        units["assessment"] = [assessment(p, view.indicator.low_is_good) for p in position]
         units = units.join(limits)
         units["name"] = units["org_code"].map(self.practice_names)
         pcn_row = frame[frame["level"] == "pcn"].copy()
         pcn_row["name"] = self.pcn_name
         pcn_row["position"] = ""
-        return pd.concat([units, pcn_row], ignore_index=True)
+        pcn_row["assessment"] = ""
+        out = pd.concat([units, pcn_row], ignore_index=True)
+        if view.indicator.kind == "rate":
+            # age-standardised (ESP 2013) beside the crude rate: crude activity rates mostly
+            # measure a list's age (pcn.measures.standardise)
+            from pcn.measures.standardise import standardised_rates
+
+            dsr = standardised_rates(
+                view.indicator, self.profile.reset_index(drop=True), as_of=self.as_of,
+                appointments=self.appointments, hospital_activity=self.hospital_activity,
+                pcn_code=self.pcn_code)
+            out = out.merge(dsr.drop(columns="level"), on="org_code", how="left")
+        return out
 
     def funnel_data(self, indicator_id: str, *, protected: bool
                     ) -> tuple[pd.DataFrame, pd.DataFrame, float]:

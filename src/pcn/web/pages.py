@@ -42,6 +42,10 @@ ROLE_NAMES = {"clinical_director": "Clinical director", "pcn_manager": "PCN mana
 POSITION_TEXT = {"above_998": "Above 99.8% limit", "above_95": "Above 95% limit",
                  "within": "Within limits", "below_95": "Below 95% limit",
                  "below_998": "Below 99.8% limit", "no_data": "No data", "": ""}
+#: A position outside the limits read by the indicator's declared direction (issue 19): never
+#: just "above" or "below".
+ASSESSMENT_TEXT = {"better": "better than expected", "worse": "worse than expected",
+                   "different": "different from expected (neither direction is better)"}
 VARIATION_TEXT = {
     "common_cause": "Common cause variation",
     "special_cause_improvement_high": "Special cause variation: improvement (higher)",
@@ -84,7 +88,8 @@ def render(request: Request, template: str, principal: Principal | None, *,
         "pcn_code": view.pcn_code, "as_of": view.as_of,
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
         "protected": principal is not None and not guarded.is_clinical(principal),
-        "position_text": POSITION_TEXT, **context}, status_code=status_code)
+        "position_text": POSITION_TEXT, "assessment_text": ASSESSMENT_TEXT, **context},
+        status_code=status_code)
     set_csrf_cookie(request, response, token)
     return response
 
@@ -225,7 +230,8 @@ def indicator_export(request: Request, principal: SignedIn, indicator_id: str) -
                               f"/indicators/{indicator_id}/export.csv")
     if indicator_id not in view.indicator_definitions:
         raise NotFound()
-    columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position"]
+    columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position",
+               "assessment", "dsr", "dsr_lower", "dsr_upper"]
     state = view.indicator(indicator_id)
     if state.not_available:
         # one row per organisation saying so: never blank cells a spreadsheet reads as zero
