@@ -219,3 +219,22 @@ def test_age_standardised_rates_remove_the_age_of_the_list(tiny_engine: Any) -> 
     assert dsr.loc["A00001", "dsr"] == pytest.approx(268.75)
     assert dsr.loc["A00002", "dsr"] == pytest.approx(268.75)
     assert dsr.loc["A00001", "dsr_lower"] < 268.75 < dsr.loc["A00001", "dsr_upper"]
+
+
+# ---- defect 7: not SLICC; which staff roles count ----------------------------------------------
+def test_usual_gp_share_is_not_called_slicc_and_roles_are_as_documented() -> None:
+    """SLICC needs the named list GP, which the record lacks: pcn reports the usual-GP share
+    (GPs only) and says so; UPC counts every role."""
+    from pcn.measures.continuity import patient_continuity
+
+    visits = [("gp1", "gp"), ("gp1", "gp"), ("gp1", "gp"), ("gp2", "gp"),
+              ("n1", "practice_nurse"), ("n1", "practice_nurse")]
+    appointments = pd.DataFrame({
+        "patient_id": [1] * len(visits), "practice_code": ["A00001"] * len(visits),
+        "clinician_id": [c for c, _ in visits], "role": [r for _, r in visits],
+        "start_at": pd.date_range("2023-06-01", periods=len(visits), freq="7D"),
+        "status": ["attended"] * len(visits)})
+    out = patient_continuity(appointments).set_index("patient_id")
+    assert "slicc" not in out.columns
+    assert out.loc[1, "usual_gp_share"] == pytest.approx(3 / 4)  # GP contacts only
+    assert out.loc[1, "upc"] == pytest.approx(3 / 6)             # every role

@@ -506,11 +506,11 @@ class NetworkView:
             # Means are safe to show only over a protected number of patients.
             shown = sdc.protect_counts(by_practice["patients"].astype("int64"))
             by_practice["patients"] = shown
-            for col in ("mean_upc", "mean_coc", "mean_slicc", "mean_known_provider"):
+            for col in ("mean_upc", "mean_coc", "mean_usual_gp_share", "mean_known_provider"):
                 by_practice[col] = by_practice[col].where(shown.notna())
-            slicc = sdc.protect_counts(by_practice["slicc_patients"].astype("int64"))
-            by_practice["slicc_patients"] = slicc
-            by_practice["mean_slicc"] = by_practice["mean_slicc"].where(slicc.notna())
+            shared = sdc.protect_counts(by_practice["usual_gp_share_patients"].astype("int64"))
+            by_practice["usual_gp_share_patients"] = shared
+            by_practice["mean_usual_gp_share"] = by_practice["mean_usual_gp_share"].where(shared.notna())
         by_month, _ = self._closer_to_home
         network = by_month[by_month["practice_code"] == "ALL"].copy()
         if protected:
