@@ -177,7 +177,8 @@ def _oracle(rows: list[tuple[int, str, str]]) -> dict[int, dict[str, float]]:
             "upc": max(counts.values()) / n,
             "coc": (sum(v * v for v in counts.values()) - n) / (n * (n - 1)),
             "known_provider": known / (n - 1),
-            "usual_gp_share": max(Counter(gps).values()) / len(gps) if len(gps) >= 3 else float("nan"),
+            "usual_gp_share": (max(Counter(gps).values()) / len(gps) if len(gps) >= 3
+                               else float("nan")),
         }
     return out
 

@@ -510,7 +510,8 @@ class NetworkView:
                 by_practice[col] = by_practice[col].where(shown.notna())
             shared = sdc.protect_counts(by_practice["usual_gp_share_patients"].astype("int64"))
             by_practice["usual_gp_share_patients"] = shared
-            by_practice["mean_usual_gp_share"] = by_practice["mean_usual_gp_share"].where(shared.notna())
+            by_practice["mean_usual_gp_share"] = by_practice["mean_usual_gp_share"].where(
+                shared.notna())
         by_month, _ = self._closer_to_home
         network = by_month[by_month["practice_code"] == "ALL"].copy()
         if protected:
