@@ -90,7 +90,8 @@ def patient_continuity(
 
     Columns: patient_id, practice_code (where most contacts were), contacts, clinicians,
     usual_clinician_id, upc, coc, gp_contacts, usual_gp_id, usual_gp_share (null under
-    ``min_contacts`` GP contacts), known_provider (share of contacts 2..n with a clinician seen before).
+    ``min_contacts`` GP contacts), known_provider (share of contacts 2..n with a clinician seen
+    before).
     """
     att = _attended(appointments, start, end)
     if att.empty:
