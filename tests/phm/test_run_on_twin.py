@@ -69,3 +69,14 @@ def test_rerunning_an_unchanged_record_changes_nothing(outputs: Path, default_tw
     again = run(default_twin)
     assert not again.changed
     assert (outputs_path(default_twin) / "manifest.json").read_text() == before
+
+
+def test_realism_report_compares_the_record_with_published_figures(default_twin: Path) -> None:
+    from pcn.synth.report import EXTERNAL_FIGURES, realism_report
+
+    rep = realism_report(default_twin).set_index("measure")
+    assert list(rep.index) == list(EXTERNAL_FIGURES)
+    assert rep["twin"].notna().all() and (rep["twin"] >= 0).all()
+    assert (rep["external"] == [v for v, _, _ in EXTERNAL_FIGURES.values()]).all()
+    assert 0 < rep.loc["cervical_screening_25_49", "twin"] < 1
+    assert rep["source"].str.len().gt(20).all()  # every figure cites its source
