@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -52,37 +51,26 @@ def input_columns() -> dict[str, pa.DataType]:
     return cols
 
 
-def _issue_count(ctx: RunContext, lists: tuple[str, ...], months: int, name: str) -> ir.Table:
-    idx = ctx.index_date
-    hits = p.events_in(ctx.medications, ctx.codes(*lists), start=p.window_start(idx, months),
-                       end=idx, code_column="dmd_code")
-    return hits.group_by("patient_id").agg(**{name: hits.count().cast("int64")})
-
-
 def _plan(ctx: RunContext, plan: ProfilePlan) -> Finish:
-    latest = {}
-    queries = []
+    # everything in the profile's shared passes (ADR 0012): code dates in the one pass over the
+    # events, issue counts in the one pass over the medications
+    dates = {}
+    counts = {}
     for c in cms_definition().conditions:
         if c.codes is not None:
             codes = code_set(*c.codes.codelists)
-            if c.codes.when == "first_within":
-                first = p.first_date(ctx.events, ctx.codes(*c.codes.codelists),
-                                     end=ctx.index_date, name=_code_column(c))
-                queries.append(plan.per_patient(first))
-            else:
-                latest[_code_column(c)] = plan.latest_date(codes)
+            first = c.codes.when == "first_within"
+            dates[_code_column(c)] = plan.first_date(codes) if first else plan.latest_date(codes)
         for k, rule in enumerate(c.medications):
-            name = f"cms_{c.column}_med{k}"
-            queries.append(plan.per_patient(_issue_count(ctx, rule.codelists, rule.months, name),
-                                            fill={name: 0}))
+            counts[f"cms_{c.column}_med{k}"] = plan.issued(
+                code_set(*rule.codelists), start=p.window_start(ctx.index_date, rule.months))
             if rule.unless_coded:
-                latest[f"cms_{c.column}_unless{k}"] = plan.latest_date(
+                dates[f"cms_{c.column}_unless{k}"] = plan.latest_date(
                     code_set(*rule.unless_coded))
 
     def finish(data: ProfileData) -> dict[str, ColumnValues]:
-        cols: dict[str, ColumnValues] = {name: data.date(tag) for name, tag in latest.items()}
-        for query in queries:
-            cols.update(data.query(query))
+        cols: dict[str, ColumnValues] = {name: data.date(tag) for name, tag in dates.items()}
+        cols.update({name: data.issue_count(tag) for name, tag in counts.items()})
         return cols
 
     return finish

@@ -225,9 +225,9 @@ EXTERNAL_FIGURES: dict[str, tuple[float, str, str]] = {
     "aged_65_plus_on_5_or_more_medicines": (
         0.49, "share", "Health Survey for England 2016, Prescribed medicines: about half of "
         "people aged 65+ take 5 or more"),
-    "smoking_status_recorded_15_plus": (
-        0.90, "share", "QOF 2022-23 smoking indicators: status recorded for over 90% of the "
-        "eligible population"),
+    "smoking_status_recorded_12m_ltc": (
+        0.90, "share", "QOF 2022-23 SMOK002 (people 15+ with CHD, stroke/TIA, PAD, hypertension, "
+        "diabetes, COPD, CKD, asthma or SMI: status recorded in 12 months): over 90%"),
     "elective_admissions_per_1000": (
         150.0, "per 1,000 a year", "Hospital Episode Statistics, admitted patient care England "
         "2022-23: about 8.5 million elective admissions (incl. day cases)"),
@@ -272,10 +272,16 @@ def realism_report(path: str | Path, as_of: dt.date | None = None) -> pd.DataFra
         WHERE pop.age >= 65 GROUP BY pop.patient_id""").df()
     smoking_codes = sorted(codelist(P + "lsmok_cod").codes | codelist(P + "exsmok_cod").codes
                            | {"266919005"})
+    members = register_members(record, as_of)
+    ltc = set().union(*(members.get(r, set()) for r in (
+        "chd", "stroke_tia", "pad", "hypertension", "diabetes", "copd", "ckd", "asthma", "smi")))
+    ltc_pop = pop[(pop.age >= 15) & pop.patient_id.isin(ltc)]
+    con.register("ltc_pop", ltc_pop)
     smokers = con.execute(f"""SELECT count(DISTINCT e.patient_id) FROM clinical_events e
-        JOIN pop USING (patient_id) WHERE pop.age >= 15 AND e.date <= DATE '{as_of}'
+        JOIN ltc_pop USING (patient_id) WHERE e.date > DATE '{year_ago}'
+        AND e.date <= DATE '{as_of}'
         AND e.snomed_code IN ({", ".join(repr(c) for c in smoking_codes)})""").fetchone()
-    adults_15 = int((pop.age >= 15).sum())
+    adults_15 = len(ltc_pop)
     hosp = con.execute(f"""SELECT h.patient_id, h.kind, h.start_date, pop.practice_code
         FROM hospital_activity h JOIN pop USING (patient_id)
         WHERE h.start_date > DATE '{two_ago}' AND h.start_date <= DATE '{as_of}'""").df()
@@ -306,7 +312,7 @@ def realism_report(path: str | Path, as_of: dt.date | None = None) -> pd.DataFra
     twin = {
         "prescription_items_per_patient_year": (items[0] if items else 0) / n,
         "aged_65_plus_on_5_or_more_medicines": float((meds.k >= 5).mean()) if len(meds) else 0,
-        "smoking_status_recorded_15_plus": (smokers[0] if smokers else 0) / max(adults_15, 1),
+        "smoking_status_recorded_12m_ltc": (smokers[0] if smokers else 0) / max(adults_15, 1),
         "elective_admissions_per_1000": int((last.kind == "elective").sum()) / n * 1000,
         "emergency_admissions_per_1000": int((last.kind == "emergency_admission").sum())
         / n * 1000,
