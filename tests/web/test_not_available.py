@@ -65,3 +65,9 @@ def test_no_xmr_chart_of_overlapping_month_end_values(clients, api, tokens) -> N
     assert 'id="spc-not-drawn"' in page and "spc-chart" not in page
     monthly = api.get("/api/indicators/dna_rate", headers=auth).json()
     assert monthly["spc"] is not None and len(monthly["spc"]["points"]) >= 2
+
+
+def test_worklists_page_lists_what_is_not_available(clients) -> None:  # type: ignore[no-untyped-def]
+    page = clients["director"].get("/worklists").text
+    assert 'id="worklists-not-available"' in page and "HLTHCHK_COD" in page
+    assert 'href="/worklists/ld_health_check_due"' not in page  # never a list of everyone

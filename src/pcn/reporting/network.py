@@ -610,6 +610,20 @@ class NetworkView:
             return []
         return sorted(p.stem for p in self.worklists_dir.glob("*.parquet"))
 
+    def worklists_not_available(self) -> dict[str, tuple[str, str]]:
+        """Worklists ``pcn run`` did not build because the record cannot support them:
+        id → (title, why) (pcn.measures.availability)."""
+        out: dict[str, tuple[str, str]] = {}
+        if not self.worklists_dir.exists():
+            return out
+        for meta in sorted(self.worklists_dir.glob("*.json")):
+            if meta.with_suffix(".parquet").exists():
+                continue
+            data = json.loads(meta.read_text())
+            if data.get("not_available"):
+                out[meta.stem] = (str(data.get("title") or meta.stem), str(data["not_available"]))
+        return out
+
     def worklist_title(self, worklist_id: str) -> str:
         meta = self.worklists_dir / f"{worklist_id}.json"
         if meta.exists():

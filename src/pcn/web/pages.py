@@ -295,7 +295,8 @@ def worklists(request: Request, principal: SignedIn) -> Response:
     counts = view.worklist_counts(protected=protected)
     items = [{"id": wid, "title": view.worklist_title(wid)} for wid in view.worklist_ids()]
     return render(request, "worklists.html", principal, items=items, counts=counts,
-                  can_search=guarded.can_search(principal))
+                  can_search=guarded.can_search(principal),
+                  not_available=view.worklists_not_available())
 
 
 def _filters(request: Request) -> dict[str, str]:
