@@ -193,7 +193,8 @@ def test_every_api_route_and_file_download_is_classified(web_app) -> None:
 def test_every_secondary_export_is_proved_here() -> None:
     """Each secondary entry has a test above; a new one must add its own."""
     proved = {"GET /indicators/{indicator_id}/export.csv", "GET /api/indicators/{indicator_id}",
-              "GET /api/worklists", "pcn export fhir", "pcn continuity"}
+              "GET /api/worklists", "pcn export fhir", "pcn continuity",
+              "pcn indicators show"}
     assert {e.entry for e in EXPORTS if e.use is Use.SECONDARY} == proved
 
 
@@ -222,6 +223,10 @@ def _secondary_outputs(web_world: WebWorld, tokens: dict[str, str], api, clients
     continuity = runner.invoke(cli_app, ["continuity", "--record", str(web_world.record)])
     assert continuity.exit_code == 0, continuity.output
     made["pcn continuity"] = continuity.output
+    shown = runner.invoke(cli_app, ["indicators", "show", "dna_rate", "--record",
+                                    str(web_world.record)])
+    assert shown.exit_code == 0, shown.output
+    made["pcn indicators show"] = shown.output
     return made
 
 

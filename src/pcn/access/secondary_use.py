@@ -63,6 +63,7 @@ EXPORTS: tuple[ExportPath, ...] = (
     ExportPath("pcn export fhir", Use.SECONDARY,
                "bulk record extract; --purpose direct-care keeps everyone"),
     ExportPath("pcn continuity", Use.SECONDARY, "continuity tables for planning"),
+    ExportPath("pcn indicators show", Use.SECONDARY, "one indicator's table for planning"),
     ExportPath("pcn worklist show", Use.DIRECT_CARE, "a worklist for the practice team"),
 )
 
@@ -80,6 +81,7 @@ NOT_EXPORTS: dict[str, str] = {
     "pcn ingest opt-outs": "loads the national data opt-out list",
     "pcn demo summary": "the synthetic twin's calibration against QOF",
     "pcn worklist list": "worklist definitions and their sizes, for the operator",
+    "pcn definitions check": "which definitions the record's outputs can support: no data",
 }
 
 

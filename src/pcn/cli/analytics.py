@@ -84,6 +84,10 @@ def check(
     """Validate every register file and dry-run each on a tiny population; check that every
     definition (indicators, worklists, segments, inequalities, CMS, eFI) can be computed, or
     says plainly that it is not available."""
+    from pcn.cli.common import require_record_dir
+
+    if record is not None:
+        require_record_dir(record)
     from pcn.analytics.dryrun import dry_run, tiny_population
     from pcn.analytics.registers import DefinitionError, load_registers, registers_dir
 

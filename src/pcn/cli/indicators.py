@@ -99,18 +99,16 @@ def series(
 def show(
     indicator_id: Annotated[str, typer.Argument(help="Indicator id (see `pcn indicators list`).")],
     record: Annotated[Path, typer.Option("--record", help="Record directory (after `pcn run`).")],
-    protected: Annotated[bool, typer.Option(
-        "--protected/--unprotected",
-        help="Apply disclosure control (default) or show exact counts (clinical boundary).",
-    )] = True,
 ) -> None:
-    """One indicator per practice and for the PCN, or why it is not available."""
+    """One indicator per practice and for the PCN, or why it is not available (secondary use:
+    opted-out patients left out, small numbers protected)."""
+    from pcn.access.secondary_use import secondary_view
     from pcn.cli.common import frame_table, require_record_dir
     from pcn.record.store import RecordError
     from pcn.reporting.network import OutputsMissing, open_network
 
     with user_errors(RecordError):
-        view = open_network(require_record_dir(record))
+        view = secondary_view(open_network(require_record_dir(record)))
     if indicator_id not in view.indicator_definitions:
         raise fail(f"no indicator {indicator_id!r}: see `pcn indicators list`")
     definition = view.indicator_definitions[indicator_id]
@@ -120,7 +118,7 @@ def show(
                       f"{state.unavailable}", highlight=False)
         return
     try:
-        table = view.indicator_table(indicator_id, protected=protected)
+        table = view.indicator_table(indicator_id, protected=True)
     except OutputsMissing as err:
         raise fail(str(err)) from None
     unit = "%" if definition.kind == "proportion" else f"per {definition.per:,}"
