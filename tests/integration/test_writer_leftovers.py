@@ -74,6 +74,8 @@ def _invocations(file: Path, bundle: Path, patients_csv: Path, out: Path) -> dic
         "run": ["run", *record],
         "continuity": ["continuity", *record, "--out", str(out / "c.csv")],
         "indicators series": ["indicators", "series", *record],
+        "indicators show": ["indicators", "show", "dna_rate", *record],
+        "definitions check": ["definitions", "check", *record],
         "worklist list": ["worklist", "list", *record],
         "worklist show": ["worklist", "show", "smr_candidates", *record],
         "export fhir": ["export", "fhir", *record, "--out", str(out / "fhir")],

@@ -6,9 +6,11 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pcn.risk import pipeline
+from pcn.risk.cms_features import input_columns as cms_input_columns
 from pcn.risk.features import DATE_TAGS, MEDICATION_TAGS
 from pcn.risk.qrisk3 import qrisk3_score
 
@@ -80,6 +82,7 @@ def patient(**kw: object) -> dict[str, object]:
     row.update({f"reg_{r}": False for r in REGISTERS})
     row.update(dict.fromkeys(DATE_TAGS, pd.NaT))
     row.update(dict.fromkeys(MEDICATION_TAGS, False))
+    row.update({c: 0 if t == pa.int64() else pd.NaT for c, t in cms_input_columns().items()})
     row.update(kw)
     return row
 
@@ -178,7 +181,7 @@ def test_qrisk3_inputs_are_mapped_from_the_profile() -> None:
 
 
 def test_qrisk3_smoking_category_from_status_and_amount() -> None:
-    statuses = [("current", None, 3), ("current", "light", 2), ("ex", "heavy", 1),
+    statuses = [("current", None, 2), ("current", "light", 2), ("ex", "heavy", 1),
                 (None, None, 0), ("never", "heavy", 0)]
     df = pipeline.enrich(
         frame(*(patient(age=60, sex="M", smoking_status=s, smoking_amount=a, bmi=27.0,

@@ -23,7 +23,9 @@ def test_profile_has_every_phm_column_filled(outputs: Path) -> None:
     old = df[df.age >= 65]
     assert old.efi_category.notna().all() and df[df.age < 65].efi_category.isna().all()
     assert set(old.efi_category) == {"fit", "mild", "moderate", "severe"}
-    eligible = df.age.between(25, 84) & ~(df.reg_chd | df.reg_stroke_tia | df.reg_pad)
+    eligible = (df.age.between(25, 84) & ~(df.reg_chd | df.reg_stroke_tia | df.reg_pad)
+                & ~df.on_statin)  # QRISK3 is not valid for people on a statin
+    assert (df.qrisk3_eligible == eligible).all()
     assert df.loc[eligible, "qrisk3"].between(0, 100).all()
     assert df.loc[~eligible, "qrisk3"].isna().all()
     assert df.segment.notna().all() and df.segment.nunique() >= 7
@@ -36,6 +38,11 @@ def test_profile_has_every_phm_column_filled(outputs: Path) -> None:
 
 def test_every_worklist_is_written_with_reasons(outputs: Path) -> None:
     for wid, d in load_worklists().items():
+        if d.not_available:  # not built: the reason is where the list would be
+            assert not (outputs / "worklists" / f"{wid}.parquet").exists()
+            meta = json.loads((outputs / "worklists" / f"{wid}.json").read_text())
+            assert meta["not_available"] == d.not_available
+            continue
         wl = pd.read_parquet(outputs / "worklists" / f"{wid}.parquet")
         assert len(wl) > 0, wid
         assert wl.reasons.str.len().gt(0).all()
@@ -62,3 +69,14 @@ def test_rerunning_an_unchanged_record_changes_nothing(outputs: Path, default_tw
     again = run(default_twin)
     assert not again.changed
     assert (outputs_path(default_twin) / "manifest.json").read_text() == before
+
+
+def test_realism_report_compares_the_record_with_published_figures(default_twin: Path) -> None:
+    from pcn.synth.report import EXTERNAL_FIGURES, realism_report
+
+    rep = realism_report(default_twin).set_index("measure")
+    assert list(rep.index) == list(EXTERNAL_FIGURES)
+    assert rep["twin"].notna().all() and (rep["twin"] >= 0).all()
+    assert (rep["external"] == [v for v, _, _ in EXTERNAL_FIGURES.values()]).all()
+    assert 0 < rep.loc["cervical_screening_25_49", "twin"] < 1
+    assert rep["source"].str.len().gt(20).all()  # every figure cites its source

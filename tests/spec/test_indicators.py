@@ -324,7 +324,7 @@ def test_funnel_and_spc_from_an_indicator_result() -> None:
     assert months[0] == "2023-03" and months[-1] == "2025-03"
     # Mar 2025: only p5 DNA (B); the cancelled one is not in the denominator -> 1 of 1
     assert chart.points["value"].iloc[-1] == pytest.approx(100.0)
-    with pytest.raises(ValueError, match="compute_series"):
+    with pytest.raises(ValueError, match="overlap"):
         spc_for(compute_indicator(_all()["dm_foot_check"], _profile(), as_of=AS_OF), "A")
 
 

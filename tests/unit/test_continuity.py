@@ -57,26 +57,26 @@ def test_patient_indices_hand_worked() -> None:
     assert p1["upc"] == pytest.approx(2 / 3)
     assert p1["coc"] == pytest.approx((2**2 + 1**2 - 3) / (3 * 2))  # 1/3
     assert p1["known_provider"] == pytest.approx(1 / 2)
-    assert p1["slicc"] == pytest.approx(2 / 3) and p1["usual_gp_id"] == "gp1"
+    assert p1["usual_gp_share"] == pytest.approx(2 / 3) and p1["usual_gp_id"] == "gp1"
     # patient 2: four different clinicians; ties go to the most recent (gp4)
     p2 = out.loc[2]
     assert (p2["upc"], p2["coc"], p2["known_provider"]) == (0.25, 0.0, 0.0)
     assert p2["usual_clinician_id"] == "gp4"
-    assert p2["gp_contacts"] == 3 and p2["slicc"] == pytest.approx(1 / 3)
+    assert p2["gp_contacts"] == 3 and p2["usual_gp_share"] == pytest.approx(1 / 3)
     # patient 4: gp1, pharm1, gp1, pharm1, gp1, gp1 (cancelled one ignored)
     p4 = out.loc[4]
     assert p4["contacts"] == 6 and p4["practice_code"] == "Y"
     assert p4["upc"] == pytest.approx(4 / 6)
     assert p4["coc"] == pytest.approx((16 + 4 - 6) / (6 * 5))
     assert p4["known_provider"] == pytest.approx(4 / 5)
-    assert p4["slicc"] == pytest.approx(1.0)
+    assert p4["usual_gp_share"] == pytest.approx(1.0)
 
 
-def test_slicc_needs_enough_gp_contacts() -> None:
+def test_usual_gp_share_needs_enough_gp_contacts() -> None:
     out = patient_continuity(_appointments(), min_contacts=4).set_index("patient_id")
     assert list(out.index) == [2, 4]
-    assert np.isnan(out.loc[2, "slicc"])  # 3 GP contacts < 4
-    assert out.loc[4, "slicc"] == 1.0
+    assert np.isnan(out.loc[2, "usual_gp_share"])  # 3 GP contacts < 4
+    assert out.loc[4, "usual_gp_share"] == 1.0
 
 
 def test_window_limits_contacts() -> None:
@@ -177,7 +177,8 @@ def _oracle(rows: list[tuple[int, str, str]]) -> dict[int, dict[str, float]]:
             "upc": max(counts.values()) / n,
             "coc": (sum(v * v for v in counts.values()) - n) / (n * (n - 1)),
             "known_provider": known / (n - 1),
-            "slicc": max(Counter(gps).values()) / len(gps) if len(gps) >= 3 else float("nan"),
+            "usual_gp_share": (max(Counter(gps).values()) / len(gps) if len(gps) >= 3
+                               else float("nan")),
         }
     return out
 

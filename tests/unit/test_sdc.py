@@ -65,10 +65,18 @@ def check_protected(true: pd.DataFrame, protected: pd.DataFrame, policy: Disclos
     # shown cells are the true value rounded (within half a base)
     d = data.to_numpy(dtype="float64", na_value=np.nan)
     assert (np.abs(d[~hidden] - t[~hidden]) <= policy.rounding_base / 2).all()
-    # totals are the sum of the shown parts
-    assert (protected[TOTAL].drop(TOTAL).to_numpy() == np.nansum(d, axis=1)).all()
-    assert (protected.loc[TOTAL].drop(TOTAL).to_numpy() == np.nansum(d, axis=0)).all()
-    assert protected.loc[TOTAL, TOTAL] == np.nansum(d)
+    # totals are the sum of the shown parts; a total of nothing shown is not available
+    row_totals = protected[TOTAL].drop(TOTAL).to_numpy(dtype="float64", na_value=np.nan)
+    col_totals = protected.loc[TOTAL].drop(TOTAL).to_numpy(dtype="float64", na_value=np.nan)
+    row_all_hidden, col_all_hidden = hidden.all(axis=1), hidden.all(axis=0)
+    assert np.isnan(row_totals[row_all_hidden]).all()
+    assert np.isnan(col_totals[col_all_hidden]).all()
+    assert (row_totals[~row_all_hidden] == np.nansum(d, axis=1)[~row_all_hidden]).all()
+    assert (col_totals[~col_all_hidden] == np.nansum(d, axis=0)[~col_all_hidden]).all()
+    if hidden.all():
+        assert pd.isna(protected.loc[TOTAL, TOTAL])
+    else:
+        assert protected.loc[TOTAL, TOTAL] == np.nansum(d)
     # nothing recoverable by subtraction, even from the true totals
     assert recoverable_cells(hidden) == []
 
@@ -128,8 +136,10 @@ def test_bridge_between_two_hidden_blocks_is_closed() -> None:
 
 def test_spec_table_rounds_suppresses_and_totals() -> None:
     # practice x role, worked by hand:
-    # B.gp = 3 is small. To protect it, hide a rectangle through it that hides the fewest people:
-    # (B,gp)+(B,ph 22)+(C,gp 48)+(C,ph 0) = 70 is cheaper than any other (e.g. with C.nurse: 100).
+    # B.gp = 3 is small. Alone in its column it is pinned by the column total, so a rectangle
+    # through it is hidden. (B,ph 22)+(C,gp 48)+(C,ph 0) hides fewest people (70) but its zero
+    # caps how far B.gp can move (3 to 25) and a hidden zero protects nothing; (B,nurse 40)+
+    # (C,gp 48)+(C,nurse 12) hides no zero and leaves B.gp anywhere from 0 to 43 (issue 19).
     table = pd.DataFrame(
         {"gp": [120, 3, 48], "nurse": [61, 40, 12], "ph": [9, 22, 0]},
         index=["A", "B", "C"],
@@ -138,9 +148,9 @@ def test_spec_table_rounds_suppresses_and_totals() -> None:
     expected = pd.DataFrame(
         {
             "gp": [120, na, na, 120],
-            "nurse": [60, 40, 10, 110],
-            "ph": [10, na, na, 10],
-            TOTAL: [190, 40, 10, 240],
+            "nurse": [60, na, na, 60],
+            "ph": [10, 20, 0, 30],
+            TOTAL: [190, 20, 0, 210],
         },
         index=["A", "B", "C", TOTAL],
         dtype="Int64",
@@ -234,8 +244,12 @@ def test_rates_with_total_disclose_nothing(frame: pd.DataFrame) -> None:
         units["denominator"] > 0)
     assert units.loc[~shown_both.fillna(False).astype(bool), "value"].isna().all()
     total = out[out["org"] == "PCN"].iloc[0]
-    assert total["numerator"] == units.loc[shown_both.fillna(False).astype(bool),
-                                           "numerator"].sum()
+    both = (units["numerator"].notna() & units["denominator"].notna()).to_numpy()
+    if not both.any():  # everything hidden: the total is not available, never 0/0
+        assert pd.isna(total["numerator"]) and pd.isna(total["denominator"])
+        assert pd.isna(total["value"]) and bool(total["incomplete"])
+    else:
+        assert total["numerator"] == units.loc[both, "numerator"].sum()
 
 
 def test_long_tables_are_protected_as_their_cross_tab() -> None:
@@ -248,6 +262,6 @@ def test_long_tables_are_protected_as_their_cross_tab() -> None:
         ["practice", "quintile"])
     # 2x2 with one small cell: all four must go (any single visible cell + margins reveals it)
     assert out.loc[[("A", 1), ("A", 2), ("B", 1), ("B", 2)], "hidden"].all()
-    assert out.loc[(TOTAL, TOTAL), "count"] == 0
+    assert pd.isna(out.loc[(TOTAL, TOTAL), "count"])  # everything hidden: not available, not 0
     with pytest.raises(DisclosureInputError, match="more than once"):
         protect_long(pd.concat([long, long]), rows="practice", columns="quintile")

@@ -58,18 +58,15 @@ def test_indicator_exact_for_clinicians_protected_for_analysts(api, tokens, web_
 
 
 def test_indicator_includes_its_monthly_series(api, tokens, web_app) -> None:
-    from tests.web.conftest import SERIES_MONTHS
-
-    iid = "dm_hba1c_58_no_frailty"  # patient-based: the series stored with the outputs
+    # patient-based: month-end values of rolling windows overlap, so no XmR (issue 19)
+    iid = "dm_hba1c_58_no_frailty"
+    exact = api.get(f"/api/indicators/{iid}", headers=_auth(tokens["director"])).json()
+    assert exact["spc"] is None
+    # event-based indicators carry their monthly series: independent monthly values
+    iid = "dna_rate"
     exact = api.get(f"/api/indicators/{iid}", headers=_auth(tokens["director"])).json()
     points = exact["spc"]["points"]
-    stored = web_app.state.view.indicator_series
-    pcn = stored[(stored["indicator_id"] == iid) & (stored["level"] == "pcn")]
-    pcn = pcn.sort_values("month_end")
-    assert [p["month"] for p in points] == [str(d)[:7] for d in pcn["month_end"]]
-    assert len(points) == SERIES_MONTHS
-    assert [(p["numerator"], p["denominator"]) for p in points] == list(
-        zip(pcn["numerator"], pcn["denominator"], strict=True))
+    assert len(points) >= 15
     assert exact["spc"]["lower_limit"] <= exact["spc"]["mean"] <= exact["spc"]["upper_limit"]
     assert {p["point_type"] for p in points} <= {"common_cause", "improvement", "concern",
                                                  "neither"}
@@ -77,9 +74,6 @@ def test_indicator_includes_its_monthly_series(api, tokens, web_app) -> None:
     counts = [p[k] for p in protected["spc"]["points"] for k in ("numerator", "denominator")
               if p[k] is not None]
     assert counts and all(c % 5 == 0 and not 1 <= c <= 7 for c in counts)
-    # event-based indicators carry their series too
-    dna = api.get("/api/indicators/dna_rate", headers=_auth(tokens["director"])).json()
-    assert len(dna["spc"]["points"]) >= 15
 
 
 def test_unknown_indicator_is_404(api, tokens) -> None:

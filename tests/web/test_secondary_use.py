@@ -196,7 +196,7 @@ def test_every_secondary_export_is_proved_here() -> None:
               "GET /api/worklists", "pcn export fhir", "pcn continuity",
               # proved in tests/web/test_funding_secondary_use.py
               "GET /funding/export.csv", "pcn funding weighted-list", "pcn funding report",
-              "pcn funding summary"}
+              "pcn funding summary", "pcn indicators show"}
     assert {e.entry for e in EXPORTS if e.use is Use.SECONDARY} == proved
 
 
@@ -236,6 +236,10 @@ def _secondary_outputs(web_world: WebWorld, tokens: dict[str, str], api, clients
         assert result.exit_code == 0, result.output
         made[entry] = result.output
     made["pcn funding weighted-list"] += weighted.read_text()
+    shown = runner.invoke(cli_app, ["indicators", "show", "dna_rate", "--record",
+                                    str(web_world.record)])
+    assert shown.exit_code == 0, shown.output
+    made["pcn indicators show"] = shown.output
     return made
 
 

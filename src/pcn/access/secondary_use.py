@@ -67,6 +67,7 @@ EXPORTS: tuple[ExportPath, ...] = (
     ExportPath("pcn export fhir", Use.SECONDARY,
                "bulk record extract; --purpose direct-care keeps everyone"),
     ExportPath("pcn continuity", Use.SECONDARY, "continuity tables for planning"),
+    ExportPath("pcn indicators show", Use.SECONDARY, "one indicator's table for planning"),
     ExportPath("pcn worklist show", Use.DIRECT_CARE, "a worklist for the practice team"),
     ExportPath("GET /funding/export.csv", Use.SECONDARY,
                "DES money lines for planning (care home residents counted from the record)"),
@@ -95,6 +96,7 @@ NOT_EXPORTS: dict[str, str] = {
     "pcn bench dataset": "benchmark dataset; refuses any record that is not synthetic",
     "pcn tasks create": "reads a published worklist to create tasks in the store",
     "pcn tasks writeback": "writes closed tasks' coded outcomes into the record",
+    "pcn definitions check": "which definitions the record's outputs can support: no data",
 }
 
 

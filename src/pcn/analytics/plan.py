@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 #: What a provider may return for a column: numpy (NaN / NaT / None for missing) or Arrow.
 ColumnValues: TypeAlias = np.ndarray | pa.Array | pa.ChunkedArray
 
-_PREFER = {"date": 0.0, "highest": 1.0, "lowest": -1.0}
+_PREFER = {"date": 0.0, "highest": 1.0, "lowest": -1.0, "first": 2.0}
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,11 @@ class ProfilePlan:
         """The latest date, on or before the index date (and from ``start``), of a code in
         ``codes``."""
         return self._event_tag(codes, start, "date")
+
+    def first_date(self, codes: Iterable[str], start: dt.date | None = None) -> EventTag:
+        """The earliest date, on or before the index date (and from ``start``), of a code in
+        ``codes`` (answered in the same pass as every latest date)."""
+        return self._event_tag(codes, start, "first")
 
     def latest_value(
         self,
@@ -121,7 +126,8 @@ class ProfilePlan:
         data = ProfileData(population)
         if self._events:
             long = ctx.engine.to_arrow(
-                p.latest_by_tag(ctx.events, self._event_table(), end=ctx.index_date)
+                p.latest_by_tag(ctx.events, self._event_table(), end=ctx.index_date,
+                                with_first=any(k[2] == _PREFER["first"] for k in self._events))
             )
             data._events = _TagAnswers(
                 data, long, len(self._events), with_values=True
@@ -201,6 +207,11 @@ class ProfileData:
         assert self._medications is not None, "the plan has not been executed"
         return self._medications.present(tag.id)
 
+    def issue_count(self, tag: MedicationTag) -> np.ndarray:
+        """``int64`` per patient: issues in the tag's window (0 where none)."""
+        assert self._medications is not None, "the plan has not been executed"
+        return self._medications.counts(tag.id)
+
     def query(self, query: PatientQuery) -> dict[str, pa.ChunkedArray]:
         """The query's columns (but ``patient_id``), one value per patient of the population."""
         return self._queries[query.id]
@@ -268,6 +279,9 @@ class _TagAnswers:
         self.bounds = np.searchsorted(tag[rows], np.arange(tags + 1))
         self.days: np.ndarray | None = None
         self.vals: np.ndarray | None = None
+        self.issues: np.ndarray | None = None
+        if "issues" in long.column_names:
+            self.issues = long.column("issues").to_numpy(zero_copy_only=False)[rows]
         if with_values:
             days = long.column("latest_date").cast(pa.int32()).to_numpy()
             self.days = days[rows].astype("datetime64[D]")
@@ -289,6 +303,13 @@ class _TagAnswers:
         out = np.full(self.n, np.nan)
         s = self._slice(tag)
         out[self.pos[s]] = self.vals[s]
+        return out
+
+    def counts(self, tag: int) -> np.ndarray:
+        assert self.issues is not None
+        out = np.zeros(self.n, dtype=np.int64)
+        s = self._slice(tag)
+        out[self.pos[s]] = self.issues[s]
         return out
 
     def present(self, tag: int) -> np.ndarray:

@@ -378,7 +378,7 @@ def on_register(
 
 
 def latest_by_tag(
-    events: ir.Table, code_tags: ir.Table, end: dt.date | None = None
+    events: ir.Table, code_tags: ir.Table, end: dt.date | None = None, with_first: bool = False
 ) -> ir.Table:
     """Latest date, and optionally the latest numeric value, per patient and tag, for many code
     sets in one pass over ``events``.
@@ -387,8 +387,9 @@ def latest_by_tag(
     count from that date; null: from any date) and ``prefer`` (a float: ``0`` for a tag that
     wants only the latest date, ``1`` for the latest numeric value with the highest value
     winning on the latest day, ``-1`` for the lowest, as QOF takes the lowest blood pressure of
-    the day). A value tag reads only rows with a value. A code may carry several tags; a tag
-    has one ``prefer``. Returns ``patient_id, tag, latest_date, latest_value`` (the value null
+    the day; ``2`` for a tag that wants the *earliest* date instead, as a "new diagnosis in the
+    window" rule does). A value tag reads only rows with a value. A code may carry several tags;
+    a tag has one ``prefer``. Returns ``patient_id, tag, latest_date, latest_value`` (the value null
     for a date-only tag). One join and one hash aggregate over a struct key, however many code
     sets: how the profile evaluates every register, observation and flag at once.
     """
@@ -404,7 +405,11 @@ def latest_by_tag(
     d = j.filter(j.prefer == 0)
     dates = d.group_by(["patient_id", "tag"]).agg(latest_date=d.date.max())
     dates = dates.mutate(latest_value=ibis.null("float64"))
-    v = j.filter((j.prefer != 0) & j.numeric_value.notnull())
+    if with_first:
+        f = j.filter(j.prefer == 2)
+        firsts = f.group_by(["patient_id", "tag"]).agg(latest_date=f.date.min())
+        dates = dates.union(firsts.mutate(latest_value=ibis.null("float64")), distinct=False)
+    v = j.filter(((j.prefer == 1) | (j.prefer == -1)) & j.numeric_value.notnull())
     key = ibis.struct({"d": v.date, "v": v.numeric_value.cast("float64") * v.prefer})
     values = v.group_by(["patient_id", "tag", "prefer"]).agg(_k=key.max())
     values = values.select("patient_id", "tag", latest_date=values._k["d"],
@@ -419,7 +424,8 @@ def issued_by_tag(
 
     ``code_tags``: columns ``code`` (dm+d), ``tag`` and ``start_date`` (issues count from that
     date; null: from any date). Returns the distinct ``patient_id, tag`` pairs with an issue in
-    ``[start_date, end]``.
+    ``[start_date, end]``, with ``issues``: how many (for rules such as "4 prescriptions in 12
+    months").
     """
     j = medications.join(code_tags, medications.dmd_code == code_tags.code)
     cond = j.date.notnull() & (j.start_date.isnull() | (j.date >= j.start_date))
@@ -428,7 +434,7 @@ def issued_by_tag(
     j = j.filter(cond)
     # A group-by, not ``distinct()``: Ibis' Spark compiler carries the filter's columns into
     # the DISTINCT when the result is ordered later (ibis 12), which duplicates pairs.
-    return j.group_by(["patient_id", "tag"]).agg(_n=j.count()).select("patient_id", "tag")
+    return j.group_by(["patient_id", "tag"]).agg(issues=j.count().cast("int64"))
 
 
 def is_active(diagnosis: ir.DateValue, resolved: ir.DateValue | None) -> ir.BooleanValue:

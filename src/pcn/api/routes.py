@@ -67,6 +67,12 @@ class IndicatorRow(BaseModel):
     denominator: int | None = None
     value: float | None = None
     position: str | None = Field(None, description="funnel position (practices)")
+    assessment: str | None = Field(None, description="position read by the indicator's "
+                                   "direction: better, worse, different (or empty: within)")
+    dsr: float | None = Field(None, description="rates: directly age-standardised rate (ESP "
+                              "2013); null when under 10 events")
+    dsr_lower: float | None = Field(None, description="95% CI (Dobson), lower")
+    dsr_upper: float | None = Field(None, description="95% CI (Dobson), upper")
 
 
 class SeriesPoint(BaseModel):
@@ -96,6 +102,9 @@ class IndicatorOut(BaseModel):
     as_of: dt.date
     disclosure_control: bool = Field(description="true when small numbers are hidden/rounded")
     rows: list[IndicatorRow]
+    available: bool = Field(True, description="false when this record cannot support the "
+                            "indicator: no rows and no chart are given, never zeros")
+    not_available_reason: str | None = Field(None, description="why it is not available")
     spc: SpcOut | None = Field(None, description="XmR chart of the PCN's monthly series; null "
                                "when there are fewer than two months")
 
@@ -144,8 +153,15 @@ def get_indicator(request: Request, caller: Caller, indicator_id: str) -> Indica
     if indicator_id not in view.indicator_definitions:
         raise NotFound()
     definition = view.indicator_definitions[indicator_id]
+    state = view.indicator(indicator_id)
+    if state.not_available:
+        return IndicatorOut(id=indicator_id, title=definition.title, kind=definition.kind,
+                            per=definition.per, low_is_good=definition.low_is_good,
+                            as_of=view.as_of, disclosure_control=protected, rows=[],
+                            available=False, not_available_reason=state.unavailable)
     table = view.indicator_table(indicator_id, protected=protected)
-    columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position"]
+    columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position",
+               "assessment", "dsr", "dsr_lower", "dsr_upper"]
     rows = [IndicatorRow(**r) for r in _rows(table[[c for c in columns if c in table.columns]])]
     return IndicatorOut(id=indicator_id, title=definition.title, kind=definition.kind,
                         per=definition.per, low_is_good=definition.low_is_good,

@@ -88,8 +88,19 @@ def run(
 @definitions_app.command("check")
 def check(
     engine: Annotated[str, typer.Option("--engine", help="Engine for the dry run.")] = "duckdb",
+    record: Annotated[
+        Path | None,
+        typer.Option("--record", help="Also check that this record (after `pcn run`) holds "
+                     "every feature the definitions need."),
+    ] = None,
 ) -> None:
-    """Validate every register file and dry-run each on a tiny population."""
+    """Validate every register file and dry-run each on a tiny population; check that every
+    definition (indicators, worklists, segments, inequalities, CMS, eFI) can be computed, or
+    says plainly that it is not available."""
+    from pcn.cli.common import require_record_dir
+
+    if record is not None:
+        require_record_dir(record)
     from pcn.analytics.dryrun import dry_run, tiny_population
     from pcn.analytics.registers import DefinitionError, load_registers, registers_dir
 
@@ -104,6 +115,44 @@ def check(
     if mismatches:
         raise fail(f"{len(mismatches)} of {cases} dry-run cases disagree", code=1)
     console.print(f"[green]✓[/] dry run: all {cases} cases agree with the definitions")
+    _check_availability(record)
+
+
+def _check_availability(record: Path | None) -> None:
+    """Every definition's features: derivable (and, given a record, recorded) or declared
+    not available."""
+    import pandas as pd
+
+    from pcn.measures.availability import check_definitions
+    from pcn.measures.indicators import DefinitionError as IndicatorDefinitionError
+    from pcn.worklists.definitions import WorklistDefinitionError
+
+    profile = None
+    if record is not None:
+        from pcn.reporting.network import open_network
+
+        with user_errors(RecordError):
+            view = open_network(record)
+        if view.profile_source != "analytics":
+            raise fail(f"{record} has no computed outputs: run `pcn run --record {record}` "
+                       "first")
+        profile = pd.DataFrame(view.profile)
+    with user_errors(IndicatorDefinitionError, WorklistDefinitionError):
+        statuses = check_definitions(profile)
+    failed = [s for s in statuses if s.problems]
+    for s in statuses:
+        if s.declared and not s.problems:
+            console.print(f"[yellow]•[/] {s.kind} {s.id}: not available - {s.declared}",
+                          highlight=False)
+    for s in failed:
+        for problem in s.problems:
+            console.print(f"[red]✗[/] {s.kind} {s.id}: {problem}", highlight=False)
+    if failed:
+        raise fail(f"{len(failed)} of {len(statuses)} definitions need features that are "
+                   "missing", code=1)
+    where = f" and recorded in {record}" if record is not None else ""
+    console.print(f"[green]✓[/] {len(statuses)} definitions: every feature they need can be "
+                  f"derived{where}, or they say they are not available")
 
 
 @definitions_app.command("schema")

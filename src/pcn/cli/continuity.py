@@ -30,7 +30,7 @@ def continuity(
     end: DateOption = "",
     min_contacts: Annotated[int, typer.Option(min=2, help="Contacts a patient needs.")] = 3,
 ) -> None:
-    """Per-practice continuity (UPC, COC, SLICC, known provider) and care closer to home.
+    """Per-practice continuity (UPC, COC, usual-GP share, known provider) and care closer to home.
 
     Counts pass through disclosure control (1-7 hidden, rounded to 5); a practice's means are
     hidden with its patient count; patients who opted out of secondary use are left out. End
@@ -58,13 +58,13 @@ def continuity(
     # Protect the practice rows as parts; the network row is recomputed from what is shown.
     shown = practices[practices["practice_code"] != "ALL"].copy()
     network = practices[practices["practice_code"] == "ALL"].copy()
-    for col in ("patients", "slicc_patients"):
+    for col in ("patients", "usual_gp_share_patients"):
         shown[col] = protect_counts(shown[col].reset_index(drop=True)).to_numpy()
         network[col] = int(shown[col].fillna(0).sum())
     hidden = shown["patients"].isna().to_numpy()
     for col in ("mean_upc", "mean_coc", "mean_known_provider"):
         shown.loc[hidden, col] = None
-    shown.loc[shown["slicc_patients"].isna().to_numpy(), "mean_slicc"] = None
+    shown.loc[shown["usual_gp_share_patients"].isna().to_numpy(), "mean_usual_gp_share"] = None
     shown = pd.concat([shown, network], ignore_index=True)
     console.print(frame_table(_rounded(shown), title="Continuity of care by practice"))
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -92,3 +93,36 @@ def series(
         f"{len(result.months)} month ends ({result.months[0]} to {result.months[-1]}), "
         f"{result.rows:,} rows, {result.seconds:.1f} s"
     )
+
+
+@app.command("show")
+def show(
+    indicator_id: Annotated[str, typer.Argument(help="Indicator id (see `pcn indicators list`).")],
+    record: Annotated[Path, typer.Option("--record", help="Record directory (after `pcn run`).")],
+) -> None:
+    """One indicator per practice and for the PCN, or why it is not available (secondary use:
+    opted-out patients left out, small numbers protected)."""
+    from pcn.access.secondary_use import secondary_view
+    from pcn.cli.common import frame_table, require_record_dir
+    from pcn.record.store import RecordError
+    from pcn.reporting.network import OutputsMissing, open_network
+
+    with user_errors(RecordError):
+        view = secondary_view(open_network(require_record_dir(record)))
+    if indicator_id not in view.indicator_definitions:
+        raise fail(f"no indicator {indicator_id!r}: see `pcn indicators list`")
+    definition = view.indicator_definitions[indicator_id]
+    state = view.indicator(indicator_id)
+    if state.not_available:
+        console.print(f"[bold]{definition.title}[/]: [yellow]not available[/] - it "
+                      f"{state.unavailable}", highlight=False)
+        return
+    try:
+        table = view.indicator_table(indicator_id, protected=True)
+    except OutputsMissing as err:
+        raise fail(str(err)) from None
+    unit = "%" if definition.kind == "proportion" else f"per {definition.per:,}"
+    shown = table[["level", "org_code", "name", "numerator", "denominator", "value",
+                   "position"]].copy()
+    shown["value"] = shown["value"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    console.print(frame_table(shown, title=f"{definition.title} ({unit}), as of {view.as_of}"))

@@ -36,9 +36,12 @@ def synth(
     if report is not None:
         with user_errors(RecordError):
             df = prevalence_report(report)
-        from pcn.synth.report import render_report
+        from pcn.synth.report import realism_report, render_realism, render_report
 
         render_report(df, console)
+        with user_errors(RecordError):
+            realism = realism_report(report)
+        render_realism(realism, console)
         return
     if out is None:
         raise typer.BadParameter("--out is required when building a twin", param_hint="--out")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -19,8 +20,9 @@ def _path(record: Path, worklist_id: str) -> Path:
     """The published worklist (``outputs/current/worklists``, where `pcn run` writes it), else
     the older unpublished layout."""
     published = record / "outputs" / "current" / "worklists" / f"{worklist_id}.parquet"
-    return published if published.exists() else \
-        record / "outputs" / "worklists" / f"{worklist_id}.parquet"
+    if published.exists() or published.with_suffix(".json").exists():
+        return published
+    return record / "outputs" / "worklists" / f"{worklist_id}.parquet"
 
 
 def _stale_outputs(record: Path) -> str:
@@ -54,6 +56,9 @@ def list_(
         n: object = ""
         if record is not None and _path(record, wid).exists():
             n = len(pd.read_parquet(_path(record, wid), columns=["patient_id"]))
+        elif record is not None and _path(record, wid).with_suffix(".json").exists():
+            meta = json.loads(_path(record, wid).with_suffix(".json").read_text())
+            n = "not available" if meta.get("not_available") else ""
         rows.append({"id": wid, "title": d.title, "service": d.service, "patients": n})
     console.print(frame_table(pd.DataFrame(rows), title="Worklists"))
 
@@ -73,6 +78,13 @@ def show(
     if worklist_id not in defs:
         raise fail(f"no worklist {worklist_id!r}; known: {', '.join(defs)}")
     path = _path(record, worklist_id)
+    meta = path.with_suffix(".json")
+    if not path.exists() and meta.exists():
+        reason = json.loads(meta.read_text()).get("not_available")
+        if reason:  # not built: without what it needs it would name everyone eligible
+            console.print(f"[bold]{defs[worklist_id].title}[/]: [yellow]not available[/] - "
+                          f"{reason}", highlight=False)
+            return
     if not path.exists():
         raise fail(f"{path} not found: run `pcn run --record {record}` first")
     stale = _stale_outputs(record)

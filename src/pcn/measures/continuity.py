@@ -7,12 +7,16 @@ them with clinician j:
 - **UPC**, usual provider of care index (Breslau & Reeb 1975): max_j n_j / n.
 - **COC**, Bice-Boxerman continuity of care index (Bice & Boxerman, Med Care 1977;15:347-9):
   (Σ n_j² − n) / (n (n − 1)); 0 = a different clinician every time, 1 = always the same.
-- **SLICC**, St Leonard's Index of Continuity of Care: share of GP contacts with the patient's
-  usual GP (Sidaway-Lee K, Gray DP, Evans P. "A method for measuring continuity of care in
-  day-to-day general practice: a quantitative analysis of appointment data." Br J Gen Pract
-  2019;69:e356-62). SLICC uses the named list GP; the record has none, so the usual GP is the GP
-  the patient saw most (ties: the more recent, then the lower id). Needs ``min_contacts`` GP
-  contacts.
+- **Usual-GP share**: share of a patient's GP contacts (role ``gp`` only) with the GP they saw
+  most (ties: the more recent, then the lower id); needs ``min_contacts`` GP contacts. This is
+  *not* the St Leonard's Index of Continuity of Care (SLICC; Sidaway-Lee K, Gray DP, Evans P, Br
+  J Gen Pract 2019;69:e356-62), which is the practice's share of *all* GP contacts that are with
+  the patient's *named list GP*, counted over every patient: the record carries no list GP, and
+  "the GP seen most" by construction reads higher (the review found 0.13-0.16 higher), so pcn
+  does not call it SLICC (issue 19).
+- **Staff counted**: UPC, COC and known provider count every attended appointment with any
+  clinician in the ``appointments`` table, whatever the role (GP, nurse, clinical pharmacist,
+  other ARRS roles); the usual-GP share counts roles in ``gp_roles`` (default ``gp``).
 - **Known provider**: of contacts 2..n in time order, the share with a clinician the patient had
   already seen in the window (the first contact cannot be with a known clinician).
 
@@ -85,8 +89,9 @@ def patient_continuity(
     """One row per patient with at least ``min_contacts`` attended contacts.
 
     Columns: patient_id, practice_code (where most contacts were), contacts, clinicians,
-    usual_clinician_id, upc, coc, gp_contacts, usual_gp_id, slicc (null under ``min_contacts``
-    GP contacts), known_provider (share of contacts 2..n with a clinician seen before).
+    usual_clinician_id, upc, coc, gp_contacts, usual_gp_id, usual_gp_share (null under
+    ``min_contacts`` GP contacts), known_provider (share of contacts 2..n with a clinician seen
+    before).
     """
     att = _attended(appointments, start, end)
     if att.empty:
@@ -126,7 +131,7 @@ def patient_continuity(
     known = np.bincount(patient_codes, weights=seen_before, minlength=len(patient_ids))
     out["known_provider"] = known[out.index.to_numpy()] / (n - 1)
 
-    # SLICC on GP contacts only.
+    # usual-GP share on GP contacts only (not SLICC: no list GP in the record).
     gp_pairs = _pair_counts(patient_codes[is_gp], clinician_codes[is_gp], order[is_gp], n_clin)
     gp_total = gp_pairs.groupby("patient")["n"].sum()
     usual_gp = _usual(gp_pairs, clinician_ids).set_index("patient")
@@ -141,7 +146,7 @@ def patient_continuity(
     out["usual_gp_id"] = usual_gp_id
     enough_gp = gp_contacts.to_numpy() >= min_contacts
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["slicc"] = np.where(enough_gp, usual_gp_n / gp_contacts.to_numpy(), np.nan)
+        out["usual_gp_share"] = np.where(enough_gp, usual_gp_n / gp_contacts.to_numpy(), np.nan)
 
     # Practice: where most of the patient's contacts were (ties: the latest).
     prac_pairs = _pair_counts(patient_codes, prac_codes, order, len(prac_ids))
@@ -152,7 +157,7 @@ def patient_continuity(
 
     out.insert(0, "patient_id", np.asarray(patient_ids)[out.index.to_numpy()])
     cols = ["patient_id", "practice_code", "contacts", "clinicians", "usual_clinician_id", "upc",
-            "coc", "gp_contacts", "usual_gp_id", "slicc", "known_provider"]
+            "coc", "gp_contacts", "usual_gp_id", "usual_gp_share", "known_provider"]
     return out[cols].reset_index(drop=True)
 
 
@@ -168,7 +173,7 @@ def _empty_patient_frame() -> pd.DataFrame:
             "coc": pd.Series(dtype="float64"),
             "gp_contacts": pd.Series(dtype="int64"),
             "usual_gp_id": pd.Series(dtype="object"),
-            "slicc": pd.Series(dtype="float64"),
+            "usual_gp_share": pd.Series(dtype="float64"),
             "known_provider": pd.Series(dtype="float64"),
         }
     )
@@ -176,14 +181,14 @@ def _empty_patient_frame() -> pd.DataFrame:
 
 def practice_continuity(patients: pd.DataFrame) -> pd.DataFrame:
     """Per practice (and a PCN-wide row ``practice_code = "ALL"``): eligible patients and the
-    mean of each per-patient index (SLICC over patients with enough GP contacts)."""
+    mean of each per-patient index (usual-GP share over patients with enough GP contacts)."""
     def summarise(frame: pd.DataFrame) -> dict[str, float]:
         return {
             "patients": len(frame),
             "mean_upc": frame["upc"].mean(),
             "mean_coc": frame["coc"].mean(),
-            "slicc_patients": int(frame["slicc"].notna().sum()),
-            "mean_slicc": frame["slicc"].mean(),
+            "usual_gp_share_patients": int(frame["usual_gp_share"].notna().sum()),
+            "mean_usual_gp_share": frame["usual_gp_share"].mean(),
             "mean_known_provider": frame["known_provider"].mean(),
         }
 

@@ -13,6 +13,15 @@ Stat Med 2005;24:1185-1202 (doi:10.1002/sim.1970).
 - ``normal`` — target ± z·SE (SE = √(θ(1−θ)/n) for proportions, √(θ/n) for rates).
 
 Limits are at 95% (z = 1.960) and 99.8% (z = 3.090), the conventional "2 and 3 sigma" funnels.
+
+**Overdispersion** (``overdispersion=True``; Spiegelhalter DJ, *Handling over-dispersion of
+performance indicators*, Qual Saf Health Care 2005;14:347-51): with many units (an ICB's
+practices) real differences between them beyond chance make most units "outliers". The z-scores
+z_i = (y_i − θ)/s_i are Winsorised (the 10% most extreme at each end set to the 10th/90th
+percentile), φ = Σ z_w² / k; if k·φ > k − 1, a between-unit variance
+τ² = (k·φ − (k − 1)) / (Σw − Σw²/Σw) (w = 1/s²) is added: limits θ ± z·√(s²(n) + τ²) (the additive
+random-effects model of section 3.2.2). Otherwise the ordinary limits stand. φ and τ² are returned
+in ``points.attrs``.
 Rates are per person (or per person-year) in the calculation and reported per ``per`` (1,000).
 """
 
@@ -164,6 +173,7 @@ def funnel(
     method: Method = "exact",
     per: float = 1000.0,
     curve_points: int = 100,
+    overdispersion: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Funnel plot data for units (e.g. practices) with a numerator and denominator each.
 
@@ -182,7 +192,32 @@ def funnel(
             raise ValueError("no unit has a positive denominator: no target can be computed")
         target = float(usable[numerator].sum() / total * scale)
 
+    theta = target / scale
+
+    def se(n: np.ndarray) -> np.ndarray:
+        var = theta * (1 - theta) if kind == "proportion" else theta
+        return np.sqrt(var / n)
+
+    tau2, phi = 0.0, float("nan")
+    if overdispersion:
+        phi, tau2 = _overdispersion(usable[numerator].to_numpy(dtype="float64"),
+                                    usable[denominator].to_numpy(dtype="float64"), theta, se)
+
     def limits(n: np.ndarray) -> pd.DataFrame:
+        if tau2 > 0:
+            out = pd.DataFrame({"denominator": n})
+            for level in LEVELS:
+                z = stats.norm.ppf(1 - (1 - level) / 2)
+                half = z * np.sqrt(se(n) ** 2 + tau2)
+                lo, hi = theta - half, theta + half
+                if kind == "proportion":
+                    lo, hi = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
+                else:
+                    lo = np.clip(lo, 0, None)
+                name = _level_name(level)
+                out[f"lower_{name}"] = lo * scale
+                out[f"upper_{name}"] = hi * scale
+            return out
         if kind == "proportion":
             return proportion_limits(target, n, method=method)
         return rate_limits(target, n, per=per, method="normal" if method == "normal" else "exact")
@@ -206,4 +241,24 @@ def funnel(
     grid = np.unique(np.round(np.geomspace(1, top, curve_points)))
     curve = limits(grid)
     curve["target"] = target
+    points.attrs.update({"overdispersion": overdispersion, "phi": phi, "tau2": tau2})
     return points, curve
+
+
+def _overdispersion(numerators: np.ndarray, denominators: np.ndarray, theta: float,
+                    se: object) -> tuple[float, float]:
+    """(φ, τ²) by Spiegelhalter 2005: Winsorised (10%) z-scores, additive random effects."""
+    assert callable(se)
+    k = len(numerators)
+    if k < 3 or theta <= 0:
+        return float("nan"), 0.0
+    s = se(denominators)
+    z = (numerators / denominators - theta) / s
+    lo, hi = np.percentile(z, [10, 90])
+    z_w = np.clip(z, lo, hi)
+    phi = float(np.sum(z_w**2) / k)
+    w = 1 / s**2
+    if k * phi <= k - 1:
+        return phi, 0.0
+    tau2 = float((k * phi - (k - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    return phi, tau2

@@ -88,6 +88,8 @@ PATIENT_PROFILE_COLUMNS: dict[str, str] = {
     "latest_asthma_review_date": "date: latest asthma review",
     "latest_dementia_review_date": "date: latest dementia care-plan review",
     "latest_cervical_screen_date": "date: latest adequate cervical screening test",
+    "latest_alcohol_date": "date: latest alcohol consumption recorded",
+    "qrisk3_eligible": "bool: QRISK3 applies (aged 25-84, no CVD, not on a statin)",
 }
 
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
@@ -169,6 +171,14 @@ class Indicator(_Strict):
     disclosure: Disclosure = Disclosure()
     review: Review
     tags: list[str] = []
+    not_available: str | None = Field(
+        default=None, min_length=10,
+        description="Why this indicator cannot be computed from any record pcn reads (a feature "
+        "it needs has no shipped codelist); it is then shown as not available, never as 0%")
+
+    def columns(self) -> frozenset[str]:
+        """Every column the numerator and denominator filters refer to."""
+        return self.numerator.expression.columns | self.denominator.expression.columns
 
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
@@ -426,17 +436,19 @@ def protect_result(result: IndicatorResult, policy: DisclosurePolicy = DEFAULT_P
     )
 
 
-def funnel_for(result: IndicatorResult, *, method: str = "exact"
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def funnel_for(result: IndicatorResult, *, method: str = "exact",
+               overdispersion: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Funnel plot data for the practices of an indicator result (target = the PCN value).
 
-    Values are on the indicator's scale (per cent, or per 1,000)."""
+    Values are on the indicator's scale (per cent, or per 1,000). ``overdispersion`` widens the
+    limits by the between-unit variance (Spiegelhalter 2005), for comparisons across many
+    practices (an ICB) where real differences make plain limits flag most of them."""
     from pcn.measures.funnel import funnel
 
     units = result.by_practice[result.by_practice["level"] == "practice"]
     kind = result.indicator.kind
     points, curve = funnel(units, kind=kind, method=method,  # type: ignore[arg-type]
-                           per=float(result.indicator.per))
+                           per=float(result.indicator.per), overdispersion=overdispersion)
     if kind == "proportion":  # funnel works in fractions; show per cent like the indicator
         cols = [c for c in curve.columns if c != "denominator"]
         curve[cols] = curve[cols] * 100
@@ -446,15 +458,27 @@ def funnel_for(result: IndicatorResult, *, method: str = "exact"
     return points, curve
 
 
+def charts_independent_months(indicator: Indicator) -> bool:
+    """True when the indicator's monthly values are independent (events counted in their own
+    month: monthly counts and rates), so an XmR chart may be drawn. A patient-based indicator's
+    month-end values share most of their window with the next month's (a 12-month window shares
+    11), which Making Data Count's limits do not allow for (NHS England, Making Data Count:
+    points must be independent)."""
+    return indicator.numerator.table != "patients"
+
+
 def spc_for(result: IndicatorResult, org_code: str, *, baseline: int | None = None
             ) -> XmrChart:
     """An XmR chart of one organisation's monthly series (months with no value are left out)."""
     from pcn.measures.spc import xmr
 
-    if result.monthly is None:
+    if not charts_independent_months(result.indicator):
         raise ValueError(
-            f"{result.indicator.id} counts patients: build its series with compute_series"
+            f"{result.indicator.id} counts patients at each month end over rolling windows: "
+            "consecutive values overlap, so an XmR chart of them would be wrong"
         )
+    if result.monthly is None:
+        raise ValueError(f"{result.indicator.id} has no monthly series")
     series = result.monthly[(result.monthly["org_code"] == org_code)
                             & result.monthly["value"].notna()]
     if series.empty:

@@ -8,11 +8,13 @@ Rules (TRUST.md row 9; NHS Digital small-number policy, OpenSAFELY output checki
 2. **Rounding**: every count that is shown is rounded to the nearest 5 (``policy.rounding_base``).
    Counts of 8 or more round to 10 or more, so no shown count can be 1-7.
 3. **Secondary suppression** (differencing): assume the attacker knows every true row and column
-   total from elsewhere (list sizes, published QOF). A hidden cell is then recoverable exactly when
-   it is the only unknown in some linear combination of those totals — in a 2-D table, when the
-   cell is a *bridge* of the bipartite graph rows–columns whose edges are the hidden cells; in a
-   1-D table, when it is the only hidden cell. We hide further cells (the smallest first) until no
-   hidden cell is recoverable.
+   total from elsewhere (list sizes, published QOF), the shown cells exactly, and that counts
+   are never negative. Solving those linear constraints (:func:`feasible_ranges`) gives each
+   hidden cell a range of values it could take; we hide further cells until no hidden cell's
+   range is narrower than the threshold (a hidden 3 that can only be 0-3 is as good as shown).
+   Being merely non-unique is not enough: the test is the range. Zeros are hidden only when
+   nothing else widens the range. When even hiding everything leaves the range narrow, the
+   whole table is hidden and its total is *not available*.
 4. **Totals are recomputed after** from the shown (rounded) parts: a total is the sum of the
    visible cells, so a total never reveals anything its parts do not. ``incomplete`` marks totals
    that leave out hidden parts.
@@ -23,7 +25,6 @@ Rules (TRUST.md row 9; NHS Digital small-number policy, OpenSAFELY output checki
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,95 +85,128 @@ def _primary(true: np.ndarray, policy: DisclosurePolicy) -> np.ndarray:
     return (true >= 1) & ((true <= policy.threshold) | (rounded <= policy.threshold))
 
 
-def _bridges(hidden: np.ndarray) -> list[tuple[int, int]]:
-    """Hidden cells that lie on no cycle of the rows–columns graph (recoverable ones)."""
-    n_rows, _ = hidden.shape
-    cells = [tuple(map(int, c)) for c in np.argwhere(hidden)]
-    adjacency: dict[int, set[int]] = {}
-    for r, c in cells:
-        adjacency.setdefault(r, set()).add(n_rows + c)
-        adjacency.setdefault(n_rows + c, set()).add(r)
-    found = []
-    for r, c in cells:
-        if not _connected_without(adjacency, r, n_rows + c):
-            found.append((r, c))
-    return found
-
-
-def _connected_without(adjacency: dict[int, set[int]], a: int, b: int) -> bool:
-    seen = {a}
-    queue = deque([a])
-    while queue:
-        node = queue.popleft()
-        for nxt in adjacency[node]:
-            if node == a and nxt == b:
-                continue  # the edge under test
-            if nxt == b:
-                return True
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return False
-
-
-def _pick_smallest(true: np.ndarray, candidates: np.ndarray) -> tuple[int, int] | None:
-    """The visible candidate with the smallest positive count, else the smallest zero."""
-    if not candidates.any():
-        return None
-    big = np.iinfo(np.int64).max
-    positive = np.where(candidates & (true > 0), true, big)
-    if positive.min() < big:
-        r, c = np.unravel_index(int(np.argmin(positive)), true.shape)
-        return int(r), int(c)
-    r, c = np.unravel_index(int(np.argmax(candidates)), true.shape)
-    return int(r), int(c)
-
-
-def secondary_suppression(true: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-    """Hide more cells until no hidden cell is recoverable from the true margins."""
-    hidden = hidden.copy()
+def _system(true: np.ndarray, hidden: np.ndarray
+            ) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
+    """Hidden cells, and the equations an attacker has about them: each known margin minus its
+    shown cells equals the sum of its hidden cells."""
+    cells = [(int(r), int(c)) for r, c in np.argwhere(hidden)]
     n_rows, n_cols = true.shape
-    if n_rows == 0 or n_cols == 0:
-        return hidden
     if n_rows == 1 or n_cols == 1:
-        # A 1-D table has one constraint (its total): a lone hidden cell is recoverable.
-        flat_true, flat_hidden = true.reshape(-1), hidden.reshape(-1)
-        if flat_hidden.sum() == 1 and flat_true.size > 1:
-            pick = _pick_smallest(flat_true[None, :], ~flat_hidden[None, :])
-            assert pick is not None
-            flat_hidden[pick[1]] = True
-        return flat_hidden.reshape(true.shape)
-    while True:
-        bridges = _bridges(hidden)
-        if not bridges:
-            return hidden
-        r, c = bridges[0]
-        hidden[_cheapest_rectangle(true, hidden, r, c)] = True
+        groups = [list(range(len(cells)))]
+    else:
+        groups = [[k for k, (rr, _) in enumerate(cells) if rr == r] for r in range(n_rows)]
+        groups += [[k for k, (_, cc) in enumerate(cells) if cc == c] for c in range(n_cols)]
+    groups = [g for g in groups if g]
+    a_eq = np.zeros((len(groups), len(cells)))
+    b_eq = np.zeros(len(groups))
+    for i, g in enumerate(groups):
+        a_eq[i, g] = 1.0
+        b_eq[i] = float(sum(int(true[cells[k]]) for k in g))
+    return cells, a_eq, b_eq
 
 
-def _cheapest_rectangle(
-    true: np.ndarray, hidden: np.ndarray, r: int, c: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cells to hide so that (r, c) becomes a corner of a hidden rectangle (hence on a cycle).
+def _range_of(true: np.ndarray, hidden: np.ndarray, cell: tuple[int, int]
+              ) -> tuple[float, float]:
+    """Smallest and largest value ``cell`` (hidden) can take given what is known."""
+    if true.shape[0] == 1 or true.shape[1] == 1:
+        # one equation (the grand total): with another hidden cell beside it, anything from 0
+        # to the hidden sum; alone, exactly itself
+        n_hidden = int(hidden.sum())
+        total = float(true[hidden].sum())
+        return (0.0, total) if n_hidden > 1 else (float(true[cell]), float(true[cell]))
+    from scipy.optimize import linprog
 
-    Chooses the rectangle that hides the fewest people (then the fewest new cells): the classic
-    complementary-suppression heuristic. Returns index arrays for the new cells.
-    """
-    best: tuple[int, int, list[tuple[int, int]]] | None = None
-    n_rows, n_cols = true.shape
+    cells, a_eq, b_eq = _system(true, hidden)
+    k = cells.index(cell)
+    objective = np.zeros(len(cells))
+    objective[k] = 1.0
+    bounds = []
+    for sign in (1.0, -1.0):
+        res = linprog(sign * objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        bounds.append(sign * res.fun if res.status == 0 else float(true[cell]))
+    return bounds[0], bounds[1]
+
+
+def feasible_ranges(true: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """What an attacker can deduce about each hidden cell: ``(n_hidden, 2)`` min and max of the
+    cell over every non-negative table that agrees with the shown cells (taken as exact, the
+    worst case: rounding only adds doubt) and the true margins (row and column totals of a 2-D
+    table; the grand total of a 1-D one). Rows follow ``np.argwhere(hidden)``. Linear
+    programmes (scipy's HiGHS) for 2-D tables; closed form for 1-D ones."""
+    cells = [(int(r), int(c)) for r, c in np.argwhere(hidden)]
+    out = np.zeros((len(cells), 2))
+    for k, cell in enumerate(cells):
+        out[k] = _range_of(true, hidden, cell)
+    return out
+
+
+def _narrow(true: np.ndarray, hidden: np.ndarray, width: int, sensitive: np.ndarray
+            ) -> list[tuple[int, int]]:
+    """Sensitive hidden cells whose feasible range is narrower than ``width``, narrowest
+    first. A zero hidden only to protect others is not sensitive: pinned at zero it discloses
+    nothing; a zero hidden for itself (e.g. "none of 3", a small complement) is."""
+    if width <= 0:
+        return []
+    ranges = feasible_ranges(true, hidden)
+    cells = [(int(r), int(c)) for r, c in np.argwhere(hidden)]
+    spread = ranges[:, 1] - ranges[:, 0]
+    return [cells[k] for k in np.argsort(spread, kind="stable")
+            if spread[k] < width - 1e-9 and bool(sensitive[cells[k]])]
+
+
+def _options(hidden: np.ndarray, r: int, c: int) -> list[list[tuple[int, int]]]:
+    """Sets of visible cells whose hiding could widen hidden cell (r, c): any one visible cell
+    (a 1-D table), or in 2-D one cell of its row or column, or the rest of a rectangle through
+    it (the classic complementary-suppression move)."""
+    n_rows, n_cols = hidden.shape
+    visible = [(int(a), int(b)) for a, b in np.argwhere(~hidden)]
+    if n_rows == 1 or n_cols == 1:
+        return [[cell] for cell in visible]
+    options = [[cell] for cell in visible if cell[0] == r or cell[1] == c]
     for r2 in range(n_rows):
-        if r2 == r:
-            continue
         for c2 in range(n_cols):
-            if c2 == c:
+            if r2 == r or c2 == c:
                 continue
             new = [cell for cell in ((r, c2), (r2, c), (r2, c2)) if not hidden[cell]]
-            cost = (sum(int(true[cell]) for cell in new), len(new))
-            if best is None or cost < best[:2]:
-                best = (*cost, new)
-    assert best is not None  # a table of 2 x 2 or more always has a rectangle
-    rows, cols = zip(*best[2], strict=True) if best[2] else ((), ())
-    return np.array(rows, dtype=int), np.array(cols, dtype=int)
+            if len(new) > 1:
+                options.append(new)
+    return options or [[cell] for cell in visible]
+
+
+def secondary_suppression(true: np.ndarray, hidden: np.ndarray,
+                          width: int = DEFAULT_POLICY.threshold) -> np.ndarray:
+    """Hide more cells until every hidden cell's feasible range (:func:`feasible_ranges`) is at
+    least ``width`` wide (the policy threshold), or every cell is hidden.
+
+    Greedy: for the narrowest hidden cell, hide the option (:func:`_options`) that makes its
+    range wide enough while hiding the fewest people and the fewest zeros (a hidden zero widens
+    nothing); if no option is enough, the one that widens it most."""
+    hidden = hidden.copy()
+    if true.size == 0 or not hidden.any():
+        return hidden
+    sensitive = hidden | (true > 0)
+    while True:
+        narrow = _narrow(true, hidden, width, sensitive)
+        if not narrow or hidden.all():
+            return hidden
+        r, c = narrow[0]
+        best: tuple[tuple[float, ...], list[tuple[int, int]]] | None = None
+        for option in _options(hidden, r, c):
+            trial = hidden.copy()
+            for cell in option:
+                trial[cell] = True
+            lo, hi = _range_of(true, trial, (r, c))
+            gained = hi - lo
+            enough = gained >= width - 1e-9
+            people = sum(int(true[cell]) for cell in option)
+            zeros = sum(int(true[cell]) == 0 for cell in option)
+            key = ((0.0, float(zeros), float(people), float(len(option))) if enough
+                   else (1.0, -gained, float(zeros), float(people)))
+            if best is None or key < best[0]:
+                best = (key, option)
+        assert best is not None
+        for cell in best[1]:
+            hidden[cell] = True
 
 
 @dataclass(frozen=True)
@@ -193,7 +227,8 @@ class ProtectedTable:
         """Strings for people: hidden cells as the marker, incomplete totals flagged."""
         out = self.values.astype("object")
         out = out.where(~self.hidden, self.policy.marker)
-        return out.map(lambda v: v if isinstance(v, str) else f"{int(v):,}")
+        return out.map(lambda v: v if isinstance(v, str)
+                       else "not available" if pd.isna(v) else f"{int(v):,}")
 
 
 def protect_table(
@@ -209,7 +244,7 @@ def protect_table(
     """
     true = _as_counts(counts)
     hidden = _primary(true, policy)
-    hidden = secondary_suppression(true, hidden)
+    hidden = secondary_suppression(true, hidden, policy.threshold)
     shown = np.where(hidden, 0, round_to_base(true, policy.rounding_base))
 
     values = pd.DataFrame(shown, index=counts.index, columns=counts.columns).astype("Int64")
@@ -219,8 +254,14 @@ def protect_table(
     if totals:
         row_total = pd.Series(shown.sum(axis=1), index=counts.index, dtype="Int64")
         col_total = pd.Series(shown.sum(axis=0), index=counts.columns, dtype="Int64")
+        # a total of parts that are all hidden is not available, never a 0 that reads as a count
+        row_total = row_total.mask(pd.Series(hidden.all(axis=1) & (hidden.shape[1] > 0),
+                                             index=counts.index))
+        col_total = col_total.mask(pd.Series(hidden.all(axis=0) & (hidden.shape[0] > 0),
+                                             index=counts.columns))
+        grand = None if hidden.size and hidden.all() else int(shown.sum())
         values[TOTAL] = row_total
-        values.loc[TOTAL] = [*col_total.tolist(), int(shown.sum())]
+        values.loc[TOTAL] = [*col_total.tolist(), grand]
         values = values.astype("Int64")
         hidden_frame[TOTAL] = False
         hidden_frame.loc[TOTAL] = False
@@ -266,8 +307,8 @@ def protect_rates(
     if proportion:
         hidden_num |= _primary(den - num, policy)
     hidden_den = _primary(den, policy)
-    hidden_num = secondary_suppression(num[:, None], hidden_num[:, None])[:, 0]
-    hidden_den = secondary_suppression(den[:, None], hidden_den[:, None])[:, 0]
+    hidden_num = secondary_suppression(num[:, None], hidden_num[:, None], policy.threshold)[:, 0]
+    hidden_den = secondary_suppression(den[:, None], hidden_den[:, None], policy.threshold)[:, 0]
     shown_num = pd.array(round_to_base(num, policy.rounding_base), dtype="Int64")
     shown_den = pd.array(round_to_base(den, policy.rounding_base), dtype="Int64")
     out = frame.drop(columns=[numerator, denominator]).copy()
@@ -308,6 +349,13 @@ def protect_rates_with_total(
     total = frame.loc[is_total].drop(columns=[numerator, denominator], errors="ignore").copy()
     if total.empty:
         return parts
+    if not both.any():
+        # every part hidden: the total is not available (never a 0/0 that reads as a count)
+        total[numerator] = pd.array([None] * len(total), dtype="Int64")
+        total[denominator] = pd.array([None] * len(total), dtype="Int64")
+        total["value"] = pd.array([None] * len(total), dtype="Float64")
+        total["incomplete"] = True
+        return pd.concat([parts, total[parts.columns]], ignore_index=True)
     total[numerator] = pd.array([num_total] * len(total), dtype="Int64")
     total[denominator] = pd.array([den_total] * len(total), dtype="Int64")
     total["value"] = pd.array(

@@ -64,8 +64,12 @@ def month_ends(as_of: dt.date, months: int) -> list[dt.date]:
 def patient_indicators(indicators: Iterable[Indicator] | None = None) -> list[Indicator]:
     """Indicators whose numerator counts patients (event-based ones get monthly series from
     their event dates in ``compute_indicator``)."""
+    from pcn.measures.availability import unsupported
+
     pool = load_indicators().values() if indicators is None else indicators
-    return [i for i in pool if i.numerator.table == "patients"]
+    # never a series of zeros for what no record can hold (pcn.measures.availability)
+    return [i for i in pool if i.numerator.table == "patients" and not i.not_available
+            and not unsupported(i.columns())]
 
 
 def series_from_profiles(

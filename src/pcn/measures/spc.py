@@ -14,11 +14,21 @@ NHSRplotthedots package documents where it matches and departs from the Excel to
      on the mean breaks the run);
   3. a *trend*: 7 or more consecutive points each higher (or each lower) than the one before
      (equal neighbours break it);
-  4. *two out of three*: 2 of 3 consecutive points beyond 2σ (mean ± ⅔ × 2.66 × MR̄) on the same
-     side, the three points all on that side of the mean.
-- A special-cause point is *high* or *low*: for a trend, its direction (trend takes priority, as in
-  the NHS FDP SPC rule-clash guidance); otherwise its side of the mean. With ``low_is_good``, high
-  is improvement when higher is better, else concern; ``low_is_good=None`` gives "neither".
+  4. *two out of three*: 2 of 3 consecutive points in the outer third of the limits - beyond
+     the 2σ line (mean ± ⅔ × 2.66 × MR̄) but *within* the process limits (a point outside them is
+     rule 1) - on the same side, the three points all on that side of the mean. Only the points
+     in the outer third are flagged.
+- When rules clash, a point is labelled as NHSRplotthedots labels it (its documented order):
+  outside the limits (its side of the mean) first, then a trend (the trend's direction; a point
+  joining a rising and a falling trend takes the direction of the step after it), then two out of
+  three, then a shift (its side of the mean). The label's direction is *high* or *low*; with
+  ``low_is_good`` high is improvement when higher is better, else concern; ``low_is_good=None``
+  gives "neither".
+- Only independent values may be charted: one value per month counted in that month (monthly
+  counts or rates). A month-end value of a rolling 12-month window shares 11 months with the next
+  and is strongly autocorrelated, so the limits are too narrow and most points look special;
+  such series are not charted (:func:`pcn.measures.indicators.spc_for`,
+  :mod:`pcn.reporting.network`).
 - Variation icon: from the latest point. Assurance icon (needs a target and a direction):
   *pass* when the target lies beyond the limits on the bad side (every point will meet it),
   *fail* when it lies beyond them on the good side, otherwise *hit and miss*.
@@ -98,6 +108,18 @@ def _trend(values: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     return rising, falling
 
 
+def _trend_direction(values: np.ndarray, rising: np.ndarray, falling: np.ndarray
+                     ) -> np.ndarray:
+    """+1 / -1 for points in a rising / falling trend (0 elsewhere). A point that ends one trend
+    and starts the other takes the direction of the step after it."""
+    out = np.where(rising, 1, np.where(falling, -1, 0))
+    both = np.flatnonzero(rising & falling)
+    for i in both:
+        step = values[i + 1] - values[i] if i + 1 < len(values) else values[i] - values[i - 1]
+        out[i] = 1 if step > 0 else -1
+    return out
+
+
 def _two_of_three(above: np.ndarray, below: np.ndarray, near_high: np.ndarray,
                   near_low: np.ndarray) -> np.ndarray:
     flagged = np.zeros(len(above), dtype=bool)
@@ -137,13 +159,23 @@ def xmr(
 
     above, below = x > mean, x < mean
     outside_high, outside_low = x > upper, x < lower
+    outside = outside_high | outside_low
     shift_high, shift_low = _runs(above, RUN_LENGTH), _runs(below, RUN_LENGTH)
     rising, falling = _trend(x, TREND_LENGTH)
-    near_high, near_low = x > mean + two_sigma, x < mean - two_sigma
+    # the outer third: beyond the 2-sigma line but within the process limits
+    near_high = (x > mean + two_sigma) & ~outside
+    near_low = (x < mean - two_sigma) & ~outside
     two3 = _two_of_three(above, below, near_high, near_low)
 
-    special = outside_high | outside_low | shift_high | shift_low | rising | falling | two3
-    high = np.where(rising | falling, rising, above)
+    special = outside | shift_high | shift_low | rising | falling | two3
+    side = np.where(above, 1, -1)
+    trend_dir = _trend_direction(x, rising, falling)
+    # rule-clash order: outside limits, trend, two of three, shift
+    direction = np.where(
+        outside, side,
+        np.where(rising | falling, trend_dir, np.where(two3 | shift_high | shift_low, side, 0)),
+    )
+    high = direction > 0
 
     if low_is_good is None:
         kind = np.where(special, "neither", "common_cause")

@@ -26,10 +26,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pcn.measures import availability, sdc
 from pcn.measures import continuity as continuity_measures
-from pcn.measures import sdc
 from pcn.measures.funnel import funnel
-from pcn.measures.indicators import Indicator, IndicatorResult, compute_indicator, load_indicators
+from pcn.measures.indicators import (
+    Indicator,
+    IndicatorResult,
+    charts_independent_months,
+    compute_indicator,
+    load_indicators,
+)
 from pcn.measures.series import as_monthly, read_series
 from pcn.measures.spc import xmr
 from pcn.record import open_record
@@ -45,6 +51,11 @@ class OutputsMissing(LookupError):
     """An output the page needs has not been computed: run ``pcn run --record DIR`` first."""
 
 
+class NotAvailable(OutputsMissing):
+    """A measure this record cannot support (a feature it needs is not captured or has no
+    codelist): shown as "not available", never as a number (:mod:`pcn.measures.availability`)."""
+
+
 @dataclass(frozen=True)
 class IndicatorView:
     """One indicator for display: its definition, per-practice table and why it may be missing."""
@@ -52,6 +63,26 @@ class IndicatorView:
     indicator: Indicator
     result: IndicatorResult | None
     unavailable: str = ""
+    #: true when the record cannot support the indicator (not a matter of running ``pcn run``)
+    not_available: bool = False
+
+
+def assessment(position: str, low_is_good: bool | None) -> str:
+    """A funnel position read by the indicator's declared direction: ``better`` / ``worse``
+    than expected, ``different`` when neither direction is better, "" within the limits."""
+    if position.startswith(("above", "below")):
+        if low_is_good is None:
+            return "different"
+        high = position.startswith("above")
+        return "worse" if high == low_is_good else "better"
+    return ""
+
+
+def _feature_labels() -> dict[str, str]:
+    """Profile column → what it is, for "not available" sentences."""
+    from pcn.measures.indicators import PATIENT_PROFILE_COLUMNS
+
+    return {c: text.split(": ", 1)[-1] for c, text in PATIENT_PROFILE_COLUMNS.items()}
 
 
 def _quintile(decile: pd.Series) -> pd.Series:
@@ -311,6 +342,13 @@ class NetworkView:
             cached = self._indicator_cache.get(indicator_id)
             if cached is not None:
                 return cached
+            gaps = self.indicator_gaps(indicator_id)
+            if definition.not_available or gaps:
+                reason = definition.not_available or availability.describe(
+                    gaps, _feature_labels())
+                view = IndicatorView(definition, None, reason, not_available=True)
+                self._indicator_cache[indicator_id] = view
+                return view
             try:
                 result = compute_indicator(
                     definition, self.profile.reset_index(drop=True), as_of=self.as_of,
@@ -330,6 +368,13 @@ class NetworkView:
             self._indicator_cache[indicator_id] = view
             return view
 
+    def indicator_gaps(self, indicator_id: str) -> list[availability.Gap]:
+        """Features the indicator needs that pcn cannot derive or this record does not hold
+        (record gaps only once ``pcn run`` has computed the profile)."""
+        definition = self.indicator_definitions[indicator_id]
+        profile = None if self.profile_source == "record" else self.profile
+        return availability.gaps_for(definition.columns(), profile)
+
     def indicator_table(self, indicator_id: str, *, protected: bool) -> pd.DataFrame:
         result = self._memo(("indicator_table", indicator_id, protected),
                             lambda: self._indicator_table(indicator_id, protected=protected))
@@ -339,6 +384,8 @@ class NetworkView:
         """Per-practice and PCN rows: numerator, denominator, value, funnel limits and position."""
         view = self.indicator(indicator_id)
         if view.result is None:
+            if view.not_available:
+                raise NotAvailable(view.unavailable)
             raise OutputsMissing(view.unavailable)
         frame = view.result.by_practice.copy()
         if protected:
@@ -362,12 +409,25 @@ class NetworkView:
             if kind == "proportion":  # funnel limits are fractions; values are per `per`
                 limits = limits * float(view.indicator.per)
         units["position"] = position
+        units["assessment"] = [assessment(p, view.indicator.low_is_good) for p in position]
         units = units.join(limits)
         units["name"] = units["org_code"].map(self.practice_names)
         pcn_row = frame[frame["level"] == "pcn"].copy()
         pcn_row["name"] = self.pcn_name
         pcn_row["position"] = ""
-        return pd.concat([units, pcn_row], ignore_index=True)
+        pcn_row["assessment"] = ""
+        out = pd.concat([units, pcn_row], ignore_index=True)
+        if view.indicator.kind == "rate":
+            # age-standardised (ESP 2013) beside the crude rate: crude activity rates mostly
+            # measure a list's age (pcn.measures.standardise)
+            from pcn.measures.standardise import standardised_rates
+
+            dsr = standardised_rates(
+                view.indicator, self.profile.reset_index(drop=True), as_of=self.as_of,
+                appointments=self.appointments, hospital_activity=self.hospital_activity,
+                pcn_code=self.pcn_code)
+            out = out.merge(dsr.drop(columns="level"), on="org_code", how="left")
+        return out
 
     def funnel_data(self, indicator_id: str, *, protected: bool
                     ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
@@ -406,6 +466,8 @@ class NetworkView:
         view = self.indicator(indicator_id)
         if view.result is None or view.result.monthly is None:
             return None
+        if not charts_independent_months(view.indicator):
+            return None  # month-end values of rolling windows overlap: no XmR (spc.py)
         monthly = view.result.monthly
         series = monthly[monthly["level"] == "pcn"].copy()
         last_whole = pd.Period(self.as_of, "M")
@@ -444,11 +506,12 @@ class NetworkView:
             # Means are safe to show only over a protected number of patients.
             shown = sdc.protect_counts(by_practice["patients"].astype("int64"))
             by_practice["patients"] = shown
-            for col in ("mean_upc", "mean_coc", "mean_slicc", "mean_known_provider"):
+            for col in ("mean_upc", "mean_coc", "mean_usual_gp_share", "mean_known_provider"):
                 by_practice[col] = by_practice[col].where(shown.notna())
-            slicc = sdc.protect_counts(by_practice["slicc_patients"].astype("int64"))
-            by_practice["slicc_patients"] = slicc
-            by_practice["mean_slicc"] = by_practice["mean_slicc"].where(slicc.notna())
+            shared = sdc.protect_counts(by_practice["usual_gp_share_patients"].astype("int64"))
+            by_practice["usual_gp_share_patients"] = shared
+            by_practice["mean_usual_gp_share"] = by_practice["mean_usual_gp_share"].where(
+                shared.notna())
         by_month, _ = self._closer_to_home
         network = by_month[by_month["practice_code"] == "ALL"].copy()
         if protected:
@@ -546,6 +609,20 @@ class NetworkView:
         if not self.worklists_dir.exists():
             return []
         return sorted(p.stem for p in self.worklists_dir.glob("*.parquet"))
+
+    def worklists_not_available(self) -> dict[str, tuple[str, str]]:
+        """Worklists ``pcn run`` did not build because the record cannot support them:
+        id → (title, why) (pcn.measures.availability)."""
+        out: dict[str, tuple[str, str]] = {}
+        if not self.worklists_dir.exists():
+            return out
+        for meta in sorted(self.worklists_dir.glob("*.json")):
+            if meta.with_suffix(".parquet").exists():
+                continue
+            data = json.loads(meta.read_text())
+            if data.get("not_available"):
+                out[meta.stem] = (str(data.get("title") or meta.stem), str(data["not_available"]))
+        return out
 
     def worklist_title(self, worklist_id: str) -> str:
         meta = self.worklists_dir / f"{worklist_id}.json"

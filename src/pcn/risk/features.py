@@ -7,9 +7,10 @@ of recent blood pressures are small per-patient queries. The scores built from t
 columns (eFI, QRISK3, CMS, CHA2DS2-VASc, segments, worklists) are computed afterwards, identically
 for every engine, in :mod:`pcn.risk.pipeline`.
 
-Where no codelist exists in the shipped reference data (LD health check, foot check, cervical
-screening, family history of CVD, migraine, SLE, erectile dysfunction), the column is null or
-false and the gap is listed in docs/reference/risk-scores.md.
+Where no codelist exists in the shipped reference data (LD health check, family history of CVD,
+migraine, SLE, erectile dysfunction), the column is not produced or is false, the gap is listed in
+docs/reference/risk-scores.md, and :mod:`pcn.measures.availability` marks every definition that
+needs it *not available*.
 """
 
 from __future__ import annotations
@@ -50,6 +51,15 @@ DATE_TAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "latest_any_medication_review_date": ((P + "medrvw_cod",), ()),
     "type1_diabetes_date": ((), ()),  # filled from dm_cod terms below
     "severe_frailty_coded_date": ((P + "sevfrail_cod",), ()),
+    # QOF/INLIQ process measures (cluster subsets compiled by pcn: see codelists/LICENCE.md)
+    "latest_cervical_screen_date": (("pcn-cervical-screening-smear_cod-subset",), ()),
+    "latest_asthma_review_date": (("pcn-asthma-review-rev_cod-subset",), ()),
+    "latest_dementia_review_date": (("pcn-dementia-review-demcprvw_cod-subset",), ()),
+    "latest_foot_check_date": (("pcn-diabetic-foot-examination",), ()),
+    "latest_alcohol_date": (
+        ("pcn-alcohol-consumption-recorded", P + "excessalc_cod"),
+        (),
+    ),
 }
 
 #: Medication features: column → codelists; true when issued in the window (months).

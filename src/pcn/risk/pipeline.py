@@ -28,6 +28,7 @@ from pcn.analytics.profile import add_profile_provider
 from pcn.config import get_settings
 from pcn.risk import admission
 from pcn.risk.cms import cms
+from pcn.risk.cms_features import CMS_FEATURES, condition_flags
 from pcn.risk.deprivation import townsend_from_imd_deciles
 from pcn.risk.efi import efi_definition
 from pcn.risk.features import PHM_FEATURES
@@ -40,8 +41,10 @@ from pcn.risk.qrisk3 import (
 )
 from pcn.risk.segments import assign_segments, imd_gradients, inequality_flags
 from pcn.worklists import build_worklists, load_worklists
+from pcn.worklists.evaluate import worklist_gaps
 
 add_profile_provider(PHM_FEATURES)
+add_profile_provider(CMS_FEATURES)
 
 #: Outcomes whose gradient across IMD quintiles is reported per practice: (denominator, numerator).
 GRADIENT_OUTCOMES: dict[str, tuple[str, str]] = {
@@ -53,29 +56,30 @@ GRADIENT_OUTCOMES: dict[str, tuple[str, str]] = {
         "reg_diabetes",
         "within_months(latest_hba1c_date, 12) and latest_hba1c <= 58",
     ),
-    "qrisk_10_on_statin": ("qrisk3 >= 10", "on_statin"),
+    # QRISK3 is not computed for people on a statin: the gap is untreated high risk
+    "qrisk_10_not_on_statin": ("qrisk3_eligible and qrisk3 >= 0", "qrisk3 >= 10"),
     "af_anticoagulated": ("reg_af and cha2ds2_vasc >= 2", "on_anticoagulant"),
     "flu_vaccinated_65_plus": ("age >= 65", "within_months(latest_flu_vaccination_date, 12)"),
     "emergency_admission_12m": ("true", "emergency_admissions_12m >= 1"),
 }
 
 #: QRISK3 smoke_cat from smoking status and the latest amount-specific code. A current smoker
-#: with no amount recorded counts as moderate (10-19 a day), the typical amount smoked in
-#: England (ONS Adult smoking habits in the UK).
+#: with no amount recorded counts as a light smoker (smoke_cat 2, under 10 a day), as
+#: docs/reference/risk-scores.md states: the lowest current-smoker category, so an unknown
+#: amount never raises a score above what the record supports.
 SMOKE_CAT = {"never": 0, "ex": 1, "light": 2, "moderate": 3, "heavy": 4}
 
 
-#: Dates that definitions refer to but that need codes not in the shipped reference data
-#: (HLTHCHK_COD, SMI health-check bundle, foot check, asthma/dementia review, cervical screening
-#: refsets were not found; see docs/reference/risk-scores.md). They are null until a user drops
-#: the OpenCodelists export into PCN_CODELISTS_DIR and maps it in pcn.risk.features.
-UNAVAILABLE_DATES = (
-    "latest_ld_health_check_date",
-    "latest_smi_health_check_date",
-    "latest_foot_check_date",
-    "latest_asthma_review_date",
-    "latest_dementia_review_date",
-    "latest_cervical_screen_date",
+#: The six parts of the SMI physical health check (NHS England, Improving physical healthcare
+#: for people living with severe mental illness, 2018; QOF/INLIQ MH clusters): blood pressure,
+#: BMI, lipids, glucose (HbA1c), smoking status and alcohol consumption.
+SMI_HEALTH_CHECK_PARTS = (
+    "latest_sbp_date",
+    "latest_bmi_date",
+    "latest_cholesterol_date",
+    "latest_hba1c_date",
+    "smoking_status_date",
+    "latest_alcohol_date",
 )
 
 
@@ -90,9 +94,6 @@ def _aliases(df: pd.DataFrame) -> pd.DataFrame:
         "bmi_date": "latest_bmi_date",
     }
     df = df.rename(columns={k: v for k, v in rename.items() if k in df.columns})
-    for c in UNAVAILABLE_DATES:
-        if c not in df.columns:
-            df[c] = pd.NaT
     if "latest_ldl_cholesterol" not in df.columns:
         df["latest_ldl_cholesterol"] = np.nan
     df["latest_non_hdl_cholesterol"] = df["latest_total_cholesterol"] - df["latest_hdl_cholesterol"]
@@ -126,6 +127,11 @@ def _latest_wins(a: pd.Series, b: pd.Series) -> pd.Series:
 
 def derive_flags(df: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
     idx = pd.Timestamp(index_date)
+    if all(c in df.columns for c in SMI_HEALTH_CHECK_PARTS):
+        # complete only when all six parts are recorded: the date of the oldest of the six
+        # latest recordings, so "within 12 months" means every part within 12 months
+        df["latest_smi_health_check_date"] = df[list(SMI_HEALTH_CHECK_PARTS)].min(
+            axis=1, skipna=False)
     df["care_home"] = df["care_home_date"].notna()
     df["housebound"] = _latest_wins(df["housebound_date"], df["not_housebound_date"])
     df["homeless"] = df["homeless_date"].notna()
@@ -168,17 +174,23 @@ def add_efi(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_qrisk3(df: pd.DataFrame) -> pd.DataFrame:
-    """QRISK3-2017 for people aged 25-84 without cardiovascular disease."""
+    """QRISK3-2017 for people aged 25-84 without cardiovascular disease who are not on a
+    statin: QRISK3 was derived and validated on people not taking statins at baseline
+    (Hippisley-Cox et al., BMJ 2017;357:j2099, methods: "we excluded patients ... prescribed
+    statins before the study entry date"), so it says nothing about their risk; treated
+    risk is not the risk a statin decision is based on. ``qrisk3_eligible`` says who has one."""
     eligible = (
         df["age"].between(25, 84) & ~(df["reg_chd"] | df["reg_stroke_tia"] | df["reg_pad"])
+        & ~df["on_statin"].fillna(False).astype(bool)
     ).to_numpy(dtype=bool)
+    df["qrisk3_eligible"] = eligible
 
     def values(column: pd.Series | np.ndarray) -> np.ndarray:
         """The eligible rows, as float (the one column-sized copy per input)."""
         return np.asarray(column, dtype=float)[eligible]
 
     status = _mapped(df["smoking_status"], SMOKE_CAT, missing="never")
-    amount = _mapped(df["smoking_amount"], SMOKE_CAT, missing="moderate")
+    amount = _mapped(df["smoking_amount"], SMOKE_CAT, missing="light")
     smoke = np.where((df["smoking_status"] == "current").to_numpy(dtype=bool), amount, status)
     inputs = {
         "sex": df["sex"].to_numpy()[eligible],
@@ -243,34 +255,12 @@ def add_cha2ds2_vasc(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-CMS_FROM_PROFILE = {
-    "anxdep": "reg_depression",
-    "atr": "reg_af",
-    "can": "reg_cancer",
-    "ckd": "reg_ckd",
-    "rhe": "reg_rheumatoid_arthritis",
-    "cop": "reg_copd",
-    "chd": "reg_chd",
-    "dem": "reg_dementia",
-    "dib": "reg_diabetes",
-    "epi": "reg_epilepsy",
-    "hef": "reg_heart_failure",
-    "scz": "reg_smi",
-    "str": "reg_stroke_tia",
-    "ast": "reg_asthma",
-    "hyp": "reg_hypertension",
-}
-
-
-def add_cms(df: pd.DataFrame) -> pd.DataFrame:
-    """Cambridge Multimorbidity Score (Payne et al., CMAJ 2020), general-outcome weights."""
-    from pcn.risk.cms import cms_definition
-
-    flags = pd.DataFrame(index=df.index)
-    for condition in cms_definition().conditions:
-        source = CMS_FROM_PROFILE.get(condition.column)
-        flags[condition.column] = df[source].astype(int) if source else 0
-    out = cms(flags)
+def add_cms(df: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
+    """Cambridge Multimorbidity Score (Payne et al., CMAJ 2020), general-outcome weights, each
+    condition found by its own rule in ``definitions/risk/cms.yaml`` (codes ever or within a
+    window, a new diagnosis, prescription counts): :mod:`pcn.risk.cms_features`."""
+    out = cms(condition_flags(df, index_date))
+    df["cms_condition_count"] = out["cms_condition_count"]
     df["cms_score"] = out["cms_score"]
     return df
 
@@ -281,7 +271,7 @@ def enrich(profile: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
     df = derive_flags(df, index_date)
     df = add_efi(df)
     df = add_cha2ds2_vasc(df)
-    df = add_cms(df)
+    df = add_cms(df, index_date)
     df = add_qrisk3(df)
     df["segment"] = assign_segments(df, index_date)
     flags = inequality_flags(df, index_date)
@@ -314,7 +304,7 @@ def post_process(
         past = _dates(_aliases(past))
         past = derive_flags(past, day)
         past = add_efi(past)
-        return add_cms(past)
+        return add_cms(past, day)
 
     rows: dict[str, int] = {}
     scores, report = None, None
@@ -378,6 +368,13 @@ def _write_lists(df: pd.DataFrame, index_date: dt.date, out_dir: Path) -> dict[s
     wl_dir = out_dir / "worklists"
     wl_dir.mkdir(exist_ok=True)
     definitions = load_worklists()
+    for wid, d in definitions.items():
+        reason = worklist_gaps(d, df)
+        if reason:  # not built: say so where the list would be
+            (wl_dir / f"{wid}.parquet").unlink(missing_ok=True)
+            meta = {"title": d.title, "why": d.why, "service": d.service,
+                    "source": [src.model_dump() for src in d.source], "not_available": reason}
+            (wl_dir / f"{wid}.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     for wid, wl in build_worklists(df, index_date, definitions).items():
         _write(wl, wl_dir / f"{wid}.parquet")
         d = definitions[wid]

@@ -55,6 +55,11 @@ class Observations:
     housebound: str
     pregnant: str
     delivery: str
+    cervical_screen: str
+    asthma_review: tuple[str, ...]
+    dementia_review: tuple[str, ...]
+    foot_check: str
+    alcohol: tuple[str, ...]
 
 
 @cache
@@ -99,6 +104,17 @@ def observations() -> Observations:
         housebound=_in("opensafely-housebound", "160689007"),
         pregnant=_in(P + "preg_cod", "77386006"),
         delivery=_in("user-VickiPalin-pregnancy_delivery_snomed_reviewed_2", "48782003"),
+        cervical_screen=_in("pcn-cervical-screening-smear_cod-subset", "171149006"),
+        asthma_review=(
+            _in("pcn-asthma-review-rev_cod-subset", "394700004"),
+            _in("pcn-asthma-review-rev_cod-subset", "270442000"),
+        ),
+        dementia_review=(_in("pcn-dementia-review-demcprvw_cod-subset", "249181000000100"),),
+        foot_check=_in("pcn-diabetic-foot-examination", "401191002"),
+        alcohol=(
+            _in("pcn-alcohol-consumption-recorded", "160573003"),
+            _in("pcn-alcohol-consumption-recorded", "105542008"),
+        ),
     )
 
 

@@ -597,6 +597,12 @@ def generate_chunk(
     who = np.flatnonzero(complex_ & (rng.random(n) < 0.2))
     ev.add(pid[who], today - rng.integers(1, 365, len(who)), obs.smr)
 
+    # --- QOF/INLIQ process events: cervical screening, asthma and dementia reviews, diabetic
+    # foot checks, alcohol consumption. A stream of its own, so adding them leaves every other
+    # draw of the twin as it was; a practice-level random effect (logit scale, SD 0.35) gives
+    # practices real differences in how much of this work they do and record.
+    _process_events(pid, age, dob, male, has, imd, status, today, ctx, chunk, ev)
+
     # --- pregnancy: about 4.5% of women aged 16-44 are pregnant at any time (ONS births /
     # female population); a similar share delivered within the last two years.
     fertile = ~male & (age >= 16) & (age <= 44)
@@ -1123,6 +1129,109 @@ def _hospital(
 
 
 # --- eFI helpers -------------------------------------------------------------------------------
+
+
+#: Published coverage the twin's process events are calibrated to (England):
+#: - cervical screening: 65.8% of women aged 25-49 screened within 3.5 years and 74.4% of
+#:   women aged 50-64 within 5.5 years (NHS England, Cervical Screening Programme, England
+#:   2022-23, table "coverage by age");
+#: - asthma review in 12 months: ~60% of the register (QOF 2022-23 AST007 underlying
+#:   achievement, NHS England QOF 2022-23);
+#: - dementia care-plan review in 12 months: ~63% (QOF 2022-23 DEM004 underlying achievement);
+#: - diabetic foot check in 12 months: ~75% (National Diabetes Audit 2021-22 care processes,
+#:   foot surveillance);
+#: - alcohol consumption recorded in 12 months for people with SMI: ~70% (NHS England physical
+#:   health checks for people with SMI, 2022-23 component uptake); ~40% of other adults have a
+#:   recording in the last 5 years (Health Survey for England / NHS Health Check coverage);
+#: - SMI physical health check, all six parts in 12 months: ~55% of the SMI register (NHS
+#:   England, Physical health checks for people with severe mental illness, 2023-24 quarterly
+#:   figures, 50-60%).
+PROCESS_RATES = {
+    "cervical_25_49": 0.658,
+    "cervical_50_64": 0.744,
+    "asthma_review": 0.60,
+    "dementia_review": 0.63,
+    "foot_check": 0.75,
+    "alcohol_smi": 0.70,
+    "alcohol_adult_5y": 0.40,
+    "smi_full_check": 0.55,
+}
+PRACTICE_EFFECT_SD = 0.35
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
+
+
+def _process_events(pid: np.ndarray, age: np.ndarray, dob: np.ndarray, male: np.ndarray,
+                    has: dict[str, np.ndarray], imd: np.ndarray, smoking: np.ndarray,
+                    today: int, ctx: Context,
+                    chunk: Chunk, ev: Events) -> None:
+    obs = cat.observations()
+    rng = np.random.default_rng([ctx.seed, chunk.chunk_id, 104729])
+    # one effect per practice (same in every chunk of the practice)
+    practice_rng = np.random.default_rng([ctx.seed, chunk.practice_index, 271])
+    effect = practice_rng.normal(0.0, PRACTICE_EFFECT_SD)
+    n = len(pid)
+    deprivation = 0.06 * (np.minimum(imd, 10) - 5.5)  # lower uptake where more deprived
+
+    def p_of(rate: float) -> np.ndarray:
+        return 1 / (1 + np.exp(-(_logit(rate) + effect + deprivation)))
+
+    born = dob + 1  # nothing is recorded before birth (the people chosen are old enough)
+
+    def recent(who: np.ndarray, months: float) -> np.ndarray:
+        day = today - np.floor(rng.random(len(who)) * months * YEAR / 12).astype(np.int64) - 1
+        return np.minimum(np.maximum(day, born[who]), today - 1)
+
+    def older(who: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+        span = (lo + rng.random(len(who)) * (hi - lo)) * YEAR / 12
+        day = today - np.floor(span).astype(np.int64)
+        keep = day >= born[who]
+        return who[keep], day[keep]
+
+    # cervical screening (women 25-64): screened within the interval, else an older test
+    for lo, hi, key, months in ((25, 49, "cervical_25_49", 42), (50, 64, "cervical_50_64", 66)):
+        women = ~male & (age >= lo) & (age <= hi)
+        u = rng.random(n)
+        who = np.flatnonzero(women & (u < p_of(PROCESS_RATES[key])))
+        ev.add(pid[who], recent(who, months), obs.cervical_screen)
+        lapsed = np.flatnonzero(women & (u >= p_of(PROCESS_RATES[key])) & (rng.random(n) < 0.6))
+        lapsed, day = older(lapsed, months, months + 24)
+        ev.add(pid[lapsed], day, obs.cervical_screen)
+    for condition, key, codes in (("asthma", "asthma_review", obs.asthma_review),
+                                  ("dementia", "dementia_review", obs.dementia_review),
+                                  ("diabetes", "foot_check", (obs.foot_check,))):
+        u = rng.random(n)
+        on = has[condition]
+        who = np.flatnonzero(on & (u < p_of(PROCESS_RATES[key])))
+        ev.add(pid[who], recent(who, 12), rng.integers(0, len(codes), len(who)), choices=codes)
+        lapsed = np.flatnonzero(on & (u >= p_of(PROCESS_RATES[key])) & (rng.random(n) < 0.7))
+        lapsed, day = older(lapsed, 12, 36)
+        ev.add(pid[lapsed], day, rng.integers(0, len(codes), len(lapsed)), choices=codes)
+    adults = age >= 18
+    smi = has["smi"] & adults
+    # the SMI annual physical health check: all six parts recorded on one day
+    who = np.flatnonzero(smi & (rng.random(n) < p_of(PROCESS_RATES["smi_full_check"])))
+    day = recent(who, 12)
+    k = len(who)
+    ev.add(pid[who], day, obs.sbp[0], value=np.round(np.clip(rng.normal(128, 14, k), 90, 200)))
+    ev.add(pid[who], day, obs.dbp[0], value=np.round(np.clip(rng.normal(80, 9, k), 50, 120)))
+    ev.add(pid[who], day, obs.bmi, value=np.round(np.clip(rng.normal(30, 6, k), 16, 60), 1))
+    ev.add(pid[who], day, obs.cholesterol, value=np.round(np.clip(rng.normal(5.1, 1.0, k),
+                                                                    2.5, 9.0), 1))
+    ev.add(pid[who], day, obs.hdl, value=np.round(np.clip(rng.normal(1.3, 0.35, k), 0.6, 2.8),
+                                                  1))
+    hba1c = np.where(has["diabetes"][who], rng.normal(58, 12, k), rng.normal(38, 4, k))
+    ev.add(pid[who], day, obs.hba1c, value=np.round(np.clip(hba1c, 25, 130)))
+    for st, code in ((0, obs.never_smoked), (2, obs.ex_smoker), (1, obs.smoker[0])):
+        sel = smoking[who] == st
+        ev.add(pid[who[sel]], day[sel], code)
+    ev.add(pid[who], day, rng.integers(0, 2, k), choices=obs.alcohol)
+    who = np.flatnonzero(smi & (rng.random(n) < p_of(PROCESS_RATES["alcohol_smi"])))
+    ev.add(pid[who], recent(who, 12), rng.integers(0, 2, len(who)), choices=obs.alcohol)
+    who = np.flatnonzero(adults & ~smi & (rng.random(n) < PROCESS_RATES["alcohol_adult_5y"]))
+    ev.add(pid[who], recent(who, 60), rng.integers(0, 2, len(who)), choices=obs.alcohol)
 
 
 def _type1_codes() -> tuple[str, str]:

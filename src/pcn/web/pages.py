@@ -41,6 +41,10 @@ ROLE_NAMES = {"clinical_director": "Clinical director", "pcn_manager": "PCN mana
 POSITION_TEXT = {"above_998": "Above 99.8% limit", "above_95": "Above 95% limit",
                  "within": "Within limits", "below_95": "Below 95% limit",
                  "below_998": "Below 99.8% limit", "no_data": "No data", "": ""}
+#: A position outside the limits read by the indicator's declared direction (issue 19): never
+#: just "above" or "below".
+ASSESSMENT_TEXT = {"better": "better than expected", "worse": "worse than expected",
+                   "different": "different from expected (neither direction is better)"}
 VARIATION_TEXT = {
     "common_cause": "Common cause variation",
     "special_cause_improvement_high": "Special cause variation: improvement (higher)",
@@ -95,7 +99,8 @@ def render(request: Request, template: str, principal: Principal | None, *,
         "pcn_code": view.pcn_code, "as_of": view.as_of,
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
         "protected": principal is not None and not guarded.is_clinical(principal),
-        "position_text": POSITION_TEXT, **context}, status_code=status_code)
+        "position_text": POSITION_TEXT, "assessment_text": ASSESSMENT_TEXT, **context},
+        status_code=status_code)
     set_csrf_cookie(request, response, token)
     return response
 
@@ -192,7 +197,8 @@ def indicators(request: Request, principal: SignedIn) -> Response:
         try:
             table = view.indicator_table(indicator_id, protected=protected)
         except OutputsMissing as err:
-            rows.append({"definition": definition, "table": None, "unavailable": str(err)})
+            rows.append({"definition": definition, "table": None, "unavailable": str(err),
+                         "not_available": view.indicator(indicator_id).not_available})
             continue
         by_org = {r["org_code"]: r for r in table.to_dict("records")}
         pcn = by_org.get(view.pcn_code, {})
@@ -210,8 +216,12 @@ def indicator(request: Request, principal: SignedIn, indicator_id: str) -> Respo
         raise NotFound()
     protected = guarded.aggregates(_store(request), principal, f"/indicators/{indicator_id}")
     definition = view.indicator_definitions[indicator_id]
-    table = view.indicator_table(indicator_id, protected=protected)
     unit = "%" if definition.kind == "proportion" else f"per {definition.per:,}"
+    state = view.indicator(indicator_id)
+    if state.not_available:
+        return render(request, "indicator.html", principal, definition=definition, unit=unit,
+                      not_available=state.unavailable, protected=protected)
+    table = view.indicator_table(indicator_id, protected=protected)
     value_label = f"{definition.title} ({unit})"
     points, curve, target = view.funnel_data(indicator_id, protected=protected)
     funnel = None if points.empty else charts.funnel_spec(
@@ -235,8 +245,19 @@ def indicator_export(request: Request, principal: SignedIn, indicator_id: str) -
                               f"/indicators/{indicator_id}/export.csv")
     if indicator_id not in view.indicator_definitions:
         raise NotFound()
+    columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position",
+               "assessment", "dsr", "dsr_lower", "dsr_upper"]
+    state = view.indicator(indicator_id)
+    if state.not_available:
+        # one row per organisation saying so: never blank cells a spreadsheet reads as zero
+        orgs = view.practices[["practice_code", "name"]].rename(
+            columns={"practice_code": "org_code"})
+        frame = pd.concat([orgs.assign(level="practice"),
+                           pd.DataFrame({"level": ["pcn"], "org_code": [view.pcn_code],
+                                         "name": [view.pcn_name]})], ignore_index=True)
+        frame = frame.assign(value="not available", note=state.unavailable)
+        return _csv(frame[["level", "org_code", "name", "value", "note"]], f"{indicator_id}.csv")
     table = view.indicator_table(indicator_id, protected=True)
-    columns = ["level", "org_code", "name", "numerator", "denominator", "value", "position"]
     return _csv(table[[c for c in columns if c in table.columns]], f"{indicator_id}.csv")
 
 
@@ -289,7 +310,8 @@ def worklists(request: Request, principal: SignedIn) -> Response:
     counts = view.worklist_counts(protected=protected)
     items = [{"id": wid, "title": view.worklist_title(wid)} for wid in view.worklist_ids()]
     return render(request, "worklists.html", principal, items=items, counts=counts,
-                  can_search=guarded.can_search(principal))
+                  can_search=guarded.can_search(principal),
+                  not_available=view.worklists_not_available())
 
 
 def _filters(request: Request) -> dict[str, str]:

@@ -68,6 +68,10 @@ class WorklistDefinition(BaseModel):
     checked_by: str | None
     date_reviewed: str | None
     next_review: str | None
+    not_available: str | None = Field(
+        default=None, min_length=10,
+        description="Why the list cannot be built from any record pcn reads (a feature it needs "
+        "has no shipped codelist); it is then not built and shown as not available")
 
     @field_validator("eligible")
     @classmethod
@@ -81,6 +85,14 @@ class WorklistDefinition(BaseModel):
             *(parse(c.when) for c in self.criteria),
             *(parse(c.when) for c in self.exclusions),
         ]
+
+    def rule_columns(self) -> set[str]:
+        """Columns who is on the list depends on (eligible, criteria, exclusions); a missing
+        display field only shows as not recorded."""
+        cols: set[str] = set()
+        for e in self.expressions():
+            cols |= set(e.columns)
+        return cols
 
     def columns(self) -> set[str]:
         cols: set[str] = set(self.fields) | {s.column for s in self.sort}

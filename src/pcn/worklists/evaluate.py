@@ -55,4 +55,17 @@ def build_worklists(
     profile: pd.DataFrame, as_of: dt.date, definitions: dict[str, WorklistDefinition] | None = None
 ) -> dict[str, pd.DataFrame]:
     defs = definitions if definitions is not None else load_worklists()
-    return {wid: build_worklist(d, profile, as_of) for wid, d in defs.items()}
+    return {wid: build_worklist(d, profile, as_of) for wid, d in defs.items()
+            if not worklist_gaps(d, profile)}
+
+
+def worklist_gaps(definition: WorklistDefinition, profile: pd.DataFrame) -> str:
+    """Why ``definition`` cannot be built on ``profile`` ("" when it can): it declares itself
+    not available, or needs a feature pcn cannot derive or the record does not hold. Such a
+    list is never built: without the feature it would name everyone eligible."""
+    from pcn.measures import availability
+
+    if definition.not_available:
+        return definition.not_available
+    gaps = availability.gaps_for(definition.rule_columns(), profile)
+    return availability.describe(gaps)
