@@ -130,8 +130,13 @@ def view_of(row: Task, history: Sequence[TaskEvent] = ()) -> TaskView:
         outcome_date=row.outcome_date, outcome_text=row.outcome_text, notes=row.notes,
         created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at,
         closed_at=row.closed_at,
-        history=[TaskHistory(e.occurred_at, e.username, e.role, e.action, e.reason,
-                             dict(e.detail)) for e in history])
+        history=history_of(history))
+
+
+def history_of(events: Iterable[TaskEvent]) -> list[TaskHistory]:
+    """A task's stored events as staff read them (tasks and online requests alike)."""
+    return [TaskHistory(e.occurred_at, e.username, e.role, e.action, e.reason, dict(e.detail))
+            for e in events]
 
 
 # ---- input ---------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from pcn.store.accounts import PRACTICE_PATTERN
 from pcn.store.database import Store, now_utc
 from pcn.store.idempotency import StoredResponse, recall, remember
 from pcn.store.models import Task, TaskEvent, TriageCapacity, TriageRequestRow
+from pcn.tasks.service import TaskHistory, history_of
 from pcn.tasks.vocabulary import OWNER_ROLES, PRIORITY_OF_URGENCY
 from pcn.triage.engine import TriageEngine, default_engine
 from pcn.triage.model import Decision, Route, TriageRequest, Urgency
@@ -139,16 +140,6 @@ class NewRequest(BaseModel):
 
 
 @dataclass(frozen=True)
-class HistoryEntry:
-    occurred_at: dt.datetime
-    username: str
-    role: str
-    action: str
-    reason: str | None
-    detail: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class RequestView:
     """One stored request as staff see it."""
 
@@ -182,7 +173,7 @@ class RequestView:
     outcome: str | None
     closed_at: dt.datetime | None
     updated_at: dt.datetime
-    history: list[HistoryEntry] = field(default_factory=list)
+    history: list[TaskHistory] = field(default_factory=list)
 
     @property
     def effective_urgency(self) -> str:
@@ -463,8 +454,7 @@ def _view(row: TriageRequestRow, task: Task,
         reviewed_by=row.reviewed_by, reviewed_at=row.reviewed_at,
         assigned_user=task.owner_user, assigned_role=task.owner_role,
         outcome=task.outcome_text, closed_at=task.closed_at, updated_at=row.updated_at,
-        history=[HistoryEntry(e.occurred_at, e.username, e.role, e.action, e.reason,
-                              dict(e.detail)) for e in (history or [])])
+        history=history_of(history or []))
 
 
 def _urgency_rank() -> Any:
