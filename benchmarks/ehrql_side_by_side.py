@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -87,12 +88,6 @@ dataset.efi_codes = to_date.where(
 '''
 
 
-def parse_sizes(text: str) -> list[int]:
-    from pcn.analytics.benchmark import parse_sizes as parse
-
-    return parse(text)
-
-
 # --- ehrQL's environment ------------------------------------------------------------------------
 
 
@@ -102,18 +97,17 @@ def find_python313() -> str:
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     candidates += sorted(str(p) for p in pyenv.glob("3.1[3-9]*/bin/python3"))
     for candidate in candidates:
-        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info >= (3, 13))"],
-                               capture_output=True, text=True, check=False) \
-            if _runnable(candidate) else None
-        if probe is not None and probe.stdout.strip() == "True":
+        if _is_python313(candidate):
             return candidate
     sys.exit("no Python 3.13 or newer found for ehrQL: pass --python")
 
 
-def _runnable(command: str) -> bool:
-    import shutil
-
-    return shutil.which(command) is not None or Path(command).exists()
+def _is_python313(command: str) -> bool:
+    if shutil.which(command) is None and not Path(command).exists():
+        return False
+    probe = subprocess.run([command, "-c", "import sys; print(sys.version_info >= (3, 13))"],
+                           capture_output=True, text=True, check=False)
+    return probe.stdout.strip() == "True"
 
 
 def ehrql_environment(source: Path, work: Path, python: str) -> Path:
@@ -124,9 +118,7 @@ def ehrql_environment(source: Path, work: Path, python: str) -> Path:
         return exe
     if not (source / "pyproject.toml").exists() or not (source / "ehrql").is_dir():
         sys.exit(f"--ehrql-source {source}: not a checkout of ehrQL (no pyproject.toml/ehrql/)")
-    version = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2] >= (3, 13))"],
-                             capture_output=True, text=True, check=False)
-    if version.stdout.strip() != "True":
+    if not _is_python313(python):
         sys.exit(f"--python {python}: ehrQL needs Python 3.13 or newer")
     print(f"installing ehrQL from {source} into {venv} …", flush=True)
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
@@ -280,10 +272,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="twin seed")
     args = parser.parse_args()
 
+    import pyarrow.feather as feather
     from rich.console import Console
     from rich.table import Table
 
-    from pcn.analytics.benchmark import ensure_record
+    from pcn.analytics.benchmark import ensure_record, parse_sizes
     from pcn.config import get_settings
 
     console = Console(width=200)
@@ -323,8 +316,6 @@ def main() -> None:
         failed |= bool(problems)
         for problem in problems:
             console.print(f"  [red]disagree[/]: {problem}")
-        import pyarrow.feather as feather
-
         best = {k: min(v, key=lambda m: m["seconds"]) for k, v in times.items()}
         rows.append({"patients": n, "events": counts["clinical_events"],
                      "dataset_rows": feather.read_table(out["pcn"]).num_rows,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pcn.cli.common import console
+from pcn.cli.common import console, user_errors
 from pcn.config import get_settings
 
 app = typer.Typer(help="Benchmarks: speed and memory, measured side by side.", no_args_is_help=True)
@@ -79,7 +79,6 @@ def bench_dataset(
         except ValueError:
             raise typer.BadParameter(f"{index_date!r} is not a date (YYYY-MM-DD)",
                                      param_hint="--index-date") from None
-    from pcn.cli.common import user_errors
     from pcn.record.store import RecordError
 
     with user_errors(RecordError):
