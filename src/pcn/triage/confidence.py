@@ -59,6 +59,9 @@ class LexiconFile(BaseModel):
     #: word parts that mark an unknown word as medical ("haem", "itis", "algia")
     medical_prefixes: list[str] = Field(default_factory=list)
     medical_suffixes: list[str] = Field(default_factory=list)
+    #: word endings of specialties, procedures and tests ("cardiology", "cholecystectomy"):
+    #: an unknown word ending so names care given, not a problem (category ``care``)
+    care_suffixes: list[str] = Field(default_factory=list)
     #: an unknown word at least this similar to a clinical word is read as its misspelling
     misspelling_similarity: float = Field(0.84, ge=0.5, le=1.0)
     #: words shorter than this, unknown to the lexicon, are ignored (initials, typos of "a")
@@ -118,6 +121,8 @@ class Lexicon:
                        | frozenset(spec.ordinary))
         self.neutral = (re.compile("|".join(f"(?:{p})" for p in spec.neutral_phrases))
                         if spec.neutral_phrases else None)
+        self._care = re.compile(
+            "(?:" + "|".join(spec.care_suffixes or ["(?!)"]) + ")$")
         self._medical = re.compile(
             "^(?:" + "|".join(spec.medical_prefixes or ["(?!)"]) + ")"
             "|(?:" + "|".join(spec.medical_suffixes or ["(?!)"]) + ")$"
@@ -139,6 +144,8 @@ class Lexicon:
                 for candidate in (stem, stem + "e"):
                     if candidate in self.clinical:
                         return self.clinical[candidate]
+        if len(word) >= 7 and self._care.search(word):
+            return "care"
         return None
 
     @staticmethod
@@ -229,9 +236,10 @@ class Check:
 _WORD = re.compile(r"[a-z]+")
 #: A negation never covers words after "and" ("no cough and lips gone blue").
 _NEGATION_STOP = re.compile(r"\band\b|\bthen\b")
-#: Lexicon categories that describe where or what, not what is wrong: a body part or a medicine
-#: named in a message needs no explaining on its own ("my knee", "my amlodipine").
-CONTEXT_CATEGORIES = frozenset({"body", "medicine"})
+#: Lexicon categories that describe where or what, not what is wrong: a body part, a medicine or
+#: care given (a specialty, procedure, test or vaccine) named in a message needs no explaining on
+#: its own ("my knee", "my amlodipine", "cardiology letter", "after my cholecystectomy").
+CONTEXT_CATEGORIES = frozenset({"body", "medicine", "care"})
 #: A function word ("walk", "breathe", "see") is a warning only when its loss is described.
 _INABILITY = re.compile(
     r"\b(?:unable to|cannot|cant|can not|could not|not able to|no longer|stopped|hardly|barely|"

@@ -97,9 +97,10 @@ class ConceptFile(BaseModel):
 
 #: What the patient is shown at once, besides the advice, for a safety pathway.
 Signpost = Literal["crisis", "safeguarding"]
-#: Categories of the fail-safe gate's lexicon (``lexicon/*.csv``).
+#: Categories of the fail-safe gate's lexicon (``lexicon/*.csv``). ``care`` is what is done,
+#: not what is wrong: a specialty, procedure, test or vaccine ("cardiology", "colonoscopy").
 LexiconCategory = Literal["body", "symptom", "function", "mental", "injury", "condition",
-                          "substance", "danger", "medicine"]
+                          "substance", "danger", "medicine", "care"]
 
 
 class Rule(BaseModel):

@@ -369,6 +369,21 @@ GP = [
          63, "M"),
     case("50F. Menopausal symptoms, hot flushes, requests HRT discussion.", R.gp, U.routine, 50),
     case("46M. Erectile dysfunction 6/12, no other symptoms.", R.gp, U.routine, 46, "M"),
+    # NG12 in other words: bleeding years after the last period, painless visible haematuria at
+    # 45 and over, rectal bleeding with looser stools
+    case("my periods stopped about five years ago but this week I noticed some spotting, no pain",
+         R.gp, U.routine, 56),
+    case("61F, LMP 9 yrs ago, light PV bleeding x2 in past fortnight. Well.", R.gp, U.routine,
+         61),
+    case("noticed my wee was pink twice last week, no pain, nothing since, I'm 67", R.gp,
+         U.routine, 67, "M"),
+    case("58M. 5/52 PR bleeding mixed with stool and looser stools. Abdo soft, obs stable.",
+         R.gp, U.routine, 58, "M"),
+    # a non-acute result in someone who is well: routine GP review (NG145, NG28, NG238, NG136)
+    case("Lab: TSH 6.8 (0.3-4.2), free T4 14 (normal). Asymptomatic.", R.gp, U.routine, 49),
+    case("cholesterol came back at 7.1, QRISK 12%, I feel fine, what now?", R.gp, U.routine, 52,
+         "M"),
+    case("56F. ABPM daytime average 151/94. Well, no target organ damage.", R.gp, U.routine, 56),
 ]
 
 # --- 8. Optometrist and dentist (NICE CKS red eye / blurred vision; NHS.UK eye tests, dry eyes;
@@ -586,7 +601,34 @@ DANGER_VARIANTS = [
      "I also have a rash on my palms.", 30, "F"),
     ("I've had toothache for 2 days", "my face is swollen and I can't swallow properly", 30, "F"),
     ("my wisdom tooth is sore", "my jaw is swollen and I have a high temperature", 22, "F"),
+    # suspected-cancer and result patterns never account for what makes them same-day
+    ("I've had some spotting after the menopause", "it's soaking pads and I feel faint", 62, "F"),
+    ("noticed blood in my wee, I'm 70", "and now I can't pass any urine at all", 70, "M"),
+    ("noticed blood in my wee, I'm 70", "with bad pain in my side and a temperature", 70, "M"),
+    ("blood mixed in my poo and looser stools for a month", "I feel dizzy and have passed out",
+     66, "M"),
+    ("Lab: TSH 6.8, free T4 normal. Asymptomatic.", "INR 8.9 on warfarin.", 74, "F"),
+    ("Lab: HbA1c 61, well.", "eGFR 22 (prev 55).", 70, "M"),
+    ("Lab result: PSA 7.2. Asymptomatic.", "Hb 71, please action urgently.", 68, "M"),
+    # care named (a procedure, a specialty, a vaccine) explains nothing that is wrong
+    ("day 10 after my cholecystectomy, can I book to have the stitches out",
+     "the wound is oozing and I feel hot and shivery", 48, "F"),
+    ("cardiology letter says to increase my bisoprolol", "I have been getting chest pains again",
+     68, "M"),
+    ("can I book my pneumococcal vaccine", "I have a rash that doesn't fade under a glass",
+     70, "F"),
 ]
+
+
+def test_care_given_is_named_not_explained_away() -> None:
+    # A specialty, procedure or vaccine is context (like a body part); an unknown word with a
+    # condition's ending stays clinical.
+    lexicon = default_lexicon()
+    for word in ("cardiology", "cholecystectomy", "colonoscopy", "angioplasty", "pneumococcal"):
+        assert lexicon.category(word) == "care", word
+    for word in ("pyelonephritis", "cholecystitis", "haemoptysis"):
+        assert lexicon.category(word) != "care", word
+        assert lexicon.kind(word) == "clinical", word
 
 
 @pytest.mark.parametrize(("benign", "danger", "age", "sex"), DANGER_VARIANTS)
