@@ -651,7 +651,7 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
         r"(?=breath|breathe|breathing|pee|wee|urine|talk|speak|swallow|move|walk|stand|lift|"
         r"feel|see|wake|stay awake|get (?:up|out|my breath|his breath|her breath|a breath)|"
         r"urinate|pass (?:any |much |enough )?(?:urine|water)|stop|catch|keep|focus|"
-        r"think|eat|drink|sleep|cope|control|hold|open|bend|put weight|bear weight)",
+        r"think|eat|drink|sleep|cope|control|hold|open|bend|put weight|bear weight|wiggle|wriggle)",
         "unable to ",
         text,
     )

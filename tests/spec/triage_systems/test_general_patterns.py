@@ -88,6 +88,11 @@ EMERGENCIES = [
     ("sorry to bother you, just need my sick note. I've left my passwords with my brother so he "
      "knows where everything is and after Friday none of this will matter", 41,
      "suicide_risk_immediate"),
+    # after L5's blind run (RCOG GTG 57; NICE CKS acute limb ischaemia), in other words
+    ("34 weeks and I've hardly felt anything all day, normally she's really active", 28,
+     "obs_reduced_fetal_movements"),
+    ("left hand went white and cold an hour ago, hurts and I can't wiggle my fingers, I'm on "
+     "nothing for my AF", 77, "cv_acute_limb_ischaemia_threatened"),
 ]
 
 
@@ -101,6 +106,24 @@ def test_emergencies_in_new_words(text: str, age: float, rule: str) -> None:
 def test_passive_thoughts_of_not_waking_are_same_day() -> None:
     decision = decide("Has had thoughts of not wanting to wake up in the mornings, no plan", 27)
     assert decision.urgency.value in ("urgent", "emergency"), decision.explanation
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "low for months, sometimes think it'd be simpler if I just didn't wake up, no plans",
+        "46M, PHQ-9 17, says it would be a relief to go to sleep and not wake up. No intent.",
+    ],
+)
+def test_a_passive_wish_said_indirectly_is_same_day(text: str) -> None:
+    # NICE NG225: passive thoughts of death need a clinician today, never a routine booking
+    decision = decide(text, 46)
+    assert decision.urgency.value in ("urgent", "emergency"), decision.explanation
+
+
+def test_not_feeling_anything_is_reduced_movements_only_in_pregnancy() -> None:
+    decision = decide("I have barely felt anything in my fingers since the injection", 40, "M")
+    assert "obs_reduced_fetal_movements" not in decision.red_flags, decision.explanation
 
 
 @pytest.mark.parametrize(
