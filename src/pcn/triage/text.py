@@ -442,17 +442,35 @@ _FAMILY = re.compile(
 # Simple past about a relative is family history ("my dad had a stroke"); the present perfect
 # is news ("my mother has had a fall") and stays current.
 _FAMILY_PAST = re.compile(
-    r"(?<!has )(?<!have )(?<!has just )(?<!just )\b(?:had|suffered|died|passed|was diagnosed)\b"
+    r"(?<!has )(?<!have )(?<!has just )(?<!just )\b(?:had|suffered|died|passed|was diagnosed|"
+    r"was (?:in hospital|admitted|ill|poorly|very ill|rushed to hospital))\b"
 )
 _RECENT = re.compile(
     r"\b(?:now|right now|just|currently|today|tonight|this morning|this afternoon|this evening|"
     r"since|at the moment|minutes? ago|an hour ago|hours? ago|is having|keeps|still|suddenly|"
     r"started|happening|ongoing|unable to|will not|cannot|is not|isnt|keeps|lying|stuck)\b"
 )
+_TREATED = re.compile(
+    # a person discharged from hospital, not a device that discharged ("ICD discharged x1")
+    r"\b(?:(?:was|been|got|being|recently|just|since) discharged|discharged (?:home|from|after|"
+    r"following|\d)|discharge summary|following (?:an? |his |her |my |their )?admission|"
+    r"after (?:his|her|my|their|an?) (?:operation|surgery|op|admission|stay in hospital))\b"
+)
+#: A message that is a hospital's letter about care already given: its admissions are history.
+_CORRESPONDENCE = re.compile(
+    r"\b(?:discharge (?:summary|letter|notification)|discharge\s*:|(?:clinic|outpatient|"
+    r"hospital|consultant|ed|a and e|tia clinic|cardiology|specialist) letter|letter from (?:the )?"
+    r"(?:hospital|consultant|clinic))"
+)
+_ADMITTED = re.compile(r"\b(?:admitted|was in hospital|inpatient stay|treated (?:in hospital )?for)\b")
+_AGO = re.compile(r"\b(?:\d+|a|one|two|three|four|five|six|few|couple of) (?:days?|weeks?|months?) "
+                  r"ago\b|\b\d+ ?/ ?(?:7|52|12) ago\b|\blast (?:week|month)\b")
+_AGAIN = re.compile(r"\b(?:again|back|returned|recurr\w*|worse|worsening|new)\b")
 _HYPOTHETICAL = re.compile(
     r"\b(?:what if|in case|if (?:i|he|she|they|we|you|my \w+|someone|somebody) (?:ever |were to |"
     r"was to )?(?:get|gets|got|develop|develops|had|has|have|start|starts|was|were|is)\b|"
     r"what are the (?:signs|symptoms)|how (?:do|would|can) (?:i|you) (?:know|tell|spot)|signs of|"
+    r"what (?:signs|symptoms) (?:should|do|would|to)|(?:look|watch) out for|"
     r"symptoms of|risk of|at risk|chance of|to prevent|prevention|prevent|information (?:about|on)|"
     r"leaflet|worried about getting|scared of getting|afraid of getting|reduce (?:my|the) risk|"
     r"screening for|test for|tested for|check for|checked for|safety ?net\w*|"
@@ -622,6 +640,13 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
     one of them is corrected to it (so "breathng" reads as "breathing").
     """
     text = _expand_shorthand(_APOSTROPHES.sub("", _expand_acronyms(message).lower()))
+    # "not drinking more than usual" says drinking is as usual, not that it has stopped
+    text = re.sub(
+        r"\b(?:is not|isnt|not|has not been|hasnt been|not been) (eating|drinking|weeing|peeing)"
+        r" (?:any )?more than (?:usual|normal|before)\b",
+        r"\1 as usual",
+        text,
+    )
     # A hyphen inside a word joins it ("non-blanching", "high-pitched", "pre-eclampsia"): read
     # as two words, never as a dash that ends a clause.
     text = _WORD_HYPHEN.sub(" ", text)
@@ -663,20 +688,28 @@ def _clauses(text: str) -> tuple[Clause, ...]:
     clauses = []
     start = 0
     bounds = [m.start() for m in _CLAUSE_BREAK.finditer(text)] + [len(text)]
+    correspondence = bool(_CORRESPONDENCE.search(text[:80]))
     for end in bounds:
         if end > start:
             piece = text[start:end]
-            clauses.append(_scope(piece, start))
+            clauses.append(_scope(piece, start, correspondence))
         start = end
     return tuple(c for c in clauses if c.text.strip(" .,;!?"))
 
 
-def _scope(piece: str, offset: int) -> Clause:
+def _scope(piece: str, offset: int, correspondence: bool = False) -> Clause:
     masked = _PSEUDO_NEGATION.sub(lambda m: "_" * len(m.group()), piece)
     negations = tuple((m.start(), len(piece)) for m in _NEGATION_BEFORE.finditer(masked))
     historical = bool(_HISTORICAL.search(piece))
     if not historical and _FAMILY.search(piece) and _FAMILY_PAST.search(piece):
         historical = not _RECENT.search(piece)
+    # What a hospital has already treated ("discharged after a hip fracture", and in a discharge
+    # summary or clinic letter "admitted with urosepsis") is history, unless the same clause
+    # says it is happening now.
+    if not historical and (_TREATED.search(piece)
+                           or (correspondence and (_ADMITTED.search(piece)
+                                                   or _AGO.search(piece)))):
+        historical = not _RECENT.search(piece) and not _AGAIN.search(piece)
     return Clause(
         text=piece,
         start=offset,

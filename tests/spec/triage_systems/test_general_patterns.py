@@ -178,3 +178,29 @@ def test_known_gap_a_duration_in_a_benign_message() -> None:
     decision = decide("nosebleed yesterday, it stopped after I pinched it for 10 minutes, none "
                       "since", 35)
     assert decision.urgency.value == "self_care"
+
+
+@pytest.mark.parametrize(
+    ("text", "age", "expected"),
+    [
+        # what a hospital has already treated is history; what is happening now is not
+        ("Care home: 87F, discharged 1 week after a hip fracture, needs her care plan updated",
+         87, {"routine"}),
+        ("mum was discharged from hospital after a fall, now she has fallen again and cannot put "
+         "weight on her leg, the leg looks shorter", 87, {"emergency"}),
+        ("Discharge summary: admitted with chest pain, troponin negative. Still getting chest "
+         "pain tonight.", 60, {"emergency"}),
+        ("ICD discharged once this afternoon, feels fine", 58, {"urgent", "emergency"}),
+        # a relative's or friend's illness and a question about signs are not this patient's
+        ("my friends baby was in hospital with meningitis, what should I look out for in mine, "
+         "he is well", 30, {"self_care", "routine"}),
+    ],
+)
+def test_past_and_other_peoples_events(text: str, age: float, expected: set[str]) -> None:
+    decision = decide(text, age)
+    assert decision.urgency.value in expected, decision.explanation
+
+
+def test_not_drinking_more_than_usual_is_not_reduced_intake() -> None:
+    decision = decide("my 9 year old still wets the bed, he is not drinking more than usual", 35)
+    assert "paed_dehydration" not in [r.id for r in decision.fired_rules], decision.explanation

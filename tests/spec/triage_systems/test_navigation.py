@@ -384,6 +384,18 @@ GP = [
     case("cholesterol came back at 7.1, QRISK 12%, I feel fine, what now?", R.gp, U.routine, 52,
          "M"),
     case("56F. ABPM daytime average 151/94. Well, no target organ damage.", R.gp, U.routine, 56),
+    case("my home BP monitor has been showing about 145/90 all week, I feel fine", (R.gp,
+         R.practice_nurse), U.routine, 58, "M"),
+    # a hospital's letter about care already given (NHS Standard Contract: actions for the GP)
+    case("Discharge summary: 70M admitted with pneumonia, antibiotics completed, home and "
+         "mobile. GP to repeat chest X-ray in 6 weeks.", (R.gp, R.admin), U.routine, 70, "M"),
+    # insomnia (NICE CKS), starting contraception (FSRH), a review that has fallen due (QOF)
+    case("I've not been sleeping well for months, I lie awake for hours most nights", R.gp,
+         U.routine, 44),
+    case("I'd like to start on the pill please, I'm 22 and healthy", (R.gp, R.practice_nurse),
+         U.routine, 22),
+    case("my asthma review is overdue, can I book it with the nurse", R.practice_nurse,
+         U.routine, 33),
 ]
 
 # --- 8. Optometrist and dentist (NICE CKS red eye / blurred vision; NHS.UK eye tests, dry eyes;
@@ -610,6 +622,18 @@ DANGER_VARIANTS = [
     ("Lab: TSH 6.8, free T4 normal. Asymptomatic.", "INR 8.9 on warfarin.", 74, "F"),
     ("Lab: HbA1c 61, well.", "eGFR 22 (prev 55).", 70, "M"),
     ("Lab result: PSA 7.2. Asymptomatic.", "Hb 71, please action urgently.", 68, "M"),
+    # a letter, a review, sleep or caring never account for what is happening now
+    ("Discharge summary: admitted with a PE, started on apixaban.",
+     "Now short of breath again and coughing blood.", 58, "M"),
+    ("Clinic letter: please review bloods.", "Potassium 6.8, please see today.", 71, "F"),
+    ("my diabetes review is due", "but my sugars have been over 30 and I keep being sick", 49,
+     "M"),
+    ("my home blood pressure machine has been reading around 150/95",
+     "and I have a thumping headache and blurred vision", 61, "F"),
+    ("I can't sleep at all", "I keep thinking everyone would be better off without me", 35,
+     "F"),
+    ("I look after my husband who has dementia and I'm worn out",
+     "he hit me last night and I'm scared to go home", 72, "F"),
     # care named (a procedure, a specialty, a vaccine) explains nothing that is wrong
     ("day 10 after my cholecystectomy, can I book to have the stitches out",
      "the wound is oozing and I feel hot and shivery", 48, "F"),
