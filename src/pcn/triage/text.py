@@ -462,7 +462,9 @@ _CORRESPONDENCE = re.compile(
     r"hospital|consultant|ed|a and e|tia clinic|cardiology|specialist) letter|letter from (?:the )?"
     r"(?:hospital|consultant|clinic))"
 )
-_ADMITTED = re.compile(r"\b(?:admitted|was in hospital|inpatient stay|treated (?:in hospital )?for)\b")
+_ADMITTED = re.compile(
+    r"\b(?:admitted|was in hospital|inpatient stay|treated (?:in hospital )?for)\b"
+)
 _AGO = re.compile(r"\b(?:\d+|a|one|two|three|four|five|six|few|couple of) (?:days?|weeks?|months?) "
                   r"ago\b|\b\d+ ?/ ?(?:7|52|12) ago\b|\blast (?:week|month)\b")
 _AGAIN = re.compile(r"\b(?:again|back|returned|recurr\w*|worse|worsening|new)\b")
