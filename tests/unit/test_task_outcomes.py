@@ -55,9 +55,11 @@ def test_funnel_counts_patients_recomputed_by_hand() -> None:
     assert table.loc["A", "median_days_to_done"] == 4.0
     profile = pd.DataFrame({"patient_id": [1, 2, 3, 4, 5],
                             "core20": [True, False, True, False, True],
-                            "plus_groups": ["", "carers", "", "", "carers;homeless"]})
+                            "plus_groups": ["", "carer", "", "", "carer;homeless"]})
     groups = funnel.core20plus_groups(profile)
     by_group = funnel.by_core20plus(per, groups).set_index("group")
     assert by_group.loc[funnel.CORE20_YES, ["identified", "done"]].tolist() == [3, 2]
     assert by_group.loc[funnel.CORE20_NO, ["identified", "done"]].tolist() == [2, 0]
-    assert by_group.loc["PLUS: Carers", ["identified", "done"]].tolist() == [2, 1]
+    # PLUS groups read by their reviewed titles (core20plus5.yaml), one row per group
+    assert by_group.loc["PLUS: Unpaid carers", ["identified", "done"]].tolist() == [2, 1]
+    assert by_group.loc["PLUS: People experiencing homelessness", "identified"] == 1

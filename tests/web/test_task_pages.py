@@ -33,6 +33,30 @@ def test_worklist_page_speaks_to_people(clients: dict[str, TestClient]) -> None:
     assert re.search(r"\d{1,2} [A-Z][a-z]{2} \d{4}|Not recorded", html)
 
 
+def test_worklist_filters_by_any_core20plus_group(clients: dict[str, TestClient],
+                                                 web_world: WebWorld) -> None:
+    # Each PLUS group the worklist's patients belong to is a filter choice by its reviewed
+    # title, and choosing one lists exactly the patients in that group (several groups each).
+    worklist = "hypertension_case_finding"  # the tiny test twin's PLUS groups are here
+    frame = pd.read_parquet(outputs_path(web_world.record) / "worklists" / f"{worklist}.parquet")
+    frame = frame[frame["practice_code"] == web_world.practices[0]]
+    groups = frame["plus_groups"].dropna().str.split(";").explode()
+    group = groups[groups != ""].value_counts().index[0]
+    expected = set(frame.loc[frame["plus_groups"].fillna("").str.split(";")
+                             .map(lambda g: group in g), "patient_id"].astype(int))
+    from pcn.tasks.funnel import plus_group_label
+
+    label = plus_group_label(group)
+    assert label != f"PLUS: {group}"  # the reviewed title, not the id
+    client = clients["clin_a"]
+    page = client.get(f"/worklists/{worklist}?per_page=100").text
+    assert f'value="{label}"' in page
+    chosen = client.get(f"/worklists/{worklist}?per_page=100&practice_code="
+                        f"{web_world.practices[0]}&core20plus={label}").text
+    shown = {int(p) for p in re.findall(r"Patient (\d+)<", chosen)}
+    assert shown == expected
+
+
 def test_bulk_create_assign_and_record_an_outcome(clients: dict[str, TestClient],
                                                   web_world: WebWorld) -> None:
     client = clients["coordinator"]  # PCN staff: the third practice by agreement

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pcn.risk.segments import inequalities
+
 CONTACTED_STATUSES = frozenset({"in_progress", "done", "declined", "unable_to_contact"})
 #: Core20PLUS split: the most deprived 20% and each PLUS group the profile names.
 CORE20_YES, CORE20_NO = "Core20 (most deprived 20%)", "Not Core20"
@@ -72,6 +74,21 @@ def by_practice(outcomes: pd.DataFrame, pcn_code: str) -> pd.DataFrame:
     return pd.concat([per, total], ignore_index=True)[["org_code", *COLUMNS]]
 
 
+def plus_group_label(group_id: str) -> str:
+    """A PLUS group as people read it ("PLUS: People with severe mental illness"), from the
+    reviewed Core20PLUS5 definition; an id it does not name is shown as written."""
+    titles = {g.id: g.title for g in inequalities().plus_groups}
+    return f"PLUS: {titles.get(group_id, group_id)}"
+
+
+def core20plus_labels(core20: object, plus_groups: object) -> list[str]:
+    """Every Core20PLUS group label one patient belongs to (Core20 or not, then PLUS groups)."""
+    labels = [CORE20_YES if core20 is True or core20 == "Yes" else CORE20_NO]
+    if isinstance(plus_groups, str):
+        labels += [plus_group_label(g.strip()) for g in plus_groups.split(";") if g.strip()]
+    return labels
+
+
 def core20plus_groups(profile: pd.DataFrame) -> pd.DataFrame:
     """(patient_id, group) pairs: every patient is Core20 or not; PLUS groups add rows."""
     base = profile[["patient_id"]].copy()
@@ -82,9 +99,10 @@ def core20plus_groups(profile: pd.DataFrame) -> pd.DataFrame:
     if "plus_groups" in profile.columns:
         plus = profile[["patient_id", "plus_groups"]].dropna()
         plus = plus.assign(group=plus["plus_groups"].astype(str).str.split(";")).explode("group")
-        plus["group"] = plus["group"].str.strip().str.replace("_", " ").str.capitalize()
+        plus["group"] = plus["group"].str.strip()
         plus = plus[plus["group"] != ""]
-        parts.append(plus[["patient_id", "group"]].assign(group="PLUS: " + plus["group"]))
+        plus["group"] = plus["group"].map(plus_group_label)
+        parts.append(plus[["patient_id", "group"]])
     return pd.concat(parts, ignore_index=True)
 
 

@@ -71,10 +71,19 @@ class WorklistPage:
     scope: PatientScope
 
 
+#: Columns holding several ';'-joined values per row (a patient in several Core20PLUS groups):
+#: a filter matches a row holding the value among them.
+MULTI_VALUED = frozenset({"core20plus"})
+
+
 def _filter(frame: pd.DataFrame, filters: dict[str, str]) -> pd.DataFrame:
     for column, wanted in filters.items():
         if wanted and column in frame.columns:
-            frame = frame[frame[column].astype(str) == wanted]
+            if column in MULTI_VALUED:
+                parts = frame[column].fillna("").astype(str).str.split(";")
+                frame = frame[parts.map(lambda values, w=wanted: w in values)]
+            else:
+                frame = frame[frame[column].astype(str) == wanted]
     return frame
 
 

@@ -41,11 +41,11 @@ router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Principal, Depends(page_principal)]
 
 #: The worklist page's filters: worklist columns plus the task columns the page adds.
-FILTER_COLUMNS = ("practice_code", "task_status", "task_owner", "priority", "core20",
+FILTER_COLUMNS = ("practice_code", "task_status", "task_owner", "priority", "core20plus",
                   "age_band", "sex")
 FILTER_LABELS = {"practice_code": "Practice", "task_status": "Task status",
-                 "task_owner": "Owner", "priority": "Priority", "core20": "Core20 (most "
-                 "deprived 20%)", "age_band": "Age band", "sex": "Sex"}
+                 "task_owner": "Owner", "priority": "Priority", "core20plus": "Core20PLUS group",
+                 "age_band": "Age band", "sex": "Sex"}
 NO_TASK = "none"
 TASK_STATUS_TEXT = {NO_TASK: "No task yet", **STATUS_TEXT}
 SORTS = {"": "Worklist order (most reasons first)", "age_desc": "Oldest first",
@@ -54,7 +54,7 @@ PAGE_SIZES = (25, 50, 100)
 #: Columns shown as their own table cells (the rest of the definition's fields follow).
 LEAD_COLUMNS = ("patient_id", "practice_code", "age", "sex", "reasons")
 HIDDEN_COLUMNS = {"nhs_number", "reason_count", "task_id", "task_status", "task_owner",
-                  "core20", "plus_groups", "priority"}
+                  "core20", "plus_groups", "priority", "core20plus"}
 
 
 def _view(request: Request) -> NetworkView:
@@ -92,6 +92,10 @@ def _annotate(store: Store, worklist_id: str) -> Any:
         out["task_owner"] = [_owner_text(tasks[p].owner_user, tasks[p].owner_role)
                              if p in tasks else "Unassigned" for p in frame["patient_id"]]
         if "core20" in out.columns:
+            plus = out["plus_groups"] if "plus_groups" in out.columns else [None] * len(out)
+            # One patient can be in several groups: ';'-joined, filtered by membership.
+            out["core20plus"] = [";".join(funnel.core20plus_labels(c, g))
+                                 for c, g in zip(out["core20"], plus, strict=True)]
             out["core20"] = out["core20"].map({True: "Yes", False: "No"}).fillna("No")
         return out
 
@@ -126,6 +130,15 @@ def _page_size(request: Request) -> int:
     return int(raw) if raw.isdigit() and int(raw) in PAGE_SIZES else PAGE_SIZES[0]
 
 
+def _choices(frame: pd.DataFrame, column: str) -> list[str]:
+    """The values a filter offers; a multi-valued column offers each of its parts."""
+    values = frame[column].dropna().astype(str)
+    if column in guarded.MULTI_VALUED:
+        values = values.str.split(";").explode()
+        values = values[values != ""]
+    return sorted(values.unique())
+
+
 def _option_text(column: str, value: str, names: dict[str, str]) -> str:
     if column == "practice_code":
         return f"{names.get(value, value)} ({value})"
@@ -152,7 +165,7 @@ def worklist(request: Request, principal: SignedIn, worklist_id: str,
     in_scope = result.in_scope
     names = view.practice_names
     options = {c: [{"value": v, "text": _option_text(c, v, names)}
-                   for v in sorted(in_scope[c].dropna().astype(str).unique())]
+                   for v in _choices(in_scope, c)]
                for c in FILTER_COLUMNS if c in in_scope.columns}
     status_counts = in_scope["task_status"].value_counts() if len(in_scope) else pd.Series()
     counts = [{"status": s, "text": TASK_STATUS_TEXT[s], "count": int(status_counts.get(s, 0))}
