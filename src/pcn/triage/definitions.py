@@ -77,6 +77,9 @@ class Concept(BaseModel):
     #: How bad or how sudden rather than what ("severe", "really painful", "suddenly"): never
     #: counted as one of several separate signs of danger (ADR 0021).
     intensity: bool = False
+    #: Said as a wish or a condition ("better off if I wasn't here", "easier if I didn't wake
+    #: up"): the grammar of the thought itself, so a hypothetical clause still asserts it.
+    conditional: bool = False
 
     @field_validator("terms")
     @classmethod

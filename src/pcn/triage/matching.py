@@ -80,6 +80,8 @@ class Matcher:
             name for name, c in definitions.concepts.items() if c.background)
         self._whole_message = frozenset(
             name for name, c in definitions.concepts.items() if c.whole_message)
+        self._conditional = frozenset(
+            name for name, c in definitions.concepts.items() if c.conditional)
 
     @cached_property
     def vocabulary(self) -> frozenset[str]:
@@ -125,7 +127,8 @@ class Matcher:
                         mention.asserted = False
                         findings.negated.setdefault(name, []).append(mention)
                         continue
-                    mention.asserted = not (clause.historical or clause.hypothetical)
+                    hypothetical = clause.hypothetical and name not in self._conditional
+                    mention.asserted = not (clause.historical or hypothetical)
                     mention.past = clause.historical and not clause.hypothetical
                     findings.mentions.setdefault(name, []).append(mention)
         temps = [t for t in (reading.max_temperature_c, temperature) if t is not None]

@@ -634,6 +634,12 @@ def _expand_shorthand(text: str) -> str:
     return text
 
 
+_PRONOUN_WILL = re.compile(r"\b(he|she|they|we|you|i|it|that)\s*['’`]\s*ll\b")
+_PRONOUN_HAD = re.compile(r"\b(he|she|they|we|you)\s*['’`]\s*d\s+(?=(?:been|had|taken|gone|done|"
+                          r"got|said|told|left|seen|eaten|drunk|fallen|\w+ed)\b)")
+_PRONOUN_WOULD = re.compile(r"\b(he|she|they|we|you)\s*['’`]\s*d\b")
+
+
 def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
               known: frozenset[str] = frozenset()) -> str:
     """Lower-case, drop apostrophes, expand text-speak and fix common misspellings.
@@ -641,7 +647,11 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
     ``vocabulary`` is the set of words the rules use; a longer unknown word one edit away from
     one of them is corrected to it (so "breathng" reads as "breathing").
     """
-    text = _expand_shorthand(_APOSTROPHES.sub("", _expand_acronyms(message).lower()))
+    # "he'll" would become "hell" once apostrophes go: pronoun contractions first
+    lowered = _PRONOUN_WILL.sub(r"\1 will", _expand_acronyms(message).lower())
+    lowered = _PRONOUN_HAD.sub(r"\1 had ", lowered)
+    lowered = _PRONOUN_WOULD.sub(r"\1 would", lowered)
+    text = _expand_shorthand(_APOSTROPHES.sub("", lowered))
     # "not drinking more than usual" says drinking is as usual, not that it has stopped
     text = re.sub(
         r"\b(?:is not|isnt|not|has not been|hasnt been|not been) (eating|drinking|weeing|peeing)"

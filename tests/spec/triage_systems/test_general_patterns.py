@@ -93,6 +93,11 @@ EMERGENCIES = [
      "obs_reduced_fetal_movements"),
     ("left hand went white and cold an hour ago, hurts and I can't wiggle my fingers, I'm on "
      "nothing for my AF", 77, "cv_acute_limb_ischaemia_threatened"),
+    # after L6's blind run (NICE NG128 FAST; NICE NG225 / PH50 safeguarding), in other words
+    ("grandad keeps mixing up his words since lunch, calling the remote 'the phone' when he "
+     "means the remote control", 81, "neuro_stroke_speech"),
+    ("he's at the front door shouting he'll hurt me, the baby is asleep upstairs", 27,
+     "safeguarding_danger_now"),
 ]
 
 
@@ -113,6 +118,8 @@ def test_passive_thoughts_of_not_waking_are_same_day() -> None:
     [
         "low for months, sometimes think it'd be simpler if I just didn't wake up, no plans",
         "46M, PHQ-9 17, says it would be a relief to go to sleep and not wake up. No intent.",
+        # said as a condition: the grammar of the thought, not a hypothetical question
+        "honestly my family would be better off if I was gone, I wouldn't do anything though",
     ],
 )
 def test_a_passive_wish_said_indirectly_is_same_day(text: str) -> None:
