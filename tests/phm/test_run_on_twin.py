@@ -80,3 +80,19 @@ def test_realism_report_compares_the_record_with_published_figures(default_twin:
     assert (rep["external"] == [v for v, _, _ in EXTERNAL_FIGURES.values()]).all()
     assert 0 < rep.loc["cervical_screening_25_49", "twin"] < 1
     assert rep["source"].str.len().gt(20).all()  # every figure cites its source
+
+
+def test_the_default_twin_is_within_half_again_of_every_published_figure(
+    default_twin: Path,
+) -> None:
+    # Issue 19 / ADR 0125: prescribing, polypharmacy, smoking recording, electives, the
+    # prior-admission risk ratio and practice variation calibrated to the cited figures, as
+    # counted from the record (the report never reads the generator's parameters).
+    from pcn.synth.report import realism_report
+
+    rep = realism_report(default_twin).set_index("measure")
+    off = rep[~rep["plausible"]]
+    assert off.empty, off[["twin", "external", "ratio"]]
+    # practices differ beyond chance, and a prior admission predicts the next
+    assert rep.loc["between_practice_overdispersion_phi", "twin"] > 1.5
+    assert rep.loc["prior_admission_relative_risk", "twin"] > 2.5

@@ -144,8 +144,10 @@ def _oracle_flags(x: list[float]) -> dict[str, list[bool]]:
             for i in w:
                 trend[i] = True
     for w in _windows(n, 3):
-        for side, near in ((lambda v: v > mean, lambda v: v > hi2),
-                           (lambda v: v < mean, lambda v: v < lo2)):
+        # Making Data Count: the outer third *within* the limits (a point beyond them is the
+        # other rule's), as ADR 0124 and the implementation say
+        for side, near in ((lambda v: v > mean, lambda v: hi2 < v <= upper),
+                           (lambda v: v < mean, lambda v: lower <= v < lo2)):
             if all(side(x[i]) for i in w) and sum(near(x[i]) for i in w) >= 2:
                 for i in w:
                     two3[i] = two3[i] or near(x[i])

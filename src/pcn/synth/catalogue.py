@@ -187,6 +187,10 @@ def drugs() -> dict[str, str]:
         "tramadol": drug("user-anschaf-opioids-for-analgesia-dmd", "Tramadol 50mg capsules"),
         "pregabalin": drug("user-anschaf-gabapentinoids-dmd", "Pregabalin 75mg capsules"),
         "naproxen": drug(m + "nsaids-oral", "Naproxen 500mg tablets"),
+        "amitriptyline": drug(
+            m + "tricyclic-and-related-antidepressants-dmd", "Amitriptyline 10mg tablets"
+        ),
+        "doxazosin": drug(m + "alpha-adrenoceptor-blocking-drugs", "Doxazosin 4mg tablets"),
     }
 
 

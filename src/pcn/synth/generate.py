@@ -459,10 +459,17 @@ def generate_chunk(
     ev.add(pid[ob_who], ob_day, obs.bmi, np.round(np.maximum(bmi_true[ob_who], 30.0), 1))
 
     # --- prescriptions -------------------------------------------------------------------------
-    meds = _prescribe(rng, n, age, has, z_cardio, care_home)
+    meds = _prescribe(rng, n, age, has, z_cardio, care_home, male)
     med_pid, med_day, med_code, med_qty, on_statin, n_repeat = _issues(
         rng, meds, pid, today, dob
     )
+    # Acute (one-off) courses, a stream of their own so every other draw stays as it was.
+    a_pid, a_day, a_code = _acute_courses(
+        np.random.default_rng([ctx.seed, chunk.chunk_id, 130363]), pid, age, has, today)
+    med_pid = np.concatenate([med_pid, a_pid])
+    med_day = np.concatenate([med_day, a_day])
+    med_code = np.concatenate([med_code, a_code])
+    med_qty = np.concatenate([med_qty, np.full(len(a_pid), 14.0)])
 
     # --- blood tests -----------------------------------------------------------------------------
     forty = np.flatnonzero(age >= 40)
@@ -645,8 +652,11 @@ def generate_chunk(
     )
 
     # --- hospital activity ---------------------------------------------------------------------
+    admission_effect = np.random.default_rng([ctx.seed, chunk.practice_index, 277]).normal(
+        0.0, ADMISSION_PRACTICE_SD)
     hosp = _hospital(
-        rng, pid, age, imd, ltc, n_deficits, has, care_home, reg_start, end_day, hist, today
+        rng, pid, age, imd, ltc, n_deficits, has, care_home, reg_start, end_day, hist, today,
+        practice_effect=float(admission_effect),
     )
 
     # --- assemble, dropping anything after death or leaving ---------------------------------------
@@ -736,6 +746,7 @@ def _prescribe(
     has: dict[str, np.ndarray],
     z_cardio: np.ndarray,
     care_home: np.ndarray,
+    male: np.ndarray,
 ) -> dict[str, np.ndarray]:
     meds: dict[str, np.ndarray] = {k: np.zeros(n, dtype=bool) for k in cat.drugs()}
 
@@ -744,7 +755,7 @@ def _prescribe(
 
     hyp = has["hypertension"]
     treated = hyp & (rng.random(n) < 0.85)
-    k = rng.choice([1, 2, 3], size=n, p=[0.45, 0.35, 0.2])
+    k = rng.choice([1, 2, 3], size=n, p=[0.4, 0.35, 0.25])
     give("amlodipine", treated, 1.0)
     acei = rng.random(n)
     give("ramipril", treated & (k >= 2) & (acei < 0.55), 1.0)
@@ -763,7 +774,7 @@ def _prescribe(
                 0.55,
                 np.where(
                     (age >= 40) & (age < 85),
-                    np.clip(0.1 * np.exp(0.045 * (age - 60)) * np.exp(0.4 * z_cardio), 0, 0.45),
+                    np.clip(0.16 * np.exp(0.05 * (age - 60)) * np.exp(0.4 * z_cardio), 0, 0.6),
                     0.0,
                 ),
             ),
@@ -815,10 +826,25 @@ def _prescribe(
     give("alendronic_acid", has["osteoporosis"], 0.6)
     give("methotrexate", has["rheumatoid_arthritis"], 0.6)
     fifty = age >= 50
-    give("omeprazole", fifty, 0.1)
-    give("lansoprazole", fifty, 0.05)
+    # PPIs: about a quarter of people 65 and over (NHSBSA ePACT2 / Health Survey for England)
+    give("omeprazole", fifty, 0.18 + 0.14 * (age >= 70))
+    give("lansoprazole", fifty, 0.08)
+    # Co-prescribing usual in long-term conditions (NICE CG181/NG185 secondary prevention, NG28
+    # diabetes with raised ACR or blood pressure, NG203 CKD), and in older age: alpha-blockers
+    # for prostate symptoms in men (CG97), loop diuretics for oedema, bisphosphonates in women.
+    give("bisoprolol", has["chd"], 0.5)
+    give("ramipril", has["chd"] | (dm & (age >= 40)), 0.45)
+    give("ramipril", has["ckd"], 0.3)
+    give("doxazosin", (age >= 65) & male, 0.1)
+    give("furosemide", age >= 75, 0.06)
+    give("aspirin", age >= 75, 0.06)
+    give("alendronic_acid", (age >= 65) & ~male, 0.08)
     give("omeprazole", meds["aspirin"] | meds["clopidogrel"], 0.4)
-    give("co_codamol", fifty, 0.05 + 0.1 * care_home)
+    give("co_codamol", fifty, 0.07 + 0.09 * (age >= 70) + 0.1 * care_home)
+    give("tramadol", age >= 65, 0.03)
+    give("pregabalin", age >= 65, 0.03)
+    give("amitriptyline", age >= 40, 0.03 + 0.03 * (age >= 65))
+    give("doxazosin", treated & (k >= 3), 0.35)
     give("tramadol", fifty, 0.03)
     give("pregabalin", age >= 30, 0.02)
     give("naproxen", (age >= 30) & (age < 75), 0.015)
@@ -829,6 +855,11 @@ def meds_codes_list() -> list[str]:
     return list(cat.drugs().values())
 
 
+#: Days between repeat issues: 28-day supplies are the norm (NHSBSA Prescription Cost Analysis
+#: 2022-23: 1.18 billion items for 62 million patients, about 19 a year each).
+REPEAT_INTERVAL_DAYS = 28
+
+
 def _issues(
     rng: np.random.Generator,
     meds: dict[str, np.ndarray],
@@ -836,7 +867,8 @@ def _issues(
     today: int,
     dob: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Repeat issues every ~56 days over the last two years (or since the drug was started)."""
+    """Repeat issues every ~28 days (the usual repeat supply in England) over the last two years
+    (or since the drug was started)."""
     codes = sorted(set(meds_codes_list()))
     code_index = {c: i for i, c in enumerate(codes)}
     drugs = cat.drugs()
@@ -853,7 +885,7 @@ def _issues(
         started = np.maximum(started, dob[who] + 365)
         start = np.maximum(started, two_years)
         # acute courses (prednisolone) are one-off issues
-        interval = 56 if name != "prednisolone" else 10**6
+        interval = REPEAT_INTERVAL_DAYS if name != "prednisolone" else 10**6
         span = today - start
         k = np.maximum(span // interval, 0) + 1
         rows = np.repeat(who, k)
@@ -863,7 +895,7 @@ def _issues(
         out_pid.append(pid[rows])
         out_day.append(day)
         out_code.append(np.full(len(rows), code_index[drugs[name]], dtype=np.int32))
-        out_qty.append(np.full(len(rows), 56.0 if name != "prednisolone" else 28.0))
+        out_qty.append(np.full(len(rows), 28.0))
     on_statin = meds["atorvastatin20"] | meds["atorvastatin80"] | meds["simvastatin"]
     if not out_pid:
         e = np.zeros(0, dtype=np.int64)
@@ -876,6 +908,43 @@ def _issues(
         on_statin,
         n_repeat,
     )
+
+
+#: Acute (one-off) courses a year per person: (drug, age from, age to, rate, condition or None).
+#: About a quarter of items in England are acute issues (NHSBSA); the twin ships codelists for a
+#: few of them only (no antibiotics), so these stand for acute prescribing in general: short
+#: analgesic and anti-inflammatory courses, and oral steroid rescue courses for exacerbations of
+#: asthma and COPD (NICE NG80, NG115).
+ACUTE_COURSES: tuple[tuple[str, int, int, float, str | None], ...] = (
+    ("co_codamol", 18, 65, 0.12, None),
+    ("co_codamol", 65, 120, 0.35, None),
+    ("naproxen", 18, 75, 0.15, None),
+    ("tramadol", 50, 120, 0.08, None),
+    ("prednisolone", 0, 120, 0.6, "copd"),
+    ("prednisolone", 0, 120, 0.3, "asthma"),
+    ("prednisolone", 18, 120, 0.03, None),
+)
+
+
+def _acute_courses(
+    rng: np.random.Generator, pid: np.ndarray, age: np.ndarray, has: dict[str, np.ndarray],
+    today: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One-off issues over the last two years at the rates of ``ACUTE_COURSES``."""
+    codes = sorted(set(meds_codes_list()))
+    code_index = {c: i for i, c in enumerate(codes)}
+    drugs = cat.drugs()
+    out_pid, out_day, out_code = [], [], []
+    for name, lo, hi, rate, condition in ACUTE_COURSES:
+        who = (age >= lo) & (age < hi)
+        if condition is not None:
+            who &= has[condition]
+        k = rng.poisson(rate * 2.0 * who)
+        rows = np.repeat(np.arange(len(pid)), k)
+        out_pid.append(pid[rows])
+        out_day.append(today - rng.integers(1, 730, len(rows)))
+        out_code.append(np.full(len(rows), code_index[drugs[name]], dtype=np.int32))
+    return np.concatenate(out_pid), np.concatenate(out_day), np.concatenate(out_code)
 
 
 # --- appointments -------------------------------------------------------------------------------
@@ -1011,6 +1080,15 @@ def _appointments(
 # --- hospital activity ---------------------------------------------------------------------------
 
 
+#: Elective admissions (day cases included) per person-year before the age/condition drive:
+#: England about 150 per 1,000 a year (HES admitted patient care 2022-23, 8.5 million).
+ELECTIVE_BASE_RATE = 0.115
+#: Variance of the lasting personal admission propensity (see _hospital).
+ADMISSION_FRAILTY_VARIANCE = 2.0
+#: SD (log scale) of the practice effect on emergency care use.
+ADMISSION_PRACTICE_SD = 0.05
+
+
 def _hospital(
     rng: np.random.Generator,
     pid: np.ndarray,
@@ -1024,10 +1102,18 @@ def _hospital(
     end_day: np.ndarray,
     hist: int,
     today: int,
+    practice_effect: float = 0.0,
 ) -> pa.Table:
     """A&E attendances and emergency admissions whose rates rise with age, frailty (eFI
-    deficits), multimorbidity and deprivation; plus electives and outpatients."""
+    deficits), multimorbidity and deprivation; plus electives and outpatients.
+
+    Each person also carries an unobserved, lasting propensity (gamma, mean 1, variance
+    ``ADMISSION_FRAILTY_VARIANCE``), so that someone admitted once is several times as likely to
+    be admitted again (3-5 fold; Wallace et al., Med Care 2014); and each practice a rate effect
+    (``practice_effect``, log scale), so practices differ beyond chance as they do in England."""
     n = len(pid)
+    shape = 1 / ADMISSION_FRAILTY_VARIANCE
+    propensity = rng.gamma(shape, 1 / shape, n) * np.exp(practice_effect)
     age_factor = np.select(
         [age < 5, age < 18, age < 65, age < 75, age < 85], [1.5, 0.7, 1.0, 1.4, 2.2], 3.2
     )
@@ -1045,11 +1131,12 @@ def _hospital(
     for kind, base in (
         ("ae_attendance", 0.22),
         ("emergency_admission", 0.05),
-        ("elective", 0.03),
+        ("elective", ELECTIVE_BASE_RATE),
         ("outpatient", 0.9),
     ):
         lam = (
-            (drive if kind in ("ae_attendance", "emergency_admission") else np.sqrt(drive))
+            (drive * propensity if kind in ("ae_attendance", "emergency_admission")
+             else np.sqrt(drive))
             * base
             * span
             / YEAR
@@ -1155,7 +1242,11 @@ PROCESS_RATES = {
     "alcohol_smi": 0.70,
     "alcohol_adult_5y": 0.40,
     "smi_full_check": 0.55,
+    "smoking_status_ltc": 0.92,
 }
+#: Registers whose people have their smoking status asked every year (QOF SMOK002).
+SMOKING_REVIEW_REGISTERS = ("chd", "stroke_tia", "pad", "hypertension", "diabetes", "copd",
+                            "ckd", "asthma", "smi")
 PRACTICE_EFFECT_SD = 0.35
 
 
@@ -1233,6 +1324,17 @@ def _process_events(pid: np.ndarray, age: np.ndarray, dob: np.ndarray, male: np.
     who = np.flatnonzero(adults & ~smi & (rng.random(n) < PROCESS_RATES["alcohol_adult_5y"]))
     ev.add(pid[who], recent(who, 60), rng.integers(0, 2, len(who)), choices=obs.alcohol)
 
+    # Smoking status recorded in the last 12 months for people 15+ on a long-term condition
+    # register (QOF SMOK002: over 90% in England), as the current status.
+    on_register = np.zeros(n, dtype=bool)
+    for condition in SMOKING_REVIEW_REGISTERS:
+        on_register |= has[condition]
+    who = np.flatnonzero(on_register & (age >= 15) & (rng.random(n) < p_of(
+        PROCESS_RATES["smoking_status_ltc"])))
+    when = today - rng.integers(1, 365, len(who))
+    for st, code in ((0, obs.never_smoked), (2, obs.ex_smoker), (1, obs.smoker[0])):
+        sel = smoking[who] == st
+        ev.add(pid[who[sel]], when[sel], code)
 
 def _type1_codes() -> tuple[str, str]:
     from pcn.ingest.optouts import type1_definition

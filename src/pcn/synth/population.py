@@ -1,6 +1,7 @@
 """Who lives where: per-practice plans for the twin built from real reference data.
 
-For each real member practice: its registered list size and age structure (NHS Digital, Apr 2020),
+For each real member practice: its registered list size as last published (NHS Payments to General
+Practice 2022-23) and its age structure (NHS Digital, Apr 2020),
 its % male, the LSOAs around it (by centroid distance, weighted by LSOA population in each broad
 age band, ONS mid-2015) and the ethnic mix plausible for those LSOAs (2011 Census region shares,
 shifted by deprivation and urbanity).
@@ -90,7 +91,7 @@ class PracticePlan:
     region_code: str
     postcode: str
     lsoa_code: str  # the LSOA the surgery sits in
-    list_size: int  # real (Apr 2020) list size
+    list_size: int  # real list size as last published (2022-23; else Apr 2020)
     n_registered: int  # registered patients to generate (scaled list size)
     age_pmf: np.ndarray  # probability of each single year of age
     male_share: np.ndarray  # probability male at each single year of age
@@ -186,6 +187,17 @@ def minority_share(region: np.ndarray, imd: np.ndarray, rural: np.ndarray) -> np
     return np.clip(base * deprivation * urban, 0.005, 0.9)
 
 
+def current_list_sizes(practice_codes: list[str]) -> dict[str, int]:
+    """Registered patients as last published for these practices (NHS Payments to General
+    Practice 2022-23, "Number of Registered Patients (Last Known Figure)"); absent: omitted."""
+    from pcn.refdata.funding import published_lists
+
+    lists = published_lists(practice_codes)
+    lists = lists[lists["registered_patients"].fillna(0) > 0]
+    return {str(c): int(n) for c, n in zip(lists["practice_code"], lists["registered_patients"],
+                                            strict=True)}
+
+
 def practice_plans(pcn_code: str, patients: int | None) -> list[PracticePlan]:
     """Plans for every member practice; ``patients`` scales all list sizes to that total."""
     members = pcn_practices(pcn_code)
@@ -198,6 +210,7 @@ def practice_plans(pcn_code: str, patients: int | None) -> list[PracticePlan]:
     )
     real_sizes = []
     rows = []
+    current = current_list_sizes(list(members.practice_code))
     for _, row in members.iterrows():
         imputed = pd.isna(row.list_size)
         if imputed:
@@ -205,7 +218,10 @@ def practice_plans(pcn_code: str, patients: int | None) -> list[PracticePlan]:
                 raise ValueError(f"PCN {pcn_code} has no practice with a published list size")
             row = _fill(row, typical)
         rows.append((row, imputed))
-        real_sizes.append(int(row.list_size))
+        # The list as last published (NHS Payments to General Practice 2022-23, "last known
+        # figure"); the April 2020 list only where the practice is missing there. The age and
+        # sex structure stays the April 2020 one (the latest published by single practice).
+        real_sizes.append(int(current.get(row.practice_code, row.list_size)))
     total_real = sum(real_sizes)
     target = patients or total_real
     # Largest-remainder scaling so the scaled sizes add up exactly to the target.
@@ -233,7 +249,7 @@ def practice_plans(pcn_code: str, patients: int | None) -> list[PracticePlan]:
                 region_code=row.region_code,
                 postcode=row.postcode,
                 lsoa_code=str(near.lsoa_code.iloc[0]),
-                list_size=int(row.list_size),
+                list_size=int(current.get(row.practice_code, row.list_size)),
                 n_registered=int(n),
                 age_pmf=pmf,
                 male_share=male_share(pm, pmf),
