@@ -28,6 +28,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
+from pcn.record.population import registered_on_ibis
+
 #: Two-sided 95% normal quantile, used by the Wilson interval.
 Z95 = 1.959963984540054
 
@@ -65,7 +67,7 @@ def registered_population(
     practice with the latest start (then the highest practice code).
     """
     r = registrations
-    current = r.filter((r.start_date <= on) & (r.end_date.isnull() | (r.end_date >= on))
+    current = r.filter(registered_on_ibis(r, on)
                        & r.start_date.notnull() & r.practice_code.notnull())
     key = ibis.struct({"s": current.start_date, "p": current.practice_code})
     current = current.group_by("patient_id").agg(_k=key.max())

@@ -39,6 +39,7 @@ from pcn.measures.indicators import (
 from pcn.measures.series import as_monthly, read_series
 from pcn.measures.spc import xmr
 from pcn.record import open_record
+from pcn.record.population import registered_on_mask
 
 #: Months of monthly series shown on SPC charts (the MDC guide asks for at least 15 points).
 SPC_MONTHS = 24
@@ -223,10 +224,7 @@ class NetworkView:
     @cached_property
     def current_registrations(self) -> pd.DataFrame:
         regs = self.registrations
-        as_of = pd.Timestamp(self.as_of)
-        start = pd.to_datetime(regs["start_date"])
-        end = pd.to_datetime(regs["end_date"])
-        live = (start <= as_of) & (end.isna() | (end > as_of))
+        live = registered_on_mask(regs["start_date"], regs["end_date"], self.as_of)
         return regs.loc[live, ["patient_id", "practice_code"]]
 
     def _demographic_profile(self) -> pd.DataFrame:

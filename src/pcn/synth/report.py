@@ -16,6 +16,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from pcn.record.population import registered_on_sql
 from pcn.record.store import Record, open_record
 from pcn.refdata import codelist
 from pcn.synth.model import conditions, expectation_frame
@@ -65,8 +66,7 @@ def registered_population(record: Record, as_of: dt.date) -> pd.DataFrame:
         FROM patients p
         JOIN registrations r USING (patient_id)
         LEFT JOIN lsoa l USING (lsoa_code)
-        WHERE r.start_date <= DATE '{as_of}'
-          AND (r.end_date IS NULL OR r.end_date > DATE '{as_of}')
+        WHERE {registered_on_sql("r", as_of)}
           AND (p.date_of_death IS NULL OR p.date_of_death > DATE '{as_of}')
     """).df()
 

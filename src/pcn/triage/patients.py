@@ -19,6 +19,7 @@ import pandas as pd
 
 from pcn.measures.continuity import patient_continuity
 from pcn.record.nhs_number import is_valid
+from pcn.record.population import registered_on_mask
 from pcn.triage.model import PatientContext, Route
 
 #: eFI categories counted as frail for continuity (Clegg et al. 2016; moderate and severe frailty
@@ -81,10 +82,7 @@ class PatientDirectory:
     @cached_property
     def _practices(self) -> dict[int, frozenset[str]]:
         regs = self._registrations
-        as_of = pd.Timestamp(self.as_of)
-        start = pd.to_datetime(regs["start_date"])
-        end = pd.to_datetime(regs["end_date"])
-        live = regs[(start <= as_of) & (end.isna() | (end > as_of))]
+        live = regs[registered_on_mask(regs["start_date"], regs["end_date"], self.as_of)]
         out: dict[int, set[str]] = {}
         for pid, code in zip(live["patient_id"], live["practice_code"], strict=True):
             out.setdefault(int(pid), set()).add(str(code))
