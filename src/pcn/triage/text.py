@@ -634,6 +634,10 @@ def _expand_shorthand(text: str) -> str:
     return text
 
 
+_X_FREE = re.compile(
+    r"\b(seizure|fit|symptom|pain|attack|migraine|relapse|recurrence|fever|disease|cancer|"
+    r"tumour|bleed|angina|episode|exacerbation)(s?)[- ]free\b"
+)
 _PRONOUN_WILL = re.compile(r"\b(he|she|they|we|you|i|it|that)\s*['’`]\s*ll\b")
 _PRONOUN_HAD = re.compile(r"\b(he|she|they|we|you)\s*['’`]\s*d\s+(?=(?:been|had|taken|gone|done|"
                           r"got|said|told|left|seen|eaten|drunk|fallen|\w+ed)\b)")
@@ -652,6 +656,8 @@ def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
     lowered = _PRONOUN_HAD.sub(r"\1 had ", lowered)
     lowered = _PRONOUN_WOULD.sub(r"\1 would", lowered)
     text = _expand_shorthand(_APOSTROPHES.sub("", lowered))
+    # "seizure-free for 4 years", "pain free": the absence of the thing, not the thing
+    text = _X_FREE.sub(lambda m: f"no {m.group(1)}{m.group(2)}", text)
     # "not drinking more than usual" says drinking is as usual, not that it has stopped
     text = re.sub(
         r"\b(?:is not|isnt|not|has not been|hasnt been|not been) (eating|drinking|weeing|peeing)"

@@ -211,3 +211,13 @@ def test_past_and_other_peoples_events(text: str, age: float, expected: set[str]
 def test_not_drinking_more_than_usual_is_not_reduced_intake() -> None:
     decision = decide("my 9 year old still wets the bed, he is not drinking more than usual", 35)
     assert "paed_dehydration" not in [r.id for r in decision.fired_rules], decision.explanation
+
+
+def test_free_of_a_symptom_is_its_absence() -> None:
+    # "seizure-free for 4 years" read as a seizure made a preconception request an emergency
+    # (L6's blind run); a seizure now still is one
+    calm = decide("28F epilepsy, seizure-free for 3 years, would like advice before trying for "
+                  "a baby", 28)
+    assert calm.urgency.value != "emergency", calm.explanation
+    fit = decide("had a seizure an hour ago, I'm 24 weeks pregnant", 28)
+    assert fit.urgency.value == "emergency", fit.explanation
