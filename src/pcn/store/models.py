@@ -309,3 +309,25 @@ class MdtPatient(Base):
     discussion: Mapped[str | None] = mapped_column(Text)
     discussed_by: Mapped[str | None] = mapped_column(String(64))
     discussed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class MonitoringReading(Base):
+    """One home reading (issue 22, ADR 0150): blood pressure (``bp``: systolic/diastolic and
+    pulse), ``weight`` (kg) or ``spo2`` (%). ``taken_at`` is the local (UK) time the patient took
+    it; one reading per patient, kind and moment."""
+
+    __tablename__ = "monitoring_readings"
+    __table_args__ = (UniqueConstraint("patient_id", "kind", "taken_at",
+                                       name="uq_monitoring_readings_patient_kind_time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    systolic: Mapped[float | None] = mapped_column(Float)
+    diastolic: Mapped[float | None] = mapped_column(Float)
+    pulse: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -1,0 +1,274 @@
+"""Home readings in and out of the operational store, and the facts the record adds.
+
+CSV import validates every row before writing any (a clear error names the row, the field and
+why); re-importing the same readings is a no-op, and a reading that contradicts one already held
+for the same patient and moment is refused rather than silently replaced.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import select
+
+from pcn.monitoring.series import BpReading, PatientFacts
+from pcn.record.store import Record
+from pcn.store.database import Store, now_utc
+from pcn.store.models import MonitoringReading
+
+CSV_COLUMNS = ("patient_id", "taken_at", "systolic", "diastolic", "pulse")
+UK = ZoneInfo("Europe/London")
+#: Plausible ranges: outside them a value is far more likely a typing slip than a reading.
+SYSTOLIC_RANGE = (50, 300)
+DIASTOLIC_RANGE = (20, 200)
+PULSE_RANGE = (20, 250)
+
+
+class ReadingError(ValueError):
+    """Readings that cannot be taken in; the message names the row and field."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    already_held: int
+    patients: int
+
+
+def parse_taken_at(text: str) -> dt.datetime:
+    """An ISO 8601 date-time (``2026-12-01T08:05`` or with a space); a time with an offset is
+    turned into UK local time, the clock the patient read; a bare date means midnight."""
+    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(UK).replace(tzinfo=None)
+    return value.replace(microsecond=0)
+
+
+def _number(text: str, field: str, bounds: tuple[int, int], unit: str) -> Fraction:
+    try:
+        value = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{field}: {text.strip()!r} is not a number") from None
+    low, high = bounds
+    if not low <= value <= high:
+        raise ValueError(
+            f"{field}: {text.strip()} {unit} is outside {low}–{high} {unit}; "
+            "check it was typed correctly"
+        )
+    return value
+
+
+def parse_row(row: dict[str, str | None]) -> BpReading:
+    """One CSV row as a reading, or ``ValueError`` naming the field."""
+
+    def cell(name: str) -> str:
+        return (row.get(name) or "").strip()
+
+    for name in ("patient_id", "taken_at", "systolic", "diastolic"):
+        if not cell(name):
+            raise ValueError(f"{name}: missing")
+    try:
+        patient_id = int(cell("patient_id"))
+    except ValueError:
+        raise ValueError(f"patient_id: {cell('patient_id')!r} is not a whole number") from None
+    try:
+        taken_at = parse_taken_at(cell("taken_at"))
+    except ValueError:
+        raise ValueError(
+            f"taken_at: {cell('taken_at')!r} is not a date and time like 2026-12-01T08:05"
+        ) from None
+    systolic = _number(cell("systolic"), "systolic", SYSTOLIC_RANGE, "mmHg")
+    diastolic = _number(cell("diastolic"), "diastolic", DIASTOLIC_RANGE, "mmHg")
+    if diastolic >= systolic:
+        raise ValueError(
+            f"diastolic: {cell('diastolic')} is not below the systolic "
+            f"{cell('systolic')}; were the two swapped?"
+        )
+    pulse = None
+    if cell("pulse"):
+        pulse_value = _number(cell("pulse"), "pulse", PULSE_RANGE, "beats a minute")
+        if pulse_value.denominator != 1:
+            raise ValueError(f"pulse: {cell('pulse')} is not a whole number of beats")
+        pulse = int(pulse_value)
+    return BpReading(patient_id, taken_at, systolic, diastolic, pulse)
+
+
+def read_csv(path: Path) -> list[BpReading]:
+    """Every row of a readings CSV, validated; all problems reported together."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as e:
+        raise ReadingError(f"cannot read {path}: {e.strerror}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip() for h in reader.fieldnames or []]
+        missing = [c for c in CSV_COLUMNS if c not in header and c != "pulse"]
+        if missing:
+            raise ReadingError(
+                f"{path.name}: missing column(s) {', '.join(missing)}; expected "
+                f"{','.join(CSV_COLUMNS)}"
+            )
+        reader.fieldnames = header
+        readings: list[BpReading] = []
+        problems: list[str] = []
+        seen: dict[tuple[int, dt.datetime], tuple[int, BpReading]] = {}
+        for number, row in enumerate(reader, start=2):
+            try:
+                reading = parse_row(row)
+            except ValueError as e:
+                problems.append(f"row {number}: {e}")
+                continue
+            earlier = seen.get((reading.patient_id, reading.taken_at))
+            if earlier is not None and earlier[1] != reading:
+                problems.append(
+                    f"row {number}: taken_at: patient {reading.patient_id} already "
+                    f"has a different reading at {reading.taken_at:%Y-%m-%d %H:%M} "
+                    f"(row {earlier[0]})"
+                )
+                continue
+            seen[(reading.patient_id, reading.taken_at)] = (number, reading)
+            readings.append(reading)
+    if problems:
+        shown = "\n".join(problems[:20])
+        more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise ReadingError(
+            f"{path.name}: nothing imported; {len(problems)} row(s) need fixing:\n{shown}{more}"
+        )
+    return readings
+
+
+def _same(row: MonitoringReading, r: BpReading) -> bool:
+    return (
+        row.systolic == float(r.systolic)
+        and row.diastolic == float(r.diastolic)
+        and row.pulse == r.pulse
+    )
+
+
+def store_bp_readings(
+    store: Store, readings: Sequence[BpReading], *, source: str, created_by: str
+) -> ImportResult:
+    """Add readings in one transaction; identical repeats are skipped, contradictions refused."""
+    unique = list({(r.patient_id, r.taken_at): r for r in readings}.values())
+    patients = sorted({r.patient_id for r in unique})
+    with store.session() as session:
+        held: dict[tuple[int, dt.datetime], MonitoringReading] = {}
+        for chunk in range(0, len(patients), 500):
+            rows = session.scalars(
+                select(MonitoringReading).where(
+                    MonitoringReading.kind == "bp",
+                    MonitoringReading.patient_id.in_(patients[chunk : chunk + 500]),
+                )
+            )
+            held.update({(row.patient_id, row.taken_at): row for row in rows})
+        clashes = [
+            r
+            for r in unique
+            if (r.patient_id, r.taken_at) in held and not _same(held[(r.patient_id, r.taken_at)], r)
+        ]
+        if clashes:
+            first = clashes[0]
+            raise ReadingError(
+                f"nothing imported: patient {first.patient_id} already has a "
+                f"different reading at {first.taken_at:%Y-%m-%d %H:%M} "
+                f"({len(clashes)} such reading(s))"
+            )
+        now = now_utc()
+        new = [r for r in unique if (r.patient_id, r.taken_at) not in held]
+        session.add_all(
+            MonitoringReading(
+                patient_id=r.patient_id,
+                kind="bp",
+                taken_at=r.taken_at,
+                systolic=float(r.systolic),
+                diastolic=float(r.diastolic),
+                pulse=r.pulse,
+                value=None,
+                source=source,
+                created_by=created_by,
+                created_at=now,
+            )
+            for r in new
+        )
+    return ImportResult(added=len(new), already_held=len(unique) - len(new), patients=len(patients))
+
+
+def _fraction(value: float | None) -> Fraction:
+    # Stored as floats; repr gives the shortest decimal that reads back, i.e. what was typed.
+    return Fraction(repr(float(value or 0)))
+
+
+def load_bp_readings(store: Store, patient_ids: Iterable[int] | None = None) -> list[BpReading]:
+    query = select(MonitoringReading).where(MonitoringReading.kind == "bp")
+    if patient_ids is not None:
+        query = query.where(MonitoringReading.patient_id.in_(list(patient_ids)))
+    with store.read() as session:
+        rows = session.scalars(
+            query.order_by(MonitoringReading.patient_id, MonitoringReading.taken_at)
+        ).all()
+    return [
+        BpReading(r.patient_id, r.taken_at, _fraction(r.systolic), _fraction(r.diastolic), r.pulse)
+        for r in rows
+    ]
+
+
+def patient_facts(record: Record, patient_ids: Iterable[int]) -> dict[int, PatientFacts]:
+    """Date of birth and hypertension diagnosis/resolved dates from the record (QOF HYP
+    register codes, ``pcn/definitions/registers/hypertension.yaml``). Patients the record does
+    not hold get no facts: not on the register, age unknown."""
+    from pcn.analytics.registers import default_registers
+
+    wanted = sorted(set(patient_ids))
+    if not wanted:
+        return {}
+    register = next(r for r in default_registers() if r.id == "hypertension")
+    ids = pc.field("patient_id").isin(wanted)
+    people = _read(record, "patients", ["patient_id", "date_of_birth"], ids)
+    diagnosis_codes, resolved_codes = register.codes(), register.resolved_codes()
+    codes = sorted(diagnosis_codes | resolved_codes)
+    events = _read(
+        record,
+        "clinical_events",
+        ["patient_id", "date", "snomed_code"],
+        ids & pc.field("snomed_code").isin(codes),
+    )
+    diagnosed: dict[int, list[dt.date]] = {}
+    resolved: dict[int, list[dt.date]] = {}
+    for pid, day, code in zip(
+        events["patient_id"].to_pylist(),
+        events["date"].to_pylist(),
+        events["snomed_code"].to_pylist(),
+        strict=True,
+    ):
+        target = resolved if code in resolved_codes else diagnosed
+        target.setdefault(pid, []).append(day)
+    return {
+        pid: PatientFacts(
+            date_of_birth=dob,
+            diagnosed_on=tuple(diagnosed.get(pid, ())),
+            resolved_on=tuple(resolved.get(pid, ())),
+        )
+        for pid, dob in zip(
+            people["patient_id"].to_pylist(), people["date_of_birth"].to_pylist(), strict=True
+        )
+    }
+
+
+def _read(record: Record, table: str, columns: list[str], where: pc.Expression) -> pa.Table:
+    files = record.files(table)
+    if not files:
+        return record.read(table, columns)
+    import pyarrow.dataset as ds
+
+    return ds.dataset(
+        [str(f) for f in files], format="parquet", schema=pq.read_schema(files[0])
+    ).to_table(columns=columns, filter=where)
