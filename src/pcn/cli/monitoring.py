@@ -17,6 +17,9 @@ app = typer.Typer(
 )
 
 
+SYSTEM_ROLE = "system"
+
+
 def _operator() -> str:
     return f"os:{getpass.getuser()}"
 
@@ -67,7 +70,9 @@ def import_(
 ) -> None:
     """Take in home blood pressure readings from a CSV (all rows checked before any is kept;
     re-importing the same readings changes nothing)."""
+    from pcn.monitoring.alerts import raise_alerts
     from pcn.monitoring.readings import patient_facts, read_csv, store_bp_readings
+    from pcn.monitoring.summary import series_of
 
     rec = _record(record)
     if not input_.is_file():
@@ -79,8 +84,12 @@ def import_(
     try:
         with _errors():
             result = store_bp_readings(store, readings, source="csv", created_by=_operator())
+            series = series_of(store, rec, {r.patient_id for r in readings})
+            tasks = raise_alerts(store, rec, series, username=_operator(), role=SYSTEM_ROLE)
     finally:
         store.dispose()
+    if tasks:
+        console.print(f"[yellow]{len(tasks):,} alert task(s) raised[/] (see `pcn tasks list`).")
     console.print(
         f"[green]{result.added:,} reading(s) added[/] for {result.patients:,} "
         f"patient(s); {result.already_held:,} already held."

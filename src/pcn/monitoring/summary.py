@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from pcn.monitoring.readings import load_bp_readings, patient_facts
@@ -22,8 +23,10 @@ SUMMARY_COLUMNS = (
 )
 
 
-def series_of(store: Store, record: Record) -> list[SeriesSummary]:
-    readings = load_bp_readings(store)
+def series_of(
+    store: Store, record: Record, patient_ids: Iterable[int] | None = None
+) -> list[SeriesSummary]:
+    readings = load_bp_readings(store, patient_ids)
     facts = patient_facts(record, {r.patient_id for r in readings})
     return summarise(readings, facts)
 
