@@ -17,6 +17,7 @@ from pcn.cli import monitoring as monitoring_cli
 from pcn.cli import record as record_cli
 from pcn.cli import refdata as refdata_cli
 from pcn.cli import risk as risk_cli
+from pcn.cli import social as social_cli
 from pcn.cli import store as store_cli
 from pcn.cli import synth as synth_cli
 from pcn.cli import tasks as tasks_cli
@@ -54,6 +55,7 @@ app.add_typer(funding_cli.app, name="funding")
 app.add_typer(funding_cli.arrs_app, name="arrs")
 app.add_typer(tasks_cli.app, name="tasks")
 app.add_typer(monitoring_cli.app, name="monitoring")
+app.add_typer(social_cli.app, name="social")
 
 
 def _version(value: bool) -> None:
