@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -67,7 +67,7 @@ def _number(text: str, field: str, bounds: tuple[int, int], unit: str) -> Fracti
     return value
 
 
-def parse_row(row: dict[str, str | None]) -> BpReading:
+def parse_row(row: Mapping[str, str | None]) -> BpReading:
     """One CSV row as a reading, or ``ValueError`` naming the field."""
 
     def cell(name: str) -> str:

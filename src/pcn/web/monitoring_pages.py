@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pcn.access.guard import disclose_in_scope
-from pcn.access.policy import Action, Principal, PatientScope, Purpose
+from pcn.access.policy import Action, PatientScope, Principal, Purpose
 from pcn.monitoring import links
 from pcn.monitoring.alerts import current_practices, raise_alerts
 from pcn.monitoring.patient_view import explain
