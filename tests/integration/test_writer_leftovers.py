@@ -95,6 +95,7 @@ def _invocations(file: Path, bundle: Path, patients_csv: Path, out: Path) -> dic
         "tasks create": ["tasks", "create", "--worklist", "smr_candidates", *record],
         "tasks writeback": ["tasks", "writeback", *record],
         "monitoring import": ["monitoring", "import", *record, "--input", str(patients_csv)],
+        "monitoring link": ["monitoring", "link", *record, "--patient", "1"],
         "monitoring summary": ["monitoring", "summary", *record, "--output",
                                str(out / "s.csv")],
         "bench dataset": ["bench", "dataset", *record, "--output", str(out / "d.arrow")],

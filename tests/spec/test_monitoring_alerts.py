@@ -101,3 +101,31 @@ def test_alerts_become_tasks_with_their_evidence_and_never_twice(
     assert "alert task(s) raised" not in again
     with store.read() as session:
         assert len(list(session.scalars(select(Task)))) == 3
+
+
+def test_a_link_is_issued_for_a_patient_of_the_record_and_audited(
+    world: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pcn.monitoring import links
+
+    monkeypatch.setenv("PCN_SECRET_KEY", "link-test-secret-0123456789abcdef")
+    monkeypatch.setenv("PCN_PUBLIC_BASE_URL", "https://pcn.example.nhs.uk/")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(
+        app,
+        ["monitoring", "link", "--record", str(world), "--patient", "3"],
+        env={"COLUMNS": "400"},
+    )
+    assert result.exit_code == 0, result.output
+    url = next(w for w in result.output.split() if w.startswith("https://"))
+    assert url.startswith("https://pcn.example.nhs.uk/readings/")
+    assert links.read(get_settings(), url.rsplit("/", 1)[1]).patient_id == 3
+    with store.read() as session:
+        issued = list(
+            session.scalars(select(AuditEvent).where(AuditEvent.action == "monitoring_link_issued"))
+        )
+    assert [e.patient_id for e in issued] == [3]
+    unknown = CliRunner().invoke(
+        app, ["monitoring", "link", "--record", str(world), "--patient", "77"]
+    )
+    assert unknown.exit_code == 2 and "patient 77 is not in" in unknown.output

@@ -130,3 +130,73 @@ def summary(
         counts[s.category] = counts.get(s.category, 0) + 1
     detail = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())) or "none"
     console.print(f"[green]{len(series):,} series[/] written to {output} ({detail}).")
+
+
+@app.command("link")
+def link(
+    record: Annotated[
+        Path, typer.Option("--record", help="Record directory (the patient must be in it).")
+    ],
+    patient: Annotated[int, typer.Option("--patient", help="The patient's id in the record.")],
+    text: Annotated[
+        str,
+        typer.Option(
+            "--text", help="Text the link to this UK mobile number through GOV.UK Notify."
+        ),
+    ] = "",
+    email: Annotated[
+        str, typer.Option("--email", help="Email the link through GOV.UK Notify.")
+    ] = "",
+) -> None:
+    """Issue a one-time link for a patient to send home blood pressure readings (valid 14 days;
+    no account needed). Prints the link, and texts or emails it when asked."""
+    from pcn.config import get_settings
+    from pcn.monitoring import links
+    from pcn.monitoring.notify import NotifyNotConfigured, send_readings_reminder
+    from pcn.monitoring.readings import patient_facts
+    from pcn.store import audit
+
+    rec = _record(record)
+    if patient not in patient_facts(rec, [patient]):
+        raise fail(f"patient {patient} is not in {record}")
+    if text and email:
+        raise typer.BadParameter("give --text or --email, not both", param_hint="--text")
+    settings = get_settings()
+    with user_errors(ValueError):
+        settings.require_secret()
+    token = links.issue(settings, patient)
+    base = settings.public_base_url.rstrip("/") or "http://127.0.0.1:8000"
+    url = f"{base}/readings/{token}"
+    store = operational_store()
+    try:
+        sent = None
+        if text or email:
+            from notifications_python_client.errors import APIError
+
+            with user_errors(NotifyNotConfigured, APIError, ValueError):
+                sent = send_readings_reminder(
+                    settings, link=url, phone_number=text or None, email_address=email or None
+                )
+        audit.record(
+            store,
+            audit.Event(
+                username=_operator(),
+                role=SYSTEM_ROLE,
+                action="monitoring_link_issued",
+                outcome="ok",
+                patient_id=patient,
+                purpose="direct_care",
+                detail={
+                    "sent_by": "sms" if text else "email" if email else None,
+                    "notification": sent.notification_id if sent else None,
+                },
+            ),
+        )
+    finally:
+        store.dispose()
+    console.print(f"Link for patient {patient} (valid {links.LINK_DAYS} days):")
+    console.print(url, soft_wrap=True)
+    if sent:
+        console.print(
+            f"[green]Sent[/] through GOV.UK Notify (notification {sent.notification_id})."
+        )
