@@ -78,7 +78,7 @@ def test_patient_sends_readings_by_link_and_the_clinician_gets_the_task(
     browser: Any,
     axe_source: str,
     served: str,
-    web_record: WebRecord,  # noqa: F811
+    web_record: WebRecord,
     sqlite_store: Any,
 ) -> None:
     from pcn.monitoring import links
@@ -134,7 +134,7 @@ def test_link_worker_takes_a_referral_from_a_worklist_to_an_ons4_outcome(
     browser: Any,
     axe_source: str,
     served: str,
-    web_record: WebRecord,  # noqa: F811
+    web_record: WebRecord,
     sqlite_store: Any,
 ) -> None:
     from pcn.reporting.network import open_network
