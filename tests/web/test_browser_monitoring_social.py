@@ -75,8 +75,8 @@ def _send(page: Any, when: dt.datetime, systolic: int, diastolic: int) -> None:
 
 
 def test_patient_sends_readings_by_link_and_the_clinician_gets_the_task(
-    browser: Any,
-    axe_source: str,
+    browser: Any,  # noqa: F811
+    axe_source: str,  # noqa: F811
     served: str,
     web_record: WebRecord,
     sqlite_store: Any,
@@ -131,8 +131,8 @@ def test_patient_sends_readings_by_link_and_the_clinician_gets_the_task(
 
 
 def test_link_worker_takes_a_referral_from_a_worklist_to_an_ons4_outcome(
-    browser: Any,
-    axe_source: str,
+    browser: Any,  # noqa: F811
+    axe_source: str,  # noqa: F811
     served: str,
     web_record: WebRecord,
     sqlite_store: Any,
