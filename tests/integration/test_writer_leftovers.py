@@ -95,6 +95,8 @@ def _invocations(file: Path, bundle: Path, patients_csv: Path, out: Path) -> dic
         "tasks create": ["tasks", "create", "--worklist", "smr_candidates", *record],
         "tasks writeback": ["tasks", "writeback", *record],
         "monitoring import": ["monitoring", "import", *record, "--input", str(patients_csv)],
+        "monitoring import-fhir": ["monitoring", "import-fhir", *record, "--input",
+                                   str(bundle)],
         "monitoring link": ["monitoring", "link", *record, "--patient", "1"],
         "monitoring summary": ["monitoring", "summary", *record, "--output",
                                str(out / "s.csv")],

@@ -99,6 +99,7 @@ NOT_EXPORTS: dict[str, str] = {
     "pcn tasks create": "reads a published worklist to create tasks in the store",
     "pcn tasks writeback": "writes closed tasks' coded outcomes into the record",
     "pcn monitoring import": "loads home readings into the operational store",
+    "pcn monitoring import-fhir": "loads home readings (FHIR Observations) into the store",
     "pcn monitoring link": "issues a patient's own readings link (only the link is sent)",
     "pcn definitions check": "which definitions the record's outputs can support: no data",
 }

@@ -200,3 +200,48 @@ def link(
         console.print(
             f"[green]Sent[/] through GOV.UK Notify (notification {sent.notification_id})."
         )
+
+
+@app.command("import-fhir")
+def import_fhir(
+    record: Annotated[
+        Path,
+        typer.Option(
+            "--record", help="Record directory (NHS numbers are matched to its patients)."
+        ),
+    ],
+    input_: Annotated[
+        Path,
+        typer.Option(
+            "--input", "-i", help="A FHIR R4 Bundle of Observations, or one Observation (JSON)."
+        ),
+    ],
+) -> None:
+    """Take in home readings as FHIR Observations: blood pressure panel (LOINC 85354-9 with
+    8480-6/8462-4), weight (29463-7) and oxygen saturation (59408-5)."""
+    from pcn.monitoring.alerts import raise_alerts
+    from pcn.monitoring.fhir_readings import read_fhir_file
+    from pcn.monitoring.readings import store_bp_readings, store_other_readings
+    from pcn.monitoring.summary import series_of
+
+    rec = _record(record)
+    if not input_.is_file():
+        raise fail(f"{input_} is not a file")
+    with _errors():
+        bps, others = read_fhir_file(input_, rec)
+    store = operational_store()
+    try:
+        with _errors():
+            result = store_bp_readings(store, bps, source="fhir", created_by=_operator())
+            added_other = store_other_readings(store, others, source="fhir", created_by=_operator())
+            series = series_of(store, rec, {r.patient_id for r in bps})
+            tasks = raise_alerts(store, rec, series, username=_operator(), role=SYSTEM_ROLE)
+    finally:
+        store.dispose()
+    if tasks:
+        console.print(f"[yellow]{len(tasks):,} alert task(s) raised[/] (see `pcn tasks list`).")
+    console.print(
+        f"[green]{result.added:,} blood pressure reading(s) added[/], "
+        f"{result.already_held:,} already held; {added_other:,} weight or oxygen "
+        "reading(s) added."
+    )

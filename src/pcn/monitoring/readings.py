@@ -38,6 +38,14 @@ class ReadingError(ValueError):
 
 
 @dataclass(frozen=True)
+class OtherReading:
+    patient_id: int
+    kind: str  # "weight" (kg) or "spo2" (%)
+    taken_at: dt.datetime
+    value: Fraction
+
+
+@dataclass(frozen=True)
 class ImportResult:
     added: int
     already_held: int
@@ -272,3 +280,40 @@ def _read(record: Record, table: str, columns: list[str], where: pc.Expression) 
     return ds.dataset(
         [str(f) for f in files], format="parquet", schema=pq.read_schema(files[0])
     ).to_table(columns=columns, filter=where)
+
+
+def store_other_readings(
+    store: Store, readings: Sequence[OtherReading], *, source: str, created_by: str
+) -> int:
+    """Weight and SpO2 readings (``OtherReading``); repeats of the same moment are skipped."""
+    now = now_utc()
+    added = 0
+    with store.session() as session:
+        for r in readings:
+            pid, kind, taken = r.patient_id, r.kind, r.taken_at
+            held = session.scalar(
+                select(MonitoringReading).where(
+                    MonitoringReading.patient_id == pid,
+                    MonitoringReading.kind == kind,
+                    MonitoringReading.taken_at == taken,
+                )
+            )
+            if held is not None:
+                continue
+            session.add(
+                MonitoringReading(
+                    patient_id=pid,
+                    kind=kind,
+                    taken_at=taken,
+                    systolic=None,
+                    diastolic=None,
+                    pulse=None,
+                    value=float(r.value),
+                    source=source,
+                    created_by=created_by,
+                    created_at=now,
+                )
+            )
+            session.flush()
+            added += 1
+    return added
