@@ -239,3 +239,46 @@ def test_a_link_worker_takes_a_referral_from_a_worklist_to_an_ons4_outcome(
         (2, "871711000000103"),
     ]
     assert "linkworker" in invoke("social", "report", "--by", "link_worker")
+
+
+def test_a_referral_from_an_online_request_leaves_the_request_to_the_triage_queue(
+    configured: Store,
+) -> None:
+    store = configured
+    account, _ = accounts.create_user(
+        store, "gp2", "practice_clinician", practice_code=PRACTICE, password="long enough password"
+    )
+    now = dt.datetime(2026, 12, 1, 9, 0)
+    with store.session() as session:
+        request_task = Task(
+            patient_id=1,
+            practice_code=PRACTICE,
+            source="triage_request",
+            worklist_id=None,
+            source_ref=None,
+            kind="online_consultation",
+            reason="Online consultation request (routine, social_prescriber)",
+            priority="routine",
+            status="open",
+            attempts=0,
+            created_by="public",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(request_task)
+        session.flush()
+        request_id = request_task.id
+    made = referrals.refer(
+        store,
+        account.principal(),
+        patient_id=1,
+        route="triage",
+        reason="Asked for help with isolation",
+        from_task_id=request_id,
+        practices_of=lambda pid: frozenset({PRACTICE}),
+    )
+    assert service.get_unaudited(store, request_id).status == "open"
+    recorded = service.get_unaudited(store, made.referring_task_id)
+    assert made.referring_task_id != request_id
+    assert (recorded.status, recorded.outcome_code) == ("done", "871731000000106")
+    assert made.caseload_task_id is not None

@@ -83,6 +83,13 @@ def refer(
         raise ReferralError("reason", "say why the person is being referred")
     chosen = _needs(needs)
     codes = definitions().codes
+    if (
+        from_task_id is not None
+        and service.get_unaudited(store, from_task_id).source == "triage_request"
+    ):
+        # An online request's task closes only from the triage queue, after review (ADR
+        # 0110): the referral is recorded on a task of its own and the request stays open.
+        from_task_id = None
     if from_task_id is None:
         made = service.create(
             store,
