@@ -193,24 +193,37 @@ def test_every_ng136_threshold_edge(world: Path, tmp_path: Path) -> None:
     assert got == expected
 
 
-def test_importing_again_changes_nothing_and_a_contradiction_is_refused(
+def test_importing_again_changes_nothing_and_readings_may_share_a_moment(
     world: Path, tmp_path: Path
 ) -> None:
     path = write_csv(tmp_path / "a.csv", days(1, START, 4, 140, 80))
     run("monitoring", "import", "--record", str(world), "--input", str(path))
     again = run("monitoring", "import", "--record", str(world), "--input", str(path))
     assert "0 reading(s) added" in again and "16 already held" in again
-    changed = write_csv(
-        tmp_path / "b.csv", [[1, f"{START}T08:00", 150, 80, 70], [2, f"{START}T08:00", 150, 80, 70]]
+    # pairs written with one time (same or different values) are all readings; each day has
+    # two pairs at 08:00 and two at 20:00
+    paired = [
+        [2, f"{START + dt.timedelta(days=d)}T{t}", s, 80, ""]
+        for d in range(4)
+        for t in ("08:00", "20:00")
+        for s in (150, 150 if d % 2 else 140)
+    ]
+    added = run(
+        "monitoring",
+        "import",
+        "--record",
+        str(world),
+        "--input",
+        str(write_csv(tmp_path / "b.csv", paired)),
     )
-    refused = CliRunner().invoke(
-        app, ["monitoring", "import", "--record", str(world), "--input", str(changed)]
-    )
-    assert refused.exit_code == 2
-    assert "patient 1 already has a different reading" in refused.output
+    assert "16 reading(s) added" in added
+    again = run("monitoring", "import", "--record", str(world), "--input", str(tmp_path / "b.csv"))
+    assert "0 reading(s) added" in again
+    # used: days 2-4 = 12 readings: 4 x 150 (day 2), 2 x 140 + 2 x 150 (day 3), 4 x 150 (day 4)
     assert summary(world, tmp_path / "s.csv") == [
-        ["1", "2026-12-01", "12", "140.0", "80.0", "stage1"]
-    ]  # patient 2 not half-written
+        ["1", "2026-12-01", "12", "140.0", "80.0", "stage1"],
+        ["2", "2026-12-01", "12", "148.3", "80.0", "stage1"],
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,14 @@
 """Home readings in and out of the operational store, and the facts the record adds.
 
 CSV import validates every row before writing any (a clear error names the row, the field and
-why); re-importing the same readings is a no-op, and a reading that contradicts one already held
-for the same patient and moment is refused rather than silently replaced.
+why). Re-importing the same readings adds nothing (see :func:`store_bp_readings`).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -128,22 +128,12 @@ def read_csv(path: Path) -> list[BpReading]:
         reader.fieldnames = header
         readings: list[BpReading] = []
         problems: list[str] = []
-        seen: dict[tuple[int, dt.datetime], tuple[int, BpReading]] = {}
         for number, row in enumerate(reader, start=2):
             try:
                 reading = parse_row(row)
             except ValueError as e:
                 problems.append(f"row {number}: {e}")
                 continue
-            earlier = seen.get((reading.patient_id, reading.taken_at))
-            if earlier is not None and earlier[1] != reading:
-                problems.append(
-                    f"row {number}: taken_at: patient {reading.patient_id} already "
-                    f"has a different reading at {reading.taken_at:%Y-%m-%d %H:%M} "
-                    f"(row {earlier[0]})"
-                )
-                continue
-            seen[(reading.patient_id, reading.taken_at)] = (number, reading)
             readings.append(reading)
     if problems:
         shown = "\n".join(problems[:20])
@@ -154,22 +144,21 @@ def read_csv(path: Path) -> list[BpReading]:
     return readings
 
 
-def _same(row: MonitoringReading, r: BpReading) -> bool:
-    return (
-        row.systolic == float(r.systolic)
-        and row.diastolic == float(r.diastolic)
-        and row.pulse == r.pulse
-    )
+def _key(r: BpReading) -> tuple[int, dt.datetime, float, float, int | None]:
+    return (r.patient_id, r.taken_at, float(r.systolic), float(r.diastolic), r.pulse)
 
 
 def store_bp_readings(
     store: Store, readings: Sequence[BpReading], *, source: str, created_by: str
 ) -> ImportResult:
-    """Add readings in one transaction; identical repeats are skipped, contradictions refused."""
-    unique = list({(r.patient_id, r.taken_at): r for r in readings}.values())
-    patients = sorted({r.patient_id for r in unique})
+    """Add readings in one transaction. Two readings may share a moment (NG136's pairs are a
+    minute apart and may be written with one time); importing the same readings again adds
+    nothing: each distinct reading is added only as many times as it appears beyond what the
+    store already holds."""
+    wanted = Counter(_key(r) for r in readings)
+    patients = sorted({r.patient_id for r in readings})
     with store.session() as session:
-        held: dict[tuple[int, dt.datetime], MonitoringReading] = {}
+        held: Counter[tuple[int, dt.datetime, float, float, int | None]] = Counter()
         for chunk in range(0, len(patients), 500):
             rows = session.scalars(
                 select(MonitoringReading).where(
@@ -177,37 +166,36 @@ def store_bp_readings(
                     MonitoringReading.patient_id.in_(patients[chunk : chunk + 500]),
                 )
             )
-            held.update({(row.patient_id, row.taken_at): row for row in rows})
-        clashes = [
-            r
-            for r in unique
-            if (r.patient_id, r.taken_at) in held and not _same(held[(r.patient_id, r.taken_at)], r)
-        ]
-        if clashes:
-            first = clashes[0]
-            raise ReadingError(
-                f"nothing imported: patient {first.patient_id} already has a "
-                f"different reading at {first.taken_at:%Y-%m-%d %H:%M} "
-                f"({len(clashes)} such reading(s))"
+            held.update(
+                (
+                    row.patient_id,
+                    row.taken_at,
+                    float(row.systolic or 0),
+                    float(row.diastolic or 0),
+                    row.pulse,
+                )
+                for row in rows
             )
         now = now_utc()
-        new = [r for r in unique if (r.patient_id, r.taken_at) not in held]
+        new = [key for key, count in wanted.items() for _ in range(count - held[key])]
         session.add_all(
             MonitoringReading(
-                patient_id=r.patient_id,
+                patient_id=pid,
                 kind="bp",
-                taken_at=r.taken_at,
-                systolic=float(r.systolic),
-                diastolic=float(r.diastolic),
-                pulse=r.pulse,
+                taken_at=taken,
+                systolic=sys,
+                diastolic=dia,
+                pulse=pulse,
                 value=None,
                 source=source,
                 created_by=created_by,
                 created_at=now,
             )
-            for r in new
+            for pid, taken, sys, dia, pulse in new
         )
-    return ImportResult(added=len(new), already_held=len(unique) - len(new), patients=len(patients))
+    return ImportResult(
+        added=len(new), already_held=len(readings) - len(new), patients=len(patients)
+    )
 
 
 def _fraction(value: float | None) -> Fraction:

@@ -188,15 +188,19 @@ class TriageRequestRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
     #: The task that carries the work on this request: owner, outcome, history (ADR 0110).
     task_id: Mapped[int] = mapped_column(
-        ForeignKey("tasks.id", name="fk_triage_requests_task_id"), index=True, unique=True)
+        ForeignKey("tasks.id", name="fk_triage_requests_task_id"), index=True, unique=True
+    )
 
 
 class TriageCapacity(Base):
     """Free appointment slots a practice declares for one role on one day (capacity routing)."""
 
     __tablename__ = "triage_capacity"
-    __table_args__ = (UniqueConstraint("practice_code", "on_date", "role",
-                                       name="uq_triage_capacity_practice_day_role"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "practice_code", "on_date", "role", name="uq_triage_capacity_practice_day_role"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     practice_code: Mapped[str] = mapped_column(String(16))
@@ -298,8 +302,9 @@ class MdtPatient(Base):
     """One patient on a meeting's list, and what the meeting decided about them."""
 
     __tablename__ = "mdt_patients"
-    __table_args__ = (UniqueConstraint("meeting_id", "patient_id",
-                                       name="uq_mdt_patients_meeting_patient"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "patient_id", name="uq_mdt_patients_meeting_patient"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("mdt_meetings.id"), index=True)
@@ -314,11 +319,9 @@ class MdtPatient(Base):
 class MonitoringReading(Base):
     """One home reading (issue 22, ADR 0150): blood pressure (``bp``: systolic/diastolic and
     pulse), ``weight`` (kg) or ``spo2`` (%). ``taken_at`` is the local (UK) time the patient took
-    it; one reading per patient, kind and moment."""
+    it (two readings may share a moment)."""
 
     __tablename__ = "monitoring_readings"
-    __table_args__ = (UniqueConstraint("patient_id", "kind", "taken_at",
-                                       name="uq_monitoring_readings_patient_kind_time"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(BigInteger, index=True)

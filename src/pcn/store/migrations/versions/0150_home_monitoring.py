@@ -31,8 +31,6 @@ def upgrade() -> None:
         sa.Column("source", sa.String(16), nullable=False),
         sa.Column("created_by", sa.String(64), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.UniqueConstraint("patient_id", "kind", "taken_at",
-                            name="uq_monitoring_readings_patient_kind_time"),
     )
     op.create_index("ix_monitoring_readings_patient_id", "monitoring_readings", ["patient_id"])
     op.create_table(
@@ -52,8 +50,7 @@ def upgrade() -> None:
     op.create_table(
         "social_referrals",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("task_id", sa.Integer(), sa.ForeignKey("tasks.id"), nullable=False,
-                  unique=True),
+        sa.Column("task_id", sa.Integer(), sa.ForeignKey("tasks.id"), nullable=False, unique=True),
         sa.Column("patient_id", sa.BigInteger(), nullable=False),
         sa.Column("practice_code", sa.String(16), nullable=True),
         sa.Column("referred_by", sa.String(64), nullable=False),
