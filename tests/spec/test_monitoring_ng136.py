@@ -275,3 +275,18 @@ def test_a_time_with_an_offset_is_read_on_the_uk_clock(world: Path, tmp_path: Pa
     assert summary(world, tmp_path / "s.csv") == [
         ["5", "2026-07-01", "12", "120.0", "80.0", "normal"]
     ]
+
+
+def test_uk_written_dates_are_read_day_first(world: Path, tmp_path: Path) -> None:
+    rows = [[6, f"0{d}/12/2026 08:00", 120, 80, ""] for d in range(1, 5)]
+    run(
+        "monitoring",
+        "import",
+        "--record",
+        str(world),
+        "--input",
+        str(write_csv(tmp_path / "uk.csv", rows)),
+    )
+    assert summary(world, tmp_path / "s.csv") == [
+        ["6", "2026-12-01", "3", "120.0", "80.0", "normal"]
+    ]

@@ -54,8 +54,15 @@ class ImportResult:
 
 def parse_taken_at(text: str) -> dt.datetime:
     """An ISO 8601 date-time (``2026-12-01T08:05`` or with a space); a time with an offset is
-    turned into UK local time, the clock the patient read; a bare date means midnight."""
-    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    turned into UK local time, the clock the patient read; a bare date means midnight. Dates
+    written the UK way (``01/12/2026 08:05``, day first) are read too."""
+    text = text.strip()
+    for layout in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text, layout)
+        except ValueError:
+            continue
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is not None:
         value = value.astimezone(UK).replace(tzinfo=None)
     return value.replace(microsecond=0)
