@@ -93,9 +93,11 @@ def social_home(
     )
 
 
-def _referral(request: Request, principal: Principal, referral_id: int) -> SocialReferral:
-    rows = [r for r in sp.referrals(_store(request)) if r.id == referral_id]
-    shown = _visible(request, principal, rows, "/social/referrals/{id}") if rows else []
+def _referral(request: Request, principal: Principal, raw_id: str) -> SocialReferral:
+    """One referral the principal may see (one audit event, found or not)."""
+    wanted = int(raw_id) if raw_id.isdigit() and len(raw_id) < 10 else 0
+    rows = [r for r in sp.referrals(_store(request)) if r.id == wanted]
+    shown = _visible(request, principal, rows, "/social/referrals/{id}")
     if not shown:
         raise NotFound()
     return shown[0]
@@ -103,7 +105,7 @@ def _referral(request: Request, principal: Principal, referral_id: int) -> Socia
 
 @router.get("/social/referrals/{referral_id}")
 def referral_page(
-    request: Request, principal: SignedIn, referral_id: int, error: str = ""
+    request: Request, principal: SignedIn, referral_id: str, error: str = ""
 ) -> Response:
     row = _referral(request, principal, referral_id)
     services = all_services(_store(request))
@@ -127,24 +129,24 @@ def referral_page(
 
 @router.post("/social/referrals/{referral_id}/{action}")
 async def referral_action(
-    request: Request, principal: SignedIn, referral_id: int, action: str
+    request: Request, principal: SignedIn, referral_id: str, action: str
 ) -> Response:
     form = await request.form()
-    back = f"/social/referrals/{referral_id}"
+    back = "/social/referrals/" + (referral_id if referral_id.isdigit() else "0")
     if not csrf_valid(request, str(form.get("csrf_token", ""))):
         return RedirectResponse(
             f"{back}?error=This+form+expired.+Please+try+again.", status_code=303
         )
-    _referral(request, principal, referral_id)
+    row = _referral(request, principal, referral_id)
     store, lookup = _store(request), _practices(request)
     try:
         if action == "take":
-            sp.take(store, principal, referral_id, practices_of=lookup)
+            sp.take(store, principal, row.id, practices_of=lookup)
         elif action == "contact":
             sp.record_contact(
                 store,
                 principal,
-                referral_id,
+                row.id,
                 mode=str(form.get("mode", "")),
                 note=str(form.get("note", "")),
                 what_matters=str(form.get("what_matters", "")),
@@ -156,7 +158,7 @@ async def referral_action(
             sp.record_ons4(
                 store,
                 principal,
-                referral_id,
+                row.id,
                 when=action.removeprefix("ons4-"),
                 answers=answers,
                 practices_of=lookup,
@@ -165,7 +167,7 @@ async def referral_action(
             sp.close(
                 store,
                 principal,
-                referral_id,
+                row.id,
                 outcome_text=str(form.get("outcome_text", "")),
                 practices_of=lookup,
             )
