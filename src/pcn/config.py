@@ -47,9 +47,8 @@ class Settings(BaseSettings):
         4, ge=1, description="spark.sql.shuffle.partitions for the spark engine."
     )
     spark_whole_stage_codegen: bool = Field(
-        False,
-        description="Spark whole-stage code generation; off by default because compiling "
-        "wide queries costs more than it saves on a laptop. Turn on for a cluster.",
+        False, description="Spark whole-stage code generation; off by default because compiling "
+        "wide queries costs more than it saves on a laptop. Turn on for a cluster."
     )
     database_url: str = Field(
         "", description="Operational store URL; empty means a SQLite file in data_dir."
@@ -57,40 +56,31 @@ class Settings(BaseSettings):
     secret_key: str = Field("", description="Signs sessions and tokens; required outside debug.")
     debug: bool = Field(False, description="Development mode: allows placeholder secrets.")
     max_concurrent_requests: int = Field(
-        8,
-        ge=1,
-        le=10_000,
+        8, ge=1, le=10_000,
         description="Requests the web app serves at once; more are answered 503 with "
         "Retry-After instead of queueing. Request handling is CPU-bound: on 2 cores, 8 gave "
         "p95 0.7 s for admitted requests where 64 gave 2.8 s (benchmarks/load.py).",
     )
     public_requests_per_hour: int = Field(
-        10,
-        ge=1,
-        le=100_000,
+        10, ge=1, le=100_000,
         description="Online consultation requests one client address may send through the "
         "public form in any hour; more are answered 429 with Retry-After.",
     )
     audit_anchor_file: Path | None = Field(
-        None,
-        description="Where audit-chain anchors are appended (default "
+        None, description="Where audit-chain anchors are appended (default "
         "<data_dir>/audit-anchors.jsonl); keep it off the database server, or copy it to "
         "write-once storage.",
     )
     audit_anchor_key: str = Field(
-        "",
-        description="Signs audit-chain anchors; default: derived from secret_key (or a key "
+        "", description="Signs audit-chain anchors; default: derived from secret_key (or a key "
         "file in data_dir in debug). Never stored in the database.",
     )
     audit_anchor_minutes: float = Field(
-        15,
-        ge=0,
-        description="How often `pcn serve` anchors the audit chain's head outside "
+        15, ge=0, description="How often `pcn serve` anchors the audit chain's head outside "
         "the database; 0 turns it off (then run `pcn audit anchor` from cron).",
     )
     pseudonym_key: str = Field(
-        "",
-        description="Keys the pseudonyms of secondary-use extracts (HMAC-SHA256); default: "
+        "", description="Keys the pseudonyms of secondary-use extracts (HMAC-SHA256); default: "
         "derived from secret_key (or a key file in data_dir in debug). Keep it secret and "
         "stable: the same key gives the same pseudonyms.",
     )
@@ -99,21 +89,18 @@ class Settings(BaseSettings):
         description="GOV.UK Notify API base URL (point it at the local stand-in for demos).",
     )
     notify_api_key: str = Field(
-        "",
-        description="GOV.UK Notify API key ({key_name}-{service_id}-{secret}); empty: no "
+        "", description="GOV.UK Notify API key ({key_name}-{service_id}-{secret}); empty: no "
         "reminders are sent.",
     )
     notify_sms_template_id: str = Field(
-        "",
-        description="Notify text message template for readings reminders (placeholder ((link))).",
+        "", description="Notify text message template for readings reminders (placeholder "
+        "((link))).",
     )
     notify_email_template_id: str = Field(
-        "",
-        description="Notify email template for readings reminders (placeholder ((link))).",
+        "", description="Notify email template for readings reminders (placeholder ((link))).",
     )
     public_base_url: str = Field(
-        "",
-        description="The web app's address as patients reach it, for links in reminders "
+        "", description="The web app's address as patients reach it, for links in reminders "
         "(e.g. https://pcn.example.nhs.uk).",
     )
     password_hashing: Literal["rfc9106_low_memory", "cheapest"] = Field(

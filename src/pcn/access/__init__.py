@@ -22,19 +22,6 @@ from pcn.access.policy import (
     scope_patients,
 )
 
-__all__ = [
-    "NETWORK",
-    "AccessContext",
-    "Action",
-    "Agreement",
-    "BreakGlassGrant",
-    "DataScope",
-    "Decision",
-    "PatientScope",
-    "Principal",
-    "Purpose",
-    "Request",
-    "Role",
-    "decide",
-    "scope_patients",
-]
+__all__ = ["NETWORK", "AccessContext", "Action", "Agreement", "BreakGlassGrant", "DataScope",
+           "Decision", "PatientScope", "Principal", "Purpose", "Request", "Role", "decide",
+           "scope_patients"]

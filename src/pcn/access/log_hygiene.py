@@ -43,7 +43,8 @@ def redact(text: str) -> str:
     text = _TOKEN.sub(REDACTED_TOKEN, text)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED_TOKEN, text)
     parts = _DIGEST.split(text)  # odd positions are digests
-    return "".join(part if i % 2 else _TEN_DIGITS.sub(_nhs, part) for i, part in enumerate(parts))
+    return "".join(part if i % 2 else _TEN_DIGITS.sub(_nhs, part)
+                   for i, part in enumerate(parts))
 
 
 def strip_query(path: str) -> str:
@@ -55,11 +56,8 @@ class RedactingFilter(logging.Filter):
     """Rewrites a record's message (and traceback) in place; never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if (
-            record.name == "uvicorn.access"
-            and isinstance(record.args, tuple)
-            and len(record.args) >= 3
-        ):
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) \
+                and len(record.args) >= 3:
             args = list(record.args)
             args[2] = strip_query(str(args[2]))
             record.args = tuple(args)

@@ -76,85 +76,41 @@ NETWORK = "network"
 
 A = Action
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.CLINICAL_DIRECTOR: frozenset(
-        {
-            A.VIEW_PATIENT,
-            A.SEARCH_PATIENTS,
-            A.TRIAGE_WORK,
-            A.EXPORT_IDENTIFIABLE,
-            A.BREAK_GLASS,
-            A.VIEW_AGGREGATES,
-            A.EXPORT_AGGREGATES,
-            A.MANAGE_AGREEMENTS,
-            A.REVIEW_BREAK_GLASS,
-            A.VIEW_AUDIT,
-            A.SUBMIT_TRIAGE_REQUEST,
-        }
-    ),
-    Role.PCN_MANAGER: frozenset(
-        {
-            A.VIEW_AGGREGATES,
-            A.EXPORT_AGGREGATES,
-            A.MANAGE_USERS,
-            A.MANAGE_AGREEMENTS,
-            A.VIEW_AUDIT,
-        }
-    ),
-    Role.PRACTICE_CLINICIAN: frozenset(
-        {
-            A.VIEW_PATIENT,
-            A.SEARCH_PATIENTS,
-            A.TRIAGE_WORK,
-            A.EXPORT_IDENTIFIABLE,
-            A.BREAK_GLASS,
-            A.VIEW_AGGREGATES,
-            A.SUBMIT_TRIAGE_REQUEST,
-        }
-    ),
-    Role.CARE_COORDINATOR: frozenset(
-        {
-            A.VIEW_PATIENT,
-            A.SEARCH_PATIENTS,
-            A.TRIAGE_WORK,
-            A.VIEW_AGGREGATES,
-            A.SUBMIT_TRIAGE_REQUEST,
-        }
-    ),
+    Role.CLINICAL_DIRECTOR: frozenset({
+        A.VIEW_PATIENT, A.SEARCH_PATIENTS, A.TRIAGE_WORK, A.EXPORT_IDENTIFIABLE, A.BREAK_GLASS,
+        A.VIEW_AGGREGATES, A.EXPORT_AGGREGATES, A.MANAGE_AGREEMENTS, A.REVIEW_BREAK_GLASS,
+        A.VIEW_AUDIT, A.SUBMIT_TRIAGE_REQUEST,
+    }),
+    Role.PCN_MANAGER: frozenset({
+        A.VIEW_AGGREGATES, A.EXPORT_AGGREGATES, A.MANAGE_USERS, A.MANAGE_AGREEMENTS, A.VIEW_AUDIT,
+    }),
+    Role.PRACTICE_CLINICIAN: frozenset({
+        A.VIEW_PATIENT, A.SEARCH_PATIENTS, A.TRIAGE_WORK, A.EXPORT_IDENTIFIABLE, A.BREAK_GLASS,
+        A.VIEW_AGGREGATES, A.SUBMIT_TRIAGE_REQUEST,
+    }),
+    Role.CARE_COORDINATOR: frozenset({
+        A.VIEW_PATIENT, A.SEARCH_PATIENTS, A.TRIAGE_WORK, A.VIEW_AGGREGATES,
+        A.SUBMIT_TRIAGE_REQUEST,
+    }),
     Role.ANALYST: frozenset({A.VIEW_AGGREGATES, A.EXPORT_AGGREGATES}),
-    Role.ADMIN: frozenset(
-        {
-            A.MANAGE_USERS,
-            A.MANAGE_AGREEMENTS,
-            A.REVIEW_BREAK_GLASS,
-            A.VIEW_AUDIT,
-        }
-    ),
+    Role.ADMIN: frozenset({
+        A.MANAGE_USERS, A.MANAGE_AGREEMENTS, A.REVIEW_BREAK_GLASS, A.VIEW_AUDIT,
+    }),
     Role.INTEGRATION: frozenset({A.SUBMIT_TRIAGE_REQUEST}),
 }
 
 #: Actions about identifiable patients: they need a legitimate relationship.
-PATIENT_ACTIONS = frozenset(
-    {
-        A.VIEW_PATIENT,
-        A.SEARCH_PATIENTS,
-        A.TRIAGE_WORK,
-        A.EXPORT_IDENTIFIABLE,
-        A.BREAK_GLASS,
-    }
-)
+PATIENT_ACTIONS = frozenset({
+    A.VIEW_PATIENT, A.SEARCH_PATIENTS, A.TRIAGE_WORK, A.EXPORT_IDENTIFIABLE, A.BREAK_GLASS,
+})
 #: Purposes for which identifiable data may be used at all.
 IDENTIFIABLE_PURPOSES = frozenset({Purpose.DIRECT_CARE, Purpose.POPULATION_HEALTH})
 #: Which patient actions each agreement data scope covers (break-glass is never by agreement).
 SCOPE_ACTIONS: dict[DataScope, frozenset[Action]] = {
     DataScope.VIEW: frozenset({A.VIEW_PATIENT, A.SEARCH_PATIENTS, A.TRIAGE_WORK}),
-    DataScope.VIEW_AND_EXPORT: frozenset(
-        {
-            A.VIEW_PATIENT,
-            A.SEARCH_PATIENTS,
-            A.TRIAGE_WORK,
-            A.EXPORT_IDENTIFIABLE,
-        }
-    ),
+    DataScope.VIEW_AND_EXPORT: frozenset({
+        A.VIEW_PATIENT, A.SEARCH_PATIENTS, A.TRIAGE_WORK, A.EXPORT_IDENTIFIABLE,
+    }),
 }
 #: Roles whose holders are practice staff and therefore must name their practice.
 PRACTICE_ROLES = frozenset({Role.PRACTICE_CLINICIAN})
@@ -298,21 +254,16 @@ def decide(request: Request, context: AccessContext) -> Decision:
             return Decision(True, "legitimate relationship", basis)
     if request.action == Action.VIEW_PATIENT and request.purpose == Purpose.DIRECT_CARE:
         for grant in context.grants:
-            if (
-                grant.username == p.username
-                and grant.patient_id == request.patient_id
-                and request.patient_practices
-                and grant.live_on(context.at)
-            ):
+            if (grant.username == p.username and grant.patient_id == request.patient_id
+                    and request.patient_practices and grant.live_on(context.at)):
                 return Decision(True, "break-glass grant", f"break_glass:{grant.grant_id}")
     if not request.patient_practices:
         return Decision(False, "no such patient")
     return Decision(False, "no legitimate relationship")
 
 
-def _practice_basis(
-    p: Principal, practice: str, action: Action, purpose: Purpose, context: AccessContext
-) -> str:
+def _practice_basis(p: Principal, practice: str, action: Action, purpose: Purpose,
+                    context: AccessContext) -> str:
     """Why ``p`` may do ``action`` on patients of ``practice``, or "" when nothing allows it.
 
     ``practice`` is ``NETWORK`` only for an unallocated triage request: the PCN's own staff
@@ -345,12 +296,10 @@ class PatientScope:
 
     def allows(self, patient_id: int, practice_codes: frozenset[str] | set[str]) -> bool:
         return bool(self.practice_codes & set(practice_codes)) or (
-            bool(practice_codes) and patient_id in self.patient_ids
-        )
+            bool(practice_codes) and patient_id in self.patient_ids)
 
-    def ibis_filter(
-        self, table: Any, practice_column: str = "practice_code", patient_column: str = "patient_id"
-    ) -> Any:
+    def ibis_filter(self, table: Any, practice_column: str = "practice_code",
+                    patient_column: str = "patient_id") -> Any:
         """A boolean Ibis expression for ``table.filter(...)``; false for everybody when empty."""
         import ibis
 
@@ -361,9 +310,8 @@ class PatientScope:
             predicate = predicate | table[patient_column].isin(sorted(self.patient_ids))
         return predicate
 
-    def sql_filter(
-        self, practice_column: str = "practice_code", patient_column: str = "patient_id"
-    ) -> tuple[str, list[object]]:
+    def sql_filter(self, practice_column: str = "practice_code",
+                   patient_column: str = "patient_id") -> tuple[str, list[object]]:
         """A SQL predicate with ``?`` placeholders and its parameters (DuckDB/SQLite style)."""
         parts: list[str] = []
         params: list[object] = []
@@ -378,12 +326,8 @@ class PatientScope:
         return ("(" + " OR ".join(parts) + ")" if parts else "FALSE"), params
 
 
-def scope_patients(
-    principal: Principal,
-    purpose: Purpose,
-    context: AccessContext,
-    action: Action = Action.SEARCH_PATIENTS,
-) -> PatientScope:
+def scope_patients(principal: Principal, purpose: Purpose, context: AccessContext,
+                   action: Action = Action.SEARCH_PATIENTS) -> PatientScope:
     """The patients ``principal`` may see for ``purpose``: the filter for every identifiable query.
 
     Built from the same per-practice rule as :func:`decide`, so for any patient registered at
@@ -406,21 +350,13 @@ def scope_patients(
             practices.update(a.from_practices)
     patient_ids: set[int] = set()
     if action == Action.VIEW_PATIENT and purpose == Purpose.DIRECT_CARE:
-        patient_ids = {
-            g.patient_id
-            for g in context.grants
-            if g.username == principal.username and g.live_on(context.at)
-        }
+        patient_ids = {g.patient_id for g in context.grants
+                       if g.username == principal.username and g.live_on(context.at)}
     return PatientScope(frozenset(practices), frozenset(patient_ids))
 
 
-def _agreement_covers(
-    p: Principal, a: Agreement, action: Action, purpose: Purpose, at: dt.datetime
-) -> bool:
+def _agreement_covers(p: Principal, a: Agreement, action: Action, purpose: Purpose,
+                      at: dt.datetime) -> bool:
     """Does agreement ``a`` let ``p``'s organisation do ``action`` for ``purpose`` at ``at``?"""
-    return (
-        p.organisation in a.to_orgs
-        and a.purpose == purpose
-        and action in SCOPE_ACTIONS[a.data_scope]
-        and a.live_on(at)
-    )
+    return (p.organisation in a.to_orgs and a.purpose == purpose
+            and action in SCOPE_ACTIONS[a.data_scope] and a.live_on(at))

@@ -43,67 +43,42 @@ class ExportPath:
 #: Every export entry point. Secondary ones read through :func:`secondary_view` /
 #: :func:`opted_out`; direct-care ones are scoped by :mod:`pcn.access.guard` instead.
 EXPORTS: tuple[ExportPath, ...] = (
-    ExportPath(
-        "GET /indicators/{indicator_id}/export.csv",
-        Use.SECONDARY,
-        "indicator table for planning, disclosure-controlled",
-    ),
-    ExportPath("GET /api/indicators/{indicator_id}", Use.SECONDARY, "aggregate for other tools"),
+    ExportPath("GET /indicators/{indicator_id}/export.csv", Use.SECONDARY,
+               "indicator table for planning, disclosure-controlled"),
+    ExportPath("GET /api/indicators/{indicator_id}", Use.SECONDARY,
+               "aggregate for other tools"),
     ExportPath("GET /api/worklists", Use.SECONDARY, "worklist sizes per practice (aggregate)"),
-    ExportPath(
-        "GET /worklists/{worklist_id}/export.csv",
-        Use.DIRECT_CARE,
-        "patients a clinician will contact; scoped by the guard",
-    ),
-    ExportPath(
-        "GET /api/worklists/{worklist_id}",
-        Use.DIRECT_CARE,
-        "patients a clinician will contact; scoped by the guard",
-    ),
+    ExportPath("GET /worklists/{worklist_id}/export.csv", Use.DIRECT_CARE,
+               "patients a clinician will contact; scoped by the guard"),
+    ExportPath("GET /api/worklists/{worklist_id}", Use.DIRECT_CARE,
+               "patients a clinician will contact; scoped by the guard"),
     ExportPath("GET /api/patients/{patient_id}", Use.DIRECT_CARE, "one patient's summary"),
     ExportPath("GET /api/requests", Use.DIRECT_CARE, "the triage queue the clinician works"),
     ExportPath("GET /api/requests/{request_id}", Use.DIRECT_CARE, "one triage request"),
     ExportPath("GET /fhir/Patient/{patient_id}", Use.DIRECT_CARE, "FHIR read of one patient"),
     ExportPath("GET /fhir/Patient", Use.DIRECT_CARE, "FHIR search by NHS number"),
-    ExportPath(
-        "GET /fhir/Patient/{patient_id}/$everything", Use.DIRECT_CARE, "one patient's record"
-    ),
+    ExportPath("GET /fhir/Patient/{patient_id}/$everything", Use.DIRECT_CARE,
+               "one patient's record"),
     ExportPath("GET /fhir/Observation", Use.DIRECT_CARE, "one patient's observations"),
     ExportPath("GET /fhir/CarePlan", Use.DIRECT_CARE, "one patient's care plan"),
     ExportPath("GET /fhir/Task", Use.DIRECT_CARE, "one patient's open tasks"),
     ExportPath("GET /api/tasks", Use.DIRECT_CARE, "the tasks the clinician works; scoped"),
     ExportPath("GET /api/tasks/{task_id}", Use.DIRECT_CARE, "one task"),
-    ExportPath(
-        "pcn export fhir",
-        Use.SECONDARY,
-        "bulk record extract; --purpose direct-care keeps everyone",
-    ),
+    ExportPath("pcn export fhir", Use.SECONDARY,
+               "bulk record extract; --purpose direct-care keeps everyone"),
     ExportPath("pcn continuity", Use.SECONDARY, "continuity tables for planning"),
     ExportPath("pcn indicators show", Use.SECONDARY, "one indicator's table for planning"),
     ExportPath("pcn worklist show", Use.DIRECT_CARE, "a worklist for the practice team"),
-    ExportPath(
-        "pcn monitoring summary",
-        Use.DIRECT_CARE,
-        "home blood pressure series and their NG136 category, for the clinicians",
-    ),
-    ExportPath(
-        "GET /funding/export.csv",
-        Use.SECONDARY,
-        "DES money lines for planning (care home residents counted from the record)",
-    ),
-    ExportPath(
-        "pcn funding weighted-list", Use.SECONDARY, "weighted lists per practice from the record"
-    ),
-    ExportPath(
-        "pcn funding report",
-        Use.SECONDARY,
-        "weighted lists, errors and allocations from the record",
-    ),
-    ExportPath(
-        "pcn funding summary",
-        Use.SECONDARY,
-        "DES money lines; --record counts coded care home residents",
-    ),
+    ExportPath("pcn monitoring summary", Use.DIRECT_CARE,
+               "home blood pressure series and their NG136 category, for the clinicians"),
+    ExportPath("GET /funding/export.csv", Use.SECONDARY,
+               "DES money lines for planning (care home residents counted from the record)"),
+    ExportPath("pcn funding weighted-list", Use.SECONDARY,
+               "weighted lists per practice from the record"),
+    ExportPath("pcn funding report", Use.SECONDARY,
+               "weighted lists, errors and allocations from the record"),
+    ExportPath("pcn funding summary", Use.SECONDARY,
+               "DES money lines; --record counts coded care home residents"),
 )
 
 
@@ -145,9 +120,8 @@ def opted_out(record: Record) -> frozenset[int]:
     return frozenset(opted_out_patient_ids(record))
 
 
-def without_opted_out(
-    frame: pd.DataFrame, excluded: frozenset[int], column: str = "patient_id"
-) -> pd.DataFrame:
+def without_opted_out(frame: pd.DataFrame, excluded: frozenset[int],
+                      column: str = "patient_id") -> pd.DataFrame:
     """``frame`` without the rows of excluded patients."""
     if not excluded or frame.empty:
         return frame
@@ -167,7 +141,6 @@ def secondary_view(view: NetworkView) -> NetworkView:
     with _lock:
         cached = _views.get(key)
         if cached is None:
-            cached = _views[key] = NetworkView(
-                view.record_dir, exclude_patients=opted_out(view.record)
-            )
+            cached = _views[key] = NetworkView(view.record_dir,
+                                               exclude_patients=opted_out(view.record))
         return cached

@@ -69,21 +69,14 @@ def tiny_population(registers: Sequence[Register]) -> TinyPopulation:
             window = p.window_start(INDEX_DATE, r.lookback_months)
             earliest = window if earliest is None else max(earliest, window)
 
-        def add(
-            why: str,
-            expected: bool,
-            codes: Sequence[tuple[dt.date, str, float | None]],
-            age: int = age,
-            sex: str = sex,
-            reg: Register = r,
-            ids: Iterator[int] = next_id,
-        ) -> int:
+        def add(why: str, expected: bool, codes: Sequence[tuple[dt.date, str, float | None]],
+                age: int = age, sex: str = sex, reg: Register = r,
+                ids: Iterator[int] = next_id) -> int:
             pid = next(ids)
             patients.append({"patient_id": pid, "date_of_birth": _dob_for_age(age), "sex": sex})
             for date, code, value in codes:
-                events.append(
-                    {"patient_id": pid, "date": date, "snomed_code": code, "numeric_value": value}
-                )
+                events.append({"patient_id": pid, "date": date, "snomed_code": code,
+                               "numeric_value": value})
             cases.append(Case(reg.id, pid, why, expected))
             return pid
 
@@ -91,52 +84,29 @@ def tiny_population(registers: Sequence[Register]) -> TinyPopulation:
         add("coded after the index date", False, [(INDEX_DATE + dt.timedelta(days=1), dx, None)])
         add("no diagnosis", False, [])
         if len(r.codelists) > 1:
-            add(
-                "diagnosed with a code from the last codelist",
-                True,
-                [(dx_date, _first_code(r.codelists[-1:]), None)],
-            )
+            add("diagnosed with a code from the last codelist", True,
+                [(dx_date, _first_code(r.codelists[-1:]), None)])
         if r.resolved_codelists:
             res = _first_code(r.resolved_codelists)
             before = dx_date - dt.timedelta(days=10)
             add("resolved after diagnosis", False, [(before, dx, None), (dx_date, res, None)])
-            add(
-                "resolved on the day of diagnosis",
-                False,
-                [(dx_date, dx, None), (dx_date, res, None)],
-            )
-            add(
-                "re-diagnosed after resolution",
-                True,
-                [
-                    (before - dt.timedelta(days=10), dx, None),
-                    (before, res, None),
-                    (dx_date, dx, None),
-                ],
-            )
+            add("resolved on the day of diagnosis", False, [(dx_date, dx, None),
+                                                             (dx_date, res, None)])
+            add("re-diagnosed after resolution", True,
+                [(before - dt.timedelta(days=10), dx, None), (before, res, None),
+                 (dx_date, dx, None)])
         if r.min_age is not None and r.min_age > 0:
-            add(
-                f"aged {r.min_age - 1}, under the minimum",
-                False,
-                [(dx_date, dx, None)],
-                age=r.min_age - 1,
-            )
+            add(f"aged {r.min_age - 1}, under the minimum", False, [(dx_date, dx, None)],
+                age=r.min_age - 1)
             add(f"aged exactly {r.min_age}", True, [(dx_date, dx, None)], age=r.min_age)
         if r.max_age is not None:
-            add(
-                f"aged {r.max_age + 1}, over the maximum",
-                False,
-                [(dx_date, dx, None)],
-                age=r.max_age + 1,
-            )
+            add(f"aged {r.max_age + 1}, over the maximum", False, [(dx_date, dx, None)],
+                age=r.max_age + 1)
         if r.sex is not None:
             add("the other sex", False, [(dx_date, dx, None)], sex="M" if r.sex == "F" else "F")
         if earliest is not None:
-            add(
-                "diagnosed the day before the earliest date counted",
-                False,
-                [(earliest - dt.timedelta(days=1), dx, None)],
-            )
+            add("diagnosed the day before the earliest date counted", False,
+                [(earliest - dt.timedelta(days=1), dx, None)])
             add("diagnosed on the earliest date counted", True, [(earliest, dx, None)])
         vc = r.value_criterion
         if vc is not None:
@@ -146,52 +116,26 @@ def tiny_population(registers: Sequence[Register]) -> TinyPopulation:
             bad = (vc.min_value - 0.5) if vc.min_value is not None else (vc.max_value or 0) + 0.5
             add("qualifying observation", True, [(in_window, obs, ok)])
             add("non-qualifying observation", False, [(in_window, obs, bad)])
-            add(
-                "qualifying observation, later non-qualifying",
-                False,
-                [(in_window - dt.timedelta(days=5), obs, ok), (in_window, obs, bad)],
-            )
-            add(
-                "qualifying observation before the window",
-                False,
-                [(p.window_start(INDEX_DATE, vc.lookback_months) - dt.timedelta(days=1), obs, ok)],
-            )
+            add("qualifying observation, later non-qualifying", False,
+                [(in_window - dt.timedelta(days=5), obs, ok), (in_window, obs, bad)])
+            add("qualifying observation before the window", False,
+                [(p.window_start(INDEX_DATE, vc.lookback_months) - dt.timedelta(days=1), obs,
+                  ok)])
         for other_id in r.excluding_registers:
             other = by_id[other_id]
             other_age = max(age, other.min_age or 0)
-            add(
-                f"also on the {other_id} register",
-                False,
+            add(f"also on the {other_id} register", False,
                 [(dx_date, dx, None), (dx_date, _first_code(other.codelists), None)],
-                age=other_age,
-            )
+                age=other_age)
 
     tables = {
         "patients": pa.Table.from_pylist(
-            [
-                {
-                    "nhs_number": "9990000000",
-                    "ethnicity_code": None,
-                    "lsoa_code": None,
-                    "date_of_death": None,
-                    **row,
-                }
-                for row in patients
-            ],
-            schema=TABLES["patients"].schema,
-        ),
+            [{"nhs_number": "9990000000", "ethnicity_code": None, "lsoa_code": None,
+              "date_of_death": None, **row} for row in patients], schema=TABLES["patients"].schema),
         "registrations": pa.Table.from_pylist(
-            [
-                {
-                    "patient_id": row["patient_id"],
-                    "practice_code": PRACTICE,
-                    "start_date": dt.date(1990, 1, 1),
-                    "end_date": None,
-                }
-                for row in patients
-            ],
-            schema=TABLES["registrations"].schema,
-        ),
+            [{"patient_id": row["patient_id"], "practice_code": PRACTICE,
+              "start_date": dt.date(1990, 1, 1), "end_date": None} for row in patients],
+            schema=TABLES["registrations"].schema),
         "clinical_events": pa.Table.from_pylist(events, schema=TABLES["clinical_events"].schema),
     }
     for name in ("practices", "lsoa", "medications"):
@@ -206,10 +150,8 @@ class Mismatch:
 
     def __str__(self) -> str:
         c = self.case
-        return (
-            f"{c.register}: patient {c.patient_id} ({c.why}) expected "
-            f"{'on' if c.expected else 'off'} the register, got {'on' if self.got else 'off'}"
-        )
+        return (f"{c.register}: patient {c.patient_id} ({c.why}) expected "
+                f"{'on' if c.expected else 'off'} the register, got {'on' if self.got else 'off'}")
 
 
 def dry_run(registers: Sequence[Register], kind: EngineKind = "duckdb") -> list[Mismatch]:

@@ -126,19 +126,18 @@ class ProfilePlan:
         data = ProfileData(population)
         if self._events:
             long = ctx.engine.to_arrow(
-                p.latest_by_tag(
-                    ctx.events,
-                    self._event_table(),
-                    end=ctx.index_date,
-                    with_first=any(k[2] == _PREFER["first"] for k in self._events),
-                )
+                p.latest_by_tag(ctx.events, self._event_table(), end=ctx.index_date,
+                                with_first=any(k[2] == _PREFER["first"] for k in self._events))
             )
-            data._events = _TagAnswers(data, long, len(self._events), with_values=True)
+            data._events = _TagAnswers(
+                data, long, len(self._events), with_values=True
+            )
         if self._medications:
             issued = ctx.engine.to_arrow(
                 p.issued_by_tag(ctx.medications, self._medication_table(), end=ctx.index_date)
             )
-            data._medications = _TagAnswers(data, issued, len(self._medications), with_values=False)
+            data._medications = _TagAnswers(data, issued, len(self._medications),
+                                            with_values=False)
         for table, fill in self._queries:
             data._queries.append(data._align(ctx.engine.to_arrow(table), fill))
         return data
@@ -154,16 +153,12 @@ class ProfilePlan:
                 tags.append(tag.id)
                 starts.append(start)
                 prefer.append(sign)
-        return self.ctx.engine.arrow_table(
-            pa.table(
-                {
-                    "code": pa.array(codes, pa.string()),
-                    "tag": pa.array(tags, pa.int32()),
-                    "start_date": pa.array(starts, pa.date32()),
-                    "prefer": pa.array(prefer, pa.float64()),
-                }
-            )
-        )
+        return self.ctx.engine.arrow_table(pa.table({
+            "code": pa.array(codes, pa.string()),
+            "tag": pa.array(tags, pa.int32()),
+            "start_date": pa.array(starts, pa.date32()),
+            "prefer": pa.array(prefer, pa.float64()),
+        }))
 
     def _medication_table(self) -> ir.Table:
         codes: list[str] = []
@@ -174,15 +169,11 @@ class ProfilePlan:
                 codes.append(code)
                 tags.append(tag.id)
                 starts.append(start)
-        return self.ctx.engine.arrow_table(
-            pa.table(
-                {
-                    "code": pa.array(codes, pa.string()),
-                    "tag": pa.array(tags, pa.int32()),
-                    "start_date": pa.array(starts, pa.date32()),
-                }
-            )
-        )
+        return self.ctx.engine.arrow_table(pa.table({
+            "code": pa.array(codes, pa.string()),
+            "tag": pa.array(tags, pa.int32()),
+            "start_date": pa.array(starts, pa.date32()),
+        }))
 
 
 class ProfileData:

@@ -55,7 +55,9 @@ def window_start(index_date: dt.date, months: int) -> dt.date:
 # --- population and demographics ---------------------------------------------------------------
 
 
-def registered_population(patients: ir.Table, registrations: ir.Table, on: dt.date) -> ir.Table:
+def registered_population(
+    patients: ir.Table, registrations: ir.Table, on: dt.date
+) -> ir.Table:
     """Patients alive and registered on ``on``, with the practice (``patient_id, practice_code``).
 
     Registered means ``start_date <= on`` and ``end_date`` null or ``>= on``; alive means no date
@@ -63,18 +65,14 @@ def registered_population(patients: ir.Table, registrations: ir.Table, on: dt.da
     practice with the latest start (then the highest practice code).
     """
     r = registrations
-    current = r.filter(
-        (r.start_date <= on)
-        & (r.end_date.isnull() | (r.end_date >= on))
-        & r.start_date.notnull()
-        & r.practice_code.notnull()
-    )
+    current = r.filter((r.start_date <= on) & (r.end_date.isnull() | (r.end_date >= on))
+                       & r.start_date.notnull() & r.practice_code.notnull())
     key = ibis.struct({"s": current.start_date, "p": current.practice_code})
     current = current.group_by("patient_id").agg(_k=key.max())
     current = current.select("patient_id", practice_code=current._k["p"])
-    alive = patients.filter(patients.date_of_death.isnull() | (patients.date_of_death > on)).select(
-        "patient_id"
-    )
+    alive = patients.filter(
+        patients.date_of_death.isnull() | (patients.date_of_death > on)
+    ).select("patient_id")
     return current.join(alive, "patient_id").select("patient_id", "practice_code")
 
 
@@ -97,7 +95,9 @@ def sample_patients(table: ir.Table, share: float) -> ir.Table:
 def age_at(patients: ir.Table, on: dt.date, name: str = "age") -> ir.Table:
     """Age in whole years on ``on`` (``patient_id, age``), from year, month and day of birth."""
     dob = patients.date_of_birth
-    birthday_to_come = (dob.month() > on.month) | ((dob.month() == on.month) & (dob.day() > on.day))
+    birthday_to_come = (dob.month() > on.month) | (
+        (dob.month() == on.month) & (dob.day() > on.day)
+    )
     age = (ibis.literal(on.year) - dob.year()) - birthday_to_come.ifelse(1, 0)
     return patients.select("patient_id", **{name: age.cast("int64")})
 
@@ -346,9 +346,8 @@ def latest_category(
     if not parts:
         raise ValueError("latest_category needs at least one category")
     allhits = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
-    key = ibis.struct(
-        {"d": allhits.date, "r": allhits._rank, "c": allhits.snomed_code, "l": allhits._cat}
-    )
+    key = ibis.struct({"d": allhits.date, "r": allhits._rank, "c": allhits.snomed_code,
+                       "l": allhits._cat})
     latest = allhits.group_by("patient_id").agg(_k=key.max())
     return latest.select("patient_id", **{name: latest._k["l"], f"{name}_date": latest._k["d"]})
 
@@ -413,9 +412,8 @@ def latest_by_tag(
     v = j.filter(((j.prefer == 1) | (j.prefer == -1)) & j.numeric_value.notnull())
     key = ibis.struct({"d": v.date, "v": v.numeric_value.cast("float64") * v.prefer})
     values = v.group_by(["patient_id", "tag", "prefer"]).agg(_k=key.max())
-    values = values.select(
-        "patient_id", "tag", latest_date=values._k["d"], latest_value=values._k["v"] * values.prefer
-    )
+    values = values.select("patient_id", "tag", latest_date=values._k["d"],
+                           latest_value=values._k["v"] * values.prefer)
     return dates.union(values, distinct=False)
 
 

@@ -59,9 +59,8 @@ class RunContext:
     @cached_property
     def population(self) -> ir.Table:
         """``patient_id, practice_code`` of everyone registered on the index date."""
-        population = p.registered_population(
-            self.table("patients"), self.table("registrations"), self.index_date
-        )
+        population = p.registered_population(self.table("patients"), self.table("registrations"),
+                                             self.index_date)
         if self.sample is not None and self.sample < 1:
             population = p.sample_patients(population, self.sample)
         return self.engine.cache(population)
@@ -139,12 +138,8 @@ def _demographic_columns(ctx: RunContext) -> dict[str, pa.DataType]:
 
 def _ethnicity_lookup(ctx: RunContext) -> ir.Table:
     frame = codelist_frame(ETHNICITY_CODELIST)[["code", "label_6"]].drop_duplicates("code")
-    data = pa.table(
-        {
-            "_eth_code": pa.array(frame["code"].tolist(), pa.string()),
-            "label_6": pa.array(frame["label_6"].tolist(), pa.string()),
-        }
-    )
+    data = pa.table({"_eth_code": pa.array(frame["code"].tolist(), pa.string()),
+                     "label_6": pa.array(frame["label_6"].tolist(), pa.string())})
     return ctx.engine.arrow_table(data)
 
 
@@ -153,12 +148,8 @@ def age_bands(age: np.ndarray, edges: Sequence[int] = p.AGE_BAND_EDGES) -> np.nd
     labels = np.asarray(p.age_band_labels(edges), dtype=object)
     age = np.asarray(age, dtype=np.float64)
     known = ~np.isnan(age) & (age >= edges[0])
-    band = (
-        np.searchsorted(
-            np.asarray(edges, dtype=np.float64), np.where(known, age, edges[0]), side="right"
-        )
-        - 1
-    )
+    band = np.searchsorted(np.asarray(edges, dtype=np.float64), np.where(known, age, edges[0]),
+                           side="right") - 1
     out = np.full(len(age), None, dtype=object)
     out[known] = labels[band[known]]
     return out
@@ -170,11 +161,8 @@ def _demographics(ctx: RunContext, plan: ProfilePlan) -> Finish:
     sex = plan.per_patient(p.sex(patients))
     eth = _ethnicity_lookup(ctx)
     pe = patients.select("patient_id", "ethnicity_code")
-    ethnicity = plan.per_patient(
-        pe.join(eth, pe.ethnicity_code == eth._eth_code).select(
-            "patient_id", ethnicity_6=eth.label_6
-        )
-    )
+    ethnicity = plan.per_patient(pe.join(eth, pe.ethnicity_code == eth._eth_code).select(
+        "patient_id", ethnicity_6=eth.label_6))
     place = plan.per_patient(p.deprivation(patients, ctx.table("lsoa")))
 
     def finish(data: ProfileData) -> dict[str, ColumnValues]:
@@ -243,9 +231,8 @@ def _registers(ctx: RunContext, plan: ProfilePlan) -> Finish:
             resolved[r.id] = plan.latest_date(r.resolved_codes())
         vc = r.value_criterion
         if vc is not None:
-            value[r.id] = plan.latest_value(
-                codelist(vc.codelist).codes, start=p.window_start(idx, vc.lookback_months)
-            )
+            value[r.id] = plan.latest_value(codelist(vc.codelist).codes,
+                                            start=p.window_start(idx, vc.lookback_months))
 
     def finish(data: ProfileData) -> dict[str, ColumnValues]:
         age, sex = data.numpy("age"), data.numpy("sex")
@@ -304,22 +291,17 @@ def _observations(ctx: RunContext, plan: ProfilePlan) -> Finish:
     sbp = plan.latest_value(code_set(SBP_CODELIST), prefer="lowest")
     dbp = plan.latest_value(code_set(DBP_CODELIST), prefer="lowest")
     bmi = plan.latest_value(code_set(BMI_CODELIST))
-    smoking = [
-        plan.latest_date(code_set(*lists, extra=extra))
-        for lists, extra in SMOKING_CATEGORIES.values()
-    ]
+    smoking = [plan.latest_date(code_set(*lists, extra=extra))
+               for lists, extra in SMOKING_CATEGORIES.values()]
 
     def finish(data: ProfileData) -> dict[str, ColumnValues]:
-        status, status_date = latest_category([data.date(t) for t in smoking], SMOKING_CATEGORIES)
+        status, status_date = latest_category([data.date(t) for t in smoking],
+                                              SMOKING_CATEGORIES)
         return {
-            "sbp": data.value(sbp),
-            "sbp_date": data.date(sbp),
-            "dbp": data.value(dbp),
-            "dbp_date": data.date(dbp),
-            "bmi": data.value(bmi),
-            "bmi_date": data.date(bmi),
-            "smoking_status": status,
-            "smoking_status_date": status_date,
+            "sbp": data.value(sbp), "sbp_date": data.date(sbp),
+            "dbp": data.value(dbp), "dbp_date": data.date(dbp),
+            "bmi": data.value(bmi), "bmi_date": data.date(bmi),
+            "smoking_status": status, "smoking_status_date": status_date,
         }
 
     return finish
@@ -377,19 +359,13 @@ def compute_profile(
         if set(produced) != set(declared):
             missing = sorted(set(declared) - set(produced))
             extra = sorted(set(produced) - set(declared))
-            raise ValueError(
-                f"profile provider {provider.name!r}: missing {missing}, undeclared {extra}"
-            )
+            raise ValueError(f"profile provider {provider.name!r}: missing {missing}, "
+                             f"undeclared {extra}")
         for name, values in produced.items():
             column = to_arrow(values, declared[name])
             if len(column) != data.n:
-                raise ValueError(
-                    f"profile provider {provider.name!r}: column {name!r} has "
-                    f"{len(column)} rows for {data.n} patients"
-                )
-            data.columns[name] = (
-                column
-                if isinstance(column, pa.ChunkedArray)
-                else pa.chunked_array([column], declared[name])
-            )
+                raise ValueError(f"profile provider {provider.name!r}: column {name!r} has "
+                                 f"{len(column)} rows for {data.n} patients")
+            data.columns[name] = (column if isinstance(column, pa.ChunkedArray)
+                                  else pa.chunked_array([column], declared[name]))
     return pa.table([data.columns[f.name] for f in schema], schema=schema)

@@ -76,9 +76,8 @@ class Register(_Strict):
         "(QOF: select if the resolved date is null or before the latest diagnosis).",
     )
     diagnosed_from: dt.date | None = Field(
-        None,
-        description="Only diagnoses on or after this date count (e.g. depression since "
-        "1 April 2006).",
+        None, description="Only diagnoses on or after this date count (e.g. depression since "
+        "1 April 2006)."
     )
     lookback_months: int | None = Field(
         None, ge=1, le=1200, description="Only diagnoses within this many months count."

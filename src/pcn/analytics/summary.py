@@ -53,9 +53,8 @@ def _pcn_of(practices: pa.Table) -> dict[str, str | None]:
     seen: dict[str, str | None] = {}
     for code, pcn in zip(codes, pcns, strict=True):
         if code in seen and seen[code] != pcn:
-            raise ValueError(
-                f"practices: practice {code} is listed in two PCNs ({seen[code]}, {pcn})"
-            )
+            raise ValueError(f"practices: practice {code} is listed in two PCNs "
+                             f"({seen[code]}, {pcn})")
         seen[code] = pcn
     return seen
 
@@ -86,9 +85,8 @@ def compute_summary(
     age = np.asarray(profile.column("age").to_numpy(zero_copy_only=False), dtype=np.float64)
     sex = np.asarray(profile.column("sex").to_numpy(zero_copy_only=False), dtype=object)
     band = np.asarray(profile.column("age_band").to_numpy(zero_copy_only=False), dtype=object)
-    quintile = np.asarray(
-        profile.column("imd_quintile").to_numpy(zero_copy_only=False), dtype=np.float64
-    )
+    quintile = np.asarray(profile.column("imd_quintile").to_numpy(zero_copy_only=False),
+                          dtype=np.float64)
     counts: dict[str, np.ndarray] = {
         "list_size": count(np.ones(len(group), dtype=bool)),
         "female": count(sex == "F"),
@@ -111,10 +109,8 @@ def compute_summary(
     rows: list[tuple[str, str | None, str | None, np.ndarray]] = []  # level, pcn, practice, index
     for pcn in sorted(set(pcns), key=lambda x: (x is None, x or "")):
         members = np.array([i for i, q in enumerate(pcns) if q == pcn], dtype=np.int64)
-        rows += [
-            ("practice", pcn, str(practice_codes[i]), members[j : j + 1])
-            for j, i in enumerate(members)
-        ]
+        rows += [("practice", pcn, str(practice_codes[i]), members[j:j + 1])
+                 for j, i in enumerate(members)]
         rows.append(("pcn", pcn, None, members))
     columns: dict[str, list[object] | np.ndarray] = {
         "level": [r[0] for r in rows],
@@ -129,16 +125,11 @@ def compute_summary(
         low, high = p.wilson_interval_arrays(x, n)
         with np.errstate(divide="ignore", invalid="ignore"):
             prevalence = np.where(n > 0, x / n, np.nan)
-        columns.update(
-            {
-                f"reg_{r.id}_count": x,
-                f"reg_{r.id}_denominator": n,
-                f"reg_{r.id}_prevalence": prevalence,
-                f"reg_{r.id}_ci_low": low,
-                f"reg_{r.id}_ci_high": high,
-            }
-        )
+        columns.update({
+            f"reg_{r.id}_count": x, f"reg_{r.id}_denominator": n,
+            f"reg_{r.id}_prevalence": prevalence,
+            f"reg_{r.id}_ci_low": low, f"reg_{r.id}_ci_high": high,
+        })
     schema = summary_schema(registers)
-    return pa.table(
-        [pa.array(columns[f.name], f.type, from_pandas=True) for f in schema], schema=schema
-    )
+    return pa.table([pa.array(columns[f.name], f.type, from_pandas=True) for f in schema],
+                    schema=schema)

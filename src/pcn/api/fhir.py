@@ -32,13 +32,8 @@ def _response(body: dict[str, Any], status: int = 200) -> JSONResponse:
 
 def fhir_error(status: int, message: str) -> JSONResponse:
     """Any error under /fhir as an OperationOutcome (used by the app's error handlers too)."""
-    code = {
-        400: "invalid",
-        401: "login",
-        403: "forbidden",
-        404: "not-found",
-        405: "not-supported",
-    }.get(status, "processing")
+    code = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found",
+            405: "not-supported"}.get(status, "processing")
     return _response(operation_outcome("error", code, message), status)
 
 
@@ -50,9 +45,8 @@ def _not_found(what: str) -> JSONResponse:
 def _caller(request: Request) -> Principal | JSONResponse:
     principal = bearer_principal(request)
     if principal is None:
-        resp = _response(
-            operation_outcome("error", "login", "a valid bearer token is required"), 401
-        )
+        resp = _response(operation_outcome("error", "login",
+                                           "a valid bearer token is required"), 401)
         resp.headers["WWW-Authenticate"] = "Bearer"
         return resp
     return principal
@@ -71,32 +65,20 @@ def _patient_number(value: str) -> int | None:
     return int(value) if is_digits(value) and len(value) <= 18 else None
 
 
-def _authorise_patient(
-    request: Request, principal: Principal, patient_id: int | None, route: str
-) -> None:
+def _authorise_patient(request: Request, principal: Principal, patient_id: int | None,
+                       route: str) -> None:
     """One audited decision about one patient; raises NotFound when refused or unknown."""
     store: Store = request.app.state.store
     view: NetworkView = request.app.state.view
     practices = view.patient_practices(patient_id) if patient_id is not None else frozenset()
-    require(
-        store,
-        principal,
-        Action.VIEW_PATIENT,
-        purpose=Purpose.DIRECT_CARE,
-        patient_id=patient_id,
-        patient_practices=practices,
-        detail={"route": route},
-    )
+    require(store, principal, Action.VIEW_PATIENT, purpose=Purpose.DIRECT_CARE,
+            patient_id=patient_id, patient_practices=practices, detail={"route": route})
     if patient_id is None or not practices:
         raise NotFound()
 
 
-def _one_patient(
-    request: Request,
-    patient_id: str,
-    route: str,
-    fetch: Callable[[FhirReader, str], dict[str, Any]],
-) -> JSONResponse:
+def _one_patient(request: Request, patient_id: str, route: str,
+                 fetch: Callable[[FhirReader, str], dict[str, Any]]) -> JSONResponse:
     """Authorise (one audit event), then answer with ``fetch`` or the uniform 404."""
     caller = _caller(request)
     if isinstance(caller, JSONResponse):
@@ -120,10 +102,10 @@ def patient_everything(patient_id: str, request: Request) -> JSONResponse:
 
 
 @router.get("/Patient", summary="Search Patients by identifier (NHS number)")
-def search_patient(
-    request: Request,
-    identifier: str = Query(..., max_length=200, description="system|value or a bare NHS number"),
-) -> JSONResponse:
+def search_patient(request: Request,
+                   identifier: str = Query(..., max_length=200,
+                                           description="system|value or a bare NHS number")
+                   ) -> JSONResponse:
     caller = _caller(request)
     if isinstance(caller, JSONResponse):
         return caller
@@ -137,10 +119,9 @@ def search_patient(
         except FhirError as e:
             return _response(e.outcome, e.status), []
         except ValueError:
-            return _response(
-                operation_outcome("error", "invalid", f"identifier {identifier!r} is not valid"),
-                400,
-            ), []
+            return _response(operation_outcome("error", "invalid",
+                                               f"identifier {identifier!r} is not valid"),
+                             400), []
         allowed, shown = [], []
         for entry in bundle.get("entry", []):
             pid = _patient_number(str(entry["resource"].get("id", "")))
@@ -150,15 +131,14 @@ def search_patient(
         return _response({**bundle, "entry": allowed, "total": len(allowed)}), shown
 
     # One event, naming the patient(s) the search returned (who-viewed finds it).
-    return disclose_in_scope(store, caller, select, detail={"route": "fhir/Patient?identifier"})
+    return disclose_in_scope(store, caller, select,
+                             detail={"route": "fhir/Patient?identifier"})
 
 
 @router.get("/Observation", summary="Search a Patient's Observations (optionally by code)")
-def search_observation(
-    request: Request,
-    patient: str = Query(..., max_length=60),
-    code: str | None = Query(None, max_length=200),
-) -> JSONResponse:
+def search_observation(request: Request,
+                       patient: str = Query(..., max_length=60),
+                       code: str | None = Query(None, max_length=200)) -> JSONResponse:
     caller = _caller(request)
     if isinstance(caller, JSONResponse):
         return caller
@@ -172,9 +152,8 @@ def search_observation(
         return _response(e.outcome, e.status)
 
 
-def _workflow_search(
-    request: Request, patient: str, route: str, build: Callable[[Store, int], list[dict[str, Any]]]
-) -> JSONResponse:
+def _workflow_search(request: Request, patient: str, route: str,
+                     build: Callable[[Store, int], list[dict[str, Any]]]) -> JSONResponse:
     caller = _caller(request)
     if isinstance(caller, JSONResponse):
         return caller
@@ -190,7 +169,8 @@ def _workflow_search(
 
 
 @router.get("/CarePlan", summary="Search a Patient's care plans (UK Core CarePlan)")
-def search_care_plan(request: Request, patient: str = Query(..., max_length=60)) -> JSONResponse:
+def search_care_plan(request: Request, patient: str = Query(..., max_length=60)
+                     ) -> JSONResponse:
     from pcn.care.plans import current_unaudited
     from pcn.fhir.workflow import care_plan_resource
 
@@ -210,8 +190,7 @@ def search_task(request: Request, patient: str = Query(..., max_length=60)) -> J
     titles = {w: view.worklist_title(w) for w in view.worklist_ids()}
 
     def build(store: Store, pid: int) -> list[dict[str, Any]]:
-        return [
-            task_resource(t, titles.get(t.worklist_id or "")) for t in open_tasks_of(store, pid)
-        ]
+        return [task_resource(t, titles.get(t.worklist_id or "")) for t in
+                open_tasks_of(store, pid)]
 
     return _workflow_search(request, patient, "fhir/Task", build)

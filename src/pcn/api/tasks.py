@@ -44,19 +44,14 @@ class TaskIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     patient_id: int = Field(ge=0, le=2**63 - 1)
-    worklist: str | None = Field(
-        None,
-        max_length=64,
-        pattern=r"^[a-z][a-z0-9_]*$",
-        description="a worklist id, e.g. smr_candidates",
-    )
-    kind: str | None = Field(
-        None, max_length=service.MAX_KIND, description="what the work is, when not from a worklist"
-    )
+    worklist: str | None = Field(None, max_length=64, pattern=r"^[a-z][a-z0-9_]*$",
+                                 description="a worklist id, e.g. smr_candidates")
+    kind: str | None = Field(None, max_length=service.MAX_KIND,
+                             description="what the work is, when not from a worklist")
     reason: str | None = Field(None, max_length=service.MAX_TEXT)
-    owner: str | None = Field(
-        None, max_length=64, description="a username, or a role queue such as clinical_pharmacist"
-    )
+    owner: str | None = Field(None, max_length=64,
+                              description="a username, or a role queue such as "
+                              "clinical_pharmacist")
     due: dt.date | None = None
     priority: PriorityName | None = None
 
@@ -71,23 +66,18 @@ class TaskPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     status: StatusName | None = None
-    outcome_code: str | None = Field(
-        None,
-        max_length=20,
-        pattern=r"^[0-9]+$",
-        description="SNOMED CT code of what was done (see docs/reference/tasks.md)",
-    )
-    outcome_date: dt.date | None = Field(
-        None, description="the day the work was done (default: today)"
-    )
+    outcome_code: str | None = Field(None, max_length=20, pattern=r"^[0-9]+$",
+                                     description="SNOMED CT code of what was done (see "
+                                     "docs/reference/tasks.md)")
+    outcome_date: dt.date | None = Field(None, description="the day the work was done "
+                                         "(default: today)")
     outcome_text: str | None = Field(None, max_length=service.MAX_TEXT)
     notes: str | None = Field(None, max_length=service.MAX_TEXT)
     owner: str | None = Field(None, max_length=64)
     priority: PriorityName | None = None
     due: dt.date | None = None
-    contact_attempt: bool = Field(
-        False, description="an unsuccessful attempt to contact the patient"
-    )
+    contact_attempt: bool = Field(False, description="an unsuccessful attempt to contact the "
+                                  "patient")
 
 
 class TaskHistoryOut(BaseModel):
@@ -144,153 +134,80 @@ def _task_id(raw: str) -> int:
     return int(raw) if is_digits(raw) and len(raw) < 10 else 0
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=CreatedOut,
-    responses={
-        409: {
-            "description": "an open task on this worklist already, or "
-            "Idempotency-Key reused with a different body"
-        },
-        422: {"description": "invalid field (field and why)"},
-    },
-)
-def create_task(
-    request: Request,
-    caller: Caller,
-    body: TaskIn,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=200,
-            description="Retry-safe: the same key and body return the first answer "
-            "and create nothing",
-        ),
-    ] = None,
-) -> Response:
+@router.post("", status_code=201, response_model=CreatedOut,
+             responses={409: {"description": "an open task on this worklist already, or "
+                              "Idempotency-Key reused with a different body"},
+                        422: {"description": "invalid field (field and why)"}})
+def create_task(request: Request, caller: Caller, body: TaskIn,
+                idempotency_key: Annotated[str | None, Header(
+                    alias="Idempotency-Key", min_length=1, max_length=200,
+                    description="Retry-safe: the same key and body return the first answer "
+                    "and create nothing")] = None) -> Response:
     """Create a task about one patient (201 with its id)."""
     view = _view(request)
     key = None
     if idempotency_key is not None:
-        key = service.Idempotency(
-            caller.username,
-            idempotency_key,
-            request_hash("POST", "/api/tasks", body.model_dump_json().encode("utf-8")),
-        )
+        key = service.Idempotency(caller.username, idempotency_key, request_hash(
+            "POST", "/api/tasks", body.model_dump_json().encode("utf-8")))
     try:
         created = service.create(
-            _store(request),
-            caller,
-            service.NewTask(
-                patient_id=body.patient_id,
-                kind=body.kind,
-                reason=body.reason,
-                worklist_id=body.worklist,
-                owner=body.owner,
-                due_date=body.due,
-                priority=body.priority,
-            ),
+            _store(request), caller,
+            service.NewTask(patient_id=body.patient_id, kind=body.kind, reason=body.reason,
+                            worklist_id=body.worklist, owner=body.owner, due_date=body.due,
+                            priority=body.priority),
             practices_of=task_support.practices_of(view),
-            worklists=task_support.worklist_titles(view),
-            idempotency=key,
-            respond=lambda i: json.dumps({"id": i}),
-            route="/api/tasks",
-        )
+            worklists=task_support.worklist_titles(view), idempotency=key,
+            respond=lambda i: json.dumps({"id": i}), route="/api/tasks")
     except IdempotencyConflict as conflict:
         raise HTTPException(status_code=409, detail=str(conflict)) from None
     headers = {"Location": f"/api/tasks/{created.id}"}
     if created.replay is not None:
-        return Response(
-            created.replay.body,
-            status_code=created.replay.status,
-            media_type="application/json",
-            headers={**headers, "Idempotent-Replayed": "true"},
-        )
-    return Response(
-        json.dumps({"id": created.id}),
-        status_code=201,
-        media_type="application/json",
-        headers=headers,
-    )
+        return Response(created.replay.body, status_code=created.replay.status,
+                        media_type="application/json",
+                        headers={**headers, "Idempotent-Replayed": "true"})
+    return Response(json.dumps({"id": created.id}), status_code=201,
+                    media_type="application/json", headers=headers)
 
 
 @router.get("", response_model=TasksOut)
-def list_tasks(
-    request: Request,
-    caller: Caller,
-    status: Annotated[list[StatusName] | None, Query()] = None,
-    worklist: Annotated[str | None, Query(max_length=64)] = None,
-    owner: Annotated[
-        str | None, Query(max_length=64, description="a username, a role queue, or 'me'")
-    ] = None,
-    patient_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
-    source: Annotated[SourceName | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-) -> TasksOut:
+def list_tasks(request: Request, caller: Caller,
+               status: Annotated[list[StatusName] | None, Query()] = None,
+               worklist: Annotated[str | None, Query(max_length=64)] = None,
+               owner: Annotated[str | None, Query(max_length=64,
+                                                  description="a username, a role queue, "
+                                                  "or 'me'")] = None,
+               patient_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+               source: Annotated[SourceName | None, Query()] = None,
+               limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> TasksOut:
     """The tasks the caller may work: open first, most urgent, then oldest."""
     rows = service.list_tasks(
-        _store(request),
-        caller,
-        service.TaskFilter(
-            status=tuple(status or ()),
-            worklist_id=worklist,
-            owner=owner,
-            patient_id=patient_id,
-            source=source,
-        ),
-        limit=limit,
-        route="/api/tasks",
-    )
+        _store(request), caller,
+        service.TaskFilter(status=tuple(status or ()), worklist_id=worklist, owner=owner,
+                           patient_id=patient_id, source=source),
+        limit=limit, route="/api/tasks")
     return TasksOut(total=len(rows), tasks=[_out(r) for r in rows])
 
 
 @router.get("/{task_id}", response_model=TaskOut)
 def get_task(request: Request, caller: Caller, task_id: str) -> TaskOut:
     """One task with its history."""
-    return _out(
-        service.get(
-            _store(request),
-            caller,
-            _task_id(task_id),
-            practices_of=task_support.practices_of(_view(request)),
-            route="/api/tasks/{id}",
-        )
-    )
+    return _out(service.get(_store(request), caller, _task_id(task_id),
+                            practices_of=task_support.practices_of(_view(request)),
+                            route="/api/tasks/{id}"))
 
 
-@router.patch(
-    "/{task_id}",
-    response_model=TaskOut,
-    responses={
-        409: {"description": "the task is closed, or the status cannot follow its current one"},
-        422: {"description": "invalid field (field and why)"},
-    },
-)
+@router.patch("/{task_id}", response_model=TaskOut,
+              responses={409: {"description": "the task is closed, or the status cannot "
+                               "follow its current one"},
+                         422: {"description": "invalid field (field and why)"}})
 def patch_task(request: Request, caller: Caller, task_id: str, body: TaskPatch) -> TaskOut:
     """Work a task: status, contact attempt, coded outcome, notes, owner, priority, due date."""
     view = _view(request)
-    return _out(
-        service.update(
-            _store(request),
-            caller,
-            _task_id(task_id),
-            service.TaskChange(
-                status=body.status,
-                outcome_code=body.outcome_code,
-                outcome_date=body.outcome_date,
-                outcome_text=body.outcome_text,
-                notes=body.notes,
-                owner=body.owner,
-                priority=body.priority,
-                due_date=body.due,
-                contact_attempt=body.contact_attempt,
-            ),
-            practices_of=task_support.practices_of(view),
-            today=task_support.work_date(view),
-            satisfied_by=task_support.satisfied_by,
-            route="/api/tasks/{id}",
-        )
-    )
+    return _out(service.update(
+        _store(request), caller, _task_id(task_id),
+        service.TaskChange(status=body.status, outcome_code=body.outcome_code,
+                           outcome_date=body.outcome_date, outcome_text=body.outcome_text,
+                           notes=body.notes, owner=body.owner, priority=body.priority,
+                           due_date=body.due, contact_attempt=body.contact_attempt),
+        practices_of=task_support.practices_of(view), today=task_support.work_date(view),
+        satisfied_by=task_support.satisfied_by, route="/api/tasks/{id}"))

@@ -50,17 +50,9 @@ class Meeting:
     patients: list[MeetingPatient]
 
 
-def create(
-    store: Store,
-    who: Principal,
-    *,
-    title: str,
-    held_on: dt.date,
-    worklists: Sequence[str],
-    candidates: dict[str, Sequence[Candidate]],
-    limit: int = MAX_PATIENTS,
-    route: str = "",
-) -> int:
+def create(store: Store, who: Principal, *, title: str, held_on: dt.date,
+           worklists: Sequence[str], candidates: dict[str, Sequence[Candidate]],
+           limit: int = MAX_PATIENTS, route: str = "") -> int:
     """A meeting whose list holds the patients of ``worklists`` the caller may work (in list
     order, at most ``limit``, each once). One audit event naming them."""
     name = (title or "").strip()
@@ -79,59 +71,33 @@ def create(
                 if len(chosen) >= limit:
                     break
                 if c.patient_id not in chosen and scope.allows(
-                    c.patient_id, frozenset({c.practice_code})
-                ):
+                        c.patient_id, frozenset({c.practice_code})):
                     chosen[c.patient_id] = (c.practice_code, w)
         now = now_utc()
         with store.session() as session:
-            meeting = MdtMeeting(
-                title=name,
-                held_on=held_on,
-                practice_code=who.practice_code,
-                worklists=list(worklists),
-                created_by=who.username,
-                created_at=now,
-            )
+            meeting = MdtMeeting(title=name, held_on=held_on, practice_code=who.practice_code,
+                                 worklists=list(worklists), created_by=who.username,
+                                 created_at=now)
             session.add(meeting)
             session.flush()
             for pid, (practice, w) in chosen.items():
-                session.add(
-                    MdtPatient(
-                        meeting_id=meeting.id, patient_id=pid, practice_code=practice, worklist_id=w
-                    )
-                )
+                session.add(MdtPatient(meeting_id=meeting.id, patient_id=pid,
+                                       practice_code=practice, worklist_id=w))
             meeting_id = meeting.id
         return meeting_id, sorted(chosen)
 
-    return disclose_in_scope(
-        store,
-        who,
-        select_rows,
-        Purpose.DIRECT_CARE,
-        Action.TRIAGE_WORK,
-        detail={"route": route, "op": "create_mdt_meeting", "worklists": list(worklists)},
-    )
+    return disclose_in_scope(store, who, select_rows, Purpose.DIRECT_CARE, Action.TRIAGE_WORK,
+                             detail={"route": route, "op": "create_mdt_meeting",
+                                     "worklists": list(worklists)})
 
 
 def meetings(store: Store) -> list[Meeting]:
     """Meetings without their patients (titles and dates only: not identifiable)."""
     with store.read() as session:
-        rows = session.scalars(
-            select(MdtMeeting).order_by(MdtMeeting.held_on.desc(), MdtMeeting.id.desc())
-        ).all()
-        return [
-            Meeting(
-                m.id,
-                m.title,
-                m.held_on,
-                m.practice_code,
-                list(m.worklists),
-                m.created_by,
-                m.created_at,
-                [],
-            )
-            for m in rows
-        ]
+        rows = session.scalars(select(MdtMeeting).order_by(MdtMeeting.held_on.desc(),
+                                                           MdtMeeting.id.desc())).all()
+        return [Meeting(m.id, m.title, m.held_on, m.practice_code, list(m.worklists),
+                        m.created_by, m.created_at, []) for m in rows]
 
 
 def get(store: Store, who: Principal, meeting_id: int, *, route: str = "") -> Meeting:
@@ -144,124 +110,58 @@ def get(store: Store, who: Principal, meeting_id: int, *, route: str = "") -> Me
             m = session.get(MdtMeeting, meeting_id)
             if m is None:
                 raise NotFound()
-            rows = session.scalars(
-                select(MdtPatient).where(MdtPatient.meeting_id == m.id).order_by(MdtPatient.id)
-            ).all()
-            shown = [
-                MeetingPatient(
-                    int(r.patient_id),
-                    r.practice_code,
-                    r.worklist_id,
-                    r.discussion,
-                    r.discussed_by,
-                    r.discussed_at,
-                )
-                for r in rows
-                if scope.allows(int(r.patient_id), frozenset({r.practice_code}))
-            ]
-            meeting = Meeting(
-                m.id,
-                m.title,
-                m.held_on,
-                m.practice_code,
-                list(m.worklists),
-                m.created_by,
-                m.created_at,
-                shown,
-            )
+            rows = session.scalars(select(MdtPatient).where(MdtPatient.meeting_id == m.id)
+                                   .order_by(MdtPatient.id)).all()
+            shown = [MeetingPatient(int(r.patient_id), r.practice_code, r.worklist_id,
+                                    r.discussion, r.discussed_by, r.discussed_at)
+                     for r in rows if scope.allows(int(r.patient_id),
+                                                   frozenset({r.practice_code}))]
+            meeting = Meeting(m.id, m.title, m.held_on, m.practice_code, list(m.worklists),
+                              m.created_by, m.created_at, shown)
         return meeting, [p.patient_id for p in shown]
 
-    return disclose_in_scope(
-        store,
-        who,
-        select_rows,
-        Purpose.DIRECT_CARE,
-        Action.TRIAGE_WORK,
-        detail={"route": route, "op": "view_mdt_meeting", "meeting_id": meeting_id},
-    )
+    return disclose_in_scope(store, who, select_rows, Purpose.DIRECT_CARE, Action.TRIAGE_WORK,
+                             detail={"route": route, "op": "view_mdt_meeting",
+                                     "meeting_id": meeting_id})
 
 
-def record_discussion(
-    store: Store,
-    who: Principal,
-    meeting_id: int,
-    patient_id: int,
-    *,
-    discussion: str,
-    actions: Sequence[plans.PlanAction],
-    practices_of: PracticesOf,
-    route: str = "",
-) -> list[int]:
+def record_discussion(store: Store, who: Principal, meeting_id: int, patient_id: int, *,
+                      discussion: str, actions: Sequence[plans.PlanAction],
+                      practices_of: PracticesOf, route: str = "") -> list[int]:
     """Record what the meeting said about one patient; the agreed actions become tasks (and
     care-plan actions when the patient has a plan). Returns the new tasks' ids."""
     text = (discussion or "").strip()
     if not text or "\x00" in text or len(text) > service.MAX_TEXT:
-        raise TaskError(
-            "discussion", f"summarise the discussion (at most {service.MAX_TEXT} characters)"
-        )
+        raise TaskError("discussion", "summarise the discussion (at most "
+                        f"{service.MAX_TEXT} characters)")
     with store.read() as session:
-        on_list = session.scalar(
-            select(MdtPatient).where(
-                MdtPatient.meeting_id == meeting_id, MdtPatient.patient_id == patient_id
-            )
-        )
+        on_list = session.scalar(select(MdtPatient).where(
+            MdtPatient.meeting_id == meeting_id, MdtPatient.patient_id == patient_id))
     if on_list is None:
         # audited like any refusal: the patient is not on this meeting's list
-        require(
-            store,
-            who,
-            Action.TRIAGE_WORK,
-            purpose=Purpose.DIRECT_CARE,
-            patient_id=None,
-            patient_practices=frozenset(),
-            triage_request=True,
-            detail={"route": route, "op": "mdt_discussion", "meeting_id": meeting_id},
-        )
+        require(store, who, Action.TRIAGE_WORK, purpose=Purpose.DIRECT_CARE, patient_id=None,
+                patient_practices=frozenset(), triage_request=True,
+                detail={"route": route, "op": "mdt_discussion", "meeting_id": meeting_id})
         raise NotFound()  # pragma: no cover - the line above always refuses
     with store.read() as session:
-        has_plan = (
-            session.scalar(
-                select(CarePlanRow.id).where(
-                    CarePlanRow.patient_id == patient_id, CarePlanRow.status == "active"
-                )
-            )
-            is not None
-        )
+        has_plan = session.scalar(select(CarePlanRow.id).where(
+            CarePlanRow.patient_id == patient_id, CarePlanRow.status == "active")) is not None
     new = [a for a in actions if a.text.strip()]
     created: list[int] = []
     if has_plan and new:
         current = plans.current_unaudited(store, patient_id)
         assert current is not None
-        saved = plans.save(
-            store,
-            who,
-            patient_id,
-            plans.PlanInput(
-                current.what_matters,
-                current.goals,
-                [*current.actions, *new],
-                current.coordinator,
-                current.review_date,
-            ),
-            practices_of=practices_of,
-            source="mdt",
-            source_ref=f"mdt:{meeting_id}",
-            route=route,
-        )
-        created = [
-            a.task_id for a in saved.actions[len(current.actions) :] if a.task_id is not None
-        ]
+        saved = plans.save(store, who, patient_id, plans.PlanInput(
+            current.what_matters, current.goals, [*current.actions, *new],
+            current.coordinator, current.review_date), practices_of=practices_of,
+            source="mdt", source_ref=f"mdt:{meeting_id}", route=route)
+        created = [a.task_id for a in saved.actions[len(current.actions):]
+                   if a.task_id is not None]
     else:
         practices = practices_of(patient_id)
-        require(
-            store,
-            who,
-            Action.TRIAGE_WORK,
-            purpose=Purpose.DIRECT_CARE,
-            patient_id=patient_id,
-            patient_practices=practices,
-            detail={"route": route, "op": "mdt_discussion", "meeting_id": meeting_id},
-        )
+        require(store, who, Action.TRIAGE_WORK, purpose=Purpose.DIRECT_CARE,
+                patient_id=patient_id, patient_practices=practices,
+                detail={"route": route, "op": "mdt_discussion", "meeting_id": meeting_id})
         owners = [service.Owner.parse(a.owner) for a in new]
         for owner in owners:
             service._check_owner(store, owner, practices)
@@ -269,27 +169,15 @@ def record_discussion(
         with store.session() as session:
             for action, owner in zip(new, owners, strict=True):
                 row = service._add(
-                    session,
-                    (who.username, who.role.value),
-                    patient_id=patient_id,
-                    practice_code=sorted(practices)[0],
-                    source="mdt",
-                    worklist_id=None,
-                    source_ref=f"mdt:{meeting_id}",
-                    kind="mdt_action",
-                    reason=action.text.strip()[: service.MAX_TEXT],
-                    priority="routine",
-                    due_date=action.due_date,
-                    owner=owner,
-                    now=now,
-                )
+                    session, (who.username, who.role.value), patient_id=patient_id,
+                    practice_code=sorted(practices)[0], source="mdt", worklist_id=None,
+                    source_ref=f"mdt:{meeting_id}", kind="mdt_action",
+                    reason=action.text.strip()[:service.MAX_TEXT], priority="routine",
+                    due_date=action.due_date, owner=owner, now=now)
                 created.append(row.id)
     with store.session() as session:
-        row = session.scalar(
-            select(MdtPatient).where(
-                MdtPatient.meeting_id == meeting_id, MdtPatient.patient_id == patient_id
-            )
-        )
+        row = session.scalar(select(MdtPatient).where(
+            MdtPatient.meeting_id == meeting_id, MdtPatient.patient_id == patient_id))
         assert row is not None
         row.discussion, row.discussed_by, row.discussed_at = text, who.username, now_utc()
     return created

@@ -90,11 +90,8 @@ def check(
     engine: Annotated[str, typer.Option("--engine", help="Engine for the dry run.")] = "duckdb",
     record: Annotated[
         Path | None,
-        typer.Option(
-            "--record",
-            help="Also check that this record (after `pcn run`) holds "
-            "every feature the definitions need.",
-        ),
+        typer.Option("--record", help="Also check that this record (after `pcn run`) holds "
+                     "every feature the definitions need."),
     ] = None,
 ) -> None:
     """Validate every register file and dry-run each on a tiny population; check that every
@@ -137,28 +134,25 @@ def _check_availability(record: Path | None) -> None:
         with user_errors(RecordError):
             view = open_network(record)
         if view.profile_source != "analytics":
-            raise fail(f"{record} has no computed outputs: run `pcn run --record {record}` first")
+            raise fail(f"{record} has no computed outputs: run `pcn run --record {record}` "
+                       "first")
         profile = pd.DataFrame(view.profile)
     with user_errors(IndicatorDefinitionError, WorklistDefinitionError):
         statuses = check_definitions(profile)
     failed = [s for s in statuses if s.problems]
     for s in statuses:
         if s.declared and not s.problems:
-            console.print(
-                f"[yellow]•[/] {s.kind} {s.id}: not available - {s.declared}", highlight=False
-            )
+            console.print(f"[yellow]•[/] {s.kind} {s.id}: not available - {s.declared}",
+                          highlight=False)
     for s in failed:
         for problem in s.problems:
             console.print(f"[red]✗[/] {s.kind} {s.id}: {problem}", highlight=False)
     if failed:
-        raise fail(
-            f"{len(failed)} of {len(statuses)} definitions need features that are missing", code=1
-        )
+        raise fail(f"{len(failed)} of {len(statuses)} definitions need features that are "
+                   "missing", code=1)
     where = f" and recorded in {record}" if record is not None else ""
-    console.print(
-        f"[green]✓[/] {len(statuses)} definitions: every feature they need can be "
-        f"derived{where}, or they say they are not available"
-    )
+    console.print(f"[green]✓[/] {len(statuses)} definitions: every feature they need can be "
+                  f"derived{where}, or they say they are not available")
 
 
 @definitions_app.command("schema")

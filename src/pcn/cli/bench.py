@@ -77,9 +77,8 @@ def bench_dataset(
         try:
             when = dt.date.fromisoformat(index_date)
         except ValueError:
-            raise typer.BadParameter(
-                f"{index_date!r} is not a date (YYYY-MM-DD)", param_hint="--index-date"
-            ) from None
+            raise typer.BadParameter(f"{index_date!r} is not a date (YYYY-MM-DD)",
+                                     param_hint="--index-date") from None
     from pcn.record.store import RecordError
 
     with user_errors(RecordError):

@@ -68,7 +68,8 @@ def continuity(
     shown = pd.concat([shown, network], ignore_index=True)
     console.print(frame_table(_rounded(shown), title="Continuity of care by practice"))
 
-    totals = by_month.groupby("practice_code")[["primary_contacts", "hospital_contacts"]].sum()
+    totals = by_month.groupby("practice_code")[
+        ["primary_contacts", "hospital_contacts"]].sum()
     for col in totals.columns:
         totals[col] = protect_counts(totals[col]).to_numpy()
     both = totals["primary_contacts"] + totals["hospital_contacts"]

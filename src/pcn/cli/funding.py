@@ -14,13 +14,10 @@ from rich.markup import escape
 
 from pcn.cli.common import console, err_console, frame_table, require_record_dir, user_errors
 
-app = typer.Typer(
-    help="Weighted populations, Network Contract DES money and workforce benchmarks.",
-    no_args_is_help=True,
-)
-arrs_app = typer.Typer(
-    help="The Additional Roles Reimbursement Scheme (ARRS).", no_args_is_help=True
-)
+app = typer.Typer(help="Weighted populations, Network Contract DES money and workforce "
+                  "benchmarks.", no_args_is_help=True)
+arrs_app = typer.Typer(help="The Additional Roles Reimbursement Scheme (ARRS).",
+                       no_args_is_help=True)
 
 RecordOpt = Annotated[Path, typer.Option("--record", help="Network record directory.")]
 
@@ -32,16 +29,8 @@ def _errors() -> tuple[type[BaseException], ...]:
     from pcn.funding.weighted import FundingInputError
     from pcn.record.store import RecordError
 
-    return (
-        RecordError,
-        FundingInputError,
-        FundingDefinitionError,
-        UnknownPcn,
-        UnknownYear,
-        MissingPublishedList,
-        NoWorkforceData,
-        FileNotFoundError,
-    )
+    return (RecordError, FundingInputError, FundingDefinitionError, UnknownPcn, UnknownYear,
+            MissingPublishedList, NoWorkforceData, FileNotFoundError)
 
 
 def _write_atomically(text: str, path: Path) -> None:
@@ -85,28 +74,24 @@ def weighted_list(
         _write_atomically(buffer.getvalue(), output)
         report = comparison(pop)
     console.print(_comparison_table(report))
-    console.print(
-        f"[green]written[/] {output}: {len(table)} rows "
-        f"({len(pop.practices)} practices × 2 formulas), record date {pop.as_of}; "
-        f"{pop.opted_out_left_out:,} opted-out patients left out (planning use)"
-    )
+    console.print(f"[green]written[/] {output}: {len(table)} rows "
+                  f"({len(pop.practices)} practices × 2 formulas), record date {pop.as_of}; "
+                  f"{pop.opted_out_left_out:,} opted-out patients left out (planning use)")
 
 
 def _comparison_table(df: pd.DataFrame) -> object:
-    view = pd.DataFrame(
-        {
-            "Practice": df["practice_code"],
-            "Registered (record)": df["registered"].map(_num),
-            "Carr-Hill-style": df["carr_hill"].map(_num),
-            "Published 2022/23": df["weighted_published"].map(_num),
-            "Error %": df["error_pct"].map(lambda v: _num(v, 1)),
-            "of which list %": df["list_effect_pct"].map(lambda v: _num(v, 1)),
-            "opted out %": df["opt_out_effect_pct"].map(lambda v: _num(v, 1)),
-            "age mix %": df["age_mix_effect_pct"].map(lambda v: _num(v, 1)),
-            "missing components %": df["missing_components_pct"].map(lambda v: _num(v, 1)),
-            "IMD need": df["imd_need"].map(_num),
-        }
-    )
+    view = pd.DataFrame({
+        "Practice": df["practice_code"],
+        "Registered (record)": df["registered"].map(_num),
+        "Carr-Hill-style": df["carr_hill"].map(_num),
+        "Published 2022/23": df["weighted_published"].map(_num),
+        "Error %": df["error_pct"].map(lambda v: _num(v, 1)),
+        "of which list %": df["list_effect_pct"].map(lambda v: _num(v, 1)),
+        "opted out %": df["opt_out_effect_pct"].map(lambda v: _num(v, 1)),
+        "age mix %": df["age_mix_effect_pct"].map(lambda v: _num(v, 1)),
+        "missing components %": df["missing_components_pct"].map(lambda v: _num(v, 1)),
+        "IMD need": df["imd_need"].map(_num),
+    })
     return frame_table(view, title="Weighted list: estimate from the record against the published")
 
 
@@ -127,20 +112,16 @@ def report(record: RecordOpt) -> None:
         pop = record_population(record)
         df = comparison(pop)
     console.print(_comparison_table(df))
-    console.print(
-        f"{pop.opted_out_left_out:,} registered patients who opted out (type 1 or "
-        "national data opt-out) are left out, as from every planning output; the "
-        "published lists count them."
-    )
-    money = pd.DataFrame(
-        {
-            "Practice": df["practice_code"],
-            "Carr-Hill-style £": df["allocation_carr_hill"].map(_money),
-            "IMD need £": df["allocation_imd_need"].map(_money),
-            "Difference £": df["allocation_difference"].map(_money),
-            "Published Global Sum 2022/23 £": df["global_sum_published"].map(_money),
-        }
-    )
+    console.print(f"{pop.opted_out_left_out:,} registered patients who opted out (type 1 or "
+                  "national data opt-out) are left out, as from every planning output; the "
+                  "published lists count them.")
+    money = pd.DataFrame({
+        "Practice": df["practice_code"],
+        "Carr-Hill-style £": df["allocation_carr_hill"].map(_money),
+        "IMD need £": df["allocation_imd_need"].map(_money),
+        "Difference £": df["allocation_difference"].map(_money),
+        "Published Global Sum 2022/23 £": df["global_sum_published"].map(_money),
+    })
     console.print(frame_table(money, title="Allocation under each formula"))
     console.print(f"Rate: £{global_sum_rate():.2f} — {GLOBAL_SUM_RATE_SOURCE}")
     console.print("\n[bold]Carr-Hill components[/]")
@@ -152,14 +133,9 @@ def report(record: RecordOpt) -> None:
 def summary(
     pcn: Annotated[str, typer.Option("--pcn", help="PCN ODS code, e.g. U55830.")],
     year: Annotated[str, typer.Option("--year", help="Financial year, e.g. 2025/26.")] = "2025/26",
-    record: Annotated[
-        Path | None,
-        typer.Option(
-            "--record",
-            help="Network record: counts coded care home residents as a stand-in for "
-            "CQC beds (otherwise the care home premium is not available).",
-        ),
-    ] = None,
+    record: Annotated[Path | None, typer.Option(
+        "--record", help="Network record: counts coded care home residents as a stand-in for "
+        "CQC beds (otherwise the care home premium is not available).")] = None,
     output: Annotated[Path | None, typer.Option("--output", help="Also write a CSV.")] = None,
 ) -> None:
     """The PCN's Network Contract DES money for a year: every line with its rate, population,
@@ -170,23 +146,15 @@ def summary(
         require_record_dir(record)
     with user_errors(*_errors()):
         s = funding_summary(pcn, year, record)
-    view = pd.DataFrame(
-        {
-            "Line": s.lines["title"],
-            "Rate £": s.lines["rate"].map(lambda v: f"{v:,.3f}"),
-            "Per": s.lines["population_text"],
-            "Population": s.lines["population"].map(_num),
-            "Amount": s.lines["amount"].map(_money),
-            "Year": s.lines["year"],
-            "Sources": s.lines["sources"],
-        }
-    )
+    view = pd.DataFrame({
+        "Line": s.lines["title"], "Rate £": s.lines["rate"].map(lambda v: f"{v:,.3f}"),
+        "Per": s.lines["population_text"], "Population": s.lines["population"].map(_num),
+        "Amount": s.lines["amount"].map(_money), "Year": s.lines["year"],
+        "Sources": s.lines["sources"]})
     console.print(f"[bold]{s.pcn_name}[/] ({s.pcn_code}) — Network Contract DES {s.year}")
     console.print(frame_table(view))
-    console.print(
-        f"Total of the lines with an amount: {_money(s.total)} ({s.year}); "
-        f"populations from {s.population_source}"
-    )
+    console.print(f"Total of the lines with an amount: {_money(s.total)} ({s.year}); "
+                  f"populations from {s.population_source}")
     for note in s.notes:
         console.print(f"- {note}")
     if output is not None:
@@ -207,30 +175,18 @@ def benchmarks(
 
     with user_errors(*_errors()):
         df = benchmark(pcn, year)
-    view = pd.DataFrame(
-        {
-            "Staff group": df["staff_group"],
-            "FTE": df["fte"].map(lambda v: _num(v, 2)),
-            "FTE per 1,000": df["fte_per_1000"].map(lambda v: _num(v, 3)),
-            "Peer median": df["peer_median"].map(lambda v: _num(v, 3)),
-            "Peer IQR": [
-                f"{a:.3f}–{b:.3f}" for a, b in zip(df["peer_q1"], df["peer_q3"], strict=True)
-            ],
-            "England median": df["england_median"].map(lambda v: _num(v, 3)),
-        }
-    )
-    console.print(
-        frame_table(
-            view,
-            title=f"{pcn.upper()} workforce {year}: peers are the "
-            f"{int(df['peers'].iloc[0])} PCNs in IMD quintile "
-            f"{int(df['imd_quintile'].iloc[0])} (5 = most deprived)",
-        )
-    )
-    console.print(
-        f"Sources: {WORKFORCE_SOURCE}; registered lists from NHS Payments to General "
-        "Practice 2022-23."
-    )
+    view = pd.DataFrame({
+        "Staff group": df["staff_group"], "FTE": df["fte"].map(lambda v: _num(v, 2)),
+        "FTE per 1,000": df["fte_per_1000"].map(lambda v: _num(v, 3)),
+        "Peer median": df["peer_median"].map(lambda v: _num(v, 3)),
+        "Peer IQR": [f"{a:.3f}–{b:.3f}" for a, b in zip(df["peer_q1"], df["peer_q3"],
+                                                        strict=True)],
+        "England median": df["england_median"].map(lambda v: _num(v, 3))})
+    console.print(frame_table(view, title=f"{pcn.upper()} workforce {year}: peers are the "
+                              f"{int(df['peers'].iloc[0])} PCNs in IMD quintile "
+                              f"{int(df['imd_quintile'].iloc[0])} (5 = most deprived)"))
+    console.print(f"Sources: {WORKFORCE_SOURCE}; registered lists from NHS Payments to General "
+                  "Practice 2022-23.")
 
 
 @arrs_app.command("entitlement")
@@ -247,5 +203,4 @@ def entitlement(
     err_console.print(
         f"{e.pcn_name} ({e.pcn_code}) ARRS {e.year}: £{e.rate:.3f} × "
         f"{e.weighted_population:,.2f} weighted patients. Population: {e.population_text}. "
-        f"Rate sources: {'; '.join(e.sources)}." + (f" {e.note}" if e.note else "")
-    )
+        f"Rate sources: {'; '.join(e.sources)}." + (f" {e.note}" if e.note else ""))

@@ -71,12 +71,8 @@ def schema() -> None:
 @app.command("series")
 def series(
     record: Annotated[Path, typer.Option("--record", help="Record directory (after `pcn run`).")],
-    months: Annotated[
-        int,
-        typer.Option(
-            "--months", min=1, max=120, help="Month ends to evaluate, up to the index date."
-        ),
-    ] = 24,
+    months: Annotated[int, typer.Option("--months", min=1, max=120,
+                                        help="Month ends to evaluate, up to the index date.")] = 24,
     engine: Annotated[str, typer.Option("--engine", help="duckdb (default) or spark.")] = "duckdb",
 ) -> None:
     """Monthly series of patient-based indicators (for SPC charts), added to RECORD/outputs."""
@@ -90,12 +86,8 @@ def series(
         user_errors(RecordError, EngineError, SeriesError),
         console.status("building monthly series…") as status,
     ):
-        result = build_series(
-            record,
-            months=months,
-            engine_kind=engine,
-            progress=lambda step: status.update(f"{engine}: {step}…"),
-        )
+        result = build_series(record, months=months, engine_kind=engine,
+                              progress=lambda step: status.update(f"{engine}: {step}…"))
     console.print(
         f"[green]series written[/] to {result.path}: {len(result.indicators)} indicators × "
         f"{len(result.months)} month ends ({result.months[0]} to {result.months[-1]}), "
@@ -122,18 +114,15 @@ def show(
     definition = view.indicator_definitions[indicator_id]
     state = view.indicator(indicator_id)
     if state.not_available:
-        console.print(
-            f"[bold]{definition.title}[/]: [yellow]not available[/] - it {state.unavailable}",
-            highlight=False,
-        )
+        console.print(f"[bold]{definition.title}[/]: [yellow]not available[/] - it "
+                      f"{state.unavailable}", highlight=False)
         return
     try:
         table = view.indicator_table(indicator_id, protected=True)
     except OutputsMissing as err:
         raise fail(str(err)) from None
     unit = "%" if definition.kind == "proportion" else f"per {definition.per:,}"
-    shown = table[
-        ["level", "org_code", "name", "numerator", "denominator", "value", "position"]
-    ].copy()
+    shown = table[["level", "org_code", "name", "numerator", "denominator", "value",
+                   "position"]].copy()
     shown["value"] = shown["value"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
     console.print(frame_table(shown, title=f"{definition.title} ({unit}), as of {view.as_of}"))

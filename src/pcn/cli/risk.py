@@ -56,23 +56,14 @@ def _write_atomically(text: str, path: Path) -> None:
         raise
 
 
-_INPUT_HELP = "CSV with columns " + ",".join(q.BATCH_COLUMNS) + " (extra columns are ignored)."
-InputOption = Annotated[
-    Path,
-    typer.Option("--input", "-i", help=_INPUT_HELP, exists=True, dir_okay=False, readable=True),
-]
-OutputOption = Annotated[
-    Path,
-    typer.Option(
-        "--output", "-o", help="CSV to write: id,score (10-year risk in percent, unrounded)."
-    ),
-]
-SkipInvalidOption = Annotated[
-    bool,
-    typer.Option(
-        "--skip-invalid", help="Skip and report bad rows instead of refusing the whole file."
-    ),
-]
+_INPUT_HELP = ("CSV with columns " + ",".join(q.BATCH_COLUMNS)
+               + " (extra columns are ignored).")
+InputOption = Annotated[Path, typer.Option("--input", "-i", help=_INPUT_HELP, exists=True,
+                                           dir_okay=False, readable=True)]
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="CSV to write: id,score "
+                                            "(10-year risk in percent, unrounded).")]
+SkipInvalidOption = Annotated[bool, typer.Option(
+    "--skip-invalid", help="Skip and report bad rows instead of refusing the whole file.")]
 
 
 def _read_as_text(path: Path) -> pd.DataFrame:
@@ -82,25 +73,17 @@ def _read_as_text(path: Path) -> pd.DataFrame:
             header = next(csv.reader(f), None)
         if not header:
             raise fail(f"{path}: empty file, expected a header row")
-        table = pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error) as e:
         raise fail(f"{path}: not a readable CSV ({e})") from None
     return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 
 @app.command("qrisk3")
-def qrisk3(
-    input: InputOption,
-    output: OutputOption,
-    skip_invalid: SkipInvalidOption = False,
-) -> None:
+def qrisk3(input: InputOption, output: OutputOption, skip_invalid: SkipInvalidOption = False,
+           ) -> None:
     """QRISK3-2017 10-year CVD risk for every row of a CSV (both sex equations).
 
     Bad cells are reported by row (data rows counted from 1) and column.
@@ -110,9 +93,8 @@ def qrisk3(
         text = _read_as_text(input)
     missing = [c for c in q.BATCH_COLUMNS if c not in text.columns]
     if missing:
-        raise fail(
-            f"{input}: missing column(s) {', '.join(missing)}; expected {','.join(q.BATCH_COLUMNS)}"
-        )
+        raise fail(f"{input}: missing column(s) {', '.join(missing)}; "
+                   f"expected {','.join(q.BATCH_COLUMNS)}")
     with console.status(f"checking {len(text):,} rows"):
         typed, problems = q.check_qrisk3_frame(text)
     bad_rows = sorted({p.row for p in problems})
@@ -122,10 +104,8 @@ def qrisk3(
     if len(problems) > SHOWN_PROBLEMS:
         err_console.print(f"... and {len(problems) - SHOWN_PROBLEMS:,} more problem(s)")
     if problems and not skip_invalid:
-        raise fail(
-            f"{len(problems):,} problem(s) in {len(bad_rows):,} row(s); nothing written "
-            "(use --skip-invalid to score the good rows)"
-        )
+        raise fail(f"{len(problems):,} problem(s) in {len(bad_rows):,} row(s); nothing written "
+                   "(use --skip-invalid to score the good rows)")
     keep = [r - 1 for r in bad_rows]
     good = typed.drop(index=keep) if keep else typed
     ids = (text.drop(index=keep) if keep else text)[q.ID_COLUMN].to_numpy()
@@ -133,7 +113,6 @@ def qrisk3(
         scores = q.qrisk3_scores(good) if len(good) else np.array([], dtype=float)
     _write_atomically(_scores_csv(ids, scores), output)
     skipped = f", skipped {len(bad_rows):,} bad row(s)" if bad_rows else ""
-    console.print(
-        f"wrote {len(ids):,} scores to {output}{skipped}", highlight=False, soft_wrap=True
-    )
+    console.print(f"wrote {len(ids):,} scores to {output}{skipped}", highlight=False,
+                  soft_wrap=True)
     console.print(f"[dim]{q.QRISK3_IMPLEMENTATION_NOTE} {q.QRISK3_DISCLAIMER}[/]")

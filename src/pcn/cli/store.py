@@ -23,16 +23,13 @@ from pcn.store.sharing import SharingError
 
 ERRORS = (AccountError, SharingError, StoreError)
 
-db_app = typer.Typer(
-    help="Create, upgrade or downgrade the operational store's schema.", no_args_is_help=True
-)
+db_app = typer.Typer(help="Create, upgrade or downgrade the operational store's schema.",
+                     no_args_is_help=True)
 users_app = typer.Typer(help="Local accounts and API tokens.", no_args_is_help=True)
-sharing_app = typer.Typer(
-    help="Data-sharing agreements between practices; break-glass reviews.", no_args_is_help=True
-)
-audit_app = typer.Typer(
-    help="Verify the audit trail; who viewed a patient's record.", no_args_is_help=True
-)
+sharing_app = typer.Typer(help="Data-sharing agreements between practices; break-glass reviews.",
+                          no_args_is_help=True)
+audit_app = typer.Typer(help="Verify the audit trail; who viewed a patient's record.",
+                        no_args_is_help=True)
 
 
 def _store(migrated: bool = True) -> Store:
@@ -44,16 +41,8 @@ def _store(migrated: bool = True) -> Store:
 
 
 def _audit_admin(store: Store, action: str, detail: dict[str, Any]) -> None:
-    audit.record(
-        store,
-        audit.Event(
-            username=f"os:{getpass.getuser()}",
-            role="system",
-            action=action,
-            outcome="ok",
-            detail=detail,
-        ),
-    )
+    audit.record(store, audit.Event(username=f"os:{getpass.getuser()}", role="system",
+                                    action=action, outcome="ok", detail=detail))
 
 
 # ---- pcn db -----------------------------------------------------------------------------------
@@ -69,9 +58,8 @@ def db_upgrade(revision: str = typer.Option("head", help="Target revision.")) ->
 @db_app.command("downgrade")
 def db_downgrade(
     revision: str = typer.Option("base", help="Target revision ('base' drops everything)."),
-    yes: bool = typer.Option(
-        False, "--yes", help="Confirm: this can drop tables and the audit trail."
-    ),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: this can drop tables and the audit "
+                             "trail."),
 ) -> None:
     """Migrate the schema down (to 'base': drop every table, the audit trail included)."""
     if not yes:
@@ -86,10 +74,8 @@ def db_downgrade(
 def db_current() -> None:
     """Print the store's URL (without password), its revision and the code's head revision."""
     store = _store(migrated=False)
-    console.print(
-        f"{store!r}: revision {migrate.current_revision(store) or 'empty'} "
-        f"(head {migrate.head_revision()})"
-    )
+    console.print(f"{store!r}: revision {migrate.current_revision(store) or 'empty'} "
+                  f"(head {migrate.head_revision()})")
 
 
 @db_app.command("grant-app-role")
@@ -111,17 +97,12 @@ def db_grant_app_role(
 def users_add(
     username: str = typer.Argument(..., help="Login name (lower-case letters, digits, . _ -)."),
     role: str = typer.Option(..., "--role", help="One of: " + ", ".join(r.value for r in Role)),
-    practice: str = typer.Option(
-        "",
-        "--practice",
-        help="ODS code of the user's practice (required for practice staff; empty for PCN staff).",
-    ),
+    practice: str = typer.Option("", "--practice", help="ODS code of the user's practice "
+                                 "(required for practice staff; empty for PCN staff)."),
     display_name: str = typer.Option("", "--name", help="Name shown in the app."),
-    password_stdin: bool = typer.Option(
-        False,
-        "--password-stdin",
-        help="Read the password from the first line of stdin instead of generating one.",
-    ),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the password from the first line of stdin "
+                                        "instead of generating one."),
 ) -> None:
     """Create an account; prints the generated password unless --password-stdin is given."""
     password = None
@@ -129,24 +110,12 @@ def users_add(
         password = sys.stdin.readline().rstrip("\r\n")
     store = _store()
     with user_errors(*ERRORS):
-        account, generated = accounts.create_user(
-            store,
-            username,
-            role,
-            practice_code=practice or None,
-            display_name=display_name,
-            password=password,
-        )
-    _audit_admin(
-        store,
-        "manage_users",
-        {
-            "op": "add",
-            "user": account.username,
-            "role": account.role.value,
-            "practice_code": account.practice_code,
-        },
-    )
+        account, generated = accounts.create_user(store, username, role,
+                                                  practice_code=practice or None,
+                                                  display_name=display_name, password=password)
+    _audit_admin(store, "manage_users", {"op": "add", "user": account.username,
+                                         "role": account.role.value,
+                                         "practice_code": account.practice_code})
     where = account.practice_code or NETWORK
     console.print(f"[green]created[/] {account.username} ({account.role.value}, {where})")
     if generated:
@@ -162,14 +131,8 @@ def users_list() -> None:
     for column in ("username", "name", "role", "practice", "active", "created"):
         table.add_column(column)
     for a in accounts.list_users(store):
-        table.add_row(
-            a.username,
-            a.display_name,
-            a.role.value,
-            a.practice_code or NETWORK,
-            "yes" if a.active else "[red]no[/]",
-            str(a.created_at)[:19],
-        )
+        table.add_row(a.username, a.display_name, a.role.value, a.practice_code or NETWORK,
+                      "yes" if a.active else "[red]no[/]", str(a.created_at)[:19])
     console.print(table)
 
 
@@ -187,25 +150,18 @@ def users_disable(username: str = typer.Argument(..., help="Account to disable."
 def users_set_role(
     username: str = typer.Argument(..., help="Account to change."),
     role: str = typer.Option(..., "--role", help="One of: " + ", ".join(r.value for r in Role)),
-    practice: str = typer.Option(
-        "", "--practice", help="ODS code of the user's practice (empty for PCN staff)."
-    ),
+    practice: str = typer.Option("", "--practice", help="ODS code of the user's practice "
+                                 "(empty for PCN staff)."),
 ) -> None:
     """Change an account's role and practice (effective on its next request)."""
     store = _store()
     with user_errors(*ERRORS):
         account = accounts.set_role(store, username, role, practice or None)
-    _audit_admin(
-        store,
-        "manage_users",
-        {
-            "op": "set_role",
-            "user": account.username,
-            "role": account.role.value,
-            "practice_code": account.practice_code,
-        },
-    )
-    console.print(f"{account.username}: {account.role.value}, {account.practice_code or NETWORK}")
+    _audit_admin(store, "manage_users", {"op": "set_role", "user": account.username,
+                                         "role": account.role.value,
+                                         "practice_code": account.practice_code})
+    console.print(f"{account.username}: {account.role.value}, "
+                  f"{account.practice_code or NETWORK}")
 
 
 @users_app.command("token")
@@ -218,9 +174,8 @@ def users_token(
     store = _store()
     with user_errors(*ERRORS):
         token = accounts.issue_token(store, username, label, dt.timedelta(days=days))
-    _audit_admin(
-        store, "manage_users", {"op": "token", "user": username, "label": label, "days": days}
-    )
+    _audit_admin(store, "manage_users", {"op": "token", "user": username, "label": label,
+                                         "days": days})
     typer.echo(token)
 
 
@@ -236,9 +191,8 @@ def users_revoke_tokens(username: str = typer.Argument(..., help="Account.")) ->
 
 @users_app.command("demo")
 def users_demo(
-    practices: list[str] = typer.Option(
-        [], "--practice", help="Member practice (repeatable); default: the practices of --pcn."
-    ),
+    practices: list[str] = typer.Option([], "--practice", help="Member practice (repeatable); "
+                                        "default: the practices of --pcn."),
     pcn_code: str = typer.Option("", "--pcn", help="PCN ODS code (default: settings.default_pcn)."),
 ) -> None:
     """Create or reset demo accounts (one per role) and the PCN's agreements; print logins."""
@@ -258,7 +212,8 @@ def users_demo(
     for column in ("username", "password", "role", "practice"):
         table.add_column(column)
     for login in logins:
-        table.add_row(login.username, login.password, login.role, login.practice_code or NETWORK)
+        table.add_row(login.username, login.password, login.role,
+                      login.practice_code or NETWORK)
     console.print(table)
 
 
@@ -272,16 +227,14 @@ def _date(value: str, option: str) -> dt.date:
 
 @sharing_app.command("add")
 def sharing_add(
-    from_practices: list[str] = typer.Option(
-        ..., "--from", help="Practice sharing its patients (repeat for several)."
-    ),
-    to_orgs: list[str] = typer.Option(
-        ..., "--to", help=f"Practice receiving access, or '{NETWORK}' for PCN staff (repeatable)."
-    ),
-    scope: str = typer.Option(DataScope.VIEW.value, "--scope", help="view | view_and_export"),
-    purpose: str = typer.Option(
-        Purpose.DIRECT_CARE.value, "--purpose", help="direct_care | population_health | planning"
-    ),
+    from_practices: list[str] = typer.Option(..., "--from", help="Practice sharing its patients "
+                                             "(repeat for several)."),
+    to_orgs: list[str] = typer.Option(..., "--to", help=f"Practice receiving access, or "
+                                      f"'{NETWORK}' for PCN staff (repeatable)."),
+    scope: str = typer.Option(DataScope.VIEW.value, "--scope",
+                              help="view | view_and_export"),
+    purpose: str = typer.Option(Purpose.DIRECT_CARE.value, "--purpose",
+                                help="direct_care | population_health | planning"),
     valid_from: str = typer.Option("", "--valid-from", help="First day (default today)."),
     valid_to: str = typer.Option("", "--valid-to", help="Last day (default open-ended)."),
     reference: str = typer.Option("", "--reference", help="The signed agreement's reference."),
@@ -292,22 +245,13 @@ def sharing_add(
     end = _date(valid_to, "--valid-to") if valid_to else None
     with user_errors(*ERRORS):
         agreement = sharing.add_agreement(
-            store,
-            from_practices=from_practices,
-            to_orgs=to_orgs,
-            data_scope=scope,
-            purpose=purpose,
-            valid_from=start,
-            valid_to=end,
-            reference=reference,
-            created_by=f"os:{getpass.getuser()}",
-        )
+            store, from_practices=from_practices, to_orgs=to_orgs, data_scope=scope,
+            purpose=purpose, valid_from=start, valid_to=end, reference=reference,
+            created_by=f"os:{getpass.getuser()}")
     _audit_admin(store, "manage_agreements", {"op": "add", "agreement_id": agreement.agreement_id})
-    console.print(
-        f"[green]agreement {agreement.agreement_id}[/]: "
-        f"{', '.join(sorted(agreement.from_practices))} → "
-        f"{', '.join(sorted(agreement.to_orgs))} ({scope}, {purpose}, from {start})"
-    )
+    console.print(f"[green]agreement {agreement.agreement_id}[/]: "
+                  f"{', '.join(sorted(agreement.from_practices))} → "
+                  f"{', '.join(sorted(agreement.to_orgs))} ({scope}, {purpose}, from {start})")
 
 
 @sharing_app.command("list")
@@ -318,16 +262,10 @@ def sharing_list() -> None:
     for column in ("id", "reference", "from", "to", "scope", "purpose", "valid", "revoked"):
         table.add_column(column)
     for a, reference in sharing.list_agreements(store):
-        table.add_row(
-            str(a.agreement_id),
-            reference,
-            ", ".join(sorted(a.from_practices)),
-            ", ".join(sorted(a.to_orgs)),
-            a.data_scope.value,
-            a.purpose.value,
-            f"{a.valid_from} – {a.valid_to or '…'}",
-            str(a.revoked_at)[:19] if a.revoked_at else "",
-        )
+        table.add_row(str(a.agreement_id), reference, ", ".join(sorted(a.from_practices)),
+                      ", ".join(sorted(a.to_orgs)), a.data_scope.value, a.purpose.value,
+                      f"{a.valid_from} – {a.valid_to or '…'}",
+                      str(a.revoked_at)[:19] if a.revoked_at else "")
     console.print(table)
 
 
@@ -351,14 +289,9 @@ def sharing_reviews(
     for column in ("grant", "user", "patient", "granted", "reason", "review"):
         table.add_column(column)
     for g in sharing.grants_to_review(store, include_reviewed=all_):
-        table.add_row(
-            str(g.grant_id),
-            g.username,
-            str(g.patient_id),
-            str(g.granted_at)[:19],
-            g.reason,
-            f"{g.review_outcome} by {g.reviewed_by}" if g.reviewed_by else "[yellow]pending[/]",
-        )
+        table.add_row(str(g.grant_id), g.username, str(g.patient_id), str(g.granted_at)[:19],
+                      g.reason, f"{g.review_outcome} by {g.reviewed_by}" if g.reviewed_by else
+                      "[yellow]pending[/]")
     console.print(table)
 
 
@@ -376,17 +309,12 @@ def audit_verify() -> None:
         checked, anchor_problems = anchors.check_anchors(store)
     problems = report.problems + anchor_problems
     if not problems:
-        console.print(
-            f"[green]ok[/]: {report.events_checked:,} events, chain intact; "
-            f"head {report.head_seq} {report.head_hash}; {checked:,} anchor(s) match"
-        )
+        console.print(f"[green]ok[/]: {report.events_checked:,} events, chain intact; "
+                      f"head {report.head_seq} {report.head_hash}; {checked:,} anchor(s) match")
         if not checked:
-            console.print(
-                f"[yellow]no anchors in {anchors.anchor_file()}[/]: a rewrite of the "
-                "whole chain would not be detected; run `pcn audit anchor` "
-                "regularly (pcn serve does)",
-                highlight=False,
-            )
+            console.print(f"[yellow]no anchors in {anchors.anchor_file()}[/]: a rewrite of the "
+                          "whole chain would not be detected; run `pcn audit anchor` "
+                          "regularly (pcn serve does)", highlight=False)
         return
     for problem in problems:
         console.print(f"[red]✗[/] {problem}", highlight=False)
@@ -401,9 +329,8 @@ def audit_anchor() -> None:
 
     store = _store()
     anchor = anchors.write_anchor(store)
-    console.print(
-        f"anchored event {anchor.seq} {anchor.hash} in {anchors.anchor_file()}", highlight=False
-    )
+    console.print(f"anchored event {anchor.seq} {anchor.hash} in {anchors.anchor_file()}",
+                  highlight=False)
 
 
 @audit_app.command("who-viewed")
@@ -415,18 +342,11 @@ def audit_who_viewed(
     store = _store()
     rows = audit.who_viewed(store, patient_id, include_denied=not allowed_only)
     table = Table(title=f"Accesses to patient {patient_id}", header_style="bold")
-    for column in ("seq", "when (UTC)", "user", "role", "practice", "action", "purpose", "outcome"):
+    for column in ("seq", "when (UTC)", "user", "role", "practice", "action", "purpose",
+                   "outcome"):
         table.add_column(column)
     for r in rows:
-        table.add_row(
-            str(r.seq),
-            str(r.occurred_at)[:19],
-            r.username,
-            r.role,
-            r.practice_code or "",
-            r.action,
-            r.purpose or "",
-            r.outcome,
-        )
+        table.add_row(str(r.seq), str(r.occurred_at)[:19], r.username, r.role,
+                      r.practice_code or "", r.action, r.purpose or "", r.outcome)
     console.print(table)
     console.print(f"{len(rows)} event(s)")

@@ -68,8 +68,7 @@ def evaluate_command(
     input: Annotated[
         Path,
         typer.Option(
-            "--input",
-            "-i",
+            "--input", "-i",
             help="Labelled CSV: id,age,sex,text,urgency,route[,acceptable_routes,style].",
         ),
     ],
@@ -113,21 +112,16 @@ def evaluate_command(
         return f"{text} [{low:.1%}–{high:.1%}]" if r.emergencies else text
 
     metrics.add_row("emergencies caught [95% CI]", *(sensitivity(r) for _, r in parts))
-    metrics.add_row(
-        "emergencies sent to admin, pharmacy or self-care",
-        *(str(len(r.emergencies_to_non_clinical)) for _, r in parts),
-    )
+    metrics.add_row("emergencies sent to admin, pharmacy or self-care",
+                    *(str(len(r.emergencies_to_non_clinical)) for _, r in parts))
     metrics.add_row("under-triaged", *(fraction(r.under_triaged, r.cases) for _, r in parts))
-    metrics.add_row(
-        "urgency right or safely over-triaged",
-        *(fraction(r.urgency_safe, r.cases) for _, r in parts),
-    )
+    metrics.add_row("urgency right or safely over-triaged",
+                    *(fraction(r.urgency_safe, r.cases) for _, r in parts))
     metrics.add_row("urgency exact", *(fraction(r.urgency_exact, r.cases) for _, r in parts))
-    metrics.add_row(
-        "routine and self-care over-triaged",
-        *(fraction(r.low_acuity_over_triaged, r.low_acuity) for _, r in parts),
-    )
-    metrics.add_row("route acceptable", *(fraction(r.route_acceptable, r.cases) for _, r in parts))
+    metrics.add_row("routine and self-care over-triaged",
+                    *(fraction(r.low_acuity_over_triaged, r.low_acuity) for _, r in parts))
+    metrics.add_row("route acceptable",
+                    *(fraction(r.route_acceptable, r.cases) for _, r in parts))
     metrics.add_row("route exact", *(fraction(r.route_exact, r.cases) for _, r in parts))
     console.print(metrics)
 
@@ -137,7 +131,9 @@ def evaluate_command(
         confusion.add_column(u.value, justify="right")
     counts = result.confusion
     for expected in URGENCY_ORDER:
-        confusion.add_row(expected.value, *(str(counts[(expected, got)]) for got in URGENCY_ORDER))
+        confusion.add_row(
+            expected.value, *(str(counts[(expected, got)]) for got in URGENCY_ORDER)
+        )
     console.print(confusion)
 
     if cross_validate:
@@ -162,11 +158,8 @@ def evaluate_command(
 def report_command(
     write: Annotated[
         Path | None,
-        typer.Option(
-            "--write",
-            help="Update the generated section of this Markdown file "
-            "(docs/reference/triage-evaluation.md) instead of printing it.",
-        ),
+        typer.Option("--write", help="Update the generated section of this Markdown file "
+                     "(docs/reference/triage-evaluation.md) instead of printing it."),
     ] = None,
 ) -> None:
     """Re-score every frozen blind batch: its first blind run (from the kept output) and today's
@@ -212,9 +205,8 @@ def capacity(
     practice: Annotated[str, typer.Option("--practice", help="ODS code of the practice.")],
     role: Annotated[str, typer.Option("--role", help="gp, anp, practice_nurse, paramedic, …")],
     slots: Annotated[int, typer.Option("--slots", help="Free appointment slots for the role.")],
-    on: Annotated[
-        str | None, typer.Option("--date", help="Day (YYYY-MM-DD); default today.")
-    ] = None,
+    on: Annotated[str | None, typer.Option("--date", help="Day (YYYY-MM-DD); default today.")]
+    = None,
 ) -> None:
     """Declare a practice's free slots for a role on a day; online requests use them to route
     to a role with room (urgent and routine work), shown in the explanation."""
@@ -231,14 +223,7 @@ def capacity(
     store = _store()
     with user_errors(RequestError):
         set_capacity(store, practice.strip().upper(), role.strip(), slots, day, "cli")
-    _audit_admin(
-        store,
-        "manage_capacity",
-        {
-            "practice_code": practice.strip().upper(),
-            "role": role.strip(),
-            "free_slots": slots,
-            "on_date": day.isoformat(),
-        },
-    )
+    _audit_admin(store, "manage_capacity", {"practice_code": practice.strip().upper(),
+                                            "role": role.strip(), "free_slots": slots,
+                                            "on_date": day.isoformat()})
     console.print(f"[green]ok[/]: {practice.upper()} {role} has {slots} free slot(s) on {day}")

@@ -44,10 +44,8 @@ def serve(
         settings.require_secret()
     except ValueError as err:
         raise fail(f"{err} — set PCN_SECRET_KEY (or PCN_DEBUG=1 for a throwaway key)") from None
-    with (
-        user_errors(RecordError, AssetsMissing),
-        console.status("Computing indicators, continuity and inequalities…"),
-    ):
+    with (user_errors(RecordError, AssetsMissing),
+          console.status("Computing indicators, continuity and inequalities…")):
         app = create_app(record, store=_store(), settings=settings, warm=True)
     console.print(f"[bold green]Serving[/] {record} at http://{host}:{port}  (Ctrl+C to stop)")
     # Technical logs through the redacting filter only (no NHS numbers, tokens or queries).
@@ -58,7 +56,8 @@ def serve(
 
         timer = AnchorTimer(app.state.store, settings.audit_anchor_minutes).start()
     try:
-        uvicorn.run(app, host=host, port=port, log_config=None, log_level="info", access_log=True)
+        uvicorn.run(app, host=host, port=port, log_config=None, log_level="info",
+                    access_log=True)
     finally:
         if timer is not None:
             timer.stop()

@@ -39,10 +39,8 @@ def _stale_outputs(record: Path) -> str:
     except (OSError, ValueError, RecordError):
         return ""
     if built_from and built_from != current:
-        return (
-            f"the worklists were computed from an older record ({str(built_from)[:12]}, "
-            f"now {current[:12]}): run `pcn run --record {record}` first"
-        )
+        return (f"the worklists were computed from an older record ({str(built_from)[:12]}, "
+                f"now {current[:12]}): run `pcn run --record {record}` first")
     return ""
 
 
@@ -84,10 +82,8 @@ def show(
     if not path.exists() and meta.exists():
         reason = json.loads(meta.read_text()).get("not_available")
         if reason:  # not built: without what it needs it would name everyone eligible
-            console.print(
-                f"[bold]{defs[worklist_id].title}[/]: [yellow]not available[/] - {reason}",
-                highlight=False,
-            )
+            console.print(f"[bold]{defs[worklist_id].title}[/]: [yellow]not available[/] - "
+                          f"{reason}", highlight=False)
             return
     if not path.exists():
         raise fail(f"{path} not found: run `pcn run --record {record}` first")

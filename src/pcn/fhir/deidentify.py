@@ -34,17 +34,8 @@ from pcn.fhir.outbound import fhir_id
 PSEUDONYM_CHARS = 26
 PURPOSE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 #: Elements that hold a date or a dateTime in the resources :mod:`pcn.fhir.outbound` writes.
-DATE_ELEMENTS = frozenset(
-    {
-        "birthDate",
-        "deceasedDateTime",
-        "effectiveDateTime",
-        "onsetDateTime",
-        "authoredOn",
-        "start",
-        "end",
-    }
-)
+DATE_ELEMENTS = frozenset({"birthDate", "deceasedDateTime", "effectiveDateTime", "onsetDateTime",
+                           "authoredOn", "start", "end"})
 _REFERENCE = re.compile(r"^(Patient|Practitioner|PractitionerRole|Appointment)/(.+)$")
 
 
@@ -54,7 +45,7 @@ class PurposeError(ValueError):
 
 def pseudonym(key: bytes, purpose: str, kind: str, value: object) -> str:
     digest = hmac.new(key, f"{purpose}\0{kind}\0{value}".encode(), hashlib.sha256).digest()
-    return "p" + base64.b32encode(digest).decode().lower()[: PSEUDONYM_CHARS - 1]
+    return "p" + base64.b32encode(digest).decode().lower()[:PSEUDONYM_CHARS - 1]
 
 
 @dataclass
@@ -69,10 +60,8 @@ class Deidentifier:
 
     def __post_init__(self) -> None:
         if not PURPOSE_PATTERN.match(self.purpose):
-            raise PurposeError(
-                f"purpose {self.purpose!r}: use a short lower-case name such as "
-                "'planning' or 'evaluation-2026'"
-            )
+            raise PurposeError(f"purpose {self.purpose!r}: use a short lower-case name such as "
+                               "'planning' or 'evaluation-2026'")
 
     @property
     def identifier_system(self) -> str:
@@ -96,8 +85,7 @@ class Deidentifier:
                 decile = self.imd_deciles.get(lsoa or "")
                 if decile is not None:
                     out.setdefault("extension", []).append(
-                        {"url": S.EXT_IMD_DECILE, "valueInteger": int(decile)}
-                    )
+                        {"url": S.EXT_IMD_DECILE, "valueInteger": int(decile)})
         elif kind in ("Practitioner", "PractitionerRole"):
             out["id"] = self._id("Practitioner", res["id"])  # references use the same id
             out.pop("identifier", None)
@@ -107,23 +95,17 @@ class Deidentifier:
             start = out.pop("start", None)
             if start:
                 out.setdefault("extension", []).append(
-                    {"url": S.EXT_APPOINTMENT_MONTH, "valueDate": str(start)[:7]}
-                )
+                    {"url": S.EXT_APPOINTMENT_MONTH, "valueDate": str(start)[:7]})
         elif kind == "Organization" and not self.small_areas:
             out.pop("address", None)  # the practice's postcode and LSOA
         return out
 
     def _walk(self, node: Any, key: str = "") -> Any:
         if isinstance(node, dict):
-            if (
-                node.get("system") in (S.CLINICIAN_ID, S.APPOINTMENT_ID, S.PATIENT_ID)
-                and "value" in node
-            ):
-                kind = {
-                    S.CLINICIAN_ID: "Practitioner",
-                    S.APPOINTMENT_ID: "Appointment",
-                    S.PATIENT_ID: "Patient",
-                }[node["system"]]
+            if node.get("system") in (S.CLINICIAN_ID, S.APPOINTMENT_ID, S.PATIENT_ID) \
+                    and "value" in node:
+                kind = {S.CLINICIAN_ID: "Practitioner", S.APPOINTMENT_ID: "Appointment",
+                        S.PATIENT_ID: "Patient"}[node["system"]]
                 value = fhir_id(str(node["value"])) if kind == "Practitioner" else node["value"]
                 return {"system": self.identifier_system, "value": self._id(kind, value)}
             return {k: self._walk(v, k) for k, v in node.items()}
@@ -133,9 +115,8 @@ class Deidentifier:
             if key == "reference":
                 match = _REFERENCE.match(node)
                 if match:
-                    kind = (
-                        "Practitioner" if match.group(1) == "PractitionerRole" else match.group(1)
-                    )
+                    kind = "Practitioner" if match.group(1) == "PractitionerRole" \
+                        else match.group(1)
                     return f"{match.group(1)}/{self._id(kind, match.group(2))}"
             if key in DATE_ELEMENTS and len(node) > 7:
                 return node[:7]  # YYYY-MM

@@ -119,10 +119,8 @@ def snomed_code(concept: Any, path: str, systems: tuple[str, ...] = (S.SNOMED,))
     for system, code in found:
         if system in systems:
             if not isinstance(code, str) or not _snomed_ok(code):
-                raise Rejected(
-                    f"{path}.coding.code",
-                    f"{code!r} is not a valid SNOMED CT identifier (Verhoeff check)",
-                )
+                raise Rejected(f"{path}.coding.code",
+                               f"{code!r} is not a valid SNOMED CT identifier (Verhoeff check)")
             return code
     seen = ", ".join(sorted({str(s) for s, _ in found})) or "none"
     raise Rejected(f"{path}.coding", f"no {' or '.join(systems)} coding (systems seen: {seen})")
@@ -219,9 +217,9 @@ class Context:
             for rtype in ("Practitioner", "PractitionerRole"):
                 cid = _ref_id(r, rtype, path)
                 if cid is not None:
-                    return self.clinician_by_ref.get(
-                        target, self.clinician_by_ref.get(f"{rtype}/{cid}", cid)
-                    )
+                    return self.clinician_by_ref.get(target,
+                                                     self.clinician_by_ref.get(f"{rtype}/{cid}",
+                                                                               cid))
         raise Rejected(path, "refers to no practitioner")
 
 
@@ -273,11 +271,8 @@ def map_organization(r: dict[str, Any]) -> Row:
     if pcn_code is None and ref is not None:
         pcn_code, pcn_name = ref["pcn_code"], ref["pcn_name"]
     if pcn_code is None or pcn_name is None:
-        raise Skipped(
-            f"{p}.partOf",
-            f"{code} is not a GP practice in a PCN (no partOf PCN and "
-            "not in the reference practice list)",
-        )
+        raise Skipped(f"{p}.partOf", f"{code} is not a GP practice in a PCN (no partOf PCN and "
+                      "not in the reference practice list)")
     name = r.get("name") if isinstance(r.get("name"), str) else (ref or {}).get("practice_name")
     if not name:
         raise Rejected(f"{p}.name", "is required")
@@ -289,23 +284,11 @@ def map_organization(r: dict[str, Any]) -> Row:
         lsoa = _opt(e.get("valueCode")) if e else None
         break
     if hier is None and ref is not None:
-        parts = {
-            "subIcb": ref["sub_icb_code"],
-            "icb": ref["icb_code"],
-            "region": ref["region_code"],
-        }
+        parts = {"subIcb": ref["sub_icb_code"], "icb": ref["icb_code"],
+                 "region": ref["region_code"]}
         postcode = postcode or ref["postcode"]
-    return (
-        code,
-        name,
-        pcn_code,
-        pcn_name,
-        parts.get("subIcb"),
-        parts.get("icb"),
-        parts.get("region"),
-        postcode,
-        lsoa,
-    )
+    return (code, name, pcn_code, pcn_name, parts.get("subIcb"), parts.get("icb"),
+            parts.get("region"), postcode, lsoa)
 
 
 def patient_identity(r: dict[str, Any]) -> tuple[str, int | None]:
@@ -328,10 +311,8 @@ def map_patient(r: dict[str, Any], patient_id: int, nhs: str) -> Row:
     dob = _date(r.get("birthDate"), f"{p}.birthDate")
     gender = r.get("gender")
     if not isinstance(gender, str) or gender not in S.GENDER_TO_SEX:
-        raise Rejected(
-            f"{p}.gender",
-            f"{gender!r} cannot be stored: the record holds sex as F or M (female/male)",
-        )
+        raise Rejected(f"{p}.gender", f"{gender!r} cannot be stored: the record holds sex as "
+                       "F or M (female/male)")
     ethnicity = None
     e = _ext(r, S.ETHNIC_CATEGORY_EXT, p)
     if e is not None and "valueCodeableConcept" in e:
@@ -346,9 +327,8 @@ def map_patient(r: dict[str, Any], patient_id: int, nhs: str) -> Row:
     if "deceasedDateTime" in r:
         death = _date(r["deceasedDateTime"], f"{p}.deceasedDateTime")
     elif r.get("deceasedBoolean") is True:
-        raise Rejected(
-            f"{p}.deceasedBoolean", "deceased without a date: the record needs deceasedDateTime"
-        )
+        raise Rejected(f"{p}.deceasedBoolean", "deceased without a date: the record needs "
+                       "deceasedDateTime")
     return (patient_id, nhs, dob, S.GENDER_TO_SEX[gender], ethnicity, lsoa, death)
 
 
@@ -370,7 +350,8 @@ def map_practitioner_role(r: dict[str, Any], ctx: Context) -> Row:
             if system == S.CS_ROLE:
                 role = code
     if role not in ROLES:
-        raise Rejected(f"{p}.code", f"no staff role from {S.CS_ROLE} (one of {', '.join(ROLES)})")
+        raise Rejected(f"{p}.code", f"no staff role from {S.CS_ROLE} (one of "
+                       f"{', '.join(ROLES)})")
     if "organization" not in r:
         raise Rejected(f"{p}.organization", "is required")
     org = ctx.organisation(r["organization"], f"{p}.organization")
@@ -435,10 +416,8 @@ def _quantity(q: Any, code: str, path: str) -> float:
         if unit is None:
             raise Rejected(f"{path}.unit", f"missing; values for {code} are in {expected}")
         if unit != expected:
-            raise Rejected(
-                f"{path}.code",
-                f"unit {unit!r} for {code}; expected {expected} (values are not converted)",
-            )
+            raise Rejected(f"{path}.code", f"unit {unit!r} for {code}; expected {expected} "
+                           "(values are not converted)")
     return value
 
 
@@ -456,14 +435,8 @@ def map_observation(r: dict[str, Any], ctx: Context) -> list[Row]:
         for i, comp in enumerate(_list(r["component"], f"{p}.component")):
             cp = f"{p}.component[{i}]"
             comp = _obj(comp, cp)
-            target = next(
-                (
-                    S.BP_COMPONENTS[c]
-                    for c in codings(comp.get("code"), f"{cp}.code")
-                    if c in S.BP_COMPONENTS
-                ),
-                None,
-            )
+            target = next((S.BP_COMPONENTS[c] for c in codings(comp.get("code"), f"{cp}.code")
+                           if c in S.BP_COMPONENTS), None)
             if target is None:
                 continue
             value = None
@@ -471,11 +444,8 @@ def map_observation(r: dict[str, Any], ctx: Context) -> list[Row]:
                 value = _quantity(comp["valueQuantity"], target, f"{cp}.valueQuantity")
             rows.append((pid, date, target, value))
         if not rows:
-            raise Rejected(
-                f"{p}.component",
-                "blood pressure panel without systolic/diastolic "
-                "components (8480-6/8462-4 or SNOMED 72313002/1091811000000102)",
-            )
+            raise Rejected(f"{p}.component", "blood pressure panel without systolic/diastolic "
+                           "components (8480-6/8462-4 or SNOMED 72313002/1091811000000102)")
         return rows
     code = snomed_code(r.get("code"), f"{p}.code")
     value = None
@@ -492,14 +462,10 @@ def map_medication(r: dict[str, Any], ctx: Context) -> list[Row]:
     _skip_status(r, p, ("entered-in-error", "cancelled", "draft", "not-taken"))
     pid = ctx.patient(r.get("subject") or {}, f"{p}.subject")
     if "medicationCodeableConcept" not in r:
-        raise Rejected(
-            f"{p}.medication[x]",
-            "needs medicationCodeableConcept with a dm+d code "
-            "(medicationReference is not supported)",
-        )
-    code = snomed_code(
-        r["medicationCodeableConcept"], f"{p}.medicationCodeableConcept", (S.DMD, S.SNOMED)
-    )
+        raise Rejected(f"{p}.medication[x]", "needs medicationCodeableConcept with a dm+d code "
+                       "(medicationReference is not supported)")
+    code = snomed_code(r["medicationCodeableConcept"], f"{p}.medicationCodeableConcept",
+                       (S.DMD, S.SNOMED))
     quantity = None
     if rtype == "MedicationRequest":
         date = _date(r.get("authoredOn"), f"{p}.authoredOn")
@@ -511,7 +477,8 @@ def map_medication(r: dict[str, Any], ctx: Context) -> list[Row]:
         when = r.get("effectiveDateTime")
         if when is None and isinstance(r.get("effectivePeriod"), dict):
             when = r["effectivePeriod"].get("start")
-        date = _date(when if when is not None else r.get("dateAsserted"), f"{p}.effectiveDateTime")
+        date = _date(when if when is not None else r.get("dateAsserted"),
+                     f"{p}.effectiveDateTime")
     return [(pid, date, code, quantity)]
 
 
@@ -524,10 +491,8 @@ def map_encounter(r: dict[str, Any], ctx: Context) -> list[Row]:
         except Rejected:
             org = None
         if org in ctx.practices:
-            raise Skipped(
-                f"{p}.serviceProvider",
-                "primary-care encounter (GP activity comes from Appointment)",
-            )
+            raise Skipped(f"{p}.serviceProvider", "primary-care encounter (GP activity comes "
+                          "from Appointment)")
     pid = ctx.patient(r.get("subject") or {}, f"{p}.subject")
     kind = None
     for i, t in enumerate(_list(r.get("type"), f"{p}.type")):
@@ -536,19 +501,14 @@ def map_encounter(r: dict[str, Any], ctx: Context) -> list[Row]:
                 kind = code
     if kind is None:
         cls = _obj(r.get("class"), f"{p}.class").get("code")
-        emergency = any(
-            c == (S.V3_ACT_PRIORITY, "EM")
-            for c in (codings(r["priority"], f"{p}.priority") if "priority" in r else [])
-        )
+        emergency = any(c == (S.V3_ACT_PRIORITY, "EM") for c in
+                        (codings(r["priority"], f"{p}.priority") if "priority" in r else []))
         kind = {"EMER": "ae_attendance", "AMB": "outpatient"}.get(str(cls))
         if cls in ("IMP", "ACUTE", "NONAC", "SS"):
             kind = "emergency_admission" if emergency else "elective"
         if kind is None:
-            raise Rejected(
-                f"{p}.class",
-                f"class {cls!r} is not hospital activity we record "
-                "(EMER, IMP, ACUTE, NONAC, SS, AMB)",
-            )
+            raise Rejected(f"{p}.class", f"class {cls!r} is not hospital activity we record "
+                           "(EMER, IMP, ACUTE, NONAC, SS, AMB)")
     period = _obj(r.get("period"), f"{p}.period")
     start = _date(period.get("start"), f"{p}.period.start")
     end = _date(period.get("end"), f"{p}.period.end", required=False)
@@ -558,9 +518,8 @@ def map_encounter(r: dict[str, Any], ctx: Context) -> list[Row]:
             if system in (S.ICD10, S.ICD10_UK) and isinstance(code, str):
                 icd = code.replace(".", "").upper()
                 if not is_icd10(icd):
-                    raise Rejected(
-                        f"{p}.reasonCode[{i}].coding.code", f"{code!r} is not an ICD-10 code"
-                    )
+                    raise Rejected(f"{p}.reasonCode[{i}].coding.code",
+                                   f"{code!r} is not an ICD-10 code")
                 break
         if icd:
             break
@@ -571,11 +530,8 @@ def map_appointment(r: dict[str, Any], ctx: Context) -> list[Row]:
     p = "Appointment"
     status = r.get("status")
     if not isinstance(status, str) or status not in S.APPOINTMENT_STATUS_IN:
-        raise Skipped(
-            f"{p}.status",
-            f"status {status!r} is not stored (the record holds "
-            "fulfilled, noshow and cancelled appointments)",
-        )
+        raise Skipped(f"{p}.status", f"status {status!r} is not stored (the record holds "
+                      "fulfilled, noshow and cancelled appointments)")
     aid_s = _identifier(r.get("identifier"), S.APPOINTMENT_ID, f"{p}.identifier")
     if aid_s is not None and is_digits(aid_s):
         aid = int(aid_s)
@@ -591,19 +547,12 @@ def map_appointment(r: dict[str, Any], ctx: Context) -> list[Row]:
         if not isinstance(actor, dict):
             continue
         ref = str(actor.get("reference", ""))
-        if (
-            "Patient/" in ref
-            or ref.startswith("urn:")
-            or (
+        if "Patient/" in ref or ref.startswith("urn:") or (
                 isinstance(actor.get("identifier"), dict)
-                and actor["identifier"].get("system") == S.NHS_NUMBER
-            )
-        ):
+                and actor["identifier"].get("system") == S.NHS_NUMBER):
             pid = ctx.patient(actor, f"{pp}.actor")
-        elif "Practitioner" in ref or (
-            isinstance(actor.get("identifier"), dict)
-            and actor["identifier"].get("system") == S.CLINICIAN_ID
-        ):
+        elif "Practitioner" in ref or (isinstance(actor.get("identifier"), dict)
+                                       and actor["identifier"].get("system") == S.CLINICIAN_ID):
             clinician = ctx.clinician(actor, f"{pp}.actor")
             for j, t in enumerate(_list(part.get("type"), f"{pp}.type")):
                 for system, code in codings(t, f"{pp}.type[{j}]"):
@@ -625,17 +574,13 @@ def map_appointment(r: dict[str, Any], ctx: Context) -> list[Row]:
     elif staff is not None:
         practice = staff[0]
     if not isinstance(practice, str):
-        raise Rejected(
-            f"{p}.extension", f"no practice ({S.EXT_PRACTICE}) and the clinician has no practice"
-        )
+        raise Rejected(f"{p}.extension", f"no practice ({S.EXT_PRACTICE}) and the clinician "
+                       "has no practice")
     me = _ext(r, S.EXT_APPOINTMENT_MODE, p)
     mode = me.get("valueCode") if me else None
     if mode not in APPOINTMENT_MODES:
-        raise Rejected(
-            f"{p}.extension",
-            f"appointment mode {mode!r} is not one of "
-            f"{', '.join(APPOINTMENT_MODES)} ({S.EXT_APPOINTMENT_MODE})",
-        )
+        raise Rejected(f"{p}.extension", f"appointment mode {mode!r} is not one of "
+                       f"{', '.join(APPOINTMENT_MODES)} ({S.EXT_APPOINTMENT_MODE})")
     start = _local_datetime(r.get("start"), f"{p}.start")
     return [(aid, pid, practice, clinician, role, mode, start, S.APPOINTMENT_STATUS_IN[status])]
 
@@ -651,10 +596,8 @@ def map_location(r: dict[str, Any], ctx: Context) -> list[Row]:
         e = _ext(r, url, p)
         return None if e is None else e.get(key)
 
-    decile, rank = (
-        ext_value(S.EXT_IMD_DECILE, "valueInteger"),
-        ext_value(S.EXT_IMD_RANK, "valueInteger"),
-    )
+    decile, rank = ext_value(S.EXT_IMD_DECILE, "valueInteger"), ext_value(S.EXT_IMD_RANK,
+                                                                          "valueInteger")
     for name, v in (("imd-2019-decile", decile), ("imd-2019-rank", rank)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
             raise Rejected(f"{p}.extension[{name}]", f"must be an integer, got {v!r}")

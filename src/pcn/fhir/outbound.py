@@ -67,43 +67,33 @@ def _columns(batch: pa.RecordBatch | pa.Table) -> dict[str, list[Any]]:
     return out
 
 
-def _rows(
-    record: Record, table: str, exclude: frozenset[int] = frozenset()
-) -> Iterator[dict[str, list[Any]]]:
+def _rows(record: Record, table: str,
+          exclude: frozenset[int] = frozenset()) -> Iterator[dict[str, list[Any]]]:
     """Column batches of a table; rows of ``exclude``d patients left out (secondary use)."""
     if table not in record.manifest.tables:
         return
     left_out = pa.array(sorted(exclude), pa.int64()) if exclude else None
     for batch in record.iter_batches(table, batch_size=65_536):
         if left_out is not None and "patient_id" in batch.schema.names:
-            batch = batch.filter(
-                pc.invert(pc.is_in(batch.column("patient_id"), value_set=left_out))
-            )
+            batch = batch.filter(pc.invert(pc.is_in(batch.column("patient_id"),
+                                                    value_set=left_out)))
         yield _columns(batch)
 
 
-def organizations(
-    record: Record, exclude: frozenset[int] = frozenset()
-) -> Iterator[dict[str, Any]]:
+def organizations(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     for c in _rows(record, "practices", exclude):
         for code, name, pcn, pcn_name, sub_icb, icb, region, postcode, lsoa in zip(
-            *c.values(), strict=True
-        ):
-            hier = [
-                {"url": "pcn", "valueIdentifier": _ods(pcn)},
-                {"url": "pcnName", "valueString": pcn_name},
-            ]
+                *c.values(), strict=True):
+            hier = [{"url": "pcn", "valueIdentifier": _ods(pcn)},
+                    {"url": "pcnName", "valueString": pcn_name}]
             for key, val in (("subIcb", sub_icb), ("icb", icb), ("region", region)):
                 if val is not None:
                     hier.append({"url": key, "valueIdentifier": _ods(val)})
             org: dict[str, Any] = {
-                "resourceType": "Organization",
-                "id": fhir_id(code),
-                "meta": _meta("Organization"),
+                "resourceType": "Organization", "id": fhir_id(code), "meta": _meta("Organization"),
                 "extension": [{"url": S.EXT_ORG_HIERARCHY, "extension": hier}],
-                "identifier": [_ods(code)],
-                "active": True,
-                "name": name,
+                "identifier": [_ods(code)], "active": True, "name": name,
                 "partOf": {"identifier": _ods(pcn), "display": pcn_name},
             }
             if postcode is not None or lsoa is not None:
@@ -116,24 +106,19 @@ def organizations(
             yield org
 
 
-def patients(record: Record, exclude: frozenset[int] = frozenset()) -> Iterator[dict[str, Any]]:
+def patients(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     for c in _rows(record, "patients", exclude):
         for pid, nhs, dob, sex, eth, lsoa, death in zip(*c.values(), strict=True):
             p: dict[str, Any] = {
-                "resourceType": "Patient",
-                "id": str(pid),
-                "meta": _meta("Patient"),
-                "identifier": [
-                    {"system": S.NHS_NUMBER, "value": nhs},
-                    {"use": "secondary", "system": S.PATIENT_ID, "value": str(pid)},
-                ],
-                "gender": S.SEX_TO_GENDER[sex],
-                "birthDate": dob,
+                "resourceType": "Patient", "id": str(pid), "meta": _meta("Patient"),
+                "identifier": [{"system": S.NHS_NUMBER, "value": nhs},
+                               {"use": "secondary", "system": S.PATIENT_ID, "value": str(pid)}],
+                "gender": S.SEX_TO_GENDER[sex], "birthDate": dob,
             }
             if eth is not None:
-                p["extension"] = [
-                    {"url": S.ETHNIC_CATEGORY_EXT, "valueCodeableConcept": _coding(S.SNOMED, eth)}
-                ]
+                p["extension"] = [{"url": S.ETHNIC_CATEGORY_EXT,
+                                   "valueCodeableConcept": _coding(S.SNOMED, eth)}]
             if death is not None:
                 p["deceasedDateTime"] = death
             if lsoa is not None:
@@ -141,71 +126,55 @@ def patients(record: Record, exclude: frozenset[int] = frozenset()) -> Iterator[
             yield p
 
 
-def episodes_of_care(
-    record: Record, exclude: frozenset[int] = frozenset()
-) -> Iterator[dict[str, Any]]:
+def episodes_of_care(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     n = 0
     for c in _rows(record, "registrations", exclude):
         for pid, practice, start, end in zip(*c.values(), strict=True):
             n += 1
             period = {"start": start} if end is None else {"start": start, "end": end}
             yield {
-                "resourceType": "EpisodeOfCare",
-                "id": f"reg-{n}",
-                "meta": _meta("EpisodeOfCare"),
+                "resourceType": "EpisodeOfCare", "id": f"reg-{n}", "meta": _meta("EpisodeOfCare"),
                 "status": "active" if end is None else "finished",
                 "type": [_coding(S.CS_REGISTRATION, S.REGISTRATION_TYPE)],
                 "patient": _patient_ref(pid),
-                "managingOrganization": {
-                    "reference": f"Organization/{fhir_id(practice)}",
-                    "identifier": _ods(practice),
-                },
+                "managingOrganization": {"reference": f"Organization/{fhir_id(practice)}",
+                                         "identifier": _ods(practice)},
                 "period": period,
             }
 
 
-def practitioners(
-    record: Record, exclude: frozenset[int] = frozenset()
-) -> Iterator[dict[str, Any]]:
+def practitioners(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     for c in _rows(record, "staff", exclude):
         for cid in c["clinician_id"]:
-            yield {
-                "resourceType": "Practitioner",
-                "id": fhir_id(cid),
-                "meta": _meta("Practitioner"),
-                "identifier": [{"system": S.CLINICIAN_ID, "value": cid}],
-            }
+            yield {"resourceType": "Practitioner", "id": fhir_id(cid),
+                   "meta": _meta("Practitioner"),
+                   "identifier": [{"system": S.CLINICIAN_ID, "value": cid}]}
 
 
-def practitioner_roles(
-    record: Record, exclude: frozenset[int] = frozenset()
-) -> Iterator[dict[str, Any]]:
+def practitioner_roles(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     for c in _rows(record, "staff", exclude):
         for cid, practice, pcn, role, arrs, wte, start, end in zip(*c.values(), strict=True):
             period = {"start": start} if end is None else {"start": start, "end": end}
             yield {
-                "resourceType": "PractitionerRole",
-                "id": fhir_id(cid),
+                "resourceType": "PractitionerRole", "id": fhir_id(cid),
                 "meta": _meta("PractitionerRole"),
-                "extension": [
-                    {"url": S.EXT_PCN, "valueIdentifier": _ods(pcn)},
-                    {"url": S.EXT_ARRS, "valueBoolean": arrs},
-                    {"url": S.EXT_WTE, "valueDecimal": wte},
-                ],
+                "extension": [{"url": S.EXT_PCN, "valueIdentifier": _ods(pcn)},
+                              {"url": S.EXT_ARRS, "valueBoolean": arrs},
+                              {"url": S.EXT_WTE, "valueDecimal": wte}],
                 "active": end is None,
                 "period": period,
-                "practitioner": {
-                    "reference": f"Practitioner/{fhir_id(cid)}",
-                    "identifier": {"system": S.CLINICIAN_ID, "value": cid},
-                },
+                "practitioner": {"reference": f"Practitioner/{fhir_id(cid)}",
+                                 "identifier": {"system": S.CLINICIAN_ID, "value": cid}},
                 "organization": {"identifier": _ods(practice if practice is not None else pcn)},
                 "code": [_coding(S.CS_ROLE, role)],
             }
 
 
-def clinical_events(
-    record: Record, exclude: frozenset[int] = frozenset()
-) -> Iterator[dict[str, Any]]:
+def clinical_events(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     """Diagnosis codes (DIAGNOSIS_CODELISTS) without a value -> Condition; all else Observation."""
     diagnoses = S.diagnosis_codes()
     units = S.standard_units()
@@ -214,23 +183,14 @@ def clinical_events(
         for pid, date, code, value in zip(*c.values(), strict=True):
             n += 1
             if value is None and code in diagnoses:
-                yield {
-                    "resourceType": "Condition",
-                    "id": f"ev-{n}",
-                    "meta": _meta("Condition"),
-                    "code": _coding(S.SNOMED, code),
-                    "subject": _patient_ref(pid),
-                    "onsetDateTime": date,
-                }
+                yield {"resourceType": "Condition", "id": f"ev-{n}", "meta": _meta("Condition"),
+                       "code": _coding(S.SNOMED, code), "subject": _patient_ref(pid),
+                       "onsetDateTime": date}
                 continue
             obs: dict[str, Any] = {
-                "resourceType": "Observation",
-                "id": f"ev-{n}",
-                "meta": _meta("Observation"),
-                "status": "final",
-                "code": _coding(S.SNOMED, code),
-                "subject": _patient_ref(pid),
-                "effectiveDateTime": date,
+                "resourceType": "Observation", "id": f"ev-{n}", "meta": _meta("Observation"),
+                "status": "final", "code": _coding(S.SNOMED, code),
+                "subject": _patient_ref(pid), "effectiveDateTime": date,
             }
             if value is not None:
                 unit = units.get(code)
@@ -241,22 +201,17 @@ def clinical_events(
             yield obs
 
 
-def medication_requests(
-    record: Record, exclude: frozenset[int] = frozenset()
-) -> Iterator[dict[str, Any]]:
+def medication_requests(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     n = 0
     for c in _rows(record, "medications", exclude):
         for pid, date, code, qty in zip(*c.values(), strict=True):
             n += 1
             m: dict[str, Any] = {
-                "resourceType": "MedicationRequest",
-                "id": f"med-{n}",
-                "meta": _meta("MedicationRequest"),
-                "status": "completed",
-                "intent": "order",
+                "resourceType": "MedicationRequest", "id": f"med-{n}",
+                "meta": _meta("MedicationRequest"), "status": "completed", "intent": "order",
                 "medicationCodeableConcept": _coding(S.DMD, code),
-                "subject": _patient_ref(pid),
-                "authoredOn": date,
+                "subject": _patient_ref(pid), "authoredOn": date,
             }
             if qty is not None:
                 m["dispenseRequest"] = {"quantity": {"value": qty}}
@@ -267,15 +222,14 @@ def _icd10_dotted(code: str) -> str:
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
-def encounters(record: Record, exclude: frozenset[int] = frozenset()) -> Iterator[dict[str, Any]]:
+def encounters(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     n = 0
     for c in _rows(record, "hospital_activity", exclude):
         for pid, kind, start, end, icd in zip(*c.values(), strict=True):
             n += 1
             e: dict[str, Any] = {
-                "resourceType": "Encounter",
-                "id": f"hosp-{n}",
-                "meta": _meta("Encounter"),
+                "resourceType": "Encounter", "id": f"hosp-{n}", "meta": _meta("Encounter"),
                 "status": "finished",
                 "class": {"system": S.V3_ACT_CODE, "code": S.HOSPITAL_CLASS_OUT[kind]},
                 "type": [_coding(S.CS_HOSPITAL_KIND, kind)],
@@ -293,35 +247,29 @@ def _instant(t: dt.datetime) -> str:
     return t.replace(tzinfo=LONDON).isoformat()
 
 
-def appointments(record: Record, exclude: frozenset[int] = frozenset()) -> Iterator[dict[str, Any]]:
+def appointments(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     for c in _rows(record, "appointments", exclude):
         for aid, pid, practice, cid, role, mode, start, status in zip(*c.values(), strict=True):
             yield {
-                "resourceType": "Appointment",
-                "id": str(aid),
-                "meta": _meta("Appointment"),
-                "extension": [
-                    {"url": S.EXT_PRACTICE, "valueIdentifier": _ods(practice)},
-                    {"url": S.EXT_APPOINTMENT_MODE, "valueCode": mode},
-                ],
+                "resourceType": "Appointment", "id": str(aid), "meta": _meta("Appointment"),
+                "extension": [{"url": S.EXT_PRACTICE, "valueIdentifier": _ods(practice)},
+                              {"url": S.EXT_APPOINTMENT_MODE, "valueCode": mode}],
                 "identifier": [{"system": S.APPOINTMENT_ID, "value": str(aid)}],
                 "status": S.APPOINTMENT_STATUS_OUT[status],
                 "start": _instant(start),
                 "participant": [
                     {"actor": _patient_ref(pid), "status": "accepted"},
-                    {
-                        "type": [_coding(S.CS_ROLE, role)],
-                        "actor": {
-                            "reference": f"Practitioner/{fhir_id(cid)}",
-                            "identifier": {"system": S.CLINICIAN_ID, "value": cid},
-                        },
-                        "status": "accepted",
-                    },
+                    {"type": [_coding(S.CS_ROLE, role)],
+                     "actor": {"reference": f"Practitioner/{fhir_id(cid)}",
+                               "identifier": {"system": S.CLINICIAN_ID, "value": cid}},
+                     "status": "accepted"},
                 ],
             }
 
 
-def locations(record: Record, exclude: frozenset[int] = frozenset()) -> Iterator[dict[str, Any]]:
+def locations(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     """The ``lsoa`` reference table: one Location (kind, area) per LSOA, values carried."""
     for c in _rows(record, "lsoa", exclude):
         for code, decile, rank, rural, lon, lat in zip(*c.values(), strict=True):
@@ -333,12 +281,9 @@ def locations(record: Record, exclude: frozenset[int] = frozenset()) -> Iterator
             if rural is not None:
                 ext.append({"url": S.EXT_RURAL_URBAN, "valueCode": rural})
             loc: dict[str, Any] = {
-                "resourceType": "Location",
-                "id": fhir_id(code),
-                "meta": _meta("Location"),
+                "resourceType": "Location", "id": fhir_id(code), "meta": _meta("Location"),
                 "identifier": [{"system": S.ONS_GEOGRAPHY, "value": code}],
-                "name": code,
-                "mode": "kind",
+                "name": code, "mode": "kind",
                 "physicalType": _coding(S.LOCATION_PHYSICAL_TYPE, "area"),
             }
             if ext:
@@ -363,21 +308,16 @@ GENERATORS = (
 )
 
 
-def iter_resources(
-    record: Record, exclude: frozenset[int] = frozenset()
-) -> Iterator[dict[str, Any]]:
+def iter_resources(record: Record, exclude: frozenset[int] = frozenset()
+         ) -> Iterator[dict[str, Any]]:
     for _, gen in GENERATORS:
         yield from gen(record, exclude)
 
 
-def export_ndjson(
-    record: Record,
-    out_dir: Path,
-    progress: Any = None,
-    exclude: frozenset[int] = frozenset(),
-    deidentify: Deidentifier | None = None,
-    extra: Iterable[dict[str, Any]] = (),
-) -> dict[str, int]:
+def export_ndjson(record: Record, out_dir: Path, progress: Any = None,
+                  exclude: frozenset[int] = frozenset(),
+                  deidentify: Deidentifier | None = None,
+                  extra: Iterable[dict[str, Any]] = ()) -> dict[str, int]:
     """Write one NDJSON file per resource type into ``out_dir`` (replaced atomically), leaving
     out every resource of the ``exclude``d patients (:mod:`pcn.access.secondary_use`); with
     ``deidentify`` every resource is de-identified for secondary use (ADR 0093). ``extra``:
@@ -412,18 +352,12 @@ def export_ndjson(
         manifest = {
             "transactionTime": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "request": f"pcn export fhir (record {record.manifest.content_hash[:16]})",
-            "deidentified": None
-            if deidentify is None
-            else {
-                "purpose": deidentify.purpose,
-                "pseudonyms": "HMAC-SHA256, keyed",
-                "dates": "month",
-                "small_areas": deidentify.small_areas,
-            },
+            "deidentified": None if deidentify is None else {
+                "purpose": deidentify.purpose, "pseudonyms": "HMAC-SHA256, keyed",
+                "dates": "month", "small_areas": deidentify.small_areas},
             "requiresAccessToken": False,
-            "output": [
-                {"type": t, "url": f"{t}.ndjson", "count": n} for t, n in sorted(counts.items())
-            ],
+            "output": [{"type": t, "url": f"{t}.ndjson", "count": n}
+                       for t, n in sorted(counts.items())],
             "error": [],
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))

@@ -7,9 +7,8 @@ from typing import Any, Literal
 Severity = Literal["fatal", "error", "warning", "information"]
 
 
-def operation_outcome(
-    severity: Severity, code: str, diagnostics: str, expression: list[str] | None = None
-) -> dict[str, Any]:
+def operation_outcome(severity: Severity, code: str, diagnostics: str,
+                      expression: list[str] | None = None) -> dict[str, Any]:
     """One-issue OperationOutcome; ``code`` from the R4 IssueType value set (invalid,
     not-found, not-supported, forbidden, processing, ...)."""
     issue: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics}
@@ -20,23 +19,12 @@ def operation_outcome(
 
 def rejections_outcome(rejections: list[Any]) -> dict[str, Any]:
     """An OperationOutcome listing every rejected resource of an import (``Rejection`` items)."""
-    issues = [
-        {
-            "severity": "error",
-            "code": "invalid",
-            "diagnostics": f"{r.source} {r.location} {r.item}: {r.why}",
-            "expression": [r.element],
-        }
-        for r in rejections
-    ]
+    issues = [{"severity": "error", "code": "invalid",
+               "diagnostics": f"{r.source} {r.location} {r.item}: {r.why}",
+               "expression": [r.element]} for r in rejections]
     if not issues:
-        issues = [
-            {
-                "severity": "information",
-                "code": "informational",
-                "diagnostics": "all resources loaded",
-            }
-        ]
+        issues = [{"severity": "information", "code": "informational",
+                   "diagnostics": "all resources loaded"}]
     return {"resourceType": "OperationOutcome", "issue": issues}
 
 

@@ -37,19 +37,9 @@ class _Slice:
 
 
 def _searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(resources),
-        "entry": [
-            {
-                "fullUrl": f"{r['resourceType']}/{r['id']}",
-                "resource": r,
-                "search": {"mode": "match"},
-            }
-            for r in resources
-        ],
-    }
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(resources),
+            "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r,
+                       "search": {"mode": "match"}} for r in resources]}
 
 
 class FhirReader:
@@ -95,20 +85,12 @@ class FhirReader:
         if system in ("", S.NHS_NUMBER):
             rows = self._where("patients", "nhs_number = ?", [value.replace(" ", "")])
         elif system == S.PATIENT_ID:
-            rows = (
-                self._where("patients", "patient_id = ?", [int(value)])
-                if is_digits(value)
-                else TABLES["patients"].schema.empty_table()
-            )
+            rows = self._where("patients", "patient_id = ?", [int(value)]) \
+                if is_digits(value) else TABLES["patients"].schema.empty_table()
         else:
-            raise FhirError(
-                400,
-                operation_outcome(
-                    "error",
-                    "not-supported",
-                    f"identifier system {system!r} is not searchable; use {S.NHS_NUMBER}",
-                ),
-            )
+            raise FhirError(400, operation_outcome(
+                "error", "not-supported",
+                f"identifier system {system!r} is not searchable; use {S.NHS_NUMBER}"))
         found = list(outbound.patients(self._slice(patients=rows)))  # type: ignore[arg-type]
         return _searchset(found)
 
@@ -124,8 +106,7 @@ class FhirReader:
                 tables[name] = self._where(name, "patient_id = ?", [pid])
         codes = tables["registrations"].column("practice_code").to_pylist()
         tables["practices"] = self._where(
-            "practices", "list_contains(?, practice_code)", [codes or [""]]
-        )
+            "practices", "list_contains(?, practice_code)", [codes or [""]])
         part = self._slice(**tables)
         resources: list[dict[str, Any]] = []
         for _, gen in outbound.GENERATORS:
@@ -138,26 +119,17 @@ class FhirReader:
         ref = patient.removeprefix("Patient/")
         pid = self._patient_id(ref) if is_digits(ref) else None
         if pid is None:
-            raise FhirError(
-                400,
-                operation_outcome("error", "invalid", f"patient {patient!r} is not a Patient id"),
-            )
+            raise FhirError(400, operation_outcome("error", "invalid",
+                                                   f"patient {patient!r} is not a Patient id"))
         where: str = "patient_id = ?"
         params: list[Any] = [pid]
         if code:
             system, _, value = code.rpartition("|")
             if system not in ("", S.SNOMED):
-                raise FhirError(
-                    400,
-                    operation_outcome(
-                        "error", "not-supported", f"code system {system!r}: search by {S.SNOMED}"
-                    ),
-                )
+                raise FhirError(400, operation_outcome(
+                    "error", "not-supported", f"code system {system!r}: search by {S.SNOMED}"))
             where, params = where + " AND snomed_code = ?", [pid, value]
         rows = self._where("clinical_events", where, params)
-        found = [
-            r
-            for r in outbound.clinical_events(self._slice(clinical_events=rows))  # type: ignore[arg-type]
-            if r["resourceType"] == "Observation"
-        ]
+        found = [r for r in outbound.clinical_events(self._slice(clinical_events=rows))  # type: ignore[arg-type]
+                 if r["resourceType"] == "Observation"]
         return _searchset(found)

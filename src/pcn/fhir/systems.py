@@ -95,18 +95,11 @@ BP_COMPONENTS = {
 # Record vocabularies <-> FHIR codes
 SEX_TO_GENDER = {"F": "female", "M": "male"}
 GENDER_TO_SEX = {v: k for k, v in SEX_TO_GENDER.items()}
-APPOINTMENT_STATUS_OUT = {
-    "attended": "fulfilled",
-    "did_not_attend": "noshow",
-    "cancelled": "cancelled",
-}
+APPOINTMENT_STATUS_OUT = {"attended": "fulfilled", "did_not_attend": "noshow",
+                          "cancelled": "cancelled"}
 APPOINTMENT_STATUS_IN = {v: k for k, v in APPOINTMENT_STATUS_OUT.items()}
-HOSPITAL_CLASS_OUT = {
-    "ae_attendance": "EMER",
-    "emergency_admission": "IMP",
-    "elective": "IMP",
-    "outpatient": "AMB",
-}
+HOSPITAL_CLASS_OUT = {"ae_attendance": "EMER", "emergency_admission": "IMP",
+                      "elective": "IMP", "outpatient": "AMB"}
 
 #: Standard UCUM unit of numeric values for codes in these codelists (the record stores values
 #: in these units; an import with another unit is rejected rather than silently mis-scaled).
@@ -121,50 +114,19 @@ UNIT_CODELISTS = {
 }
 #: Spellings of the same unit seen in GP system exports.
 UNIT_ALIASES = {
-    "mmhg": "mm[Hg]",
-    "mm hg": "mm[Hg]",
-    "mm[hg]": "mm[Hg]",
-    "kg/m2": "kg/m2",
-    "kg/m^2": "kg/m2",
-    "kg/m²": "kg/m2",
-    "mmol/mol": "mmol/mol",
-    "mmol/l": "mmol/L",
-    "umol/l": "umol/L",
-    "µmol/l": "umol/L",
-    "micromol/l": "umol/L",
-    "mg/mmol": "mg/mmol",
-    "ml/min/{1.73_m2}": "mL/min/{1.73_m2}",
-    "ml/min/1.73m2": "mL/min/{1.73_m2}",
-    "ml/min/1.73m^2": "mL/min/{1.73_m2}",
-    "ml/min": "mL/min/{1.73_m2}",
+    "mmhg": "mm[Hg]", "mm hg": "mm[Hg]", "mm[hg]": "mm[Hg]",
+    "kg/m2": "kg/m2", "kg/m^2": "kg/m2", "kg/m²": "kg/m2",
+    "mmol/mol": "mmol/mol", "mmol/l": "mmol/L", "umol/l": "umol/L", "µmol/l": "umol/L",
+    "micromol/l": "umol/L", "mg/mmol": "mg/mmol",
+    "ml/min/{1.73_m2}": "mL/min/{1.73_m2}", "ml/min/1.73m2": "mL/min/{1.73_m2}",
+    "ml/min/1.73m^2": "mL/min/{1.73_m2}", "ml/min": "mL/min/{1.73_m2}",
 }
 
 #: Codelists whose codes are diagnoses (exported as Condition; everything else as Observation).
 DIAGNOSIS_CODELISTS = (
-    *(
-        f"nhsd-primary-care-domain-refsets-{c}_cod"
-        for c in (
-            "afib",
-            "ast",
-            "chd",
-            "ckd",
-            "copd",
-            "dem",
-            "depr",
-            "dm",
-            "epil",
-            "hf",
-            "hyp",
-            "ld",
-            "mh",
-            "osteo",
-            "pad",
-            "rarth",
-            "strk",
-            "tia",
-            "ndh",
-        )
-    ),
+    *(f"nhsd-primary-care-domain-refsets-{c}_cod"
+      for c in ("afib", "ast", "chd", "ckd", "copd", "dem", "depr", "dm", "epil", "hf", "hyp",
+                "ld", "mh", "osteo", "pad", "rarth", "strk", "tia", "ndh")),
     "nhsd-primary-care-domain-refsets-solid-cancer-diagnosis-codes",
 )
 

@@ -8,20 +8,9 @@ from typing import Any
 from pydantic import ValidationError
 
 SUPPORTED = (
-    "Patient",
-    "Organization",
-    "Practitioner",
-    "PractitionerRole",
-    "Condition",
-    "Observation",
-    "MedicationStatement",
-    "MedicationRequest",
-    "Encounter",
-    "Appointment",
-    "EpisodeOfCare",
-    "Location",
-    "CarePlan",
-    "Task",
+    "Patient", "Organization", "Practitioner", "PractitionerRole", "Condition", "Observation",
+    "MedicationStatement", "MedicationRequest", "Encounter", "Appointment", "EpisodeOfCare",
+    "Location", "CarePlan", "Task",
 )
 
 

@@ -20,14 +20,9 @@ from pcn.tasks.vocabulary import OWNER_ROLE_TEXT, STATUS_TEXT
 
 TASK_ID = S.PCN_BASE + "/Id/task-id"
 CARE_PLAN_ID = S.PCN_BASE + "/Id/care-plan-id"
-TASK_STATUS = {
-    "open": "ready",
-    "in_progress": "in-progress",
-    "done": "completed",
-    "declined": "cancelled",
-    "not_appropriate": "cancelled",
-    "unable_to_contact": "failed",
-}
+TASK_STATUS = {"open": "ready", "in_progress": "in-progress", "done": "completed",
+               "declined": "cancelled", "not_appropriate": "cancelled",
+               "unable_to_contact": "failed"}
 TASK_PRIORITY = {"urgent": "asap", "high": "urgent", "routine": "routine", "low": "routine"}
 
 
@@ -38,8 +33,7 @@ def _instant(value: dt.datetime) -> str:
 
 def task_resource(task: TaskView, title: str | None = None) -> dict[str, Any]:
     res: dict[str, Any] = {
-        "resourceType": "Task",
-        "id": f"task-{task.id}",
+        "resourceType": "Task", "id": f"task-{task.id}",
         "meta": {"profile": [S.PROFILES["Task"]]},
         "identifier": [{"system": TASK_ID, "value": str(task.id)}],
         "status": TASK_STATUS[task.status],
@@ -55,36 +49,22 @@ def task_resource(task: TaskView, title: str | None = None) -> dict[str, Any]:
     if task.patient_id is not None:
         res["for"] = {"reference": f"Patient/{task.patient_id}"}
     if task.owner_user or task.owner_role:
-        res["owner"] = {
-            "display": task.owner_user
-            or OWNER_ROLE_TEXT.get(task.owner_role or "", task.owner_role or "")
-        }
+        res["owner"] = {"display": task.owner_user or OWNER_ROLE_TEXT.get(
+            task.owner_role or "", task.owner_role or "")}
     if task.practice_code:
         res["requester"] = {"identifier": {"system": S.ODS_CODE, "value": task.practice_code}}
     if task.due_date is not None:
         res["restriction"] = {"period": {"end": task.due_date.isoformat()}}
-    if task.source == "care_plan" and task.source_ref and task.source_ref.startswith("care_plan:"):
+    if task.source == "care_plan" and task.source_ref and task.source_ref.startswith(
+            "care_plan:"):
         res["basedOn"] = [{"reference": f"CarePlan/careplan-{task.source_ref.split(':')[1]}"}]
     if task.closed_at is not None:
-        res["executionPeriod"] = {
-            "start": _instant(task.created_at),
-            "end": _instant(task.closed_at),
-        }
+        res["executionPeriod"] = {"start": _instant(task.created_at),
+                                  "end": _instant(task.closed_at)}
     if task.outcome_code:
-        res["output"] = [
-            {
-                "type": {"text": "Outcome"},
-                "valueCodeableConcept": {
-                    "coding": [
-                        {
-                            "system": S.SNOMED,
-                            "code": task.outcome_code,
-                            **({"display": task.outcome_term} if task.outcome_term else {}),
-                        }
-                    ]
-                },
-            }
-        ]
+        res["output"] = [{"type": {"text": "Outcome"}, "valueCodeableConcept": {
+            "coding": [{"system": S.SNOMED, "code": task.outcome_code,
+                        **({"display": task.outcome_term} if task.outcome_term else {})}]}}]
     elif task.outcome_text:
         res["output"] = [{"type": {"text": "Outcome"}, "valueString": task.outcome_text}]
     notes = [n for n in (task.notes,) if n]
@@ -95,19 +75,11 @@ def task_resource(task: TaskView, title: str | None = None) -> dict[str, Any]:
 
 def care_plan_resource(plan: CarePlan) -> dict[str, Any]:
     patient = {"reference": f"Patient/{plan.patient_id}"}
-    goals = [
-        {
-            "resourceType": "Goal",
-            "id": f"goal{i}",
-            "lifecycleStatus": "active",
-            "description": {"text": g},
-            "subject": patient,
-        }
-        for i, g in enumerate(plan.goals, 1)
-    ]
+    goals = [{"resourceType": "Goal", "id": f"goal{i}", "lifecycleStatus": "active",
+              "description": {"text": g}, "subject": patient}
+             for i, g in enumerate(plan.goals, 1)]
     res: dict[str, Any] = {
-        "resourceType": "CarePlan",
-        "id": f"careplan-{plan.id}",
+        "resourceType": "CarePlan", "id": f"careplan-{plan.id}",
         "meta": {"profile": [S.PROFILES["CarePlan"]]},
         "identifier": [{"system": CARE_PLAN_ID, "value": f"{plan.patient_id}-v{plan.version}"}],
         "status": "active" if plan.status == "active" else "revoked",
@@ -117,10 +89,8 @@ def care_plan_resource(plan: CarePlan) -> dict[str, Any]:
         "subject": patient,
         "created": _instant(plan.created_at),
         "author": {"display": plan.created_by},
-        "period": {
-            "start": plan.created_at.date().isoformat(),
-            **({"end": plan.review_date.isoformat()} if plan.review_date else {}),
-        },
+        "period": {"start": plan.created_at.date().isoformat(),
+                   **({"end": plan.review_date.isoformat()} if plan.review_date else {})},
         "note": [{"text": f"What matters to me: {plan.what_matters}"}],
     }
     if plan.coordinator:
@@ -128,19 +98,15 @@ def care_plan_resource(plan: CarePlan) -> dict[str, Any]:
     if goals:
         res["contained"] = goals
         res["goal"] = [{"reference": f"#{g['id']}"} for g in goals]
-    activities = [
-        {"reference": {"reference": f"Task/task-{a.task_id}", "display": a.text}}
-        for a in plan.actions
-        if a.task_id is not None
-    ]
+    activities = [{"reference": {"reference": f"Task/task-{a.task_id}", "display": a.text}}
+                  for a in plan.actions if a.task_id is not None]
     if activities:
         res["activity"] = activities
     return res
 
 
-def iter_workflow(
-    tasks: Iterable[TaskView], plans: Iterable[CarePlan], exclude: frozenset[int] = frozenset()
-) -> Iterator[dict[str, Any]]:
+def iter_workflow(tasks: Iterable[TaskView], plans: Iterable[CarePlan],
+                  exclude: frozenset[int] = frozenset()) -> Iterator[dict[str, Any]]:
     """CarePlan and Task resources, leaving out the ``exclude``d patients."""
     for plan in plans:
         if plan.patient_id not in exclude:

@@ -17,13 +17,8 @@ import pandas as pd
 from pcn.funding.money import UnknownPcn
 from pcn.refdata.funding import gp_payments, pcn_workforce
 
-STAFF_GROUPS = (
-    "Directors",
-    "Other GPs",
-    "Other Nurses",
-    "Other Direct Patient Care staff",
-    "Other Admin/Non-clinical staff",
-)
+STAFF_GROUPS = ("Directors", "Other GPs", "Other Nurses", "Other Direct Patient Care staff",
+                "Other Admin/Non-clinical staff")
 
 
 class NoWorkforceData(LookupError):
@@ -43,8 +38,7 @@ def workforce_rates(year: int) -> pd.DataFrame:
     # A few PCNs carry two quintiles in one year (rows from two ICBs): the majority one counts.
     pcns = wf.groupby("pcn_code").agg(
         pcn_name=("pcn_name", "first"),
-        imd_quintile=("imd_quintile", lambda q: int(q.value_counts().sort_index().idxmax())),
-    )
+        imd_quintile=("imd_quintile", lambda q: int(q.value_counts().sort_index().idxmax())))
     fte = wf.pivot_table(index="pcn_code", columns="staff_group", values="fte", aggfunc="sum")
     fte = fte.reindex(columns=list(STAFF_GROUPS)).fillna(0.0)
     lists = gp_payments().groupby("pcn_code")["registered_patients"].sum()
@@ -73,18 +67,13 @@ def benchmark(pcn_code: str, year: int) -> pd.DataFrame:
         peers = rates[(rates["staff_group"] == group) & (rates["imd_quintile"] == quintile)]
         everyone = rates[rates["staff_group"] == group]
         own = mine[mine["staff_group"] == group].iloc[0]
-        rows.append(
-            {
-                "staff_group": group,
-                "fte": float(own["fte"]),
-                "fte_per_1000": float(own["fte_per_1000"]),
-                "peer_median": float(peers["fte_per_1000"].median()),
-                "peer_q1": float(peers["fte_per_1000"].quantile(0.25)),
-                "peer_q3": float(peers["fte_per_1000"].quantile(0.75)),
-                "peers": len(peers),
-                "england_median": float(everyone["fte_per_1000"].median()),
-                "imd_quintile": quintile,
-                "year": year,
-            }
-        )
+        rows.append({
+            "staff_group": group, "fte": float(own["fte"]),
+            "fte_per_1000": float(own["fte_per_1000"]),
+            "peer_median": float(peers["fte_per_1000"].median()),
+            "peer_q1": float(peers["fte_per_1000"].quantile(0.25)),
+            "peer_q3": float(peers["fte_per_1000"].quantile(0.75)),
+            "peers": len(peers), "england_median": float(everyone["fte_per_1000"].median()),
+            "imd_quintile": quintile, "year": year,
+        })
     return pd.DataFrame(rows)

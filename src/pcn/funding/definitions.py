@@ -79,52 +79,33 @@ def carr_hill() -> CarrHill:
     bands = []
     for i, b in enumerate(_need(d, "age_bands", "carr_hill.yaml")):
         where = f"carr_hill.yaml age_bands[{i}]"
-        bands.append(
-            AgeBand(
-                id=_need(b, "id", where),
-                title=_need(b, "title", where),
-                min_age=int(b.get("min_age", 0)),
-                max_age=b.get("max_age"),
-                weight=float(_need(b, "weight", where)),
-            )
-        )
+        bands.append(AgeBand(id=_need(b, "id", where), title=_need(b, "title", where),
+                             min_age=int(b.get("min_age", 0)), max_age=b.get("max_age"),
+                             weight=float(_need(b, "weight", where))))
     comps = []
     for i, c in enumerate(_need(d, "components", "carr_hill.yaml")):
         where = f"carr_hill.yaml components[{i}]"
         status = _need(c, "status", where)
         if status not in {"estimated", "proxy", "not_available"}:
-            raise FundingDefinitionError(
-                f"{where}: status {status!r} is not one of estimated, proxy, not_available"
-            )
-        comps.append(
-            Component(
-                id=_need(c, "id", where),
-                title=_need(c, "title", where),
-                carr_hill=_need(c, "carr_hill", where),
-                status=status,
-                pcn=_need(c, "pcn", where),
-            )
-        )
-    return CarrHill(
-        title=_need(d, "title", "carr_hill.yaml"),
-        source=_need(d, "source", "carr_hill.yaml"),
-        age_bands=tuple(bands),
-        rural_weight=float(_need(d, "rural_weight", "carr_hill.yaml")),
-        components=tuple(comps),
-        fit=dict(d.get("fit") or {}),
-    )
+            raise FundingDefinitionError(f"{where}: status {status!r} is not one of "
+                                         "estimated, proxy, not_available")
+        comps.append(Component(id=_need(c, "id", where), title=_need(c, "title", where),
+                               carr_hill=_need(c, "carr_hill", where), status=status,
+                               pcn=_need(c, "pcn", where)))
+    return CarrHill(title=_need(d, "title", "carr_hill.yaml"),
+                    source=_need(d, "source", "carr_hill.yaml"), age_bands=tuple(bands),
+                    rural_weight=float(_need(d, "rural_weight", "carr_hill.yaml")),
+                    components=tuple(comps), fit=dict(d.get("fit") or {}))
 
 
 @cache
 def imd_need() -> ImdNeed:
     d = _load("imd_need")
-    return ImdNeed(
-        title=_need(d, "title", "imd_need.yaml"),
-        source=_need(d, "source", "imd_need.yaml"),
-        register_groups=tuple(_need(d, "register_groups", "imd_need.yaml")),
-        population_group=_need(d, "population_group", "imd_need.yaml"),
-        missing_decile_need=float(d.get("missing_decile_need", 1.0)),
-    )
+    return ImdNeed(title=_need(d, "title", "imd_need.yaml"),
+                   source=_need(d, "source", "imd_need.yaml"),
+                   register_groups=tuple(_need(d, "register_groups", "imd_need.yaml")),
+                   population_group=_need(d, "population_group", "imd_need.yaml"),
+                   missing_decile_need=float(d.get("missing_decile_need", 1.0)))
 
 
 @cache

@@ -38,13 +38,9 @@ def fit_frame() -> pd.DataFrame:
     pay = gp_payments()
     ages = refdata.practices()[["practice_code", "list_size", "age_16_over", "age_65_over"]]
     d = pay.merge(ages, on="practice_code", how="inner")
-    d = d[
-        (d["registered_patients"] >= MIN_LIST)
-        & (d["weighted_patients"] > 0)
-        & d["list_size"].notna()
-        & (d["list_size"].astype(float) > 0)
-        & d["rurality"].isin(["Urban", "Rural"])
-    ].copy()
+    d = d[(d["registered_patients"] >= MIN_LIST) & (d["weighted_patients"] > 0)
+          & d["list_size"].notna() & (d["list_size"].astype(float) > 0)
+          & d["rurality"].isin(["Urban", "Rural"])].copy()
     n = d["list_size"].astype(float)
     d["s_0_15"] = (n - d["age_16_over"].astype(float)) / n
     d["s_65_plus"] = d["age_65_over"].astype(float) / n
@@ -62,10 +58,7 @@ def fit() -> Fit:
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)
     residual = y - x @ beta
     rel = np.abs(residual / y)
-    return Fit(
-        weights={k: float(v) for k, v in zip(names, beta, strict=True)},
-        n_practices=len(d),
-        r_squared=float(1 - residual.var() / y.var()),
-        median_abs_error_pct=float(np.median(rel) * 100),
-        within_5pct=float((rel < 0.05).mean()),
-    )
+    return Fit(weights={k: float(v) for k, v in zip(names, beta, strict=True)},
+               n_practices=len(d), r_squared=float(1 - residual.var() / y.var()),
+               median_abs_error_pct=float(np.median(rel) * 100),
+               within_5pct=float((rel < 0.05).mean()))

@@ -21,10 +21,8 @@ YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 BASE_TEXT = {
     "weighted": f"PCN weighted population (published {PAYMENTS_YEAR} weighted lists)",
     "registered": f"PCN registered list (published {PAYMENTS_YEAR} registered lists)",
-    "adjusted": (
-        f"Adjusted Population, stood in for by the PCN weighted population (published "
-        f"{PAYMENTS_YEAR} weighted lists); the DES definition was not verified"
-    ),
+    "adjusted": (f"Adjusted Population, stood in for by the PCN weighted population (published "
+                 f"{PAYMENTS_YEAR} weighted lists); the DES definition was not verified"),
     "care_home_bed": "CQC care home beds aligned to the PCN",
 }
 
@@ -85,14 +83,11 @@ def pcn_population(pcn_code: str) -> PcnPopulation:
         raise MissingPublishedList(
             f"member practice(s) {', '.join(missing)} of {pcn_code} have no published "
             f"{PAYMENTS_YEAR} weighted list (NHS Payments to General Practice); a PCN figure "
-            "without them would be understated, so none is given"
-        )
-    return PcnPopulation(
-        pcn_code=str(members["pcn_code"].iloc[0]),
-        pcn_name=str(members["pcn_name"].iloc[0]),
-        practices=lists.sort_values("practice_code", ignore_index=True),
-        missing=missing,
-    )
+            "without them would be understated, so none is given")
+    return PcnPopulation(pcn_code=str(members["pcn_code"].iloc[0]),
+                         pcn_name=str(members["pcn_name"].iloc[0]),
+                         practices=lists.sort_values("practice_code", ignore_index=True),
+                         missing=missing)
 
 
 @dataclass(frozen=True)
@@ -116,10 +111,8 @@ def arrs_rate(year: str) -> dict[str, object]:
             if "rate" not in row or "sources" not in row:
                 raise FundingDefinitionError(f"rates.yaml arrs {year}: rate and sources needed")
             return dict(row)
-    raise UnknownYear(
-        f"no ARRS rate for {year}; rates are recorded for "
-        f"{', '.join(arrs_years())} (definitions/funding/rates.yaml)"
-    )
+    raise UnknownYear(f"no ARRS rate for {year}; rates are recorded for "
+                      f"{', '.join(arrs_years())} (definitions/funding/rates.yaml)")
 
 
 def arrs_entitlement(pcn_code: str, year: str) -> Entitlement:
@@ -129,21 +122,13 @@ def arrs_entitlement(pcn_code: str, year: str) -> Entitlement:
     rate = float(row["rate"])  # type: ignore[arg-type]
     weighted = pop.weighted
     return Entitlement(
-        pcn_code=pop.pcn_code,
-        pcn_name=pop.pcn_name,
-        year=check_year(year),
-        rate=rate,
-        weighted_population=weighted,
-        amount=round(rate * weighted, 2),
-        population_text=(
-            f"{BASE_TEXT['weighted']} of {len(pop.practices)} member practices; "
-            f"the DES uses the weighted list at {row.get('population_date')}, "
-            "which is not published"
-        ),
+        pcn_code=pop.pcn_code, pcn_name=pop.pcn_name, year=check_year(year), rate=rate,
+        weighted_population=weighted, amount=round(rate * weighted, 2),
+        population_text=(f"{BASE_TEXT['weighted']} of {len(pop.practices)} member practices; "
+                         f"the DES uses the weighted list at {row.get('population_date')}, "
+                         "which is not published"),
         sources=tuple(str(s) for s in list(row["sources"])),  # type: ignore[call-overload]
-        note=str(row.get("note", "")),
-        missing_practices=pop.missing,
-    )
+        note=str(row.get("note", "")), missing_practices=pop.missing)
 
 
 def funding_lines(pcn_code: str, year: str, care_home_beds: int | None = None) -> pd.DataFrame:
@@ -153,35 +138,20 @@ def funding_lines(pcn_code: str, year: str, care_home_beds: int | None = None) -
     lines = [r for r in rates()["lines"] if str(r["year"]) == year]
     has_arrs = year in arrs_years()
     if not lines and not has_arrs:
-        raise UnknownYear(
-            f"no funding rates for {year}; rates are recorded for "
-            f"{', '.join(sorted(set(funding_years()) | set(arrs_years())))}"
-        )
+        raise UnknownYear(f"no funding rates for {year}; rates are recorded for "
+                          f"{', '.join(sorted(set(funding_years()) | set(arrs_years())))}")
     pop = pcn_population(pcn_code)
     base_values: dict[str, float | None] = {
-        "weighted": pop.weighted,
-        "registered": pop.registered,
-        "adjusted": pop.weighted,
-        "care_home_bed": float(care_home_beds) if care_home_beds is not None else None,
-    }
+        "weighted": pop.weighted, "registered": pop.registered, "adjusted": pop.weighted,
+        "care_home_bed": float(care_home_beds) if care_home_beds is not None else None}
     rows = []
     if has_arrs:
         e = arrs_entitlement(pcn_code, year)
-        rows.append(
-            {
-                "stream": "arrs",
-                "title": "Additional Roles Reimbursement Scheme (ARRS)",
-                "year": year,
-                "rate": e.rate,
-                "base": "weighted",
-                "population": e.weighted_population,
-                "amount": e.amount,
-                "population_text": BASE_TEXT["weighted"],
-                "maximum": False,
-                "note": e.note,
-                "sources": "; ".join(e.sources),
-            }
-        )
+        rows.append({"stream": "arrs", "title": "Additional Roles Reimbursement Scheme (ARRS)",
+                     "year": year, "rate": e.rate, "base": "weighted",
+                     "population": e.weighted_population, "amount": e.amount,
+                     "population_text": BASE_TEXT["weighted"], "maximum": False,
+                     "note": e.note, "sources": "; ".join(e.sources)})
     for r in lines:
         base = str(r["base"])
         value = base_values.get(base)
@@ -189,25 +159,13 @@ def funding_lines(pcn_code: str, year: str, care_home_beds: int | None = None) -
         amount = None if value is None else round(float(r["rate"]) * value * share, 2)
         text = BASE_TEXT[base]
         if base == "care_home_bed" and care_home_beds is not None:
-            text = (
-                "care home residents coded in the record (a stand-in for CQC beds, "
-                "which are not in the public data pcn has)"
-            )
-        rows.append(
-            {
-                "stream": r["stream"],
-                "title": r["title"],
-                "year": year,
-                "rate": float(r["rate"]),
-                "base": base,
-                "population": value,
-                "amount": amount,
-                "population_text": text,
-                "maximum": bool(r.get("maximum", False)),
-                "note": str(r.get("note", "")),
-                "sources": "; ".join(str(s) for s in r["sources"]),
-            }
-        )
+            text = ("care home residents coded in the record (a stand-in for CQC beds, "
+                    "which are not in the public data pcn has)")
+        rows.append({"stream": r["stream"], "title": r["title"], "year": year,
+                     "rate": float(r["rate"]), "base": base, "population": value,
+                     "amount": amount, "population_text": text,
+                     "maximum": bool(r.get("maximum", False)), "note": str(r.get("note", "")),
+                     "sources": "; ".join(str(s) for s in r["sources"])})
     return pd.DataFrame(rows)
 
 

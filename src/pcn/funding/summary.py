@@ -27,21 +27,8 @@ class FundingSummary:
         return float(known.sum()) if len(known) else None
 
     def csv(self) -> str:
-        out = self.lines[
-            [
-                "stream",
-                "title",
-                "year",
-                "rate",
-                "base",
-                "population",
-                "amount",
-                "maximum",
-                "population_text",
-                "note",
-                "sources",
-            ]
-        ].copy()
+        out = self.lines[["stream", "title", "year", "rate", "base", "population", "amount",
+                          "maximum", "population_text", "note", "sources"]].copy()
         out.insert(0, "pcn_code", self.pcn_code)
         buffer = io.StringIO()
         buffer.write(csv_text(out))
@@ -59,9 +46,8 @@ def care_home_residents(record_dir: Path, pcn_code: str) -> int | None:
     return int(pop.patients["care_home"].sum())
 
 
-def funding_summary(
-    pcn_code: str, year: str, record_dir: Path | None = None, *, care_home_beds: int | None = None
-) -> FundingSummary:
+def funding_summary(pcn_code: str, year: str, record_dir: Path | None = None, *,
+                    care_home_beds: int | None = None) -> FundingSummary:
     pop = pcn_population(pcn_code)
     beds = care_home_beds
     if beds is None and record_dir is not None:
@@ -75,15 +61,8 @@ def funding_summary(
         "CAIP is the maximum payable; it depends on the PCN's improvement plan.",
     ]
     if beds is None:
-        notes.append(
-            "Care home premium: not available (CQC beds are not in the public data "
-            "pcn has; give a record of this PCN to count coded residents)."
-        )
-    return FundingSummary(
-        pcn_code=pop.pcn_code,
-        pcn_name=pop.pcn_name,
-        year=lines["year"].iloc[0],
-        lines=lines,
-        population_source=population_source(),
-        notes=tuple(notes),
-    )
+        notes.append("Care home premium: not available (CQC beds are not in the public data "
+                     "pcn has; give a record of this PCN to count coded residents).")
+    return FundingSummary(pcn_code=pop.pcn_code, pcn_name=pop.pcn_name, year=lines["year"].iloc[0],
+                          lines=lines, population_source=population_source(),
+                          notes=tuple(notes))

@@ -34,13 +34,8 @@ from pcn.refdata.funding import PAYMENTS_SOURCE, PAYMENTS_YEAR, gp_payments
 
 FORMULAS = ("carr_hill", "imd_need")
 FORMULA_TITLES = {"carr_hill": "Carr-Hill-style", "imd_need": "Deprivation-adjusted (IMD need)"}
-CONTRACT_COLUMNS = [
-    "practice_code",
-    "registered",
-    "weighted_estimate",
-    "weighted_published",
-    "formula",
-]
+CONTRACT_COLUMNS = ["practice_code", "registered", "weighted_estimate", "weighted_published",
+                    "formula"]
 
 
 class FundingInputError(ValueError):
@@ -66,16 +61,13 @@ def need_by_decile() -> dict[int, float]:
 def global_sum_rate() -> float:
     """£ per weighted patient, 2022-23: England's GMS Global Sum over GMS weighted lists."""
     pay = gp_payments()
-    gms = pay[
-        (pay["contract_type"] == "GMS") & (pay["global_sum"] > 0) & (pay["weighted_patients"] > 0)
-    ]
+    gms = pay[(pay["contract_type"] == "GMS") & (pay["global_sum"] > 0)
+              & (pay["weighted_patients"] > 0)]
     return float(gms["global_sum"].sum() / gms["weighted_patients"].sum())
 
 
-GLOBAL_SUM_RATE_SOURCE = (
-    f"£ per weighted patient {PAYMENTS_YEAR}: England's Global Sum paid to "
-    "GMS practices divided by their weighted lists (" + PAYMENTS_SOURCE + ")"
-)
+GLOBAL_SUM_RATE_SOURCE = (f"£ per weighted patient {PAYMENTS_YEAR}: England's Global Sum paid to "
+                          "GMS practices divided by their weighted lists (" + PAYMENTS_SOURCE + ")")
 
 
 def patient_weights(patients: pd.DataFrame, rural: Mapping[str, bool]) -> pd.DataFrame:
@@ -90,10 +82,8 @@ def patient_weights(patients: pd.DataFrame, rural: Mapping[str, bool]) -> pd.Dat
     bad = ages.isna() | (ages < 0)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise FundingInputError(
-            f"patients row {row}: age {patients['age'].iloc[row]!r} is not "
-            "a whole number of years ≥ 0"
-        )
+        raise FundingInputError(f"patients row {row}: age {patients['age'].iloc[row]!r} is not "
+                                "a whole number of years ≥ 0")
     spec = carr_hill()
     weight = np.zeros(len(patients))
     a = ages.to_numpy(dtype=float)
@@ -106,24 +96,17 @@ def patient_weights(patients: pd.DataFrame, rural: Mapping[str, bool]) -> pd.Dat
     decile = pd.to_numeric(patients["imd_decile"], errors="coerce")
     mapped = decile.map(lambda d: needs.get(int(d)) if pd.notna(d) else None)
     need = mapped.fillna(imd_need().missing_decile_need).to_numpy(dtype=float)
-    out = pd.DataFrame(
-        {
-            "practice_code": patients["practice_code"].astype(str).to_numpy(),
-            "carr_hill": weight,
-            "imd_need": weight * need,
-            "imd_known": decile.notna().to_numpy(),
-        }
-    )
+    out = pd.DataFrame({"practice_code": patients["practice_code"].astype(str).to_numpy(),
+                        "carr_hill": weight, "imd_need": weight * need,
+                        "imd_known": decile.notna().to_numpy()})
     return out
 
 
 def rural_flags(practice_codes: list[str]) -> dict[str, bool]:
     pay = gp_payments()
     rows = pay[pay["practice_code"].isin(practice_codes)]
-    return {
-        str(c): str(r) == "Rural"
-        for c, r in zip(rows["practice_code"], rows["rurality"], strict=True)
-    }
+    return {str(c): str(r) == "Rural" for c, r in zip(rows["practice_code"], rows["rurality"],
+                                                    strict=True)}
 
 
 def weighted_lists(patients: pd.DataFrame, practice_codes: list[str]) -> pd.DataFrame:
@@ -138,15 +121,11 @@ def weighted_lists(patients: pd.DataFrame, practice_codes: list[str]) -> pd.Data
         total = grouped[formula].sum().reindex(codes, fill_value=0.0)
         for code in codes:
             pub = published.get(code)
-            rows.append(
-                {
-                    "practice_code": code,
-                    "registered": int(registered[code]),
-                    "weighted_estimate": round(float(total[code]), 2),
-                    "weighted_published": float(pub) if pub is not None and pd.notna(pub) else None,
-                    "formula": formula,
-                }
-            )
+            rows.append({"practice_code": code, "registered": int(registered[code]),
+                         "weighted_estimate": round(float(total[code]), 2),
+                         "weighted_published": float(pub) if pub is not None and pd.notna(pub)
+                         else None,
+                         "formula": formula})
     return pd.DataFrame(rows, columns=CONTRACT_COLUMNS)
 
 
@@ -174,13 +153,10 @@ def record_population(record_dir: Path) -> RecordPopulation:
     as_of = dt.date.fromisoformat(str(source["as_of"])) if source.get("as_of") else dt.date.today()
     when = pd.Timestamp(as_of)
     regs = record.read("registrations").to_pandas()
-    live = regs[
-        (pd.to_datetime(regs["start_date"]) <= when)
-        & (regs["end_date"].isna() | (pd.to_datetime(regs["end_date"]) > when))
-    ]
-    pats = record.read(
-        "patients", columns=["patient_id", "date_of_birth", "date_of_death", "lsoa_code"]
-    ).to_pandas()
+    live = regs[(pd.to_datetime(regs["start_date"]) <= when)
+                & (regs["end_date"].isna() | (pd.to_datetime(regs["end_date"]) > when))]
+    pats = record.read("patients", columns=["patient_id", "date_of_birth", "date_of_death",
+                                            "lsoa_code"]).to_pandas()
     pats = pats[pats["date_of_death"].isna() | (pd.to_datetime(pats["date_of_death"]) > when)]
     frame = live[["patient_id", "practice_code"]].merge(pats, on="patient_id", how="inner")
     # Funding figures are planning (secondary use): opted-out patients are left out, as from
@@ -189,14 +165,12 @@ def record_population(record_dir: Path) -> RecordPopulation:
     gone = frame["patient_id"].isin(sorted(excluded)).to_numpy() if excluded else None
     left_out: dict[str, int] = {}
     if gone is not None:
-        left_out = {
-            str(k): int(v) for k, v in frame.loc[gone, "practice_code"].value_counts().items()
-        }
+        left_out = {str(k): int(v) for k, v in
+                    frame.loc[gone, "practice_code"].value_counts().items()}
         frame = frame[~gone]
     dob = pd.to_datetime(frame["date_of_birth"])
-    had_birthday = (dob.dt.month < as_of.month) | (
-        (dob.dt.month == as_of.month) & (dob.dt.day <= as_of.day)
-    )
+    had_birthday = (dob.dt.month < as_of.month) | ((dob.dt.month == as_of.month)
+                                                   & (dob.dt.day <= as_of.day))
     frame["age"] = as_of.year - dob.dt.year - (~had_birthday).astype(int)
     lsoa = record.read("lsoa", columns=["lsoa_code", "imd_decile"]).to_pandas()
     frame = frame.merge(lsoa, on="lsoa_code", how="left")
@@ -204,12 +178,9 @@ def record_population(record_dir: Path) -> RecordPopulation:
     frame["care_home"] = frame["patient_id"].isin(sorted(in_home))
     practices = record.read("practices", columns=["practice_code", "name", "pcn_code"])
     practices = practices.to_pandas().rename(columns={"name": "practice_name"})
-    return RecordPopulation(
-        patients=frame[["practice_code", "age", "imd_decile", "care_home"]],
-        practices=practices.sort_values("practice_code", ignore_index=True),
-        as_of=as_of,
-        opted_out_by_practice=left_out,
-    )
+    return RecordPopulation(patients=frame[["practice_code", "age", "imd_decile", "care_home"]],
+                            practices=practices.sort_values("practice_code", ignore_index=True),
+                            as_of=as_of, opted_out_by_practice=left_out)
 
 
 def _coded_patients(record: Record, codes: tuple[str, ...]) -> set[int]:
@@ -218,7 +189,8 @@ def _coded_patients(record: Record, codes: tuple[str, ...]) -> set[int]:
     if not files:
         return set()
     data = ds.dataset(files, format="parquet", schema=TABLES["clinical_events"].schema)
-    table = data.to_table(columns=["patient_id"], filter=pc.field("snomed_code").isin(list(codes)))
+    table = data.to_table(columns=["patient_id"],
+                          filter=pc.field("snomed_code").isin(list(codes)))
     return {int(v) for v in table.column("patient_id").to_pylist()}
 
 
@@ -236,43 +208,34 @@ def comparison(pop: RecordPopulation) -> pd.DataFrame:
     rows = []
     for code in codes:
         published = pay.loc[code] if code in pay.index else None
-        rows.append(
-            {
-                "practice_code": code,
-                "opted_out_left_out": int(pop.opted_out_by_practice.get(code, 0)),
-                "practice_name": str(names[code]) if pd.notna(names[code]) else code,
-                "registered": int(ch.loc[code, "registered"]),
-                "registered_published": float(published["registered_patients"])
-                if published is not None
-                else None,
-                "carr_hill": float(ch.loc[code, "weighted_estimate"]),
-                "weighted_published": float(published["weighted_patients"])
-                if published is not None
-                else None,
-                "imd_need": float(dep.loc[code, "weighted_estimate"]),
-                "care_home_residents": int(care.get(code, 0)),
-                "imd_known_share": float(imd_known.get(code, 0.0)),
-                "global_sum_published": float(published["global_sum"])
-                if published is not None
-                else None,
-            }
-        )
+        rows.append({
+            "practice_code": code,
+            "opted_out_left_out": int(pop.opted_out_by_practice.get(code, 0)),
+            "practice_name": str(names[code]) if pd.notna(names[code]) else code,
+            "registered": int(ch.loc[code, "registered"]),
+            "registered_published": float(published["registered_patients"])
+            if published is not None else None,
+            "carr_hill": float(ch.loc[code, "weighted_estimate"]),
+            "weighted_published": float(published["weighted_patients"])
+            if published is not None else None,
+            "imd_need": float(dep.loc[code, "weighted_estimate"]),
+            "care_home_residents": int(care.get(code, 0)),
+            "imd_known_share": float(imd_known.get(code, 0.0)),
+            "global_sum_published": float(published["global_sum"])
+            if published is not None else None,
+        })
     df = pd.DataFrame(rows)
-    total = {
-        "practice_code": "PCN",
-        "practice_name": "Whole PCN",
-        "opted_out_left_out": int(df["opted_out_left_out"].sum()),
-        "registered": int(df["registered"].sum()),
-        "registered_published": _sum_or_none(df["registered_published"]),
-        "carr_hill": float(df["carr_hill"].sum()),
-        "weighted_published": _sum_or_none(df["weighted_published"]),
-        "imd_need": float(df["imd_need"].sum()),
-        "care_home_residents": int(df["care_home_residents"].sum()),
-        "imd_known_share": float(pop.patients["imd_decile"].notna().mean())
-        if len(pop.patients)
-        else 0.0,
-        "global_sum_published": _sum_or_none(df["global_sum_published"]),
-    }
+    total = {"practice_code": "PCN", "practice_name": "Whole PCN",
+             "opted_out_left_out": int(df["opted_out_left_out"].sum()),
+             "registered": int(df["registered"].sum()),
+             "registered_published": _sum_or_none(df["registered_published"]),
+             "carr_hill": float(df["carr_hill"].sum()),
+             "weighted_published": _sum_or_none(df["weighted_published"]),
+             "imd_need": float(df["imd_need"].sum()),
+             "care_home_residents": int(df["care_home_residents"].sum()),
+             "imd_known_share": float(pop.patients["imd_decile"].notna().mean())
+             if len(pop.patients) else 0.0,
+             "global_sum_published": _sum_or_none(df["global_sum_published"])}
     df = pd.concat([df, pd.DataFrame([total])], ignore_index=True)
     df["error_pct"] = (df["carr_hill"] / df["weighted_published"] - 1) * 100
     df["ratio_estimate"] = df["carr_hill"] / df["registered"]
@@ -289,9 +252,8 @@ def comparison(pop: RecordPopulation) -> pd.DataFrame:
     df["list_effect_pct"] = (registered_all / df["registered_published"] - 1) * 100
     df["opt_out_effect_pct"] = (df["registered"] / registered_all - 1) * 100
     df["age_mix_effect_pct"] = (df["ratio_estimate"] / df["ratio_model_published_ages"] - 1) * 100
-    df["missing_components_pct"] = (
-        df["ratio_model_published_ages"] / df["ratio_published"] - 1
-    ) * 100
+    df["missing_components_pct"] = (df["ratio_model_published_ages"] / df["ratio_published"]
+                                    - 1) * 100
     df["allocation_carr_hill"] = df["carr_hill"] * rate
     df["allocation_imd_need"] = df["imd_need"] * rate
     df["allocation_difference"] = df["allocation_imd_need"] - df["allocation_carr_hill"]
@@ -314,12 +276,8 @@ def _model_ratio_on_published_ages(codes: list[str]) -> dict[str, float]:
         s0 = (n - float(row["age_16_over"])) / n
         s2 = float(row["age_65_over"]) / n
         rural = spec.rural_weight if pay.loc[code, "rurality"] == "Rural" else 0.0
-        out[code] = (
-            weights["age_0_15"] * s0
-            + weights["age_16_64"] * (1 - s0 - s2)
-            + weights["age_65_plus"] * s2
-            + rural
-        )
+        out[code] = (weights["age_0_15"] * s0 + weights["age_16_64"] * (1 - s0 - s2)
+                     + weights["age_65_plus"] * s2 + rural)
     if listed and all(c in out for c in listed) and len(listed) == len(codes) - 1:
         reg = pay.loc[listed, "registered_patients"]
         out["PCN"] = float(sum(out[c] * reg[c] for c in listed) / reg.sum())

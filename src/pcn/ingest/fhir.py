@@ -62,11 +62,8 @@ def input_files(paths: list[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             # a Bulk Data export's manifest.json lists the files; it is not a resource
-            files += sorted(
-                f
-                for f in p.rglob("*")
-                if f.suffix in (".ndjson", ".json") and f.name != "manifest.json"
-            )
+            files += sorted(f for f in p.rglob("*") if f.suffix in (".ndjson", ".json")
+                            and f.name != "manifest.json")
         elif p.exists():
             files.append(p)
         else:
@@ -115,9 +112,8 @@ def _ndjson_lines(job: Job) -> Iterator[tuple[int, bytes]]:
     yield from enumerate(data.splitlines(), job.first_line)
 
 
-def iter_items(
-    jobs: list[Job], report: IngestReport | None, line_filter: Callable[[bytes], bool] | None = None
-) -> Iterator[Item]:
+def iter_items(jobs: list[Job], report: IngestReport | None,
+               line_filter: Callable[[bytes], bool] | None = None) -> Iterator[Item]:
     """Every resource in the inputs; unreadable ones are reported (when ``report``) and skipped."""
 
     def bad(src: str, loc: str, element: str, why: str) -> None:
@@ -154,12 +150,8 @@ def iter_items(
             continue
         btype = doc.get("type")
         if btype not in BUNDLE_TYPES:
-            bad(
-                src,
-                "file",
-                "Bundle.type",
-                f"{btype!r} bundles are not loaded (use one of {', '.join(BUNDLE_TYPES)})",
-            )
+            bad(src, "file", "Bundle.type", f"{btype!r} bundles are not loaded (use one of "
+                f"{', '.join(BUNDLE_TYPES)})")
             continue
         entries = doc.get("entry", [])
         if not isinstance(entries, list):
@@ -172,12 +164,8 @@ def iter_items(
                 continue
             req = entry.get("request")
             if isinstance(req, dict) and req.get("method") not in (None, "POST", "PUT"):
-                bad(
-                    src,
-                    loc,
-                    f"Bundle.entry[{i}].request.method",
-                    f"{req.get('method')!r} is not loaded (only POST/PUT)",
-                )
+                bad(src, loc, f"Bundle.entry[{i}].request.method",
+                    f"{req.get('method')!r} is not loaded (only POST/PUT)")
                 continue
             search = entry.get("search")
             if isinstance(search, dict) and search.get("mode") == "outcome":
@@ -225,11 +213,10 @@ class _Loader:
             return fn()
         except M.Rejected:
             raise
-        except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as e:
-            raise M.Rejected(
-                str(item.resource.get("resourceType", "resource")),
-                f"malformed resource ({type(e).__name__}: {e})",
-            ) from None
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError,
+                OverflowError) as e:
+            raise M.Rejected(str(item.resource.get("resourceType", "resource")),
+                             f"malformed resource ({type(e).__name__}: {e})") from None
 
     def _second(self, item: Item) -> None:
         rtype = item.resource.get("resourceType")
@@ -237,10 +224,8 @@ class _Loader:
             return
         self.report.read += 1
         if not isinstance(rtype, str) or rtype not in M.PASS2:
-            why = (
-                f"resource type {rtype!r} is not loaded into the record (supported: "
-                f"{', '.join(SUPPORTED)})"
-            )
+            why = (f"resource type {rtype!r} is not loaded into the record (supported: "
+                   f"{', '.join(SUPPORTED)})")
             self.report.reject(item.source, item.location, item.label, "resourceType", why)
             return
         if not self._checked(item):
@@ -275,6 +260,7 @@ class _Loader:
         return out
 
 
+
 class SecondPass(_Loader):
     """The second pass over one job (run in this process or in a worker process)."""
 
@@ -304,7 +290,8 @@ def _run_job(job: Job) -> tuple[dict[str, pa.Table], IngestReport]:
 class FhirLoad(_Loader):
     """Reads inputs into rows per table, with a report; ``run`` merges them into the record."""
 
-    def __init__(self, record_dir: Path, validation: Validation = "full", workers: int = 1) -> None:
+    def __init__(self, record_dir: Path, validation: Validation = "full",
+                 workers: int = 1) -> None:
         self.record_dir = Path(record_dir)
         super().__init__(validation, M.Context())
         self.workers = workers
@@ -316,17 +303,16 @@ class FhirLoad(_Loader):
             self.patients = PatientIndex()
             return
         pts = read_table(self.old, "patients").select(["nhs_number", "patient_id"]).to_pydict()
-        self.patients = PatientIndex(dict(zip(pts["nhs_number"], pts["patient_id"], strict=True)))
+        self.patients = PatientIndex(dict(zip(pts["nhs_number"], pts["patient_id"],
+                                              strict=True)))
         self.ctx.patient_by_nhs = self.patients.by_nhs
         self.ctx.patient_ids = set(self.patients.by_id)
         pr = read_table(self.old, "practices").to_pydict()
         self.ctx.practices = dict(zip(pr["practice_code"], pr["pcn_code"], strict=True))
         self.ctx.pcn_codes = set(pr["pcn_code"])
         st = read_table(self.old, "staff").to_pydict()
-        self.ctx.staff = {
-            c: (p, r)
-            for c, p, r in zip(st["clinician_id"], st["practice_code"], st["role"], strict=True)
-        }
+        self.ctx.staff = {c: (p, r) for c, p, r in
+                          zip(st["clinician_id"], st["practice_code"], st["role"], strict=True)}
 
     def read(self, paths: list[Path]) -> None:
         jobs = plan_jobs(input_files(paths), CHUNK_BYTES)
@@ -351,7 +337,8 @@ class FhirLoad(_Loader):
             for name, table in tables.items():
                 self.chunks[name].append(table)
 
-    def _second_pass(self, jobs: list[Job]) -> Iterator[tuple[dict[str, pa.Table], IngestReport]]:
+    def _second_pass(self, jobs: list[Job]) -> Iterator[tuple[dict[str, pa.Table],
+                                                              IngestReport]]:
         """Results per job, in input order; on a process pool when there is enough to share."""
         size = sum((j.end or j.path.stat().st_size) - j.start for j in jobs)
         if self.workers <= 1 or len(jobs) < 2 or size < PARALLEL_MIN_BYTES:
@@ -363,12 +350,8 @@ class FhirLoad(_Loader):
             return
         # forkserver: no fork of a process that may hold library threads
         ctx = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(
-            self.workers,
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(self.validation, self.ctx),
-        ) as pool:
+        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(self.validation, self.ctx)) as pool:
             yield from pool.map(_run_job, jobs)
 
     def _organization(self, item: Item) -> None:
@@ -449,20 +432,14 @@ class FhirLoad(_Loader):
             self.report.notes.append("nothing to load: the record is unchanged")
             return self.report
         record, changed = merge_into_record(
-            self.record_dir, tables, source={"kind": "fhir", "validation": self.validation}
-        )
+            self.record_dir, tables, source={"kind": "fhir", "validation": self.validation})
         self.report.changed = changed
         self.report.content_hash = record.manifest.content_hash
         return self.report
 
 
-def ingest_fhir(
-    inputs: list[Path],
-    record_dir: Path,
-    validation: Validation = "full",
-    strict: bool = False,
-    workers: int = 1,
-) -> IngestReport:
+def ingest_fhir(inputs: list[Path], record_dir: Path, validation: Validation = "full",
+                strict: bool = False, workers: int = 1) -> IngestReport:
     """Load FHIR inputs into the record.
 
     ``workers`` > 1 reads the second pass on a process pool when the input exceeds

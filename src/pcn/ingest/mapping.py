@@ -25,14 +25,8 @@ REQUIRED = {
     "medications": ("date", "dmd_code"),
 }
 OPTIONAL = {
-    "patients": (
-        "ethnicity_code",
-        "lsoa_code",
-        "date_of_death",
-        "practice_code",
-        "registration_start",
-        "registration_end",
-    ),
+    "patients": ("ethnicity_code", "lsoa_code", "date_of_death", "practice_code",
+                 "registration_start", "registration_end"),
     "clinical_events": ("numeric_value", "unit"),
     "medications": ("quantity",),
 }
@@ -49,8 +43,7 @@ class FileMapping(BaseModel):
     table: Target
     columns: dict[str, str] = Field(description="record column -> source column header")
     values: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="record column -> {source value: record value}"
-    )
+        default_factory=dict, description="record column -> {source value: record value}")
     code_system: Literal["snomed", "dmd"] | None = None
 
     @model_validator(mode="after")
@@ -58,10 +51,8 @@ class FileMapping(BaseModel):
         allowed = {"nhs_number", *REQUIRED[self.table], *OPTIONAL[self.table]}
         unknown = set(self.columns) - allowed
         if unknown:
-            raise ValueError(
-                f"{self.table}: unknown record column(s) {sorted(unknown)}; "
-                f"allowed: {sorted(allowed)}"
-            )
+            raise ValueError(f"{self.table}: unknown record column(s) {sorted(unknown)}; "
+                             f"allowed: {sorted(allowed)}")
         missing = {"nhs_number", *REQUIRED[self.table]} - set(self.columns)
         if missing:
             raise ValueError(f"{self.table}: no source column for {sorted(missing)}")
@@ -78,9 +69,8 @@ class ExtractMapping(BaseModel):
     version: int = Field(ge=1)
     title: str
     source_system: str
-    illustrative: bool = Field(
-        description="True when the layout is an example, not a supplier-published specification"
-    )
+    illustrative: bool = Field(description="True when the layout is an example, not a "
+                               "supplier-published specification")
     description: str
     date_format: str = Field(description="strptime format of dates in the extract")
     files: list[FileMapping] = Field(min_length=1)
@@ -100,10 +90,8 @@ def load_mapping(path_or_name: str | Path) -> ExtractMapping:
     else:
         shipped = resources.files("pcn.ingest") / "mappings" / f"{path_or_name}.yaml"
         if not shipped.is_file():
-            raise MappingError(
-                f"{path_or_name}: no such mapping file or shipped layout "
-                f"(shipped: {', '.join(shipped_layouts())})"
-            )
+            raise MappingError(f"{path_or_name}: no such mapping file or shipped layout "
+                               f"(shipped: {', '.join(shipped_layouts())})")
         text = shipped.read_text()
     try:
         return ExtractMapping.model_validate(yaml.safe_load(text))

@@ -130,12 +130,10 @@ def resolve_registrations(reg: pa.Table) -> pa.Table:
     if not changed:
         return reg
     epoch = dt.date(1970, 1, 1)
-    new_end = [
-        None if e == np.iinfo(np.int32).min else epoch + dt.timedelta(days=int(e)) for e in end
-    ]
-    return reg.set_column(
-        reg.schema.get_field_index("end_date"), "end_date", pa.array(new_end, type=pa.date32())
-    )
+    new_end = [None if e == np.iinfo(np.int32).min else epoch + dt.timedelta(days=int(e))
+               for e in end]
+    return reg.set_column(reg.schema.get_field_index("end_date"), "end_date",
+                          pa.array(new_end, type=pa.date32()))
 
 
 def _lsoa_rows(codes: set[str]) -> pa.Table:
@@ -201,10 +199,8 @@ def refuse_failing_checks(staged: Record) -> None:
     report = check_record(staged)
     if not report.ok:
         shown = "; ".join(str(p) for p in report.problems[:SHOWN_PROBLEMS])
-        raise RecordError(
-            f"nothing published: the loaded record fails `pcn record check` "
-            f"({len(report.problems)} problem(s)): {shown}"
-        )
+        raise RecordError(f"nothing published: the loaded record fails `pcn record check` "
+                          f"({len(report.problems)} problem(s)): {shown}")
 
 
 def check_references(tables: dict[str, pa.Table]) -> None:

@@ -62,20 +62,13 @@ def read_opt_out_list(path: Path, report: IngestReport) -> list[str]:
         with Path(path).open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             if reader.fieldnames is None or "nhs_number" not in reader.fieldnames:
-                raise OptOutError(
-                    f"{path}: needs a header row with an nhs_number column "
-                    f"(found {reader.fieldnames})"
-                )
+                raise OptOutError(f"{path}: needs a header row with an nhs_number column "
+                                  f"(found {reader.fieldnames})")
             for n, row in enumerate(reader, 2):
                 value = (row.get("nhs_number") or "").replace(" ", "")
                 if not is_valid(value):
-                    report.reject(
-                        Path(path).name,
-                        f"row {n}",
-                        "opt-out",
-                        "nhs_number",
-                        f"{value!r} is not a valid NHS number (modulus 11)",
-                    )
+                    report.reject(Path(path).name, f"row {n}", "opt-out", "nhs_number",
+                                  f"{value!r} is not a valid NHS number (modulus 11)")
                     continue
                 numbers.append(value)
     except (OSError, UnicodeDecodeError, csv.Error) as e:
@@ -83,9 +76,8 @@ def read_opt_out_list(path: Path, report: IngestReport) -> list[str]:
     return numbers
 
 
-def ingest_opt_out_list(
-    path: Path, record_dir: Path, received: dt.date | None = None
-) -> IngestReport:
+def ingest_opt_out_list(path: Path, record_dir: Path,
+                        received: dt.date | None = None) -> IngestReport:
     """Replace the record's national data opt-out list with the one in ``path``."""
     report = IngestReport()
     numbers = read_opt_out_list(path, report)
@@ -95,26 +87,20 @@ def ingest_opt_out_list(
         return report
     received = received or dt.date.today()
     old = read_table(existing_record(record_dir), "opt_outs").to_pydict()
-    first_seen = {
-        n: d
-        for n, k, d in zip(old["nhs_number"], old["kind"], old["received_date"], strict=True)
-        if k == NATIONAL
-    }
+    first_seen = {n: d for n, k, d in zip(old["nhs_number"], old["kind"], old["received_date"],
+                                          strict=True) if k == NATIONAL}
     unique = sorted(set(numbers))
-    table = pa.table(
-        {
-            "nhs_number": pa.array(unique, pa.string()),
-            "kind": pa.array([NATIONAL] * len(unique), pa.string()),
-            "received_date": pa.array([first_seen.get(n, received) for n in unique], pa.date32()),
-        }
-    )
+    table = pa.table({
+        "nhs_number": pa.array(unique, pa.string()),
+        "kind": pa.array([NATIONAL] * len(unique), pa.string()),
+        "received_date": pa.array([first_seen.get(n, received) for n in unique], pa.date32()),
+    })
     kept_other = [i for i, k in enumerate(old["kind"]) if k != NATIONAL]
     if kept_other:
         other = pa.table(old).take(pa.array(kept_other))
         table = pa.concat_tables([other.cast(table.schema), table])
-    record, changed = merge_into_record(
-        record_dir, {}, source={"kind": "opt_out_list"}, replace={"opt_outs": table}
-    )
+    record, changed = merge_into_record(record_dir, {}, source={"kind": "opt_out_list"},
+                                        replace={"opt_outs": table})
     report.loaded["national data opt-outs"] = len(unique)
     report.rows["opt_outs"] = table.num_rows
     report.changed, report.content_hash = changed, record.manifest.content_hash
@@ -137,11 +123,9 @@ def opted_out_patient_ids(record: Record) -> set[int]:
     con = duckdb.connect()
     for name in ("patients", "clinical_events", "opt_outs"):
         _view(con, record, name)
-    con.register(
-        "type1_codes", pa.table({"snomed_code": list(codes), "dissent": list(codes.values())})
-    )
-    rows = con.execute(
-        """
+    con.register("type1_codes", pa.table({"snomed_code": list(codes),
+                                          "dissent": list(codes.values())}))
+    rows = con.execute("""
         WITH t1 AS (
             SELECT e.patient_id, c.dissent,
                    row_number() OVER (PARTITION BY e.patient_id
@@ -150,7 +134,5 @@ def opted_out_patient_ids(record: Record) -> set[int]:
         SELECT patient_id FROM t1 WHERE rn = 1 AND dissent = 1
         UNION
         SELECT p.patient_id FROM patients p JOIN opt_outs o USING (nhs_number)
-        WHERE o.kind = ?""",
-        [NATIONAL],
-    ).fetchall()
+        WHERE o.kind = ?""", [NATIONAL]).fetchall()
     return {int(r[0]) for r in rows}

@@ -38,10 +38,8 @@ class PatientIndex:
         known = self.by_nhs.get(nhs_number)
         if explicit_id is not None:
             if known is not None and known != explicit_id:
-                raise ValueError(
-                    f"patient-id {explicit_id} conflicts with id {known} already "
-                    "held for this NHS number"
-                )
+                raise ValueError(f"patient-id {explicit_id} conflicts with id {known} already "
+                                 "held for this NHS number")
             pid = explicit_id
         elif known is not None:
             pid = known

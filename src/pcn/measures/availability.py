@@ -74,13 +74,8 @@ def feature_codelists() -> dict[str, tuple[str, ...]]:
     out["latest_smi_health_check_date"] = tuple(
         dict.fromkeys(
             cl
-            for part in (
-                "latest_cholesterol_date",
-                "latest_hba1c_date",
-                "latest_alcohol_date",
-                "smoking_status",
-                "latest_sbp",
-            )
+            for part in ("latest_cholesterol_date", "latest_hba1c_date", "latest_alcohol_date",
+                         "smoking_status", "latest_sbp")
             for cl in out[part]
         )
     )
@@ -221,21 +216,14 @@ def check_definitions(profile: pd.DataFrame | None = None) -> list[DefinitionSta
         for entry in sorted(root.joinpath(folder).iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".yaml"):
                 tree = yaml.safe_load(entry.read_text("utf-8"))
-                judge(
-                    folder.rstrip("s"),
-                    entry.name.removesuffix(".yaml"),
-                    _expression_columns(tree),
-                    None,
-                )
+                judge(folder.rstrip("s"), entry.name.removesuffix(".yaml"),
+                      _expression_columns(tree), None)
     known = set(codelist_ids())
     for condition in cms_definition().conditions:
-        problems = [
-            f"codelist {cl} is not installed"
-            if cl not in known
-            else f"codelist {cl} holds no codes"
-            for cl in condition.codelist_ids()
-            if cl not in known or not codelist(cl).codes
-        ]
+        problems = [f"codelist {cl} is not installed" if cl not in known
+                    else f"codelist {cl} holds no codes"
+                    for cl in condition.codelist_ids()
+                    if cl not in known or not codelist(cl).codes]
         declared = condition.note if condition.status == "not_available" else ""
         out.append(DefinitionStatus("cms condition", condition.id, tuple(problems), declared))
     from pcn.risk.features import efi_deficit_codelists

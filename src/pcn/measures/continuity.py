@@ -40,9 +40,8 @@ class ContinuityInputError(ValueError):
     """Appointments or hospital activity did not have the expected columns."""
 
 
-def _attended(
-    appointments: pd.DataFrame, start: DateLike = None, end: DateLike = None
-) -> pd.DataFrame:
+def _attended(appointments: pd.DataFrame, start: DateLike = None, end: DateLike = None
+              ) -> pd.DataFrame:
     missing = [c for c in APPOINTMENT_COLUMNS if c not in appointments.columns]
     if missing:
         raise ContinuityInputError(f"appointments lack column(s): {', '.join(missing)}")
@@ -54,9 +53,8 @@ def _attended(
     return appointments.loc[mask, list(APPOINTMENT_COLUMNS)]
 
 
-def _pair_counts(
-    patient: np.ndarray, clinician: np.ndarray, order: np.ndarray, n_clinicians: int
-) -> pd.DataFrame:
+def _pair_counts(patient: np.ndarray, clinician: np.ndarray, order: np.ndarray,
+                 n_clinicians: int) -> pd.DataFrame:
     """Contacts per (patient, clinician) with the position of the latest one (for tie-breaks)."""
     key = patient.astype(np.int64) * n_clinicians + clinician
     frame = pd.DataFrame({"key": key, "order": order})
@@ -158,19 +156,8 @@ def patient_continuity(
     ]
 
     out.insert(0, "patient_id", np.asarray(patient_ids)[out.index.to_numpy()])
-    cols = [
-        "patient_id",
-        "practice_code",
-        "contacts",
-        "clinicians",
-        "usual_clinician_id",
-        "upc",
-        "coc",
-        "gp_contacts",
-        "usual_gp_id",
-        "usual_gp_share",
-        "known_provider",
-    ]
+    cols = ["patient_id", "practice_code", "contacts", "clinicians", "usual_clinician_id", "upc",
+            "coc", "gp_contacts", "usual_gp_id", "usual_gp_share", "known_provider"]
     return out[cols].reset_index(drop=True)
 
 
@@ -195,7 +182,6 @@ def _empty_patient_frame() -> pd.DataFrame:
 def practice_continuity(patients: pd.DataFrame) -> pd.DataFrame:
     """Per practice (and a PCN-wide row ``practice_code = "ALL"``): eligible patients and the
     mean of each per-patient index (usual-GP share over patients with enough GP contacts)."""
-
     def summarise(frame: pd.DataFrame) -> dict[str, float]:
         return {
             "patients": len(frame),
@@ -206,10 +192,8 @@ def practice_continuity(patients: pd.DataFrame) -> pd.DataFrame:
             "mean_known_provider": frame["known_provider"].mean(),
         }
 
-    rows = [
-        {"practice_code": code, **summarise(group)}
-        for code, group in patients.groupby("practice_code", sort=True)
-    ]
+    rows = [{"practice_code": code, **summarise(group)}
+            for code, group in patients.groupby("practice_code", sort=True)]
     rows.append({"practice_code": "ALL", **summarise(patients)})
     return pd.DataFrame(rows)
 
@@ -305,44 +289,31 @@ def care_closer_to_home(
     hosp_month = hosp_date[mask].dt.to_period("M")
 
     primary = pd.DataFrame(
-        {
-            "month": att["start_at"].dt.to_period("M"),
-            "practice_code": att["practice_code"],
-            "patient_id": att["patient_id"],
-        }
+        {"month": att["start_at"].dt.to_period("M"), "practice_code": att["practice_code"],
+         "patient_id": att["patient_id"]}
     )
     hospital = pd.DataFrame(
-        {
-            "month": hosp_month,
-            "patient_id": hosp["patient_id"],
-            "date": pd.to_datetime(hosp["start_date"]),
-        }
+        {"month": hosp_month, "patient_id": hosp["patient_id"],
+         "date": pd.to_datetime(hosp["start_date"])}
     )
-    hospital["practice_code"] = _practice_on(
-        registrations, hospital["patient_id"], hospital["date"]
-    )
+    hospital["practice_code"] = _practice_on(registrations, hospital["patient_id"],
+                                             hospital["date"])
 
     all_months = pd.concat([primary["month"], hospital["month"]])
     months = (
         pd.period_range(all_months.min(), all_months.max(), freq="M")
-        if len(all_months)
-        else pd.PeriodIndex([], freq="M")
+        if len(all_months) else pd.PeriodIndex([], freq="M")
     )
     registered = _registered_by_month(registrations, months)
 
     p_counts = primary.groupby(["month", "practice_code"]).size().rename("primary_contacts")
-    h_counts = (
-        hospital.dropna(subset=["practice_code"])
-        .groupby(["month", "practice_code"])
-        .size()
-        .rename("hospital_contacts")
-    )
+    h_counts = (hospital.dropna(subset=["practice_code"])
+                .groupby(["month", "practice_code"]).size().rename("hospital_contacts"))
     by_month = pd.concat([registered, p_counts, h_counts], axis=1).fillna(0)
     by_month.index.names = ["month", "practice_code"]
     by_month = by_month.reset_index()
     total = by_month.groupby("month", as_index=False)[
-        ["registered", "primary_contacts", "hospital_contacts"]
-    ].sum()
+        ["registered", "primary_contacts", "hospital_contacts"]].sum()
     total["practice_code"] = "ALL"
     by_month = pd.concat([by_month, total], ignore_index=True)
     for col in ("registered", "primary_contacts", "hospital_contacts"):
@@ -354,20 +325,12 @@ def care_closer_to_home(
     by_month["share_primary"] = by_month["primary_contacts"] / both
     by_month = by_month.sort_values(["month", "practice_code"], ignore_index=True)
 
-    per_patient = (
-        pd.concat(
-            [
-                primary.groupby("patient_id").size().rename("primary_contacts"),
-                hospital.groupby("patient_id").size().rename("hospital_contacts"),
-            ],
-            axis=1,
-        )
-        .fillna(0)
-        .astype("int64")
-    )
+    per_patient = pd.concat(
+        [primary.groupby("patient_id").size().rename("primary_contacts"),
+         hospital.groupby("patient_id").size().rename("hospital_contacts")], axis=1
+    ).fillna(0).astype("int64")
     per_patient["share_primary"] = per_patient["primary_contacts"] / (
-        per_patient["primary_contacts"] + per_patient["hospital_contacts"]
-    )
+        per_patient["primary_contacts"] + per_patient["hospital_contacts"])
     return by_month, per_patient.reset_index().rename(columns={"index": "patient_id"})
 
 
@@ -376,13 +339,11 @@ def _practice_on(registrations: pd.DataFrame, patient_id: pd.Series, date: pd.Se
     regs = registrations[["patient_id", "practice_code", "start_date", "end_date"]].copy()
     regs["start_date"] = pd.to_datetime(regs["start_date"])
     regs["end_date"] = pd.to_datetime(regs["end_date"])
-    events = pd.DataFrame(
-        {"patient_id": patient_id.to_numpy(), "date": date.to_numpy(), "row": np.arange(len(date))}
-    )
+    events = pd.DataFrame({"patient_id": patient_id.to_numpy(), "date": date.to_numpy(),
+                           "row": np.arange(len(date))})
     joined = events.merge(regs, on="patient_id", how="inner")
     valid = (joined["start_date"] <= joined["date"]) & (
-        joined["end_date"].isna() | (joined["end_date"] >= joined["date"])
-    )
+        joined["end_date"].isna() | (joined["end_date"] >= joined["date"]))
     hit = joined[valid].sort_values(["row", "start_date"]).drop_duplicates("row", keep="last")
     out = pd.Series([None] * len(date), dtype="object")
     out.iloc[hit["row"].to_numpy()] = hit["practice_code"].to_numpy()
@@ -399,16 +360,12 @@ def _registered_by_month(registrations: pd.DataFrame, months: pd.PeriodIndex) ->
         mid = np.datetime64(month.start_time + pd.Timedelta(days=14))
         on = (start <= mid) & (np.isnat(end) | (end >= mid))
         counts = pd.Series(practice[on]).value_counts()
-        parts.append(
-            pd.DataFrame(
-                {"month": month, "practice_code": counts.index, "registered": counts.to_numpy()}
-            )
-        )
+        parts.append(pd.DataFrame({"month": month, "practice_code": counts.index,
+                                   "registered": counts.to_numpy()}))
     if not parts:  # no activity at all (a record with empty appointments and hospital tables)
         index = pd.MultiIndex.from_arrays(
             [pd.PeriodIndex([], freq="M"), pd.Index([], dtype="object")],
-            names=["month", "practice_code"],
-        )
+            names=["month", "practice_code"])
         return pd.Series([], index=index, dtype="int64", name="registered")
     frame = pd.concat(parts, ignore_index=True)
     return frame.set_index(["month", "practice_code"])["registered"]

@@ -340,16 +340,13 @@ def to_ibis(
             if name == "within_months":
                 months = node.args[1].value  # type: ignore[attr-defined]
                 start = as_of_ts - pd.DateOffset(months=months)
-                return (
-                    (column > literal_for(column, start))
-                    & (column <= literal_for(column, as_of_ts))
-                ).fill_null(False)
+                return ((column > literal_for(column, start))
+                        & (column <= literal_for(column, as_of_ts))).fill_null(False)
             if name == "in_codelist":
                 codes = sorted(codelist_codes(node.args[1].value))  # type: ignore[attr-defined]
                 text = column.cast("string")
-                return (
-                    text.isin(codes) | text.substr(0, 3).isin(codes) | text.substr(0, 4).isin(codes)
-                ).fill_null(False)
+                return (text.isin(codes) | text.substr(0, 3).isin(codes)
+                        | text.substr(0, 4).isin(codes)).fill_null(False)
             if name == "arrs_role":
                 return column.isin(sorted(ARRS_ROLES)).fill_null(False)
         if isinstance(node, ast.Name):

@@ -55,7 +55,9 @@ def _level_name(level: float) -> str:
     return f"{level * 100:g}".replace(".", "")  # 0.95 -> "95", 0.998 -> "998"
 
 
-def _exact_quantile_limit(dist: stats.rv_discrete, p: float, n: np.ndarray) -> np.ndarray:
+def _exact_quantile_limit(
+    dist: stats.rv_discrete, p: float, n: np.ndarray
+) -> np.ndarray:
     r_p = dist.ppf(p)
     f_r = dist.cdf(r_p)
     f_below = dist.cdf(r_p - 1)
@@ -198,12 +200,8 @@ def funnel(
 
     tau2, phi = 0.0, float("nan")
     if overdispersion:
-        phi, tau2 = _overdispersion(
-            usable[numerator].to_numpy(dtype="float64"),
-            usable[denominator].to_numpy(dtype="float64"),
-            theta,
-            se,
-        )
+        phi, tau2 = _overdispersion(usable[numerator].to_numpy(dtype="float64"),
+                                    usable[denominator].to_numpy(dtype="float64"), theta, se)
 
     def limits(n: np.ndarray) -> pd.DataFrame:
         if tau2 > 0:
@@ -247,9 +245,8 @@ def funnel(
     return points, curve
 
 
-def _overdispersion(
-    numerators: np.ndarray, denominators: np.ndarray, theta: float, se: object
-) -> tuple[float, float]:
+def _overdispersion(numerators: np.ndarray, denominators: np.ndarray, theta: float,
+                    se: object) -> tuple[float, float]:
     """(φ, τ²) by Spiegelhalter 2005: Winsorised (10%) z-scores, additive random effects."""
     assert callable(se)
     k = len(numerators)

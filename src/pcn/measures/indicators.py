@@ -172,11 +172,9 @@ class Indicator(_Strict):
     review: Review
     tags: list[str] = []
     not_available: str | None = Field(
-        default=None,
-        min_length=10,
+        default=None, min_length=10,
         description="Why this indicator cannot be computed from any record pcn reads (a feature "
-        "it needs has no shipped codelist); it is then shown as not available, never as 0%",
-    )
+        "it needs has no shipped codelist); it is then shown as not available, never as 0%")
 
     def columns(self) -> frozenset[str]:
         """Every column the numerator and denominator filters refer to."""
@@ -232,7 +230,8 @@ def load_indicator(path: Path, codelists: set[str] | None = None) -> Indicator:
         indicator = Indicator.model_validate(raw)
     except ValidationError as e:
         details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in e.errors()
         )
         raise DefinitionError(f"{path.name}: {details}") from None
     if indicator.id != path.stem:
@@ -253,7 +252,9 @@ def load_indicators(directory: Path | None = None) -> dict[str, Indicator]:
 
     codelists = set(codelist_ids())
     folder = directory or indicators_dir()
-    return {p.stem: load_indicator(p, codelists) for p in sorted(folder.glob("*.yaml"))}
+    return {
+        p.stem: load_indicator(p, codelists) for p in sorted(folder.glob("*.yaml"))
+    }
 
 
 def _codelist_codes(codelist_id: str) -> frozenset[str]:
@@ -303,12 +304,8 @@ def _summarise(
     frame = frame.reset_index()
     frame.insert(0, "level", "practice")
     total = pd.DataFrame(
-        {
-            "level": ["pcn"],
-            "org_code": [pcn_code],
-            "numerator": [int(frame["numerator"].sum())],
-            "denominator": [int(frame["denominator"].sum())],
-        }
+        {"level": ["pcn"], "org_code": [pcn_code], "numerator": [int(frame["numerator"].sum())],
+         "denominator": [int(frame["denominator"].sum())]}
     )
     frame = pd.concat([frame, total], ignore_index=True)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -385,38 +382,28 @@ def compute_indicator(
         month = when.dt.to_period("M")
         upto = when < end  # the series covers the record's history up to as_of
         num_sel, den_sel = num_mask & upto, den_mask & upto
-        num_m = (
-            pd.DataFrame({"month": month[num_sel], "practice_code": num_practice[num_sel]})
-            .groupby(["month", "practice_code"])
-            .size()
-            .rename("numerator")
-        )
+        num_m = (pd.DataFrame({"month": month[num_sel], "practice_code": num_practice[num_sel]})
+                 .groupby(["month", "practice_code"]).size().rename("numerator"))
         counted = den_sel if indicator.kind == "proportion" else num_sel
         first = month[counted].min()
         # every month and practice, so months without events are zeros, not gaps, in SPC charts
         months: pd.PeriodIndex = (
             pd.period_range(first, pd.Period(as_of, "M"), freq="M")
-            if bool(counted.any())
-            else pd.PeriodIndex([], freq="M")
+            if bool(counted.any()) else pd.PeriodIndex([], freq="M")
         )
         grid: pd.MultiIndex = pd.MultiIndex.from_product(
             [months, numerator.index], names=["month", "practice_code"]
         )
         num_m = num_m.reindex(grid, fill_value=0)
         if indicator.kind == "proportion":
-            den_m = (
-                pd.DataFrame({"month": month[den_sel], "practice_code": den_practice[den_sel]})
-                .groupby(["month", "practice_code"])
-                .size()
-                .rename("denominator")
-            )
+            den_m = (pd.DataFrame({"month": month[den_sel],
+                                   "practice_code": den_practice[den_sel]})
+                     .groupby(["month", "practice_code"]).size().rename("denominator"))
             den_m = den_m.reindex(grid, fill_value=0)
         else:
             den_m = pd.Series(
                 denominator.reindex(grid.get_level_values("practice_code")).to_numpy(),
-                index=grid,
-                name="denominator",
-                dtype="int64",
+                index=grid, name="denominator", dtype="int64",
             )
         monthly = pd.concat([num_m, den_m], axis=1).fillna(0).astype("int64").reset_index()
         pcn_rows = monthly.groupby("month", as_index=False)[["numerator", "denominator"]].sum()
@@ -427,16 +414,14 @@ def compute_indicator(
         with np.errstate(divide="ignore", invalid="ignore"):
             monthly["value"] = np.where(
                 monthly["denominator"] > 0,
-                monthly["numerator"] / monthly["denominator"] * indicator.per,
-                np.nan,
+                monthly["numerator"] / monthly["denominator"] * indicator.per, np.nan,
             )
         monthly = monthly.sort_values(["month", "level", "org_code"], ignore_index=True)
     return IndicatorResult(indicator, as_of, by_practice, monthly)
 
 
-def protect_result(
-    result: IndicatorResult, policy: DisclosurePolicy = DEFAULT_POLICY
-) -> pd.DataFrame:
+def protect_result(result: IndicatorResult, policy: DisclosurePolicy = DEFAULT_POLICY
+                   ) -> pd.DataFrame:
     """The per-practice table after disclosure control, for anyone outside the clinical boundary
     (analysts, exports): small numbers hidden, counts rounded, PCN row recomputed after."""
     frame = result.by_practice
@@ -451,9 +436,8 @@ def protect_result(
     )
 
 
-def funnel_for(
-    result: IndicatorResult, *, method: str = "exact", overdispersion: bool = False
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def funnel_for(result: IndicatorResult, *, method: str = "exact",
+               overdispersion: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Funnel plot data for the practices of an indicator result (target = the PCN value).
 
     Values are on the indicator's scale (per cent, or per 1,000). ``overdispersion`` widens the
@@ -463,21 +447,13 @@ def funnel_for(
 
     units = result.by_practice[result.by_practice["level"] == "practice"]
     kind = result.indicator.kind
-    points, curve = funnel(
-        units,
-        kind=kind,
-        method=method,  # type: ignore[arg-type]
-        per=float(result.indicator.per),
-        overdispersion=overdispersion,
-    )
+    points, curve = funnel(units, kind=kind, method=method,  # type: ignore[arg-type]
+                           per=float(result.indicator.per), overdispersion=overdispersion)
     if kind == "proportion":  # funnel works in fractions; show per cent like the indicator
         cols = [c for c in curve.columns if c != "denominator"]
         curve[cols] = curve[cols] * 100
-        cols = [
-            "value",
-            "target",
-            *[c for c in points.columns if c.startswith(("lower_", "upper_"))],
-        ]
+        cols = ["value", "target", *[c for c in points.columns if c.startswith(("lower_",
+                                                                                 "upper_"))]]
         points[cols] = points[cols] * 100
     return points, curve
 
@@ -491,7 +467,8 @@ def charts_independent_months(indicator: Indicator) -> bool:
     return indicator.numerator.table != "patients"
 
 
-def spc_for(result: IndicatorResult, org_code: str, *, baseline: int | None = None) -> XmrChart:
+def spc_for(result: IndicatorResult, org_code: str, *, baseline: int | None = None
+            ) -> XmrChart:
     """An XmR chart of one organisation's monthly series (months with no value are left out)."""
     from pcn.measures.spc import xmr
 
@@ -502,18 +479,13 @@ def spc_for(result: IndicatorResult, org_code: str, *, baseline: int | None = No
         )
     if result.monthly is None:
         raise ValueError(f"{result.indicator.id} has no monthly series")
-    series = result.monthly[
-        (result.monthly["org_code"] == org_code) & result.monthly["value"].notna()
-    ]
+    series = result.monthly[(result.monthly["org_code"] == org_code)
+                            & result.monthly["value"].notna()]
     if series.empty:
         raise ValueError(f"no monthly values for {org_code!r}")
-    return xmr(
-        series["value"].to_numpy(),
-        list(series["month"]),
-        low_is_good=result.indicator.low_is_good,
-        target=result.indicator.target,
-        baseline=baseline,
-    )
+    return xmr(series["value"].to_numpy(), list(series["month"]),
+               low_is_good=result.indicator.low_is_good, target=result.indicator.target,
+               baseline=baseline)
 
 
 def compute_series(
@@ -527,20 +499,14 @@ def compute_series(
     """Monthly series for any indicator from one patient profile per month end (``as_of``)."""
     parts = []
     for as_of, profile in sorted(profiles.items()):
-        result = compute_indicator(
-            indicator,
-            profile,
-            as_of=as_of,
-            pcn_code=pcn_code,
-            appointments=appointments,
-            hospital_activity=hospital_activity,
-        )
+        result = compute_indicator(indicator, profile, as_of=as_of, pcn_code=pcn_code,
+                                   appointments=appointments, hospital_activity=hospital_activity)
         frame = result.by_practice.copy()
         frame["month"] = pd.Series([pd.Period(as_of, "M")] * len(frame), index=frame.index)
         parts.append(frame)
     if not parts:
-        return pd.DataFrame(
-            columns=["month", "level", "org_code", "numerator", "denominator", "value"]
-        )
+        return pd.DataFrame(columns=["month", "level", "org_code", "numerator", "denominator",
+                                     "value"])
     out = pd.concat(parts, ignore_index=True)
     return out[["month", "level", "org_code", "numerator", "denominator", "value"]]
+

@@ -85,9 +85,8 @@ def _primary(true: np.ndarray, policy: DisclosurePolicy) -> np.ndarray:
     return (true >= 1) & ((true <= policy.threshold) | (rounded <= policy.threshold))
 
 
-def _system(
-    true: np.ndarray, hidden: np.ndarray
-) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
+def _system(true: np.ndarray, hidden: np.ndarray
+            ) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
     """Hidden cells, and the equations an attacker has about them: each known margin minus its
     shown cells equals the sum of its hidden cells."""
     cells = [(int(r), int(c)) for r, c in np.argwhere(hidden)]
@@ -106,7 +105,8 @@ def _system(
     return cells, a_eq, b_eq
 
 
-def _range_of(true: np.ndarray, hidden: np.ndarray, cell: tuple[int, int]) -> tuple[float, float]:
+def _range_of(true: np.ndarray, hidden: np.ndarray, cell: tuple[int, int]
+              ) -> tuple[float, float]:
     """Smallest and largest value ``cell`` (hidden) can take given what is known."""
     if true.shape[0] == 1 or true.shape[1] == 1:
         # one equation (the grand total): with another hidden cell beside it, anything from 0
@@ -140,9 +140,8 @@ def feasible_ranges(true: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     return out
 
 
-def _narrow(
-    true: np.ndarray, hidden: np.ndarray, width: int, sensitive: np.ndarray
-) -> list[tuple[int, int]]:
+def _narrow(true: np.ndarray, hidden: np.ndarray, width: int, sensitive: np.ndarray
+            ) -> list[tuple[int, int]]:
     """Sensitive hidden cells whose feasible range is narrower than ``width``, narrowest
     first. A zero hidden only to protect others is not sensitive: pinned at zero it discloses
     nothing; a zero hidden for itself (e.g. "none of 3", a small complement) is."""
@@ -151,11 +150,8 @@ def _narrow(
     ranges = feasible_ranges(true, hidden)
     cells = [(int(r), int(c)) for r, c in np.argwhere(hidden)]
     spread = ranges[:, 1] - ranges[:, 0]
-    return [
-        cells[k]
-        for k in np.argsort(spread, kind="stable")
-        if spread[k] < width - 1e-9 and bool(sensitive[cells[k]])
-    ]
+    return [cells[k] for k in np.argsort(spread, kind="stable")
+            if spread[k] < width - 1e-9 and bool(sensitive[cells[k]])]
 
 
 def _options(hidden: np.ndarray, r: int, c: int) -> list[list[tuple[int, int]]]:
@@ -177,9 +173,8 @@ def _options(hidden: np.ndarray, r: int, c: int) -> list[list[tuple[int, int]]]:
     return options or [[cell] for cell in visible]
 
 
-def secondary_suppression(
-    true: np.ndarray, hidden: np.ndarray, width: int = DEFAULT_POLICY.threshold
-) -> np.ndarray:
+def secondary_suppression(true: np.ndarray, hidden: np.ndarray,
+                          width: int = DEFAULT_POLICY.threshold) -> np.ndarray:
     """Hide more cells until every hidden cell's feasible range (:func:`feasible_ranges`) is at
     least ``width`` wide (the policy threshold), or every cell is hidden.
 
@@ -205,11 +200,8 @@ def secondary_suppression(
             enough = gained >= width - 1e-9
             people = sum(int(true[cell]) for cell in option)
             zeros = sum(int(true[cell]) == 0 for cell in option)
-            key = (
-                (0.0, float(zeros), float(people), float(len(option)))
-                if enough
-                else (1.0, -gained, float(zeros), float(people))
-            )
+            key = ((0.0, float(zeros), float(people), float(len(option))) if enough
+                   else (1.0, -gained, float(zeros), float(people)))
             if best is None or key < best[0]:
                 best = (key, option)
         assert best is not None
@@ -235,9 +227,8 @@ class ProtectedTable:
         """Strings for people: hidden cells as the marker, incomplete totals flagged."""
         out = self.values.astype("object")
         out = out.where(~self.hidden, self.policy.marker)
-        return out.map(
-            lambda v: v if isinstance(v, str) else "not available" if pd.isna(v) else f"{int(v):,}"
-        )
+        return out.map(lambda v: v if isinstance(v, str)
+                       else "not available" if pd.isna(v) else f"{int(v):,}")
 
 
 def protect_table(
@@ -264,12 +255,10 @@ def protect_table(
         row_total = pd.Series(shown.sum(axis=1), index=counts.index, dtype="Int64")
         col_total = pd.Series(shown.sum(axis=0), index=counts.columns, dtype="Int64")
         # a total of parts that are all hidden is not available, never a 0 that reads as a count
-        row_total = row_total.mask(
-            pd.Series(hidden.all(axis=1) & (hidden.shape[1] > 0), index=counts.index)
-        )
-        col_total = col_total.mask(
-            pd.Series(hidden.all(axis=0) & (hidden.shape[0] > 0), index=counts.columns)
-        )
+        row_total = row_total.mask(pd.Series(hidden.all(axis=1) & (hidden.shape[1] > 0),
+                                             index=counts.index))
+        col_total = col_total.mask(pd.Series(hidden.all(axis=0) & (hidden.shape[0] > 0),
+                                             index=counts.columns))
         grand = None if hidden.size and hidden.all() else int(shown.sum())
         values[TOTAL] = row_total
         values.loc[TOTAL] = [*col_total.tolist(), grand]
@@ -283,7 +272,9 @@ def protect_table(
     return ProtectedTable(values, hidden_frame, incomplete, policy)
 
 
-def protect_counts(counts: pd.Series, policy: DisclosurePolicy = DEFAULT_POLICY) -> pd.Series:
+def protect_counts(
+    counts: pd.Series, policy: DisclosurePolicy = DEFAULT_POLICY
+) -> pd.Series:
     """Protect a 1-D list of counts (e.g. one count per practice); no total row added."""
     table = protect_table(counts.to_frame(name=counts.name or "count"), policy, totals=False)
     out = table.values.iloc[:, 0]
@@ -348,11 +339,7 @@ def protect_rates_with_total(
     ``incomplete`` marks a total that leaves units out."""
     is_total = frame[org_column] == total_code
     parts = protect_rates(
-        frame.loc[~is_total],
-        numerator,
-        denominator,
-        per=per,
-        proportion=proportion,
+        frame.loc[~is_total], numerator, denominator, per=per, proportion=proportion,
         policy=policy,
     )
     parts["incomplete"] = False

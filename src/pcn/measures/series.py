@@ -36,26 +36,13 @@ from pcn.measures.indicators import Indicator, compute_indicator, load_indicator
 SERIES_FILE = "indicator_series.parquet"
 #: Month ends evaluated by default: the SPC charts show 24 months (MDC asks for at least 15).
 DEFAULT_MONTHS = 24
-SERIES_COLUMNS = [
-    "indicator_id",
-    "level",
-    "org_code",
-    "month_end",
-    "numerator",
-    "denominator",
-    "value",
-]
-SERIES_SCHEMA = pa.schema(
-    [
-        ("indicator_id", pa.string()),
-        ("level", pa.string()),
-        ("org_code", pa.string()),
-        ("month_end", pa.date32()),
-        ("numerator", pa.int64()),
-        ("denominator", pa.int64()),
-        ("value", pa.float64()),
-    ]
-)
+SERIES_COLUMNS = ["indicator_id", "level", "org_code", "month_end", "numerator", "denominator",
+                  "value"]
+SERIES_SCHEMA = pa.schema([
+    ("indicator_id", pa.string()), ("level", pa.string()), ("org_code", pa.string()),
+    ("month_end", pa.date32()), ("numerator", pa.int64()), ("denominator", pa.int64()),
+    ("value", pa.float64()),
+])
 
 
 class SeriesError(ValueError):
@@ -81,11 +68,8 @@ def patient_indicators(indicators: Iterable[Indicator] | None = None) -> list[In
 
     pool = load_indicators().values() if indicators is None else indicators
     # never a series of zeros for what no record can hold (pcn.measures.availability)
-    return [
-        i
-        for i in pool
-        if i.numerator.table == "patients" and not i.not_available and not unsupported(i.columns())
-    ]
+    return [i for i in pool if i.numerator.table == "patients" and not i.not_available
+            and not unsupported(i.columns())]
 
 
 def series_from_profiles(
@@ -104,12 +88,9 @@ def series_from_profiles(
             frame = frame.assign(indicator_id=indicator.id, month_end=day)
             parts.append(frame)
     if not parts:
-        return pd.DataFrame(
-            {
-                c: pd.Series(dtype=t.to_pandas_dtype())
-                for c, t in zip(SERIES_SCHEMA.names, SERIES_SCHEMA.types, strict=True)
-            }
-        )
+        return pd.DataFrame({c: pd.Series(dtype=t.to_pandas_dtype())
+                             for c, t in zip(SERIES_SCHEMA.names, SERIES_SCHEMA.types,
+                                             strict=True)})
     out = pd.concat(parts, ignore_index=True)[SERIES_COLUMNS]
     return out.sort_values(["indicator_id", "month_end", "level", "org_code"], ignore_index=True)
 
@@ -168,9 +149,8 @@ def build_series(
     current = base / "current"
     manifest_path = current / "manifest.json"
     if not manifest_path.exists():
-        raise SeriesError(
-            f"{record_dir}: no published outputs; run `pcn run --record {record_dir}` first"
-        )
+        raise SeriesError(f"{record_dir}: no published outputs; run `pcn run --record "
+                          f"{record_dir}` first")
     manifest = json.loads(manifest_path.read_text())
     index_date = dt.date.fromisoformat(manifest["index_date"])
     days = month_ends(index_date, months)
@@ -180,15 +160,11 @@ def build_series(
     chosen = patient_indicators()
     # pcn run's profile at the index date is the same profile: reuse it (and so the last point
     # equals the indicator table exactly)
-    ready = (
-        {index_date: pd.read_parquet(current / "patient_profile.parquet")}
-        if index_date in days
-        else {}
-    )
+    ready = {index_date: pd.read_parquet(current / "patient_profile.parquet")} \
+        if index_date in days else {}
     with Engine.for_record(record, engine_kind) as engine:  # type: ignore[arg-type]
         frame = series_from_profiles(
-            chosen, profiles_at(engine, days, ready=ready, progress=progress), pcn_code=pcn_code
-        )
+            chosen, profiles_at(engine, days, ready=ready, progress=progress), pcn_code=pcn_code)
     table = pa.Table.from_pandas(frame, schema=SERIES_SCHEMA, preserve_index=False)
 
     source = current.resolve()
@@ -203,10 +179,8 @@ def build_series(
         digest = hashlib.sha256((staging / SERIES_FILE).read_bytes()).hexdigest()
         manifest["rows"] = {**manifest.get("rows", {}), "indicator_series": table.num_rows}
         manifest["indicator_series"] = {
-            "months": len(days),
-            "first_month_end": days[0].isoformat(),
-            "last_month_end": days[-1].isoformat(),
-            "indicators": [i.id for i in chosen],
+            "months": len(days), "first_month_end": days[0].isoformat(),
+            "last_month_end": days[-1].isoformat(), "indicators": [i.id for i in chosen],
             "content_hash": digest,
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
@@ -215,9 +189,8 @@ def build_series(
         run_hash = manifest.get("content_hash", source.name)
         snapshot_id = hashlib.sha256(f"{run_hash}:series:{digest}".encode()).hexdigest()[:20]
         path, _changed = atomic.publish(base, staging, snapshot_id)
-    return SeriesResult(
-        path, table.num_rows, days, [i.id for i in chosen], time.perf_counter() - t0
-    )
+    return SeriesResult(path, table.num_rows, days, [i.id for i in chosen],
+                        time.perf_counter() - t0)
 
 
 def _link_or_copy(src: str, dst: str) -> None:

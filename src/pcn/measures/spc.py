@@ -108,7 +108,8 @@ def _trend(values: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     return rising, falling
 
 
-def _trend_direction(values: np.ndarray, rising: np.ndarray, falling: np.ndarray) -> np.ndarray:
+def _trend_direction(values: np.ndarray, rising: np.ndarray, falling: np.ndarray
+                     ) -> np.ndarray:
     """+1 / -1 for points in a rising / falling trend (0 elsewhere). A point that ends one trend
     and starts the other takes the direction of the step after it."""
     out = np.where(rising, 1, np.where(falling, -1, 0))
@@ -119,9 +120,8 @@ def _trend_direction(values: np.ndarray, rising: np.ndarray, falling: np.ndarray
     return out
 
 
-def _two_of_three(
-    above: np.ndarray, below: np.ndarray, near_high: np.ndarray, near_low: np.ndarray
-) -> np.ndarray:
+def _two_of_three(above: np.ndarray, below: np.ndarray, near_high: np.ndarray,
+                  near_low: np.ndarray) -> np.ndarray:
     flagged = np.zeros(len(above), dtype=bool)
     for start in range(len(above) - 2):
         window = slice(start, start + 3)
@@ -172,8 +172,7 @@ def xmr(
     trend_dir = _trend_direction(x, rising, falling)
     # rule-clash order: outside limits, trend, two of three, shift
     direction = np.where(
-        outside,
-        side,
+        outside, side,
         np.where(rising | falling, trend_dir, np.where(two3 | shift_high | shift_low, side, 0)),
     )
     high = direction > 0
@@ -202,10 +201,8 @@ def xmr(
             "two_of_three": two3,
             "special_cause": special,
             "point_type": kind,
-            "side": [
-                ("high" if h else "low") if s else None
-                for s, h in zip(special.tolist(), high.tolist(), strict=True)
-            ],
+            "side": [("high" if h else "low") if s else None
+                     for s, h in zip(special.tolist(), high.tolist(), strict=True)],
         }
     )
 
@@ -222,10 +219,7 @@ def xmr(
         if low_is_good:
             always_met, never_met = never_met, always_met
         assurance = (
-            Assurance.PASS
-            if always_met
-            else Assurance.FAIL
-            if never_met
+            Assurance.PASS if always_met else Assurance.FAIL if never_met
             else Assurance.HIT_AND_MISS
         )
     return XmrChart(

@@ -28,25 +28,9 @@ from scipy import stats
 
 #: European Standard Population 2013: (lower age of band, weight); the last band is 90+.
 ESP2013: tuple[tuple[int, int], ...] = (
-    (0, 5000),
-    (5, 5500),
-    (10, 5500),
-    (15, 5500),
-    (20, 6000),
-    (25, 6000),
-    (30, 6500),
-    (35, 7000),
-    (40, 7000),
-    (45, 7000),
-    (50, 7000),
-    (55, 6500),
-    (60, 6000),
-    (65, 5500),
-    (70, 5000),
-    (75, 4000),
-    (80, 2500),
-    (85, 1500),
-    (90, 1000),
+    (0, 5000), (5, 5500), (10, 5500), (15, 5500), (20, 6000), (25, 6000), (30, 6500),
+    (35, 7000), (40, 7000), (45, 7000), (50, 7000), (55, 6500), (60, 6000), (65, 5500),
+    (70, 5000), (75, 4000), (80, 2500), (85, 1500), (90, 1000),
 )
 #: Fewer events than this: the DSR is not published (Fingertips).
 MIN_EVENTS = 10
@@ -60,9 +44,8 @@ def esp_band(age: pd.Series | np.ndarray) -> np.ndarray:
     return np.where(np.isnan(a) | (a < 0), -1, band)
 
 
-def dsr(
-    events: np.ndarray, population: np.ndarray, *, per: float = 1000.0, level: float = 0.95
-) -> tuple[float, float, float]:
+def dsr(events: np.ndarray, population: np.ndarray, *, per: float = 1000.0,
+        level: float = 0.95) -> tuple[float, float, float]:
     """(DSR, lower, upper) for one unit from per-band events and people (arrays of 19)."""
     o = np.asarray(events, dtype="float64")
     n = np.asarray(population, dtype="float64")
@@ -81,23 +64,15 @@ def dsr(
     upper_o = stats.chi2.ppf(1 - alpha / 2, 2 * observed + 2) / 2
     if observed > 0:
         scale = np.sqrt(variance / observed)
-        return (
-            value,
-            float(value + scale * (lower_o - observed)),
-            float(value + scale * (upper_o - observed)),
-        )
+        return value, float(value + scale * (lower_o - observed)), \
+            float(value + scale * (upper_o - observed))
     return value, 0.0, float("nan")
 
 
-def standardised_rates(
-    indicator: object,
-    profile: pd.DataFrame,
-    *,
-    as_of: date,
-    appointments: pd.DataFrame | None = None,
-    hospital_activity: pd.DataFrame | None = None,
-    pcn_code: str = "PCN",
-) -> pd.DataFrame:
+def standardised_rates(indicator: object, profile: pd.DataFrame, *, as_of: date,
+                       appointments: pd.DataFrame | None = None,
+                       hospital_activity: pd.DataFrame | None = None,
+                       pcn_code: str = "PCN") -> pd.DataFrame:
     """DSR per practice and for the PCN of a ``rate`` indicator (events per patients), with
     ``dsr``, ``dsr_lower``, ``dsr_upper`` and ``dsr_events`` (events counted in the DSR: those of
     registered patients of known age). Fewer than :data:`MIN_EVENTS` events: NaN."""
@@ -111,32 +86,22 @@ def standardised_rates(
     source = {"appointments": appointments, "hospital_activity": hospital_activity}[table]
     if source is None:
         raise ValueError(f"indicator {indicator.id!r} needs the {table} table")
-    den_mask = evaluate(
-        indicator.denominator.expression, profile, as_of=as_of, codelist_codes=_codelist_codes
-    )
+    den_mask = evaluate(indicator.denominator.expression, profile, as_of=as_of,
+                        codelist_codes=_codelist_codes)
     columns = indicator.numerator.expression.columns
     frame = _events(table, source, profile, frozenset(columns))
     if "age" not in frame.columns:
         frame = frame.merge(profile[["patient_id", "age"]], on="patient_id", how="left")
-    num_mask = evaluate(
-        indicator.numerator.expression, frame, as_of=as_of, codelist_codes=_codelist_codes
-    )
+    num_mask = evaluate(indicator.numerator.expression, frame, as_of=as_of,
+                        codelist_codes=_codelist_codes)
     when = pd.to_datetime(frame[EVENT_DATE[table]])
     end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     assert indicator.window_months is not None
     num_mask &= (when < end) & (when >= end - pd.DateOffset(months=indicator.window_months))
-    people = pd.DataFrame(
-        {
-            "org_code": profile.loc[den_mask, "practice_code"],
-            "band": esp_band(profile.loc[den_mask, "age"]),
-        }
-    )
-    events = pd.DataFrame(
-        {
-            "org_code": frame.loc[num_mask, "practice_code"],
-            "band": esp_band(frame.loc[num_mask, "age"]),
-        }
-    )
+    people = pd.DataFrame({"org_code": profile.loc[den_mask, "practice_code"],
+                           "band": esp_band(profile.loc[den_mask, "age"])})
+    events = pd.DataFrame({"org_code": frame.loc[num_mask, "practice_code"],
+                           "band": esp_band(frame.loc[num_mask, "age"])})
     people, events = people[people["band"] >= 0], events[events["band"] >= 0]
     bands = len(ESP2013)
 
@@ -149,22 +114,12 @@ def standardised_rates(
     n_by = n_by.reindex(orgs, fill_value=0)
     o_by = o_by.reindex(orgs, fill_value=0)
     rows = []
-    for level, org, o, n in [
-        *(("practice", org, o_by.loc[org], n_by.loc[org]) for org in orgs),
-        ("pcn", pcn_code, o_by.sum(), n_by.sum()),
-    ]:
+    for level, org, o, n in [*(("practice", org, o_by.loc[org], n_by.loc[org]) for org in orgs),
+                             ("pcn", pcn_code, o_by.sum(), n_by.sum())]:
         value, lower, upper = dsr(o.to_numpy(), n.to_numpy(), per=float(indicator.per))
         observed = int(o.sum())
         if observed < MIN_EVENTS:
             value = lower = upper = float("nan")
-        rows.append(
-            {
-                "level": level,
-                "org_code": org,
-                "dsr": value,
-                "dsr_lower": lower,
-                "dsr_upper": upper,
-                "dsr_events": observed,
-            }
-        )
+        rows.append({"level": level, "org_code": org, "dsr": value, "dsr_lower": lower,
+                     "dsr_upper": upper, "dsr_events": observed})
     return pd.DataFrame(rows)

@@ -60,9 +60,8 @@ def require_directory(path: Path, what: str = "record directory") -> None:
 
 
 def _leftovers(base: Path, prefix: str) -> list[Path]:
-    return [
-        c for c in base.iterdir() if c.name.startswith(prefix) or c.name.startswith(".current.")
-    ]
+    return [c for c in base.iterdir()
+            if c.name.startswith(prefix) or c.name.startswith(".current.")]
 
 
 def _remove_leftovers(base: Path, prefix: str) -> None:

@@ -138,12 +138,8 @@ def check_record(record: Record, latest: dt.date | None = None) -> CheckReport:
                 query(name, col, f"not a valid {kind} code", f"{col} IN ({lit})")
 
     query("patients", "sex", "sex must be F or M", "sex NOT IN ('F', 'M')")
-    query(
-        "patients",
-        "date_of_birth",
-        "born in the future",
-        f"date_of_birth > DATE '{min(latest, dt.date.today())}'",
-    )
+    query("patients", "date_of_birth", "born in the future",
+          f"date_of_birth > DATE '{min(latest, dt.date.today())}'")
     query("patients", "date_of_death", "death before birth", "date_of_death < date_of_birth")
     query("registrations", "end_date", "ends before it starts", "end_date < start_date")
     query(

@@ -133,10 +133,7 @@ class RecordWriter:
     """
 
     def __init__(
-        self,
-        base: str | Path,
-        source: dict[str, Any],
-        extra: dict[str, Any] | None = None,
+        self, base: str | Path, source: dict[str, Any], extra: dict[str, Any] | None = None,
         verify: Callable[[Record], None] | None = None,
     ) -> None:
         """``verify`` is called with the complete staged record before it is published; an

@@ -14,13 +14,10 @@ from pcn.refdata.places import _read
 
 #: The financial year of the shipped payments file.
 PAYMENTS_YEAR = "2022/23"
-PAYMENTS_SOURCE = (
-    "NHS England, NHS Payments to General Practice, England 2022-23 (practice-level CSV), OGL v3.0"
-)
-WORKFORCE_SOURCE = (
-    "NHS Digital, Primary Care Network Workforce (census years 2020-2025), "
-    "aggregated by the Health Equity Evidence Centre; OGL v3.0"
-)
+PAYMENTS_SOURCE = ("NHS England, NHS Payments to General Practice, England 2022-23 "
+                   "(practice-level CSV), OGL v3.0")
+WORKFORCE_SOURCE = ("NHS Digital, Primary Care Network Workforce (census years 2020-2025), "
+                    "aggregated by the Health Equity Evidence Centre; OGL v3.0")
 
 
 @cache
@@ -39,14 +36,5 @@ def published_lists(practice_codes: list[str]) -> pd.DataFrame:
     """Published registered and weighted lists (2022-23) of these practices (absent: omitted)."""
     pay = gp_payments()
     rows = pay[pay["practice_code"].isin(practice_codes)]
-    return rows[
-        [
-            "practice_code",
-            "practice_name",
-            "pcn_code",
-            "rurality",
-            "registered_patients",
-            "weighted_patients",
-            "global_sum",
-        ]
-    ].reset_index(drop=True)
+    return rows[["practice_code", "practice_name", "pcn_code", "rurality", "registered_patients",
+                 "weighted_patients", "global_sum"]].reset_index(drop=True)

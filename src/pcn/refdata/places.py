@@ -50,14 +50,9 @@ def pcns() -> pd.DataFrame:
     p = practices().sort_values(["pcn_code", "practice_code"])
     return (
         p.groupby("pcn_code", as_index=False)
-        .agg(
-            pcn_name=("pcn_name", "first"),
-            icb_code=("icb_code", "first"),
-            icb_name=("icb_name", "first"),
-            region_name=("region_name", "first"),
-            practices=("practice_code", "count"),
-            list_size=("list_size", "sum"),
-        )
+        .agg(pcn_name=("pcn_name", "first"), icb_code=("icb_code", "first"),
+             icb_name=("icb_name", "first"), region_name=("region_name", "first"),
+             practices=("practice_code", "count"), list_size=("list_size", "sum"))
         .reset_index(drop=True)
     )
 

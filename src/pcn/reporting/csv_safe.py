@@ -27,11 +27,9 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with every text cell (and column name) neutralised; numeric columns unchanged."""
     out = frame.copy()
     for column in out.columns:
-        if not (
-            pd.api.types.is_numeric_dtype(out[column])
-            or pd.api.types.is_bool_dtype(out[column])
-            or pd.api.types.is_datetime64_any_dtype(out[column])
-        ):
+        if not (pd.api.types.is_numeric_dtype(out[column])
+                or pd.api.types.is_bool_dtype(out[column])
+                or pd.api.types.is_datetime64_any_dtype(out[column])):
             out[column] = out[column].map(neutralise)
     out.columns = [neutralise(str(c)) for c in out.columns]
     return out

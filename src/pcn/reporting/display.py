@@ -67,12 +67,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
 #: Values of coded categories, by column.
 CATEGORIES: dict[str, dict[str, str]] = {
     "sex": {"F": "Female", "M": "Male", "U": "Unknown"},
-    "efi_category": {
-        "fit": "Fit",
-        "mild": "Mild frailty",
-        "moderate": "Moderate frailty",
-        "severe": "Severe frailty",
-    },
+    "efi_category": {"fit": "Fit", "mild": "Mild frailty", "moderate": "Moderate frailty",
+                     "severe": "Severe frailty"},
     "smoking_status": {"current": "Current smoker", "ex": "Ex-smoker", "never": "Never smoked"},
 }
 #: Columns holding a share (0-1) shown as a percentage.
@@ -103,11 +99,8 @@ def _as_date(value: Any) -> dt.date | dt.datetime | None:
         return value
     if isinstance(value, str):
         try:
-            return (
-                dt.datetime.fromisoformat(value)
-                if "T" in value or " " in value
+            return dt.datetime.fromisoformat(value) if "T" in value or " " in value \
                 else dt.date.fromisoformat(value)
-            )
         except ValueError:
             return None
     return None
@@ -207,13 +200,9 @@ def cell(column: str, value: Any, missing: str = NOT_RECORDED) -> str:
         return missing
     if column.endswith("_date") or column.endswith("_at"):
         return date(value, missing)
-    if (
-        isinstance(value, bool)
-        or column in ("care_home", "housebound", "core20")
-        or column.startswith(("on_", "reg_"))
-        or column.endswith("_imputed")
-        or column == "high_risk_prescribing"
-    ):
+    if isinstance(value, bool) or column in ("care_home", "housebound", "core20") \
+            or column.startswith(("on_", "reg_")) or column.endswith("_imputed") \
+            or column == "high_risk_prescribing":
         return yes_no(value, missing)
     if column in CATEGORIES:
         return CATEGORIES[column].get(str(value), str(value).replace("_", " ").capitalize())
@@ -228,9 +217,8 @@ def cell(column: str, value: Any, missing: str = NOT_RECORDED) -> str:
     if column == "age":
         return number(value, 0, "", missing)
     if isinstance(value, int | float) or hasattr(value, "dtype"):
-        digits = (
-            0 if column.endswith(("_count", "_12m", "_rank")) or float(value).is_integer() else 1
-        )
+        digits = 0 if column.endswith(("_count", "_12m", "_rank")) \
+            or float(value).is_integer() else 1
         return number(value, digits, unit(column), missing)
     text = str(value)
     if text.lower() in ("nan", "nat", "none", "<na>"):

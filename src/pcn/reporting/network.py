@@ -43,13 +43,8 @@ from pcn.record import open_record
 #: Months of monthly series shown on SPC charts (the MDC guide asks for at least 15 points).
 SPC_MONTHS = 24
 IMD_QUINTILE_LABELS = {1: "1 (most deprived)", 2: "2", 3: "3", 4: "4", 5: "5 (least deprived)"}
-AGE_BANDS = [
-    (0, 17, "0-17"),
-    (18, 39, "18-39"),
-    (40, 64, "40-64"),
-    (65, 79, "65-79"),
-    (80, 200, "80+"),
-]
+AGE_BANDS = [(0, 17, "0-17"), (18, 39, "18-39"), (40, 64, "40-64"), (65, 79, "65-79"),
+             (80, 200, "80+")]
 
 
 class OutputsMissing(LookupError):
@@ -110,19 +105,15 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 class NetworkView:
     """Read-only tables of one network record, computed lazily and cached (thread-safe)."""
 
-    def __init__(
-        self, record_dir: str | Path, exclude_patients: frozenset[int] = frozenset()
-    ) -> None:
+    def __init__(self, record_dir: str | Path,
+                 exclude_patients: frozenset[int] = frozenset()) -> None:
         self.record_dir = Path(record_dir)
         self.record = open_record(self.record_dir)
         #: patients left out of every table (secondary use: :mod:`pcn.access.secondary_use`)
         self.exclude_patients = frozenset(exclude_patients)
         source = self.record.manifest.source or {}
-        self.as_of = (
-            dt.date.fromisoformat(str(source.get("as_of")))
-            if source.get("as_of")
+        self.as_of = dt.date.fromisoformat(str(source.get("as_of"))) if source.get("as_of") \
             else self._latest_activity_date()
-        )
         self._lock = threading.RLock()
         self._indicator_cache: dict[str, IndicatorView] = {}
 
@@ -243,38 +234,25 @@ class NetworkView:
         from pcn.refdata.codelists import codelist_frame
 
         pats = self.patients.reset_index(drop=True)
-        pats = pats[
-            pats["date_of_death"].isna()
-            | (pd.to_datetime(pats["date_of_death"]) > pd.Timestamp(self.as_of))
-        ]
+        pats = pats[pats["date_of_death"].isna()
+                    | (pd.to_datetime(pats["date_of_death"]) > pd.Timestamp(self.as_of))]
         frame = self.current_registrations.merge(pats, on="patient_id", how="inner")
         dob = pd.to_datetime(frame["date_of_birth"])
         as_of = pd.Timestamp(self.as_of)
         had_birthday = (dob.dt.month < as_of.month) | (
-            (dob.dt.month == as_of.month) & (dob.dt.day <= as_of.day)
-        )
+            (dob.dt.month == as_of.month) & (dob.dt.day <= as_of.day))
         frame["age"] = (as_of.year - dob.dt.year - (~had_birthday).astype(int)).astype("int64")
         ethnicity = codelist_frame("opensafely-ethnicity-snomed-0removed")
         labels = dict(zip(ethnicity["code"].astype(str), ethnicity["label_6"], strict=True))
         frame["ethnicity_6"] = frame["ethnicity_code"].astype(str).map(labels).fillna("Unknown")
         lsoa = self.lsoa[["lsoa_code", "imd_decile", "rural_urban"]]
         frame = frame.merge(lsoa, on="lsoa_code", how="left")
-        return frame[
-            [
-                "patient_id",
-                "practice_code",
-                "age",
-                "sex",
-                "ethnicity_6",
-                "lsoa_code",
-                "imd_decile",
-                "rural_urban",
-            ]
-        ]
+        return frame[["patient_id", "practice_code", "age", "sex", "ethnicity_6", "lsoa_code",
+                      "imd_decile", "rural_urban"]]
 
     @cached_property
     def registers(self) -> list[str]:
-        return sorted(c[len("reg_") :] for c in self.profile.columns if c.startswith("reg_"))
+        return sorted(c[len("reg_"):] for c in self.profile.columns if c.startswith("reg_"))
 
     def patient_practices(self, patient_id: int) -> frozenset[str]:
         """Practices the patient is registered at on the record date (empty: no such patient)."""
@@ -283,7 +261,8 @@ class NetworkView:
 
     # ---- overview ---------------------------------------------------------------------------
     def overview(self, *, protected: bool) -> dict[str, Any]:
-        result = self._memo(("overview", protected), lambda: self._overview(protected=protected))
+        result = self._memo(("overview", protected),
+                            lambda: self._overview(protected=protected))
         return result
 
     def _overview(self, *, protected: bool) -> dict[str, Any]:
@@ -330,36 +309,19 @@ class NetworkView:
         for register in self.registers:
             flags = prof[f"reg_{register}"].fillna(False).astype(bool)
             counts = flags.groupby(prof["practice_code"]).agg(["sum", "size"])
-            frame = pd.DataFrame(
-                {
-                    "org_code": counts.index,
-                    "register": register,
-                    "numerator": counts["sum"].astype("int64").to_numpy(),
-                    "denominator": counts["size"].astype("int64").to_numpy(),
-                }
-            )
-            frame = pd.concat(
-                [
-                    frame,
-                    pd.DataFrame(
-                        {
-                            "org_code": [self.pcn_code],
-                            "register": [register],
-                            "numerator": [int(frame["numerator"].sum())],
-                            "denominator": [int(frame["denominator"].sum())],
-                        }
-                    ),
-                ],
-                ignore_index=True,
-            )
+            frame = pd.DataFrame({"org_code": counts.index, "register": register,
+                                  "numerator": counts["sum"].astype("int64").to_numpy(),
+                                  "denominator": counts["size"].astype("int64").to_numpy()})
+            frame = pd.concat([frame, pd.DataFrame({
+                "org_code": [self.pcn_code], "register": [register],
+                "numerator": [int(frame["numerator"].sum())],
+                "denominator": [int(frame["denominator"].sum())]})], ignore_index=True)
             if protected:
-                frame = sdc.protect_rates_with_total(
-                    frame, org_column="org_code", total_code=self.pcn_code
-                )
+                frame = sdc.protect_rates_with_total(frame, org_column="org_code",
+                                                     total_code=self.pcn_code)
             else:
-                frame["value"] = (
-                    frame["numerator"] / frame["denominator"].where(frame["denominator"] > 0) * 100
-                )
+                frame["value"] = frame["numerator"] / frame["denominator"].where(
+                    frame["denominator"] > 0) * 100
             rows.append(frame)
         return pd.concat(rows, ignore_index=True)
 
@@ -382,31 +344,24 @@ class NetworkView:
                 return cached
             gaps = self.indicator_gaps(indicator_id)
             if definition.not_available or gaps:
-                reason = definition.not_available or availability.describe(gaps, _feature_labels())
+                reason = definition.not_available or availability.describe(
+                    gaps, _feature_labels())
                 view = IndicatorView(definition, None, reason, not_available=True)
                 self._indicator_cache[indicator_id] = view
                 return view
             try:
                 result = compute_indicator(
-                    definition,
-                    self.profile.reset_index(drop=True),
-                    as_of=self.as_of,
-                    appointments=self.appointments,
-                    hospital_activity=self.hospital_activity,
-                    pcn_code=self.pcn_code,
-                )
+                    definition, self.profile.reset_index(drop=True), as_of=self.as_of,
+                    appointments=self.appointments, hospital_activity=self.hospital_activity,
+                    pcn_code=self.pcn_code)
                 if result.monthly is None and self.indicator_series is not None:
                     # patient-based: the series `pcn indicators series` stored with the outputs
-                    result = replace(
-                        result, monthly=as_monthly(self.indicator_series, indicator_id)
-                    )
+                    result = replace(result, monthly=as_monthly(self.indicator_series,
+                                                                indicator_id))
                 view = IndicatorView(definition, result)
             except (ValueError, KeyError, LookupError) as err:
-                hint = (
-                    "run `pcn run --record DIR` first"
-                    if self.profile_source == "record"
+                hint = "run `pcn run --record DIR` first" if self.profile_source == "record" \
                     else "the analytics outputs lack what it needs"
-                )
                 missing = re.search(r"not in the data: (.+)$", str(err))
                 need = f"needs {missing.group(1)}" if missing else str(err)
                 view = IndicatorView(definition, None, f"{need} ({hint})")
@@ -421,10 +376,8 @@ class NetworkView:
         return availability.gaps_for(definition.columns(), profile)
 
     def indicator_table(self, indicator_id: str, *, protected: bool) -> pd.DataFrame:
-        result = self._memo(
-            ("indicator_table", indicator_id, protected),
-            lambda: self._indicator_table(indicator_id, protected=protected),
-        )
+        result = self._memo(("indicator_table", indicator_id, protected),
+                            lambda: self._indicator_table(indicator_id, protected=protected))
         return result
 
     def _indicator_table(self, indicator_id: str, *, protected: bool) -> pd.DataFrame:
@@ -437,12 +390,8 @@ class NetworkView:
         frame = view.result.by_practice.copy()
         if protected:
             frame = sdc.protect_rates_with_total(
-                frame,
-                org_column="org_code",
-                total_code=self.pcn_code,
-                per=view.indicator.per,
-                proportion=view.indicator.kind == "proportion",
-            )
+                frame, org_column="org_code", total_code=self.pcn_code, per=view.indicator.per,
+                proportion=view.indicator.kind == "proportion")
         units = frame[frame["level"] == "practice"].copy()
         usable = units["numerator"].notna() & units["denominator"].notna()
         units["numerator"] = units["numerator"].astype("Float64")
@@ -451,14 +400,12 @@ class NetworkView:
         limits = pd.DataFrame(index=units.index)
         if usable.any() and (units.loc[usable, "denominator"] > 0).any():
             part = units.loc[usable, ["org_code", "numerator", "denominator"]].astype(
-                {"numerator": "float64", "denominator": "float64"}
-            )
+                {"numerator": "float64", "denominator": "float64"})
             kind = view.indicator.kind
             points, _ = funnel(part, kind=kind, per=view.indicator.per, method="exact")
             position.loc[points.index] = points["position"]
-            limits = points.drop(
-                columns=["org_code", "numerator", "denominator", "value", "position"]
-            )
+            limits = points.drop(columns=["org_code", "numerator", "denominator", "value",
+                                          "position"])
             if kind == "proportion":  # funnel limits are fractions; values are per `per`
                 limits = limits * float(view.indicator.per)
         units["position"] = position
@@ -476,59 +423,41 @@ class NetworkView:
             from pcn.measures.standardise import standardised_rates
 
             dsr = standardised_rates(
-                view.indicator,
-                self.profile.reset_index(drop=True),
-                as_of=self.as_of,
-                appointments=self.appointments,
-                hospital_activity=self.hospital_activity,
-                pcn_code=self.pcn_code,
-            )
+                view.indicator, self.profile.reset_index(drop=True), as_of=self.as_of,
+                appointments=self.appointments, hospital_activity=self.hospital_activity,
+                pcn_code=self.pcn_code)
             out = out.merge(dsr.drop(columns="level"), on="org_code", how="left")
         return out
 
-    def funnel_data(
-        self, indicator_id: str, *, protected: bool
-    ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-        result = self._memo(
-            ("funnel_data", indicator_id, protected),
-            lambda: self._funnel_data(indicator_id, protected=protected),
-        )
+    def funnel_data(self, indicator_id: str, *, protected: bool
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+        result = self._memo(("funnel_data", indicator_id, protected),
+                            lambda: self._funnel_data(indicator_id, protected=protected))
         return result
 
-    def _funnel_data(
-        self, indicator_id: str, *, protected: bool
-    ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    def _funnel_data(self, indicator_id: str, *, protected: bool
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
         """(points, curve, target) for the funnel plot, from (protected) practice counts."""
         view = self.indicator(indicator_id)
         table = self.indicator_table(indicator_id, protected=protected)
-        units = table[
-            (table["level"] == "practice")
-            & table["numerator"].notna()
-            & table["denominator"].notna()
-            & (table["denominator"] > 0)
-        ]
+        units = table[(table["level"] == "practice") & table["numerator"].notna()
+                      & table["denominator"].notna() & (table["denominator"] > 0)]
         if units.empty:
             return units, pd.DataFrame(), float("nan")
         part = units[["org_code", "name", "numerator", "denominator"]].astype(
-            {"numerator": "float64", "denominator": "float64"}
-        )
+            {"numerator": "float64", "denominator": "float64"})
         points, curve = funnel(part, kind=view.indicator.kind, per=view.indicator.per)
         scale = 1.0 if view.indicator.kind == "rate" else float(view.indicator.per)
         value_columns = [c for c in curve.columns if c != "denominator"]
         curve[value_columns] = curve[value_columns] * scale
-        limit_columns = [
-            c
-            for c in points.columns
-            if c.startswith(("lower", "upper")) or c in ("value", "target")
-        ]
+        limit_columns = [c for c in points.columns
+                         if c.startswith(("lower", "upper")) or c in ("value", "target")]
         points[limit_columns] = points[limit_columns] * scale
         return points, curve, float(points["target"].iloc[0])
 
     def spc_data(self, indicator_id: str, *, protected: bool) -> dict[str, Any] | None:
-        result = self._memo(
-            ("spc_data", indicator_id, protected),
-            lambda: self._spc_data(indicator_id, protected=protected),
-        )
+        result = self._memo(("spc_data", indicator_id, protected),
+                            lambda: self._spc_data(indicator_id, protected=protected))
         return result
 
     def _spc_data(self, indicator_id: str, *, protected: bool) -> dict[str, Any] | None:
@@ -546,17 +475,13 @@ class NetworkView:
             last_whole -= 1
         series = series[series["month"] <= last_whole].tail(SPC_MONTHS)
         if protected:
-            series = sdc.protect_rates(
-                series, per=view.indicator.per, proportion=view.indicator.kind == "proportion"
-            )
+            series = sdc.protect_rates(series, per=view.indicator.per,
+                                       proportion=view.indicator.kind == "proportion")
         series = series[series["value"].notna()]
         if len(series) < 2:
             return None
-        chart = xmr(
-            series["value"].astype("float64").to_numpy(),
-            [str(m) for m in series["month"]],
-            low_is_good=view.indicator.low_is_good,
-        )
+        chart = xmr(series["value"].astype("float64").to_numpy(),
+                    [str(m) for m in series["month"]], low_is_good=view.indicator.low_is_good)
         points = series[["month", "numerator", "denominator", "value"]].copy()
         points["month"] = points["month"].astype(str)
         return {"chart": chart, "months": len(series), "series": points.reset_index(drop=True)}
@@ -569,16 +494,14 @@ class NetworkView:
         return continuity_measures.patient_continuity(self.appointments, start=start, end=end)
 
     def continuity(self, *, protected: bool) -> dict[str, Any]:
-        result = self._memo(
-            ("continuity", protected), lambda: self._continuity(protected=protected)
-        )
+        result = self._memo(("continuity", protected),
+                            lambda: self._continuity(protected=protected))
         return result
 
     def _continuity(self, *, protected: bool) -> dict[str, Any]:
         by_practice = continuity_measures.practice_continuity(self._continuity_patients)
-        by_practice["name"] = (
-            by_practice["practice_code"].map(self.practice_names).fillna(self.pcn_name)
-        )
+        by_practice["name"] = by_practice["practice_code"].map(self.practice_names).fillna(
+            self.pcn_name)
         if protected:
             # Means are safe to show only over a protected number of patients.
             shown = sdc.protect_counts(by_practice["patients"].astype("int64"))
@@ -588,26 +511,18 @@ class NetworkView:
             shared = sdc.protect_counts(by_practice["usual_gp_share_patients"].astype("int64"))
             by_practice["usual_gp_share_patients"] = shared
             by_practice["mean_usual_gp_share"] = by_practice["mean_usual_gp_share"].where(
-                shared.notna()
-            )
+                shared.notna())
         by_month, _ = self._closer_to_home
         network = by_month[by_month["practice_code"] == "ALL"].copy()
         if protected:
             for col in ("primary_contacts", "hospital_contacts", "registered"):
                 network[col] = sdc.protect_counts(network[col].astype("int64")).to_numpy()
             network["share_primary"] = network["primary_contacts"].astype("Float64") / (
-                network["primary_contacts"] + network["hospital_contacts"]
-            ).astype("Float64")
-            network["hospital_per_1000"] = (
-                network["hospital_contacts"].astype("Float64")
-                / network["registered"].astype("Float64")
-                * 1000
-            )
-            network["primary_per_1000"] = (
-                network["primary_contacts"].astype("Float64")
-                / network["registered"].astype("Float64")
-                * 1000
-            )
+                network["primary_contacts"] + network["hospital_contacts"]).astype("Float64")
+            network["hospital_per_1000"] = network["hospital_contacts"].astype("Float64") / \
+                network["registered"].astype("Float64") * 1000
+            network["primary_per_1000"] = network["primary_contacts"].astype("Float64") / \
+                network["registered"].astype("Float64") * 1000
         return {"by_practice": by_practice, "closer_to_home": network}
 
     @cached_property
@@ -615,8 +530,7 @@ class NetworkView:
         end = pd.Timestamp(self.as_of) + pd.Timedelta(days=1)
         start = end - pd.DateOffset(months=SPC_MONTHS)
         return continuity_measures.care_closer_to_home(
-            self.appointments, self.hospital_activity, self.registrations, start=start, end=end
-        )
+            self.appointments, self.hospital_activity, self.registrations, start=start, end=end)
 
     # ---- inequalities -----------------------------------------------------------------------
     @cached_property
@@ -631,16 +545,13 @@ class NetworkView:
         at = pd.to_datetime(appts["start_at"])
         appts = appts[(at >= start) & (at < end)]
         counts["attended"] = appts[appts["status"] == "attended"].groupby("patient_id").size()
-        counts["did_not_attend"] = (
-            appts[appts["status"] == "did_not_attend"].groupby("patient_id").size()
-        )
+        counts["did_not_attend"] = appts[appts["status"] == "did_not_attend"].groupby(
+            "patient_id").size()
         return counts.fillna(0).astype("int64")
 
     def inequalities(self, dimension: str, *, protected: bool) -> pd.DataFrame:
-        result = self._memo(
-            ("inequalities", dimension, protected),
-            lambda: self._inequalities(dimension, protected=protected),
-        )
+        result = self._memo(("inequalities", dimension, protected),
+                            lambda: self._inequalities(dimension, protected=protected))
         return result
 
     def _inequalities(self, dimension: str, *, protected: bool) -> pd.DataFrame:
@@ -651,9 +562,8 @@ class NetworkView:
         activity = self._activity_last_year.reindex(prof["patient_id"]).fillna(0)
         activity.index = prof.index
         frame = pd.concat([prof, activity], axis=1)
-        frame["group"] = (
-            frame[dimension].astype("object").where(frame[dimension].notna(), "Unknown")
-        )
+        frame["group"] = frame[dimension].astype("object").where(frame[dimension].notna(),
+                                                                 "Unknown")
         if dimension == "imd_quintile":
             frame["group"] = frame["group"].map(lambda q: IMD_QUINTILE_LABELS.get(q, "Unknown"))
         measures = {
@@ -669,29 +579,18 @@ class NetworkView:
         out = out.astype("int64")
         rows = []
         for column, label in measures.items():
-            part = pd.DataFrame(
-                {
-                    "group": out.index,
-                    "measure": label,
-                    "numerator": out[column].to_numpy(),
-                    "denominator": out["patients"].to_numpy(),
-                }
-            )
+            part = pd.DataFrame({"group": out.index, "measure": label,
+                                 "numerator": out[column].to_numpy(),
+                                 "denominator": out["patients"].to_numpy()})
             if protected:
                 part = sdc.protect_rates(part, per=1000, proportion=False)
             else:
-                part["value"] = (
-                    part["numerator"] / part["denominator"].where(part["denominator"] > 0) * 1000
-                )
+                part["value"] = part["numerator"] / part["denominator"].where(
+                    part["denominator"] > 0) * 1000
             rows.append(part)
-        dna = pd.DataFrame(
-            {
-                "group": out.index,
-                "measure": "Did-not-attend rate %",
-                "numerator": out["dna"].to_numpy(),
-                "denominator": (out["dna"] + out["attended"]).to_numpy(),
-            }
-        )
+        dna = pd.DataFrame({"group": out.index, "measure": "Did-not-attend rate %",
+                            "numerator": out["dna"].to_numpy(),
+                            "denominator": (out["dna"] + out["attended"]).to_numpy()})
         if protected:
             dna = sdc.protect_rates(dna, per=100, proportion=True)
         else:
@@ -756,27 +655,23 @@ class NetworkView:
         where they were when the worklist was computed: after a move is loaded the old practice
         stops seeing the patient at once, before ``pcn run``; a patient no longer registered
         anywhere drops out (issue 16). Row order is kept."""
-        where = self.current_registrations.sort_values(
-            ["patient_id", "practice_code"]
-        ).drop_duplicates("patient_id")
+        where = (self.current_registrations.sort_values(["patient_id", "practice_code"])
+                 .drop_duplicates("patient_id"))
         where = where.astype({"patient_id": frame["patient_id"].dtype})
-        scoped = frame.drop(columns=["practice_code"]).merge(where, on="patient_id", how="inner")
+        scoped = frame.drop(columns=["practice_code"]).merge(where, on="patient_id",
+                                                             how="inner")
         return scoped[list(frame.columns)].reset_index(drop=True)
 
     def worklist_counts(self, *, protected: bool) -> pd.DataFrame:
-        result = self._memo(
-            ("worklist_counts", protected), lambda: self._worklist_counts(protected=protected)
-        )
+        result = self._memo(("worklist_counts", protected),
+                            lambda: self._worklist_counts(protected=protected))
         return result
 
     def _worklist_counts(self, *, protected: bool) -> pd.DataFrame:
         """Rows per worklist and practice: an aggregate anybody with aggregates may see."""
         table = pd.DataFrame(
-            {
-                wid: self._worklist_frame(wid).groupby("practice_code").size()
-                for wid in self.worklist_ids()
-            }
-        ).T
+            {wid: self._worklist_frame(wid).groupby("practice_code").size()
+             for wid in self.worklist_ids()}).T
         if table.empty:
             return table
         table = table.reindex(columns=self.practices["practice_code"], fill_value=0).fillna(0)
@@ -789,14 +684,14 @@ class NetworkView:
     # ---- one patient (identifiable: callers must authorise first) ---------------------------
     def _rows_of(self, table: str, patient_id: int) -> pd.DataFrame:
         """One patient's rows of a record table, by binary search on a patient-sorted copy."""
-
         def by_patient() -> tuple[pd.DataFrame, np.ndarray]:
-            frame = getattr(self, table).sort_values("patient_id", kind="stable", ignore_index=True)
+            frame = getattr(self, table).sort_values("patient_id", kind="stable",
+                                                     ignore_index=True)
             return frame, frame["patient_id"].to_numpy()
 
         frame, ids = self._memo(("by_patient", table), by_patient)
         start, stop = np.searchsorted(ids, [patient_id, patient_id + 1])
-        return frame.iloc[int(start) : int(stop)]
+        return frame.iloc[int(start):int(stop)]
 
     def patient_summary(self, patient_id: int) -> dict[str, Any]:
         person = self.patients.loc[patient_id]
@@ -806,11 +701,8 @@ class NetworkView:
         appts = appts.sort_values("start_at", ascending=False).head(10)
         hosp = self._rows_of("hospital_activity", patient_id)
         hosp = hosp.sort_values("start_date", ascending=False).head(10)
-        worklists = [
-            wid
-            for wid in self.worklist_ids()
-            if (self._worklist_frame(wid)["patient_id"] == patient_id).any()
-        ]
+        worklists = [wid for wid in self.worklist_ids()
+                     if (self._worklist_frame(wid)["patient_id"] == patient_id).any()]
         details: dict[str, Any] = {}
         if profile is not None:
             for key, value in profile.items():

@@ -170,8 +170,8 @@ def fit(
     profile_at: Callable[[dt.date], pd.DataFrame], hospital: pd.DataFrame, as_of: dt.date
 ) -> tuple[object, AdmissionModelReport]:
     """Fit at as_of − 24 months, evaluate out of time at as_of − 12 months, then refit on both
-        periods. Returns (the refitted model, the out-of-time evaluation). Each period is sampled
-    down to ``MAX_FIT_PATIENTS``."""
+    periods. Returns (the refitted model, the out-of-time evaluation). Each period is sampled
+down to ``MAX_FIT_PATIENTS``."""
     t_train = (pd.Timestamp(as_of) - pd.DateOffset(months=24)).date()
     t_test = (pd.Timestamp(as_of) - pd.DateOffset(months=12)).date()
     train = _sample(profile_at(t_train))
@@ -278,14 +278,8 @@ class _CompiledTree:
     """One tree: per split its feature, threshold, where missing values go and the bit mask of
     leaves a row keeps when it goes right; the leaf values, left to right."""
 
-    def __init__(
-        self,
-        features: np.ndarray,
-        thresholds: np.ndarray,
-        missing_left: np.ndarray,
-        keep_if_right: np.ndarray,
-        values: np.ndarray,
-    ) -> None:
+    def __init__(self, features: np.ndarray, thresholds: np.ndarray, missing_left: np.ndarray,
+                 keep_if_right: np.ndarray, values: np.ndarray) -> None:
         self.features = features
         self.thresholds = thresholds
         self.missing_left = missing_left
@@ -310,11 +304,8 @@ class _CompiledTree:
         n_leaves = len(leaf_number)
         if n_leaves > 64:
             raise ValueError(f"a tree of {n_leaves} leaves cannot be compiled (at most 64)")
-        dtype = next(
-            np.dtype(t)
-            for t in ("uint16", "uint32", "uint64")
-            if np.dtype(t).itemsize * 8 >= n_leaves
-        )
+        dtype = next(np.dtype(t) for t in ("uint16", "uint32", "uint64")
+                     if np.dtype(t).itemsize * 8 >= n_leaves)
         everything = (1 << (8 * dtype.itemsize)) - 1
 
         def leaf_span(i: int) -> tuple[int, int]:
@@ -341,9 +332,8 @@ class _CompiledTree:
         dtype = self.keep_if_right.dtype
         possible = np.full(len(rows), np.iinfo(dtype).max, dtype=dtype)
         everything = dtype.type(np.iinfo(dtype).max)
-        for f, t, nan_left, keep in zip(
-            self.features, self.thresholds, self.missing_left, self.keep_if_right, strict=True
-        ):
+        for f, t, nan_left, keep in zip(self.features, self.thresholds, self.missing_left,
+                                        self.keep_if_right, strict=True):
             column = rows[:, f]
             # scikit-learn: missing -> the split's side; otherwise left when x <= threshold
             goes_right = (column > t) if nan_left else ~(column <= t)

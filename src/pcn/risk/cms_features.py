@@ -63,10 +63,10 @@ def _plan(ctx: RunContext, plan: ProfilePlan) -> Finish:
             dates[_code_column(c)] = plan.first_date(codes) if first else plan.latest_date(codes)
         for k, rule in enumerate(c.medications):
             counts[f"cms_{c.column}_med{k}"] = plan.issued(
-                code_set(*rule.codelists), start=p.window_start(ctx.index_date, rule.months)
-            )
+                code_set(*rule.codelists), start=p.window_start(ctx.index_date, rule.months))
             if rule.unless_coded:
-                dates[f"cms_{c.column}_unless{k}"] = plan.latest_date(code_set(*rule.unless_coded))
+                dates[f"cms_{c.column}_unless{k}"] = plan.latest_date(
+                    code_set(*rule.unless_coded))
 
     def finish(data: ProfileData) -> dict[str, ColumnValues]:
         cols: dict[str, ColumnValues] = {name: data.date(tag) for name, tag in dates.items()}

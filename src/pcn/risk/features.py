@@ -234,14 +234,12 @@ def _plan(ctx: RunContext, plan: ProfilePlan) -> Finish:
     }
     values = {name: plan.latest_value(code_set(cl)) for name, (cl, _) in LATEST_VALUES.items()}
     distinct = plan.per_patient(
-        p.distinct_medications(
-            ctx.medications, start=p.window_start(idx, 12), end=idx, name="distinct_medicines_12m"
-        ),
+        p.distinct_medications(ctx.medications, start=p.window_start(idx, 12), end=idx,
+                               name="distinct_medicines_12m"),
         fill={"distinct_medicines_12m": 0},
     )
-    sd = p.mean_sd_last(
-        ctx.events, ctx.codes(SBP), 10, end=idx, start=p.window_start(idx, 60), name="_sbp"
-    )
+    sd = p.mean_sd_last(ctx.events, ctx.codes(SBP), 10, end=idx, start=p.window_start(idx, 60),
+                        name="_sbp")
     sbp_sd = plan.per_patient(
         sd.select("patient_id", sbp_sd_5y=sd._sbp_sd, sbp_readings_5y=sd._sbp_n),
         fill={"sbp_readings_5y": 0},
@@ -264,7 +262,8 @@ def _plan(ctx: RunContext, plan: ProfilePlan) -> Finish:
             coded += ~np.isnat(data.date(tag))
         cols["efi_deficits_coded"] = coded
         # smoking amount: the level of the latest amount-specific code
-        cols["smoking_amount"] = latest_category([data.date(t) for t in amounts], SMOKING_DETAIL)[0]
+        cols["smoking_amount"] = latest_category([data.date(t) for t in amounts],
+                                                 SMOKING_DETAIL)[0]
         cols.update({c: data.issued(t) for c, t in issued.items()})
         for name, tag in values.items():
             cols[name] = data.value(tag)

@@ -116,9 +116,8 @@ def _to_datetime(values: pd.Series) -> pd.Series:
     per patient but only some thousands of distinct days."""
     codes, distinct = pd.factorize(values)
     parsed = pd.to_datetime(distinct)
-    return pd.Series(
-        parsed.array.take(codes, allow_fill=True), index=values.index, name=values.name
-    )
+    return pd.Series(parsed.array.take(codes, allow_fill=True), index=values.index,
+                     name=values.name)
 
 
 def _latest_wins(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -132,8 +131,7 @@ def derive_flags(df: pd.DataFrame, index_date: dt.date) -> pd.DataFrame:
         # complete only when all six parts are recorded: the date of the oldest of the six
         # latest recordings, so "within 12 months" means every part within 12 months
         df["latest_smi_health_check_date"] = df[list(SMI_HEALTH_CHECK_PARTS)].min(
-            axis=1, skipna=False
-        )
+            axis=1, skipna=False)
     df["care_home"] = df["care_home_date"].notna()
     df["housebound"] = _latest_wins(df["housebound_date"], df["not_housebound_date"])
     df["homeless"] = df["homeless_date"].notna()
@@ -182,8 +180,7 @@ def add_qrisk3(df: pd.DataFrame) -> pd.DataFrame:
     statins before the study entry date"), so it says nothing about their risk; treated
     risk is not the risk a statin decision is based on. ``qrisk3_eligible`` says who has one."""
     eligible = (
-        df["age"].between(25, 84)
-        & ~(df["reg_chd"] | df["reg_stroke_tia"] | df["reg_pad"])
+        df["age"].between(25, 84) & ~(df["reg_chd"] | df["reg_stroke_tia"] | df["reg_pad"])
         & ~df["on_statin"].fillna(False).astype(bool)
     ).to_numpy(dtype=bool)
     df["qrisk3_eligible"] = eligible
@@ -357,9 +354,8 @@ def post_process(
     # the worklists and gradients are computed; Arrow releases the GIL while it compresses.
     profile_table = pa.Table.from_pandas(df, preserve_index=False)
     with ThreadPoolExecutor(max_workers=1) as writer:
-        written = writer.submit(
-            pq.write_table, profile_table, out_dir / "patient_profile.parquet", compression="zstd"
-        )
+        written = writer.submit(pq.write_table, profile_table,
+                                out_dir / "patient_profile.parquet", compression="zstd")
         rows.update(_write_lists(df, index_date, out_dir))
         written.result()
     rows["patient_profile"] = len(df)
@@ -376,23 +372,14 @@ def _write_lists(df: pd.DataFrame, index_date: dt.date, out_dir: Path) -> dict[s
         reason = worklist_gaps(d, df)
         if reason:  # not built: say so where the list would be
             (wl_dir / f"{wid}.parquet").unlink(missing_ok=True)
-            meta = {
-                "title": d.title,
-                "why": d.why,
-                "service": d.service,
-                "source": [src.model_dump() for src in d.source],
-                "not_available": reason,
-            }
+            meta = {"title": d.title, "why": d.why, "service": d.service,
+                    "source": [src.model_dump() for src in d.source], "not_available": reason}
             (wl_dir / f"{wid}.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     for wid, wl in build_worklists(df, index_date, definitions).items():
         _write(wl, wl_dir / f"{wid}.parquet")
         d = definitions[wid]
-        meta = {
-            "title": d.title,
-            "why": d.why,
-            "service": d.service,
-            "source": [src.model_dump() for src in d.source],
-        }
+        meta = {"title": d.title, "why": d.why, "service": d.service,
+                "source": [src.model_dump() for src in d.source]}
         (wl_dir / f"{wid}.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
         rows[f"worklists/{wid}"] = len(wl)
     grad = imd_gradients(df, GRADIENT_OUTCOMES, index_date)

@@ -140,7 +140,9 @@ def ethrisk_series(groups: pd.Series) -> np.ndarray:
 
 
 #: ETHRISK_BY_ETHNICITY_16 as an array indexed by group (index 0 unused).
-_ETHRISK_TABLE = np.array([1] + [ETHRISK_BY_ETHNICITY_16[g] for g in range(1, 17)], dtype=int)
+_ETHRISK_TABLE = np.array(
+    [1] + [ETHRISK_BY_ETHNICITY_16[g] for g in range(1, 17)], dtype=int
+)
 
 
 def ethrisk_from_ethnicity_16(group: float | None) -> int:

@@ -35,14 +35,13 @@ TOKEN_PREFIX = "pcn"
 TOKEN_LIFETIME = dt.timedelta(days=90)
 
 
+
 @lru_cache(maxsize=4)
 def _hasher_for(profile: str) -> tuple[PasswordHasher, str]:
     """The hasher for a parameter profile, and a hash to verify against for unknown usernames
     (so a miss costs as much time as a wrong password)."""
-    parameters = {
-        "rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
-        "cheapest": profiles.CHEAPEST,
-    }[profile]
+    parameters = {"rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
+                  "cheapest": profiles.CHEAPEST}[profile]
     hasher = PasswordHasher.from_parameters(parameters)
     return hasher, hasher.hash(secrets.token_urlsafe(16))
 
@@ -72,14 +71,8 @@ class Account:
 
 
 def _account(user: User) -> Account:
-    return Account(
-        user.username,
-        user.display_name,
-        Role(user.role),
-        user.practice_code,
-        user.active,
-        user.created_at,
-    )
+    return Account(user.username, user.display_name, Role(user.role), user.practice_code,
+                   user.active, user.created_at)
 
 
 def hash_password(password: str) -> str:
@@ -92,10 +85,8 @@ def generate_password() -> str:
 
 def _check_new(username: str, role: str, practice_code: str | None, password: str) -> None:
     if not USERNAME_PATTERN.match(username):
-        raise AccountError(
-            f"username {username!r}: use 2-64 lower-case letters, digits, '.', '_' "
-            "or '-', starting with a letter or digit"
-        )
+        raise AccountError(f"username {username!r}: use 2-64 lower-case letters, digits, '.', '_' "
+                           "or '-', starting with a letter or digit")
     if role not in {r.value for r in Role}:
         raise AccountError(f"role {role!r} is not one of {', '.join(r.value for r in Role)}")
     if practice_code is not None and not PRACTICE_PATTERN.match(practice_code):
@@ -106,15 +97,8 @@ def _check_new(username: str, role: str, practice_code: str | None, password: st
         raise AccountError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
 
 
-def create_user(
-    store: Store,
-    username: str,
-    role: str,
-    *,
-    practice_code: str | None = None,
-    display_name: str = "",
-    password: str | None = None,
-) -> tuple[Account, str | None]:
+def create_user(store: Store, username: str, role: str, *, practice_code: str | None = None,
+                display_name: str = "", password: str | None = None) -> tuple[Account, str | None]:
     """Create an account; returns it and the generated password when none was given."""
     username = username.strip().lower()
     practice_code = practice_code.strip().upper() if practice_code else None
@@ -125,15 +109,9 @@ def create_user(
     with store.session() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise AccountError(f"username {username!r} is already taken")
-        user = User(
-            username=username,
-            display_name=display_name.strip() or username,
-            password_hash=hash_password(password),
-            role=role,
-            practice_code=practice_code,
-            active=True,
-            created_at=now_utc(),
-        )
+        user = User(username=username, display_name=display_name.strip() or username,
+                    password_hash=hash_password(password), role=role,
+                    practice_code=practice_code, active=True, created_at=now_utc())
         session.add(user)
         session.flush()
         return _account(user), generated
@@ -164,9 +142,8 @@ def disable_user(store: Store, username: str) -> None:
         now = now_utc()
         user.active = False
         user.disabled_at = now
-        for token in session.scalars(
-            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        ):
+        for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                            ApiToken.revoked_at.is_(None))):
             token.revoked_at = now
 
 
@@ -208,9 +185,8 @@ def _secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def issue_token(
-    store: Store, username: str, label: str = "", lifetime: dt.timedelta = TOKEN_LIFETIME
-) -> str:
+def issue_token(store: Store, username: str, label: str = "",
+                lifetime: dt.timedelta = TOKEN_LIFETIME) -> str:
     """A new bearer token for an active account, valid for ``lifetime``; printed once, only its
     hash is kept."""
     if lifetime <= dt.timedelta(0):
@@ -222,16 +198,8 @@ def issue_token(
         if not user.active:
             raise AccountError(f"account {username!r} is disabled")
         now = now_utc()
-        session.add(
-            ApiToken(
-                user_id=user.id,
-                selector=selector,
-                secret_hash=_secret_hash(secret),
-                label=label,
-                created_at=now,
-                expires_at=now + lifetime,
-            )
-        )
+        session.add(ApiToken(user_id=user.id, selector=selector, secret_hash=_secret_hash(secret),
+                             label=label, created_at=now, expires_at=now + lifetime))
     return f"{TOKEN_PREFIX}_{selector}_{secret}"
 
 
@@ -239,11 +207,8 @@ def revoke_tokens(store: Store, username: str) -> int:
     """Revoke every live token of an account; returns how many."""
     with store.session() as session:
         user = _user(session, username)
-        tokens = list(
-            session.scalars(
-                select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            )
-        )
+        tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                             ApiToken.revoked_at.is_(None))))
         for token in tokens:
             token.revoked_at = now_utc()
         return len(tokens)
@@ -258,10 +223,8 @@ def authenticate_token(store: Store, token: str) -> Principal | None:
     _, selector, secret = parts
     with store.read() as session:
         row = session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.selector == selector)
-        ).one_or_none()
+            select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.selector == selector)).one_or_none()
         expected = row[0].secret_hash if row else _secret_hash("")
         matches = hmac.compare_digest(expected, _secret_hash(secret))
         if row is None or not matches:
@@ -287,12 +250,8 @@ def session_live(store: Store, sid: str, username: str, max_age: dt.timedelta) -
     """True while the session exists for this user, has not ended and is younger than max_age."""
     with store.read() as session:
         row = session.get(WebSession, sid)
-        return (
-            row is not None
-            and row.username == username
-            and row.ended_at is None
-            and now_utc() - row.created_at < max_age
-        )
+        return (row is not None and row.username == username and row.ended_at is None
+                and now_utc() - row.created_at < max_age)
 
 
 def close_session(store: Store, sid: str) -> None:

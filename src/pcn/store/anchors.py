@@ -48,16 +48,8 @@ class Anchor:
     mac: str
 
     def body(self) -> bytes:
-        return json.dumps(
-            {
-                "seq": self.seq,
-                "hash": self.hash,
-                "anchored_at": self.anchored_at,
-                "prev": self.prev,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode()
+        return json.dumps({"seq": self.seq, "hash": self.hash, "anchored_at": self.anchored_at,
+                           "prev": self.prev}, sort_keys=True, separators=(",", ":")).encode()
 
 
 def anchor_file(settings: Settings | None = None) -> Path:
@@ -88,15 +80,8 @@ def read_anchors(path: Path) -> tuple[list[Anchor], list[str]]:
             continue
         try:
             raw = json.loads(line)
-            anchors.append(
-                Anchor(
-                    int(raw["seq"]),
-                    str(raw["hash"]),
-                    str(raw["anchored_at"]),
-                    str(raw["prev"]),
-                    str(raw["mac"]),
-                )
-            )
+            anchors.append(Anchor(int(raw["seq"]), str(raw["hash"]), str(raw["anchored_at"]),
+                                  str(raw["prev"]), str(raw["mac"])))
         except (ValueError, KeyError, TypeError):
             problems.append(f"anchor file line {number} is not an anchor")
     return anchors, problems
@@ -108,25 +93,16 @@ def write_anchor(store: Store, path: Path | None = None, key: bytes | None = Non
     path = path or anchor_file()
     key = key if key is not None else anchor_key()
     with store.read_engine.connect() as conn:
-        seq, head = conn.execute(
-            select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
-        ).one()
+        seq, head = conn.execute(select(AuditChainHead.seq, AuditChainHead.hash)
+                                 .where(AuditChainHead.id == 1)).one()
     existing, _ = read_anchors(path)
     prev = existing[-1].mac if existing else GENESIS
     at = now_utc().isoformat(timespec="seconds")
     unsigned = Anchor(int(seq), str(head), at, prev, "")
     anchor = Anchor(unsigned.seq, unsigned.hash, at, prev, _sign(key, unsigned.body()))
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(
-        {
-            "seq": anchor.seq,
-            "hash": anchor.hash,
-            "anchored_at": at,
-            "prev": prev,
-            "mac": anchor.mac,
-        },
-        sort_keys=True,
-    )
+    line = json.dumps({"seq": anchor.seq, "hash": anchor.hash, "anchored_at": at,
+                       "prev": prev, "mac": anchor.mac}, sort_keys=True)
     with path.open("a", encoding="utf-8") as f:
         f.write(line + "\n")
         f.flush()
@@ -135,9 +111,8 @@ def write_anchor(store: Store, path: Path | None = None, key: bytes | None = Non
     return anchor
 
 
-def check_anchors(
-    store: Store, path: Path | None = None, key: bytes | None = None
-) -> tuple[int, list[str]]:
+def check_anchors(store: Store, path: Path | None = None,
+                  key: bytes | None = None) -> tuple[int, list[str]]:
     """(anchors checked, problems): a bad signature or a broken link between anchors, an
     anchored event that is missing or has another hash (the chain was rewritten or cut)."""
     path = path or anchor_file()
@@ -146,40 +121,28 @@ def check_anchors(
     prev = GENESIS
     for number, anchor in enumerate(anchors, 1):
         if not hmac.compare_digest(_sign(key, anchor.body()), anchor.mac):
-            problems.append(
-                f"anchor {number} (event {anchor.seq}): bad signature "
-                "(edited, or signed with another key)"
-            )
+            problems.append(f"anchor {number} (event {anchor.seq}): bad signature "
+                            "(edited, or signed with another key)")
         if anchor.prev != prev:
-            problems.append(
-                f"anchor {number} (event {anchor.seq}): does not follow anchor "
-                f"{number - 1} (anchors removed or reordered?)"
-            )
+            problems.append(f"anchor {number} (event {anchor.seq}): does not follow anchor "
+                            f"{number - 1} (anchors removed or reordered?)")
         prev = anchor.mac
     wanted = sorted({a.seq for a in anchors if a.seq > 0})
     found: dict[int, str] = {}
     with store.read_engine.connect() as conn:
         for start in range(0, len(wanted), 1000):
-            chunk = wanted[start : start + 1000]
-            found.update(
-                (int(s), str(h))
-                for s, h in conn.execute(
-                    select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.in_(chunk))
-                )
-            )
+            chunk = wanted[start:start + 1000]
+            found.update((int(s), str(h)) for s, h in conn.execute(
+                select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.in_(chunk))))
     for anchor in anchors:
         if anchor.seq == 0:
             continue
         if anchor.seq not in found:
-            problems.append(
-                f"event {anchor.seq} was anchored at {anchor.anchored_at} but is "
-                "not in the trail (its tail cut, or the chain rewritten shorter?)"
-            )
+            problems.append(f"event {anchor.seq} was anchored at {anchor.anchored_at} but is "
+                            "not in the trail (its tail cut, or the chain rewritten shorter?)")
         elif found[anchor.seq] != anchor.hash:
-            problems.append(
-                f"event {anchor.seq} does not have the hash anchored at "
-                f"{anchor.anchored_at} (the chain was rewritten?)"
-            )
+            problems.append(f"event {anchor.seq} does not have the hash anchored at "
+                            f"{anchor.anchored_at} (the chain was rewritten?)")
     return len(anchors), problems
 
 
@@ -187,9 +150,8 @@ class AnchorTimer:
     """Anchors the head every ``minutes`` in a background thread (``pcn serve``), and once more
     when stopped."""
 
-    def __init__(
-        self, store: Store, minutes: float, path: Path | None = None, key: bytes | None = None
-    ) -> None:
+    def __init__(self, store: Store, minutes: float, path: Path | None = None,
+                 key: bytes | None = None) -> None:
         self.store, self.seconds = store, minutes * 60
         self.path, self.key = path or anchor_file(), key if key is not None else anchor_key()
         self._stop = threading.Event()

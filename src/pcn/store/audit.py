@@ -67,36 +67,17 @@ def _timestamp(value: dt.datetime) -> str:
     return value.isoformat(sep="T", timespec="microseconds")
 
 
-def canonical_json(
-    seq: int,
-    occurred_at: dt.datetime,
-    username: str,
-    role: str,
-    practice_code: str | None,
-    patient_id: int | None,
-    action: str,
-    outcome: str,
-    purpose: str | None,
-    detail: dict[str, Any],
-    prev_hash: str,
-) -> bytes:
+def canonical_json(seq: int, occurred_at: dt.datetime, username: str, role: str,
+                   practice_code: str | None, patient_id: int | None, action: str, outcome: str,
+                   purpose: str | None, detail: dict[str, Any], prev_hash: str) -> bytes:
     """The exact bytes an event's hash covers (documented in docs/reference/access-and-audit.md)."""
     body = {
-        "seq": seq,
-        "occurred_at": _timestamp(occurred_at),
-        "username": username,
-        "role": role,
-        "practice_code": practice_code,
-        "patient_id": patient_id,
-        "action": action,
-        "outcome": outcome,
-        "purpose": purpose,
-        "detail": detail,
-        "prev_hash": prev_hash,
+        "seq": seq, "occurred_at": _timestamp(occurred_at), "username": username, "role": role,
+        "practice_code": practice_code, "patient_id": patient_id, "action": action,
+        "outcome": outcome, "purpose": purpose, "detail": detail, "prev_hash": prev_hash,
     }
-    return json.dumps(
-        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
 
 
 def event_hash(**fields: Any) -> str:
@@ -134,9 +115,8 @@ def record(store: Store, event: Event) -> RecordedEvent:
 
 def record_many(store: Store, batch: list[Event]) -> list[RecordedEvent]:
     """Append several events in one transaction: one lock, one commit (one fsync) for all."""
-    prepared = [
-        (_validate(ev), (ev.occurred_at or now_utc()).replace(tzinfo=None), ev) for ev in batch
-    ]
+    prepared = [(_validate(ev), (ev.occurred_at or now_utc()).replace(tzinfo=None), ev)
+                for ev in batch]
     recorded: list[RecordedEvent] = []
     if not prepared:
         return recorded
@@ -149,25 +129,17 @@ def record_many(store: Store, batch: list[Event]) -> list[RecordedEvent]:
         for detail, occurred_at, ev in prepared:
             seq += 1
             fields: dict[str, Any] = {
-                "seq": seq,
-                "occurred_at": occurred_at,
-                "username": ev.username,
-                "role": ev.role,
-                "practice_code": ev.practice_code,
-                "patient_id": ev.patient_id,
-                "action": ev.action,
-                "outcome": ev.outcome,
-                "purpose": ev.purpose,
-                "detail": detail,
-                "prev_hash": prev_hash,
+                "seq": seq, "occurred_at": occurred_at, "username": ev.username,
+                "role": ev.role, "practice_code": ev.practice_code,
+                "patient_id": ev.patient_id, "action": ev.action, "outcome": ev.outcome,
+                "purpose": ev.purpose, "detail": detail, "prev_hash": prev_hash,
             }
             prev_hash = event_hash(**fields)
             rows.append({**fields, "hash": prev_hash})
             recorded.append(RecordedEvent(**fields, hash=prev_hash))
         conn.execute(insert(AuditEvent), rows)
-        conn.execute(
-            update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=seq, hash=prev_hash)
-        )
+        conn.execute(update(AuditChainHead).where(AuditChainHead.id == 1)
+                     .values(seq=seq, hash=prev_hash))
     return recorded
 
 
@@ -183,9 +155,8 @@ class AuditWriter:
 
         self.store = store
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Event, Future[RecordedEvent]] | None] = (
+        self._queue: queue.SimpleQueue[tuple[Event, Future[RecordedEvent]] | None] = \
             queue.SimpleQueue()
-        )
         self._thread = threading.Thread(target=self._run, name="pcn-audit-writer", daemon=True)
         self._thread.start()
 
@@ -239,7 +210,8 @@ def names(event: RecordedEvent, patient_id: int) -> bool:
     """Does the event name this patient: the one patient it is about, or one of the patients a
     list, search or export showed (``detail.patient_ids``)?"""
     listed = event.detail.get("patient_ids") if isinstance(event.detail, dict) else None
-    return event.patient_id == patient_id or (isinstance(listed, list) and patient_id in listed)
+    return event.patient_id == patient_id or (
+        isinstance(listed, list) and patient_id in listed)
 
 
 def events(store: Store, patient_id: int | None = None) -> list[RecordedEvent]:
@@ -247,13 +219,8 @@ def events(store: Store, patient_id: int | None = None) -> list[RecordedEvent]:
     if patient_id is None:
         return list(_rows(store))
     # The text of the detail is searched for the number first (cheap, portable), then checked.
-    candidates = _rows(
-        store,
-        or_(
-            AuditEvent.patient_id == patient_id,
-            cast(AuditEvent.detail, Text).like(f"%{int(patient_id)}%"),
-        ),
-    )
+    candidates = _rows(store, or_(AuditEvent.patient_id == patient_id,
+                                  cast(AuditEvent.detail, Text).like(f"%{int(patient_id)}%")))
     return [e for e in candidates if names(e, patient_id)]
 
 
@@ -281,11 +248,8 @@ def verify(store: Store, max_problems: int = 100) -> VerifyReport:
     for ev in _rows(store):
         report.events_checked += 1
         if ev.seq != expected_seq:
-            problem(
-                f"events {expected_seq}..{ev.seq - 1} are missing (deleted?)"
-                if ev.seq > expected_seq
-                else f"event {ev.seq} is out of order"
-            )
+            problem(f"events {expected_seq}..{ev.seq - 1} are missing (deleted?)"
+                    if ev.seq > expected_seq else f"event {ev.seq} is out of order")
         if ev.prev_hash != prev_hash:
             problem(f"event {ev.seq}: link to the previous event is broken")
         fields = {k: v for k, v in ev.__dict__.items() if k != "hash"}
@@ -294,13 +258,10 @@ def verify(store: Store, max_problems: int = 100) -> VerifyReport:
         expected_seq, prev_hash = ev.seq + 1, ev.hash
     with store.read_engine.connect() as conn:
         report.head_seq, report.head_hash = conn.execute(
-            select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
-        ).one()
+            select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)).one()
     if report.head_seq != expected_seq - 1 or report.head_hash != prev_hash:
-        problem(
-            f"chain head says event {report.head_seq} but the last event is "
-            f"{expected_seq - 1} (events deleted at the end, or the head edited?)"
-        )
+        problem(f"chain head says event {report.head_seq} but the last event is "
+                f"{expected_seq - 1} (events deleted at the end, or the head edited?)")
     return report
 
 
@@ -320,17 +281,7 @@ class Access:
 
 def who_viewed(store: Store, patient_id: int, include_denied: bool = True) -> list[Access]:
     """Every audited access to one patient's record, oldest first (Care Record Guarantee)."""
-    return [
-        Access(
-            e.seq,
-            e.occurred_at,
-            e.username,
-            e.role,
-            e.practice_code,
-            e.action,
-            e.outcome,
-            e.purpose,
-        )
-        for e in events(store, patient_id)
-        if include_denied or e.outcome != "denied"
-    ]
+    return [Access(e.seq, e.occurred_at, e.username, e.role, e.practice_code, e.action, e.outcome,
+                   e.purpose)
+            for e in events(store, patient_id)
+            if include_denied or e.outcome != "denied"]

@@ -38,7 +38,7 @@ def database_url(settings: Settings | None = None) -> str:
         return f"sqlite+pysqlite:///{path}"
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
+            return "postgresql+psycopg://" + url[len(prefix):]
     return url
 
 
@@ -55,10 +55,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if backend == "postgresql":
         return create_engine(url, pool_pre_ping=True, **kwargs)
-    raise StoreError(
-        f"unsupported database URL scheme {parsed.drivername!r}: "
-        "use an empty PCN_DATABASE_URL (SQLite) or postgresql://"
-    )
+    raise StoreError(f"unsupported database URL scheme {parsed.drivername!r}: "
+                     "use an empty PCN_DATABASE_URL (SQLite) or postgresql://")
 
 
 def _sqlite_setup(engine: Engine) -> None:

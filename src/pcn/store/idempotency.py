@@ -32,9 +32,8 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 
 
 def recall(session: Session, username: str, key: str, req_hash: str) -> StoredResponse | None:
-    row = session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.username == username, IdempotencyKey.key == key)
-    )
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.username == username,
+                                                      IdempotencyKey.key == key))
     if row is None:
         return None
     if row.request_hash != req_hash:
@@ -42,17 +41,8 @@ def recall(session: Session, username: str, key: str, req_hash: str) -> StoredRe
     return StoredResponse(row.response_status, row.response_body)
 
 
-def remember(
-    session: Session, username: str, key: str, req_hash: str, status: int, body: str
-) -> None:
-    session.add(
-        IdempotencyKey(
-            username=username,
-            key=key,
-            request_hash=req_hash,
-            response_status=status,
-            response_body=body,
-            created_at=now_utc(),
-        )
-    )
+def remember(session: Session, username: str, key: str, req_hash: str, status: int,
+             body: str) -> None:
+    session.add(IdempotencyKey(username=username, key=key, request_hash=req_hash,
+                               response_status=status, response_body=body, created_at=now_utc()))
     session.flush()

@@ -188,19 +188,15 @@ class TriageRequestRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
     #: The task that carries the work on this request: owner, outcome, history (ADR 0110).
     task_id: Mapped[int] = mapped_column(
-        ForeignKey("tasks.id", name="fk_triage_requests_task_id"), index=True, unique=True
-    )
+        ForeignKey("tasks.id", name="fk_triage_requests_task_id"), index=True, unique=True)
 
 
 class TriageCapacity(Base):
     """Free appointment slots a practice declares for one role on one day (capacity routing)."""
 
     __tablename__ = "triage_capacity"
-    __table_args__ = (
-        UniqueConstraint(
-            "practice_code", "on_date", "role", name="uq_triage_capacity_practice_day_role"
-        ),
-    )
+    __table_args__ = (UniqueConstraint("practice_code", "on_date", "role",
+                                       name="uq_triage_capacity_practice_day_role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     practice_code: Mapped[str] = mapped_column(String(16))
@@ -302,9 +298,8 @@ class MdtPatient(Base):
     """One patient on a meeting's list, and what the meeting decided about them."""
 
     __tablename__ = "mdt_patients"
-    __table_args__ = (
-        UniqueConstraint("meeting_id", "patient_id", name="uq_mdt_patients_meeting_patient"),
-    )
+    __table_args__ = (UniqueConstraint("meeting_id", "patient_id",
+                                       name="uq_mdt_patients_meeting_patient"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("mdt_meetings.id"), index=True)

@@ -17,9 +17,8 @@ APPEND_ONLY_TABLES = ("audit_events",)
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def grant_app_role(
-    store: Store, role: str, create: bool = False, password: str | None = None
-) -> None:
+def grant_app_role(store: Store, role: str, create: bool = False,
+                   password: str | None = None) -> None:
     """Give ``role`` the app's privileges on the current schema (``create``: make the role first).
 
     ``store`` must be connected as the schema owner or a superuser, after ``pcn db upgrade``.
@@ -39,8 +38,7 @@ def grant_app_role(
         conn.exec_driver_sql(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
         conn.exec_driver_sql(f'GRANT USAGE ON SCHEMA public TO "{role}"')
         conn.exec_driver_sql(
-            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'
-        )
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
         conn.exec_driver_sql(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
         for table in (*APPEND_ONLY_TABLES, "alembic_version"):
             conn.exec_driver_sql(f'REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM "{role}"')

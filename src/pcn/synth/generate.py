@@ -460,7 +460,9 @@ def generate_chunk(
 
     # --- prescriptions -------------------------------------------------------------------------
     meds = _prescribe(rng, n, age, has, z_cardio, care_home)
-    med_pid, med_day, med_code, med_qty, on_statin, n_repeat = _issues(rng, meds, pid, today, dob)
+    med_pid, med_day, med_code, med_qty, on_statin, n_repeat = _issues(
+        rng, meds, pid, today, dob
+    )
 
     # --- blood tests -----------------------------------------------------------------------------
     forty = np.flatnonzero(age >= 40)
@@ -1161,19 +1163,10 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def _process_events(
-    pid: np.ndarray,
-    age: np.ndarray,
-    dob: np.ndarray,
-    male: np.ndarray,
-    has: dict[str, np.ndarray],
-    imd: np.ndarray,
-    smoking: np.ndarray,
-    today: int,
-    ctx: Context,
-    chunk: Chunk,
-    ev: Events,
-) -> None:
+def _process_events(pid: np.ndarray, age: np.ndarray, dob: np.ndarray, male: np.ndarray,
+                    has: dict[str, np.ndarray], imd: np.ndarray, smoking: np.ndarray,
+                    today: int, ctx: Context,
+                    chunk: Chunk, ev: Events) -> None:
     obs = cat.observations()
     rng = np.random.default_rng([ctx.seed, chunk.chunk_id, 104729])
     # one effect per practice (same in every chunk of the practice)
@@ -1206,11 +1199,9 @@ def _process_events(
         lapsed = np.flatnonzero(women & (u >= p_of(PROCESS_RATES[key])) & (rng.random(n) < 0.6))
         lapsed, day = older(lapsed, months, months + 24)
         ev.add(pid[lapsed], day, obs.cervical_screen)
-    for condition, key, codes in (
-        ("asthma", "asthma_review", obs.asthma_review),
-        ("dementia", "dementia_review", obs.dementia_review),
-        ("diabetes", "foot_check", (obs.foot_check,)),
-    ):
+    for condition, key, codes in (("asthma", "asthma_review", obs.asthma_review),
+                                  ("dementia", "dementia_review", obs.dementia_review),
+                                  ("diabetes", "foot_check", (obs.foot_check,))):
         u = rng.random(n)
         on = has[condition]
         who = np.flatnonzero(on & (u < p_of(PROCESS_RATES[key])))
@@ -1227,13 +1218,10 @@ def _process_events(
     ev.add(pid[who], day, obs.sbp[0], value=np.round(np.clip(rng.normal(128, 14, k), 90, 200)))
     ev.add(pid[who], day, obs.dbp[0], value=np.round(np.clip(rng.normal(80, 9, k), 50, 120)))
     ev.add(pid[who], day, obs.bmi, value=np.round(np.clip(rng.normal(30, 6, k), 16, 60), 1))
-    ev.add(
-        pid[who],
-        day,
-        obs.cholesterol,
-        value=np.round(np.clip(rng.normal(5.1, 1.0, k), 2.5, 9.0), 1),
-    )
-    ev.add(pid[who], day, obs.hdl, value=np.round(np.clip(rng.normal(1.3, 0.35, k), 0.6, 2.8), 1))
+    ev.add(pid[who], day, obs.cholesterol, value=np.round(np.clip(rng.normal(5.1, 1.0, k),
+                                                                    2.5, 9.0), 1))
+    ev.add(pid[who], day, obs.hdl, value=np.round(np.clip(rng.normal(1.3, 0.35, k), 0.6, 2.8),
+                                                  1))
     hba1c = np.where(has["diabetes"][who], rng.normal(58, 12, k), rng.normal(38, 4, k))
     ev.add(pid[who], day, obs.hba1c, value=np.round(np.clip(hba1c, 25, 130)))
     for st, code in ((0, obs.never_smoked), (2, obs.ex_smoker), (1, obs.smoker[0])):

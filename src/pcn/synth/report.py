@@ -220,53 +220,30 @@ def record_summary(path: str | Path) -> dict[str, Any]:
 #: parameters): measure → (external value, unit, source).
 EXTERNAL_FIGURES: dict[str, tuple[float, str, str]] = {
     "prescription_items_per_patient_year": (
-        19.0,
-        "items",
-        "NHSBSA Prescription Cost Analysis England 2022-23: 1.18 billion items "
-        "dispensed / 62 million registered patients",
-    ),
+        19.0, "items", "NHSBSA Prescription Cost Analysis England 2022-23: 1.18 billion items "
+        "dispensed / 62 million registered patients"),
     "aged_65_plus_on_5_or_more_medicines": (
-        0.49,
-        "share",
-        "Health Survey for England 2016, Prescribed medicines: about half of "
-        "people aged 65+ take 5 or more",
-    ),
+        0.49, "share", "Health Survey for England 2016, Prescribed medicines: about half of "
+        "people aged 65+ take 5 or more"),
     "smoking_status_recorded_12m_ltc": (
-        0.90,
-        "share",
-        "QOF 2022-23 SMOK002 (people 15+ with CHD, stroke/TIA, PAD, hypertension, "
-        "diabetes, COPD, CKD, asthma or SMI: status recorded in 12 months): over 90%",
-    ),
+        0.90, "share", "QOF 2022-23 SMOK002 (people 15+ with CHD, stroke/TIA, PAD, hypertension, "
+        "diabetes, COPD, CKD, asthma or SMI: status recorded in 12 months): over 90%"),
     "elective_admissions_per_1000": (
-        150.0,
-        "per 1,000 a year",
-        "Hospital Episode Statistics, admitted patient care England "
-        "2022-23: about 8.5 million elective admissions (incl. day cases)",
-    ),
+        150.0, "per 1,000 a year", "Hospital Episode Statistics, admitted patient care England "
+        "2022-23: about 8.5 million elective admissions (incl. day cases)"),
     "emergency_admissions_per_1000": (
-        110.0,
-        "per 1,000 a year",
-        "Hospital Episode Statistics, admitted patient care England "
-        "2022-23: about 6.3 million emergency admissions",
-    ),
+        110.0, "per 1,000 a year", "Hospital Episode Statistics, admitted patient care England "
+        "2022-23: about 6.3 million emergency admissions"),
     "prior_admission_relative_risk": (
-        3.5,
-        "ratio",
-        "Wallace E et al., Risk prediction models to predict emergency hospital "
+        3.5, "ratio", "Wallace E et al., Risk prediction models to predict emergency hospital "
         "admission in community-dwelling adults: a systematic review, Med Care 2014: a previous "
-        "admission raises next-year risk 3 to 5-fold",
-    ),
+        "admission raises next-year risk 3 to 5-fold"),
     "between_practice_overdispersion_phi": (
-        3.0,
-        "phi",
-        "Spiegelhalter 2005 (QSHC 14:347): practice indicators are typically "
-        "over-dispersed (phi well above 1); 1 = binomial noise only",
-    ),
+        3.0, "phi", "Spiegelhalter 2005 (QSHC 14:347): practice indicators are typically "
+        "over-dispersed (phi well above 1); 1 = binomial noise only"),
     "cervical_screening_25_49": (
-        0.658,
-        "share",
-        "NHS England, Cervical Screening Programme England 2022-23: coverage 25-49 (3.5 years)",
-    ),
+        0.658, "share", "NHS England, Cervical Screening Programme England 2022-23: coverage "
+        "25-49 (3.5 years)"),
 }
 
 
@@ -277,8 +254,7 @@ def realism_report(path: str | Path, as_of: dt.date | None = None) -> pd.DataFra
 
     record = open_record(path)
     as_of = as_of or dt.date.fromisoformat(
-        str(record.manifest.source.get("as_of") or dt.date.today())
-    )
+        str(record.manifest.source.get("as_of") or dt.date.today()))
     pop = registered_population(record, as_of)
     con = _connect(record)
     for name in ("medications", "hospital_activity"):
@@ -294,26 +270,11 @@ def realism_report(path: str | Path, as_of: dt.date | None = None) -> pd.DataFra
         LEFT JOIN medications m ON m.patient_id = pop.patient_id
           AND m.date > DATE '{year_ago}' AND m.date <= DATE '{as_of}'
         WHERE pop.age >= 65 GROUP BY pop.patient_id""").df()
-    smoking_codes = sorted(
-        codelist(P + "lsmok_cod").codes | codelist(P + "exsmok_cod").codes | {"266919005"}
-    )
+    smoking_codes = sorted(codelist(P + "lsmok_cod").codes | codelist(P + "exsmok_cod").codes
+                           | {"266919005"})
     members = register_members(record, as_of)
-    ltc = set().union(
-        *(
-            members.get(r, set())
-            for r in (
-                "chd",
-                "stroke_tia",
-                "pad",
-                "hypertension",
-                "diabetes",
-                "copd",
-                "ckd",
-                "asthma",
-                "smi",
-            )
-        )
-    )
+    ltc = set().union(*(members.get(r, set()) for r in (
+        "chd", "stroke_tia", "pad", "hypertension", "diabetes", "copd", "ckd", "asthma", "smi")))
     ltc_pop = pop[(pop.age >= 15) & pop.patient_id.isin(ltc)]
     con.register("ltc_pop", ltc_pop)
     smokers = con.execute(f"""SELECT count(DISTINCT e.patient_id) FROM clinical_events e
@@ -334,20 +295,13 @@ def realism_report(path: str | Path, as_of: dt.date | None = None) -> pd.DataFra
     without = ids - emerg_prior
     risk_with = len(emerg_last & with_prior) / max(len(with_prior), 1)
     risk_without = len(emerg_last & without) / max(len(without), 1)
-    by_practice = (
-        last[last.kind == "emergency_admission"]
-        .groupby("practice_code")
-        .size()
-        .reindex(sorted(pop.practice_code.unique()), fill_value=0)
-    )
+    by_practice = (last[last.kind == "emergency_admission"].groupby("practice_code").size()
+                   .reindex(sorted(pop.practice_code.unique()), fill_value=0))
     list_sizes = pop.groupby("practice_code").size().reindex(by_practice.index)
     theta = float(by_practice.sum() / list_sizes.sum()) if list_sizes.sum() else 0.0
-    phi, _tau2 = _overdispersion(
-        by_practice.to_numpy(dtype=float),
-        list_sizes.to_numpy(dtype=float),
-        theta,
-        lambda d: (theta / d) ** 0.5,
-    )
+    phi, _tau2 = _overdispersion(by_practice.to_numpy(dtype=float),
+                                 list_sizes.to_numpy(dtype=float), theta,
+                                 lambda d: (theta / d) ** 0.5)
     cervical_codes = sorted(codelist("pcn-cervical-screening-smear_cod-subset").codes)
     women = pop[(pop.sex == "F") & pop.age.between(25, 49)]
     con.register("women", women)
@@ -360,8 +314,10 @@ def realism_report(path: str | Path, as_of: dt.date | None = None) -> pd.DataFra
         "aged_65_plus_on_5_or_more_medicines": float((meds.k >= 5).mean()) if len(meds) else 0,
         "smoking_status_recorded_12m_ltc": (smokers[0] if smokers else 0) / max(adults_15, 1),
         "elective_admissions_per_1000": int((last.kind == "elective").sum()) / n * 1000,
-        "emergency_admissions_per_1000": int((last.kind == "emergency_admission").sum()) / n * 1000,
-        "prior_admission_relative_risk": risk_with / risk_without if risk_without else float("nan"),
+        "emergency_admissions_per_1000": int((last.kind == "emergency_admission").sum())
+        / n * 1000,
+        "prior_admission_relative_risk": risk_with / risk_without if risk_without else float(
+            "nan"),
         "between_practice_overdispersion_phi": phi,
         "cervical_screening_25_49": (screened[0] if screened else 0) / max(len(women), 1),
     }
@@ -369,43 +325,25 @@ def realism_report(path: str | Path, as_of: dt.date | None = None) -> pd.DataFra
     for measure, (external, unit, source) in EXTERNAL_FIGURES.items():
         value = float(twin[measure])
         ratio = value / external if external else float("nan")
-        rows.append(
-            {
-                "measure": measure,
-                "twin": value,
-                "external": external,
-                "unit": unit,
-                "ratio": ratio,
-                "plausible": bool(1 / 1.5 <= ratio <= 1.5),
-                "source": source,
-            }
-        )
+        rows.append({"measure": measure, "twin": value, "external": external, "unit": unit,
+                     "ratio": ratio, "plausible": bool(1 / 1.5 <= ratio <= 1.5),
+                     "source": source})
     return pd.DataFrame(rows)
 
 
 def render_realism(df: pd.DataFrame, console: Console) -> None:
-    t = Table(
-        title="Twin realism: the record's own figures beside published figures for England",
-        header_style="bold",
-    )
+    t = Table(title="Twin realism: the record's own figures beside published figures for "
+              "England", header_style="bold")
     for col in ("#", "measure", "twin", "England", "ratio", "within ×1.5"):
         t.add_column(col, justify="right" if col in ("twin", "England", "ratio") else "left")
     for i, row in enumerate(df.to_dict("records"), start=1):
         fmt = "{:.1%}" if row["unit"] == "share" else "{:,.2f}"
-        t.add_row(
-            str(i),
-            str(row["measure"]).replace("_", " "),
-            fmt.format(row["twin"]),
-            fmt.format(row["external"]),
-            f"{row['ratio']:.2f}",
-            "[green]yes[/]" if row["plausible"] else "[red]no[/]",
-        )
+        t.add_row(str(i), str(row["measure"]).replace("_", " "), fmt.format(row["twin"]),
+                  fmt.format(row["external"]), f"{row['ratio']:.2f}",
+                  "[green]yes[/]" if row["plausible"] else "[red]no[/]")
     console.print(t)
     for i, source in enumerate(df["source"], start=1):
         console.print(f"{i}. {source}", style="dim", highlight=False)
-    console.print(
-        "Counted from the record itself, not from the generator's parameters. "
-        "'no' marks where the twin is not yet realistic (see "
-        "docs/reference/synthetic-twin.md).",
-        style="dim",
-    )
+    console.print("Counted from the record itself, not from the generator's parameters. "
+                  "'no' marks where the twin is not yet realistic (see "
+                  "docs/reference/synthetic-twin.md).", style="dim")

@@ -26,15 +26,8 @@ COLUMNS = ["identified", "contacted", "done", "median_days_to_done"]
 
 def task_frame(tasks: list[dict[str, object]]) -> pd.DataFrame:
     """Tasks (``TaskView.body()`` dicts or equivalent) as a frame with the columns used here."""
-    cols = [
-        "patient_id",
-        "practice_code",
-        "worklist_id",
-        "status",
-        "attempts",
-        "created_at",
-        "closed_at",
-    ]
+    cols = ["patient_id", "practice_code", "worklist_id", "status", "attempts", "created_at",
+            "closed_at"]
     frame = pd.DataFrame(tasks, columns=cols)
     frame["created_at"] = pd.to_datetime(frame["created_at"])
     frame["closed_at"] = pd.to_datetime(frame["closed_at"])
@@ -46,22 +39,14 @@ def patient_outcomes(worklist: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFram
     listed = worklist[["patient_id", "practice_code"]].drop_duplicates("patient_id")
     tasked = tasks.dropna(subset=["patient_id"]).copy()
     tasked["patient_id"] = tasked["patient_id"].astype("int64")
-    tasked["contacted"] = (tasked["attempts"].fillna(0) > 0) | tasked["status"].isin(
-        CONTACTED_STATUSES
-    )
+    tasked["contacted"] = (tasked["attempts"].fillna(0) > 0) \
+        | tasked["status"].isin(CONTACTED_STATUSES)
     tasked["done"] = tasked["status"] == "done"
     tasked["days"] = (tasked["closed_at"] - tasked["created_at"]).dt.total_seconds() / 86400
     tasked.loc[~tasked["done"], "days"] = float("nan")
-    per = (
-        tasked.groupby("patient_id")
-        .agg(
-            task_practice=("practice_code", "last"),
-            contacted=("contacted", "any"),
-            done=("done", "any"),
-            days=("days", "min"),
-        )
-        .reset_index()
-    )
+    per = tasked.groupby("patient_id").agg(
+        task_practice=("practice_code", "last"), contacted=("contacted", "any"),
+        done=("done", "any"), days=("days", "min")).reset_index()
     out = listed.merge(per, on="patient_id", how="outer")
     out["practice_code"] = out["practice_code"].fillna(out["task_practice"])
     out["contacted"] = out["contacted"].fillna(False).astype(bool)
@@ -71,14 +56,12 @@ def patient_outcomes(worklist: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFram
 
 def _summary(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     grouped = frame.groupby(by, dropna=False)
-    out = pd.DataFrame(
-        {
-            "identified": grouped["patient_id"].nunique(),
-            "contacted": grouped["contacted"].sum().astype("int64"),
-            "done": grouped["done"].sum().astype("int64"),
-            "median_days_to_done": grouped["days"].median(),
-        }
-    )
+    out = pd.DataFrame({
+        "identified": grouped["patient_id"].nunique(),
+        "contacted": grouped["contacted"].sum().astype("int64"),
+        "done": grouped["done"].sum().astype("int64"),
+        "median_days_to_done": grouped["days"].median(),
+    })
     out.index.name = by
     return out.reset_index()
 
@@ -109,11 +92,8 @@ def core20plus_labels(core20: object, plus_groups: object) -> list[str]:
 def core20plus_groups(profile: pd.DataFrame) -> pd.DataFrame:
     """(patient_id, group) pairs: every patient is Core20 or not; PLUS groups add rows."""
     base = profile[["patient_id"]].copy()
-    core = (
-        profile["core20"].fillna(False).astype(bool)
-        if "core20" in profile.columns
+    core = profile["core20"].fillna(False).astype(bool) if "core20" in profile.columns \
         else pd.Series(False, index=profile.index)
-    )
     base["group"] = core.map({True: CORE20_YES, False: CORE20_NO}).to_numpy()
     parts = [base]
     if "plus_groups" in profile.columns:

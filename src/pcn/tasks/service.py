@@ -111,17 +111,9 @@ class TaskView:
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if name == "history":
-                value = [
-                    {
-                        "occurred_at": h.occurred_at.isoformat(),
-                        "username": h.username,
-                        "role": h.role,
-                        "action": h.action,
-                        "reason": h.reason,
-                        "detail": h.detail,
-                    }
-                    for h in value
-                ]
+                value = [{"occurred_at": h.occurred_at.isoformat(), "username": h.username,
+                          "role": h.role, "action": h.action, "reason": h.reason,
+                          "detail": h.detail} for h in value]
             elif isinstance(value, dt.date | dt.datetime):
                 value = value.isoformat()
             out[name] = value
@@ -130,45 +122,26 @@ class TaskView:
 
 def view_of(row: Task, history: Sequence[TaskEvent] = ()) -> TaskView:
     return TaskView(
-        id=row.id,
-        patient_id=row.patient_id,
-        practice_code=row.practice_code,
-        source=row.source,
-        worklist_id=row.worklist_id,
-        source_ref=row.source_ref,
-        kind=row.kind,
-        reason=row.reason,
-        priority=row.priority,
-        due_date=row.due_date,
-        owner_user=row.owner_user,
-        owner_role=row.owner_role,
-        status=row.status,
-        attempts=row.attempts,
-        outcome_code=row.outcome_code,
-        outcome_term=row.outcome_term,
-        outcome_date=row.outcome_date,
-        outcome_text=row.outcome_text,
-        notes=row.notes,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=row.id, patient_id=row.patient_id, practice_code=row.practice_code, source=row.source,
+        worklist_id=row.worklist_id, source_ref=row.source_ref, kind=row.kind, reason=row.reason,
+        priority=row.priority, due_date=row.due_date, owner_user=row.owner_user,
+        owner_role=row.owner_role, status=row.status, attempts=row.attempts,
+        outcome_code=row.outcome_code, outcome_term=row.outcome_term,
+        outcome_date=row.outcome_date, outcome_text=row.outcome_text, notes=row.notes,
+        created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at,
         closed_at=row.closed_at,
-        history=history_of(history),
-    )
+        history=history_of(history))
 
 
 def history_of(events: Iterable[TaskEvent]) -> list[TaskHistory]:
     """A task's stored events as staff read them (tasks and online requests alike)."""
-    return [
-        TaskHistory(e.occurred_at, e.username, e.role, e.action, e.reason, dict(e.detail))
-        for e in events
-    ]
+    return [TaskHistory(e.occurred_at, e.username, e.role, e.action, e.reason, dict(e.detail))
+            for e in events]
 
 
 # ---- input ---------------------------------------------------------------------------------
-def _text(
-    field_name: str, value: str | None, *, required: bool = False, limit: int = MAX_TEXT
-) -> str | None:
+def _text(field_name: str, value: str | None, *, required: bool = False,
+          limit: int = MAX_TEXT) -> str | None:
     text = (value or "").strip()
     if "\x00" in text:
         raise TaskError(field_name, "must not contain a NUL character")
@@ -203,27 +176,20 @@ class Owner:
             return cls(role=text)
         name = text.lower()
         if not name.replace(".", "").replace("_", "").replace("-", "").isalnum():
-            raise TaskError(
-                "owner",
-                f"{text!r} is neither a role queue ({', '.join(OWNER_ROLES)}) nor a username",
-            )
+            raise TaskError("owner", f"{text!r} is neither a role queue "
+                            f"({', '.join(OWNER_ROLES)}) nor a username")
         return cls(user=name)
 
 
 #: The one answer for every owner who cannot take a task: unknown, disabled, not working tasks,
 #: or of another practice (the same words whatever the reason, so no username is confirmed).
-OWNER_REFUSED = (
-    "name a colleague who works tasks for this patient's practice (an active "
-    "account of that practice, or a role queue)"
-)
+OWNER_REFUSED = ("name a colleague who works tasks for this patient's practice (an active "
+                 "account of that practice, or a role queue)")
 
 
 def _check_owner(store: Store, owner: Owner | None, practices: frozenset[str]) -> None:
-    if (
-        owner is not None
-        and owner.user is not None
-        and not could_work(store, owner.user, practices)
-    ):
+    if owner is not None and owner.user is not None \
+            and not could_work(store, owner.user, practices):
         raise TaskError("owner", OWNER_REFUSED, authorised=True)
 
 
@@ -261,95 +227,47 @@ def _worklist_kind(worklist_id: str, worklists: dict[str, str]) -> str:
     return worklist_id
 
 
-def _add(
-    session: Session,
-    who: tuple[str, str],
-    *,
-    patient_id: int | None,
-    practice_code: str | None,
-    source: str,
-    worklist_id: str | None,
-    source_ref: str | None,
-    kind: str,
-    reason: str,
-    priority: str,
-    due_date: dt.date | None,
-    owner: Owner | None,
-    now: dt.datetime,
-    detail: dict[str, Any] | None = None,
-) -> Task:
-    row = Task(
-        patient_id=patient_id,
-        practice_code=practice_code,
-        source=source,
-        worklist_id=worklist_id,
-        source_ref=source_ref,
-        kind=kind,
-        reason=reason,
-        priority=priority,
-        due_date=due_date,
-        owner_user=owner.user if owner else None,
-        owner_role=owner.role if owner else None,
-        status="open",
-        attempts=0,
-        created_by=who[0],
-        created_at=now,
-        updated_at=now,
-    )
+def _add(session: Session, who: tuple[str, str], *, patient_id: int | None,
+         practice_code: str | None, source: str, worklist_id: str | None,
+         source_ref: str | None, kind: str, reason: str, priority: str,
+         due_date: dt.date | None, owner: Owner | None, now: dt.datetime,
+         detail: dict[str, Any] | None = None) -> Task:
+    row = Task(patient_id=patient_id, practice_code=practice_code, source=source,
+               worklist_id=worklist_id, source_ref=source_ref, kind=kind, reason=reason,
+               priority=priority, due_date=due_date,
+               owner_user=owner.user if owner else None,
+               owner_role=owner.role if owner else None, status="open", attempts=0,
+               created_by=who[0], created_at=now, updated_at=now)
     session.add(row)
     session.flush()
-    session.add(
-        TaskEvent(
-            task_id=row.id,
-            occurred_at=now,
-            username=who[0],
-            role=who[1],
-            action="created",
-            reason=None,
-            detail={
-                "source": source,
-                "worklist": worklist_id,
-                "kind": kind,
-                "priority": priority,
-                "owner": (owner.user or owner.role) if owner else None,
-                **(detail or {}),
-            },
-        )
-    )
+    session.add(TaskEvent(task_id=row.id, occurred_at=now, username=who[0],
+                          role=who[1], action="created", reason=None,
+                          detail={"source": source, "worklist": worklist_id, "kind": kind,
+                                  "priority": priority,
+                                  "owner": (owner.user or owner.role) if owner else None,
+                                  **(detail or {})}))
     return row
 
 
-def _open_on_worklist(
-    session: Session, worklist_id: str, patient_ids: Iterable[int]
-) -> dict[int, int]:
+def _open_on_worklist(session: Session, worklist_id: str,
+                      patient_ids: Iterable[int]) -> dict[int, int]:
     """Patient id → id of their open task on this worklist."""
     ids = sorted(set(patient_ids))
     found: dict[int, int] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+        chunk = ids[start:start + 500]
         for pid, tid in session.execute(
-            select(Task.patient_id, Task.id).where(
-                Task.worklist_id == worklist_id,
-                Task.patient_id.in_(chunk),
-                Task.status.in_(OPEN_STATUSES),
-            )
-        ):
+                select(Task.patient_id, Task.id).where(
+                    Task.worklist_id == worklist_id, Task.patient_id.in_(chunk),
+                    Task.status.in_(OPEN_STATUSES))):
             if pid is not None:
                 found[int(pid)] = int(tid)
     return found
 
 
-def create(
-    store: Store,
-    who: Principal,
-    new: NewTask,
-    *,
-    practices_of: PracticesOf,
-    worklists: dict[str, str],
-    idempotency: Idempotency | None = None,
-    respond: Callable[[int], str] | None = None,
-    route: str = "",
-) -> Created:
+def create(store: Store, who: Principal, new: NewTask, *, practices_of: PracticesOf,
+           worklists: dict[str, str], idempotency: Idempotency | None = None,
+           respond: Callable[[int], str] | None = None, route: str = "") -> Created:
     """One task about one patient (one audit event). ``worklists``: id → title of the network's
     worklists. With ``idempotency`` a retry returns the first answer and stores nothing."""
     if new.source not in SOURCES:
@@ -365,65 +283,40 @@ def create(
     priority = _priority(new.priority)
     owner = Owner.parse(new.owner)
     practices = practices_of(new.patient_id)
-    require(
-        store,
-        who,
-        Action.TRIAGE_WORK,
-        purpose=Purpose.DIRECT_CARE,
-        patient_id=new.patient_id,
-        patient_practices=practices,
-        detail={"route": route, "op": "create_task", "worklist": new.worklist_id, "kind": kind},
-    )
+    require(store, who, Action.TRIAGE_WORK, purpose=Purpose.DIRECT_CARE,
+            patient_id=new.patient_id, patient_practices=practices,
+            detail={"route": route, "op": "create_task", "worklist": new.worklist_id,
+                    "kind": kind})
     _check_owner(store, owner, practices)
     now = now_utc()
     try:
         with store.session() as session:
             if idempotency is not None:
-                stored = recall(
-                    session, idempotency.username, idempotency.key, idempotency.request_hash
-                )
+                stored = recall(session, idempotency.username, idempotency.key,
+                                idempotency.request_hash)
                 if stored is not None:
                     return Created(int(json.loads(stored.body)["id"]), replay=stored)
             if new.worklist_id is not None:
                 existing = _open_on_worklist(session, new.worklist_id, [new.patient_id])
                 if existing:
-                    raise TaskConflict(
-                        f"patient {new.patient_id} already has an open task on "
-                        f"{new.worklist_id} (task {existing[new.patient_id]})"
-                    )
-            row = _add(
-                session,
-                (who.username, who.role.value),
-                patient_id=new.patient_id,
-                practice_code=sorted(practices)[0],
-                source=source,
-                worklist_id=new.worklist_id,
-                source_ref=new.source_ref,
-                kind=kind,
-                reason=reason,
-                priority=priority,
-                due_date=new.due_date,
-                owner=owner,
-                now=now,
-            )
+                    raise TaskConflict(f"patient {new.patient_id} already has an open task on "
+                                       f"{new.worklist_id} (task {existing[new.patient_id]})")
+            row = _add(session, (who.username, who.role.value), patient_id=new.patient_id,
+                       practice_code=sorted(practices)[0], source=source,
+                       worklist_id=new.worklist_id, source_ref=new.source_ref, kind=kind,
+                       reason=reason, priority=priority, due_date=new.due_date, owner=owner,
+                       now=now)
             if idempotency is not None:
                 body = respond(row.id) if respond else json.dumps({"id": row.id})
-                remember(
-                    session,
-                    idempotency.username,
-                    idempotency.key,
-                    idempotency.request_hash,
-                    201,
-                    body,
-                )
+                remember(session, idempotency.username, idempotency.key,
+                         idempotency.request_hash, 201, body)
             return Created(row.id)
     except IntegrityError:
         if idempotency is None:
             raise
         with store.read() as session:
-            stored = recall(
-                session, idempotency.username, idempotency.key, idempotency.request_hash
-            )
+            stored = recall(session, idempotency.username, idempotency.key,
+                            idempotency.request_hash)
         if stored is None:
             raise
         return Created(int(json.loads(stored.body)["id"]), replay=stored)
@@ -447,16 +340,10 @@ class BulkResult:
     out_of_scope: int
 
 
-def _insert_bulk(
-    store: Store,
-    who: tuple[str, str],
-    worklist_id: str,
-    candidates: Sequence[Candidate],
-    worklists: dict[str, str],
-    owner: Owner | None,
-    priority: str,
-    due_date: dt.date | None,
-) -> tuple[list[int], list[int], list[int]]:
+def _insert_bulk(store: Store, who: tuple[str, str], worklist_id: str,
+                 candidates: Sequence[Candidate], worklists: dict[str, str],
+                 owner: Owner | None, priority: str,
+                 due_date: dt.date | None) -> tuple[list[int], list[int], list[int]]:
     """Insert the tasks in one transaction: (task ids, patients given one, patients who
     already had an open task)."""
     now = now_utc()
@@ -468,37 +355,18 @@ def _insert_bulk(
             if c.patient_id in existing or c.patient_id in seen:
                 continue
             seen.add(c.patient_id)
-            row = _add(
-                session,
-                who,
-                patient_id=c.patient_id,
-                practice_code=c.practice_code,
-                source="worklist",
-                worklist_id=worklist_id,
-                source_ref=None,
-                kind=worklist_id,
-                reason=c.reason or worklists[worklist_id],
-                priority=priority,
-                due_date=due_date,
-                owner=owner,
-                now=now,
-            )
+            row = _add(session, who, patient_id=c.patient_id, practice_code=c.practice_code,
+                       source="worklist", worklist_id=worklist_id, source_ref=None,
+                       kind=worklist_id, reason=c.reason or worklists[worklist_id],
+                       priority=priority, due_date=due_date, owner=owner, now=now)
             created.append(row.id)
     return created, sorted(seen), sorted(existing)
 
 
-def create_for_worklist(
-    store: Store,
-    who: Principal,
-    worklist_id: str,
-    candidates: Sequence[Candidate],
-    *,
-    worklists: dict[str, str],
-    owner: str | None = None,
-    priority: str | None = None,
-    due_date: dt.date | None = None,
-    route: str = "",
-) -> BulkResult:
+def create_for_worklist(store: Store, who: Principal, worklist_id: str,
+                        candidates: Sequence[Candidate], *, worklists: dict[str, str],
+                        owner: str | None = None, priority: str | None = None,
+                        due_date: dt.date | None = None, route: str = "") -> BulkResult:
     """A task for each candidate the caller may work who has no open task on the worklist (one
     audit event naming every patient given a task). All or nothing: an owner who cannot take
     every one of them refuses the whole request."""
@@ -509,51 +377,32 @@ def create_for_worklist(
     def select_rows(scope: PatientScope) -> tuple[BulkResult, list[int]]:
         if scope.is_empty:
             raise NotFound()
-        allowed = [
-            c for c in candidates if scope.allows(c.patient_id, frozenset({c.practice_code}))
-        ]
+        allowed = [c for c in candidates
+                   if scope.allows(c.patient_id, frozenset({c.practice_code}))]
         for practice in sorted({c.practice_code for c in allowed}):
             _check_owner(store, chosen_owner, frozenset({practice}))
         created, given, existing = _insert_bulk(
-            store,
-            (who.username, who.role.value),
-            worklist_id,
-            allowed,
-            worklists,
-            chosen_owner,
-            chosen_priority,
-            due_date,
-        )
-        out_of_scope = len({c.patient_id for c in candidates}) - len(
-            {c.patient_id for c in allowed}
-        )
+            store, (who.username, who.role.value), worklist_id, allowed, worklists,
+            chosen_owner, chosen_priority, due_date)
+        out_of_scope = len({c.patient_id for c in candidates}) \
+            - len({c.patient_id for c in allowed})
         return BulkResult(created, existing, out_of_scope), given
 
-    return disclose_in_scope(
-        store,
-        who,
-        select_rows,
-        Purpose.POPULATION_HEALTH,
-        Action.TRIAGE_WORK,
-        detail={"route": route, "op": "create_tasks", "worklist": worklist_id},
-    )
+    return disclose_in_scope(store, who, select_rows, Purpose.POPULATION_HEALTH,
+                             Action.TRIAGE_WORK,
+                             detail={"route": route, "op": "create_tasks",
+                                     "worklist": worklist_id})
 
 
 #: Role recorded for work done by the server's operator from the command line.
 SYSTEM_ROLE = "system"
 
 
-def create_for_worklist_as_operator(
-    store: Store,
-    operator: str,
-    worklist_id: str,
-    candidates: Sequence[Candidate],
-    *,
-    worklists: dict[str, str],
-    owner: str | None = None,
-    priority: str | None = None,
-    due_date: dt.date | None = None,
-) -> BulkResult:
+def create_for_worklist_as_operator(store: Store, operator: str, worklist_id: str,
+                                    candidates: Sequence[Candidate], *,
+                                    worklists: dict[str, str], owner: str | None = None,
+                                    priority: str | None = None,
+                                    due_date: dt.date | None = None) -> BulkResult:
     """The command line's bulk create: the server's operator (who holds the store itself)
     creates tasks for every candidate; one audit event (role ``system``) names them all. A named
     owner must be able to work each candidate's practice."""
@@ -562,28 +411,14 @@ def create_for_worklist_as_operator(
     chosen_owner = Owner.parse(owner)
     for practice in sorted({c.practice_code for c in candidates}):
         _check_owner(store, chosen_owner, frozenset({practice}))
-    created, given, existing = _insert_bulk(
-        store,
-        (operator, SYSTEM_ROLE),
-        worklist_id,
-        candidates,
-        worklists,
-        chosen_owner,
-        chosen_priority,
-        due_date,
-    )
-    audit.record(
-        store,
-        audit.Event(
-            username=operator,
-            role=SYSTEM_ROLE,
-            action="create_tasks",
-            outcome="ok",
-            patient_id=given[0] if len(given) == 1 else None,
-            purpose=Purpose.POPULATION_HEALTH.value,
-            detail={"worklist": worklist_id, "tasks": len(created), "patient_ids": given},
-        ),
-    )
+    created, given, existing = _insert_bulk(store, (operator, SYSTEM_ROLE), worklist_id,
+                                            candidates, worklists, chosen_owner,
+                                            chosen_priority, due_date)
+    audit.record(store, audit.Event(
+        username=operator, role=SYSTEM_ROLE, action="create_tasks", outcome="ok",
+        patient_id=given[0] if len(given) == 1 else None,
+        purpose=Purpose.POPULATION_HEALTH.value,
+        detail={"worklist": worklist_id, "tasks": len(created), "patient_ids": given}))
     return BulkResult(created, existing, 0)
 
 
@@ -611,14 +446,8 @@ def _in_scope(scope: PatientScope) -> Any:
     return clause
 
 
-def list_tasks(
-    store: Store,
-    who: Principal,
-    wanted: TaskFilter | None = None,
-    *,
-    limit: int = 1000,
-    route: str = "",
-) -> list[TaskView]:
+def list_tasks(store: Store, who: Principal, wanted: TaskFilter | None = None, *,
+               limit: int = 1000, route: str = "") -> list[TaskView]:
     """Tasks the caller may work, most urgent and oldest first (one audit event naming the
     patients shown)."""
     wanted = wanted or TaskFilter()
@@ -627,37 +456,17 @@ def list_tasks(
     def select_rows(scope: PatientScope) -> tuple[list[TaskView], list[int]]:
         if scope.is_empty:
             raise NotFound()
-        views = _select(
-            store,
-            wanted,
-            select(Task).where(_in_scope(scope)),
-            who.username,
-            who.practice_code,
-            limit,
-        )
+        views = _select(store, wanted, select(Task).where(_in_scope(scope)), who.username,
+                        who.practice_code, limit)
         return views, [v.patient_id for v in views if v.patient_id is not None]
 
-    return disclose_in_scope(
-        store,
-        who,
-        select_rows,
-        Purpose.DIRECT_CARE,
-        Action.TRIAGE_WORK,
-        detail={
-            "route": route,
-            "list": "tasks",
-            "filters": {
-                k: v
-                for k, v in {
-                    "status": list(wanted.status),
-                    "worklist": wanted.worklist_id,
-                    "owner": wanted.owner,
-                    "team": wanted.team,
-                }.items()
-                if v
-            },
-        },
-    )
+    return disclose_in_scope(store, who, select_rows, Purpose.DIRECT_CARE, Action.TRIAGE_WORK,
+                             detail={"route": route, "list": "tasks",
+                                     "filters": {k: v for k, v in {
+                                         "status": list(wanted.status),
+                                         "worklist": wanted.worklist_id,
+                                         "owner": wanted.owner,
+                                         "team": wanted.team}.items() if v}})
 
 
 def _check_filter(wanted: TaskFilter) -> None:
@@ -672,14 +481,8 @@ def _check_filter(wanted: TaskFilter) -> None:
         raise TaskError("source", f"{wanted.source!r} is not one of {', '.join(SOURCES)}")
 
 
-def _select(
-    store: Store,
-    wanted: TaskFilter,
-    query: Any,
-    username: str,
-    practice_code: str | None,
-    limit: int,
-) -> list[TaskView]:
+def _select(store: Store, wanted: TaskFilter, query: Any, username: str,
+            practice_code: str | None, limit: int) -> list[TaskView]:
     if wanted.status:
         query = query.where(Task.status.in_(list(wanted.status)))
     if wanted.worklist_id:
@@ -691,53 +494,33 @@ def _select(
     if wanted.source:
         query = query.where(Task.source == wanted.source)
     if wanted.team:
-        query = query.where(
-            Task.practice_code.is_(None)
-            if practice_code is None
-            else Task.practice_code == practice_code
-        )
+        query = query.where(Task.practice_code.is_(None) if practice_code is None
+                            else Task.practice_code == practice_code)
     if wanted.owner:
         owner = username if wanted.owner == "me" else wanted.owner.strip()
-        query = query.where(
-            Task.owner_role == owner if owner in OWNER_ROLES else Task.owner_user == owner.lower()
-        )
+        query = query.where(Task.owner_role == owner if owner in OWNER_ROLES
+                            else Task.owner_user == owner.lower())
     rank = {p: i for i, p in enumerate(PRIORITIES)}
     with store.read() as session:
         rows = session.scalars(query.order_by(Task.created_at, Task.id).limit(limit)).all()
         views = [view_of(r) for r in rows]
-    views.sort(
-        key=lambda v: (
-            v.status not in OPEN_STATUSES,
-            rank.get(v.priority, 9),
-            v.due_date or dt.date.max,
-            v.created_at,
-            v.id,
-        )
-    )
+    views.sort(key=lambda v: (v.status not in OPEN_STATUSES, rank.get(v.priority, 9),
+                              v.due_date or dt.date.max, v.created_at, v.id))
     return views
 
 
-def list_tasks_as_operator(
-    store: Store, operator: str, wanted: TaskFilter | None = None, *, limit: int = 1000
-) -> list[TaskView]:
+def list_tasks_as_operator(store: Store, operator: str, wanted: TaskFilter | None = None, *,
+                           limit: int = 1000) -> list[TaskView]:
     """The command line's list: every task (the operator holds the store itself); one audit
     event (role ``system``) naming the patients listed."""
     wanted = wanted or TaskFilter()
     _check_filter(wanted)
     views = _select(store, wanted, select(Task), operator, None, limit)
     shown = sorted({v.patient_id for v in views if v.patient_id is not None})
-    audit.record(
-        store,
-        audit.Event(
-            username=operator,
-            role=SYSTEM_ROLE,
-            action="list_tasks",
-            outcome="ok",
-            patient_id=shown[0] if len(shown) == 1 else None,
-            purpose=Purpose.DIRECT_CARE.value,
-            detail={"tasks": len(views), "patient_ids": shown},
-        ),
-    )
+    audit.record(store, audit.Event(
+        username=operator, role=SYSTEM_ROLE, action="list_tasks", outcome="ok",
+        patient_id=shown[0] if len(shown) == 1 else None, purpose=Purpose.DIRECT_CARE.value,
+        detail={"tasks": len(views), "patient_ids": shown}))
     return views
 
 
@@ -751,32 +534,18 @@ def _practices(row: Task | None, practices_of: PracticesOf) -> frozenset[str]:
     return frozenset({row.practice_code or NETWORK})
 
 
-def authorise_task(
-    store: Store,
-    who: Principal,
-    task_id: int,
-    *,
-    op: str,
-    practices_of: PracticesOf,
-    route: str = "",
-    detail: dict[str, Any] | None = None,
-) -> frozenset[str]:
+def authorise_task(store: Store, who: Principal, task_id: int, *, op: str,
+                   practices_of: PracticesOf, route: str = "",
+                   detail: dict[str, Any] | None = None) -> frozenset[str]:
     """The access decision for one task (one audit event); NotFound when denied or absent.
     Returns the practices it was decided on."""
     with store.read() as session:
         row = session.get(Task, task_id)
         practices = _practices(row, practices_of)
         patient_id = row.patient_id if row else None
-    require(
-        store,
-        who,
-        Action.TRIAGE_WORK,
-        purpose=Purpose.DIRECT_CARE,
-        patient_id=patient_id,
-        patient_practices=practices,
-        triage_request=True,
-        detail={"route": route, "task_id": task_id, "op": op, **(detail or {})},
-    )
+    require(store, who, Action.TRIAGE_WORK, purpose=Purpose.DIRECT_CARE, patient_id=patient_id,
+            patient_practices=practices, triage_request=True,
+            detail={"route": route, "task_id": task_id, "op": op, **(detail or {})})
     return practices
 
 
@@ -786,15 +555,13 @@ def get_unaudited(store: Store, task_id: int) -> TaskView:
         row = session.get(Task, task_id)
         if row is None:
             raise NotFound()
-        history = session.scalars(
-            select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)
-        ).all()
+        history = session.scalars(select(TaskEvent).where(TaskEvent.task_id == task_id)
+                                  .order_by(TaskEvent.id)).all()
         return view_of(row, history)
 
 
-def get(
-    store: Store, who: Principal, task_id: int, *, practices_of: PracticesOf, route: str = ""
-) -> TaskView:
+def get(store: Store, who: Principal, task_id: int, *, practices_of: PracticesOf,
+        route: str = "") -> TaskView:
     """One task with its history (one audit event)."""
     authorise_task(store, who, task_id, op="view", practices_of=practices_of, route=route)
     return get_unaudited(store, task_id)
@@ -820,35 +587,21 @@ class TaskChange:
         return all(getattr(self, f) in (None, False) for f in self.__dataclass_fields__)
 
 
-def _validate_close(
-    row: Task,
-    status: str,
-    change: TaskChange,
-    today: dt.date,
-    satisfied_by: Callable[[str], frozenset[str]],
-) -> dict[str, Any]:
+def _validate_close(row: Task, status: str, change: TaskChange, today: dt.date,
+                    satisfied_by: Callable[[str], frozenset[str]]) -> dict[str, Any]:
     """The outcome fields for closing ``row`` with ``status`` (raises TaskError)."""
     code = (change.outcome_code or "").strip() or None
     known = outcomes()
     if code is not None:
         if code not in known:
-            raise TaskError(
-                "outcome_code",
-                f"{code} is not a known task outcome code (see "
-                "docs/reference/tasks.md for the list)",
-            )
+            raise TaskError("outcome_code", f"{code} is not a known task outcome code (see "
+                            "docs/reference/tasks.md for the list)")
         if status not in known[code].closes:
-            raise TaskError(
-                "outcome_code",
-                f"{code} ({known[code].term}) records "
-                f"{' or '.join(known[code].closes)}, not {status}",
-            )
+            raise TaskError("outcome_code", f"{code} ({known[code].term}) records "
+                            f"{' or '.join(known[code].closes)}, not {status}")
     elif status == "done" and row.worklist_id and satisfied_by(row.worklist_id):
-        raise TaskError(
-            "outcome_code",
-            "say what was done with a coded outcome (for example "
-            "1239511000000100 Structured medication review)",
-        )
+        raise TaskError("outcome_code", "say what was done with a coded outcome (for example "
+                        "1239511000000100 Structured medication review)")
     when = change.outcome_date or today
     if when > today:
         raise TaskError("outcome_date", f"{when.isoformat()} is in the future")
@@ -856,24 +609,14 @@ def _validate_close(
         raise TaskError("outcome_date", "more than a year before the task was created")
     if status == "unable_to_contact" and row.attempts + int(change.contact_attempt) < 1:
         raise TaskError("status", "record at least one attempt to contact the patient first")
-    return {
-        "outcome_code": code,
-        "outcome_term": known[code].term if code else None,
-        "outcome_date": when,
-    }
+    return {"outcome_code": code, "outcome_term": known[code].term if code else None,
+            "outcome_date": when}
 
 
-def update(
-    store: Store,
-    who: Principal,
-    task_id: int,
-    change: TaskChange,
-    *,
-    practices_of: PracticesOf,
-    today: dt.date | None = None,
-    satisfied_by: Callable[[str], frozenset[str]] = lambda _w: frozenset(),
-    route: str = "",
-) -> TaskView:
+def update(store: Store, who: Principal, task_id: int, change: TaskChange, *,
+           practices_of: PracticesOf, today: dt.date | None = None,
+           satisfied_by: Callable[[str], frozenset[str]] = lambda _w: frozenset(),
+           route: str = "") -> TaskView:
     """Work one task: move its status, record an attempt, an outcome, notes, a new owner
     (one audit event, one history entry). ``today``: the date work is recorded on (defaults to
     today's date). ``satisfied_by``: worklist id → codelists that take a patient off it."""
@@ -887,20 +630,10 @@ def update(
     outcome_text = _text("outcome_text", change.outcome_text)
     owner = Owner.parse(change.owner) if change.owner is not None else None
     if change.outcome_code is not None and change.status not in CLOSED_STATUSES:
-        raise TaskError(
-            "outcome_code",
-            "an outcome is recorded when the task is closed: give "
-            "status done, declined, not_appropriate or unable_to_contact",
-        )
-    practices = authorise_task(
-        store,
-        who,
-        task_id,
-        op="update",
-        practices_of=practices_of,
-        route=route,
-        detail={"status": change.status},
-    )
+        raise TaskError("outcome_code", "an outcome is recorded when the task is closed: give "
+                        "status done, declined, not_appropriate or unable_to_contact")
+    practices = authorise_task(store, who, task_id, op="update", practices_of=practices_of,
+                               route=route, detail={"status": change.status})
     _check_owner(store, owner, practices)
     today = today or dt.date.today()
     now = now_utc()
@@ -924,14 +657,11 @@ def update(
                 changes["status"] = "in_progress"
         if change.status is not None and change.status != row.status:
             if change.status not in TRANSITIONS[row.status]:
-                raise TaskConflict(
-                    f"task {task_id} is {row.status}; it cannot become {change.status}"
-                )
+                raise TaskConflict(f"task {task_id} is {row.status}; it cannot become "
+                                   f"{change.status}")
             if change.status in CLOSED_STATUSES and row.source == "triage_request":
-                raise TaskConflict(
-                    f"task {task_id} is an online request: close it from the "
-                    "triage queue, after a clinician has reviewed it"
-                )
+                raise TaskConflict(f"task {task_id} is an online request: close it from the "
+                                   "triage queue, after a clinician has reviewed it")
             if change.status in CLOSED_STATUSES:
                 fields = _validate_close(row, change.status, change, today, satisfied_by)
                 row.outcome_code = fields["outcome_code"]
@@ -939,9 +669,8 @@ def update(
                 row.outcome_date = fields["outcome_date"]
                 row.outcome_text = outcome_text
                 row.closed_at = now
-                changes.update(
-                    {"outcome_code": row.outcome_code, "outcome_date": row.outcome_date.isoformat()}
-                )
+                changes.update({"outcome_code": row.outcome_code,
+                                "outcome_date": row.outcome_date.isoformat()})
                 action = "closed"
             elif action != "attempt":
                 action = "started" if change.status == "in_progress" else "reopened"
@@ -963,36 +692,23 @@ def update(
             row.notes = notes
             changes["notes"] = True
         row.updated_at = now
-        session.add(
-            TaskEvent(
-                task_id=row.id,
-                occurred_at=now,
-                username=who.username,
-                role=who.role.value,
-                action=action,
-                reason=notes,
-                detail=changes,
-            )
-        )
+        session.add(TaskEvent(task_id=row.id, occurred_at=now, username=who.username,
+                              role=who.role.value, action=action, reason=notes,
+                              detail=changes))
     return get_unaudited(store, task_id)
 
 
-def latest_on_worklist(
-    store: Store, worklist_id: str, patient_ids: Iterable[int]
-) -> dict[int, TaskView]:
+def latest_on_worklist(store: Store, worklist_id: str,
+                       patient_ids: Iterable[int]) -> dict[int, TaskView]:
     """Each patient's task on a worklist: the open one, else the most recently closed. Not
     audited on its own: only for lists whose own disclosure is audited (the worklist page)."""
     ids = sorted({int(p) for p in patient_ids})
     found: dict[int, TaskView] = {}
     with store.read() as session:
         for start in range(0, len(ids), 500):
-            rows = session.scalars(
-                select(Task)
-                .where(
-                    Task.worklist_id == worklist_id, Task.patient_id.in_(ids[start : start + 500])
-                )
-                .order_by(Task.id)
-            ).all()
+            rows = session.scalars(select(Task).where(
+                Task.worklist_id == worklist_id, Task.patient_id.in_(ids[start:start + 500]))
+                .order_by(Task.id)).all()
             for row in rows:
                 view = view_of(row)
                 pid = int(row.patient_id) if row.patient_id is not None else -1
@@ -1005,9 +721,8 @@ def latest_on_worklist(
 def open_tasks_of(store: Store, patient_id: int) -> list[TaskView]:
     """A patient's tasks, open first (for a page whose ``view_patient`` check is audited)."""
     with store.read() as session:
-        rows = session.scalars(
-            select(Task).where(Task.patient_id == patient_id).order_by(Task.id.desc())
-        ).all()
+        rows = session.scalars(select(Task).where(Task.patient_id == patient_id)
+                               .order_by(Task.id.desc())).all()
         views = [view_of(r) for r in rows]
     return sorted(views, key=lambda v: (not v.is_open, -v.id))
 
@@ -1016,15 +731,7 @@ def worklist_task_rows(store: Store, worklist_id: str) -> list[dict[str, Any]]:
     """Every task of one worklist as plain rows, for aggregate figures (the funnel); the page
     showing them is audited as an aggregate view."""
     with store.read() as session:
-        rows = session.execute(
-            select(
-                Task.patient_id,
-                Task.practice_code,
-                Task.worklist_id,
-                Task.status,
-                Task.attempts,
-                Task.created_at,
-                Task.closed_at,
-            ).where(Task.worklist_id == worklist_id)
-        ).all()
+        rows = session.execute(select(
+            Task.patient_id, Task.practice_code, Task.worklist_id, Task.status, Task.attempts,
+            Task.created_at, Task.closed_at).where(Task.worklist_id == worklist_id)).all()
     return [dict(r._mapping) for r in rows]

@@ -23,66 +23,30 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "in_progress": frozenset({"open", *CLOSED_STATUSES}),
     **{s: frozenset() for s in CLOSED_STATUSES},
 }
-STATUS_TEXT = {
-    "open": "Open",
-    "in_progress": "In progress",
-    "done": "Done",
-    "declined": "Declined",
-    "not_appropriate": "Not appropriate",
-    "unable_to_contact": "Unable to contact",
-}
+STATUS_TEXT = {"open": "Open", "in_progress": "In progress", "done": "Done",
+               "declined": "Declined", "not_appropriate": "Not appropriate",
+               "unable_to_contact": "Unable to contact"}
 PRIORITIES = ("urgent", "high", "routine", "low")
 PRIORITY_TEXT = {"urgent": "Urgent", "high": "High", "routine": "Routine", "low": "Low"}
-SOURCES = (
-    "worklist",
-    "triage_request",
-    "care_plan",
-    "mdt",
-    "manual",
-    "monitoring",
-    "social_prescribing",
-)
-SOURCE_TEXT = {
-    "worklist": "Worklist",
-    "triage_request": "Online request",
-    "care_plan": "Care plan",
-    "mdt": "MDT meeting",
-    "manual": "Added by staff",
-    "monitoring": "Home monitoring",
-    "social_prescribing": "Social prescribing",
-}
+SOURCES = ("worklist", "triage_request", "care_plan", "mdt", "manual", "monitoring",
+           "social_prescribing")
+SOURCE_TEXT = {"worklist": "Worklist", "triage_request": "Online request",
+               "care_plan": "Care plan", "mdt": "MDT meeting", "manual": "Added by staff",
+               "monitoring": "Home monitoring", "social_prescribing": "Social prescribing"}
 #: Role queues a task can be given to (within the task's practice, or the PCN's own queue).
-OWNER_ROLES = (
-    "gp",
-    "anp",
-    "practice_nurse",
-    "clinical_pharmacist",
-    "fcp_physio",
-    "mental_health_practitioner",
-    "social_prescriber",
-    "care_coordinator",
-    "paramedic",
-    "admin",
-)
-OWNER_ROLE_TEXT = {
-    "gp": "GP",
-    "anp": "Advanced nurse practitioner",
-    "practice_nurse": "Practice nurse",
-    "clinical_pharmacist": "Clinical pharmacist",
-    "fcp_physio": "First contact physiotherapist",
-    "mental_health_practitioner": "Mental health practitioner",
-    "social_prescriber": "Social prescribing link worker",
-    "care_coordinator": "Care coordinator",
-    "paramedic": "Paramedic",
-    "admin": "Administrative team",
-}
+OWNER_ROLES = ("gp", "anp", "practice_nurse", "clinical_pharmacist", "fcp_physio",
+               "mental_health_practitioner", "social_prescriber", "care_coordinator",
+               "paramedic", "admin")
+OWNER_ROLE_TEXT = {"gp": "GP", "anp": "Advanced nurse practitioner",
+                   "practice_nurse": "Practice nurse", "clinical_pharmacist": "Clinical pharmacist",
+                   "fcp_physio": "First contact physiotherapist",
+                   "mental_health_practitioner": "Mental health practitioner",
+                   "social_prescriber": "Social prescribing link worker",
+                   "care_coordinator": "Care coordinator", "paramedic": "Paramedic",
+                   "admin": "Administrative team"}
 #: Task priority from an online request's (final) urgency.
-PRIORITY_OF_URGENCY = {
-    "emergency": "urgent",
-    "urgent": "high",
-    "routine": "routine",
-    "self_care": "low",
-}
+PRIORITY_OF_URGENCY = {"emergency": "urgent", "urgent": "high", "routine": "routine",
+                       "self_care": "low"}
 
 
 class Outcome(BaseModel):

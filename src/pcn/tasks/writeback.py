@@ -66,19 +66,11 @@ def coded_activity(store: Store) -> list[Activity]:
     with store.read() as session:
         rows = session.execute(
             select(Task.id, Task.patient_id, Task.outcome_date, Task.outcome_code)
-            .where(
-                Task.status.in_(CLOSED_STATUSES),
-                Task.outcome_code.is_not(None),
-                Task.patient_id.is_not(None),
-                Task.outcome_date.is_not(None),
-            )
-            .order_by(Task.id)
-        ).all()
-    return [
-        Activity(int(t), int(p), d, str(c))
-        for t, p, d, c in rows
-        if p is not None and d is not None
-    ]
+            .where(Task.status.in_(CLOSED_STATUSES), Task.outcome_code.is_not(None),
+                   Task.patient_id.is_not(None), Task.outcome_date.is_not(None))
+            .order_by(Task.id)).all()
+    return [Activity(int(t), int(p), d, str(c)) for t, p, d, c in rows
+            if p is not None and d is not None]
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -95,7 +87,8 @@ def write_back(record_dir: str | Path, store: Store) -> WritebackResult:
     record = open_record(record_dir)
     done = record.manifest.extra.get(EXTRA_KEY, {})
     written_ids = {int(i) for i in done.get("task_ids", [])}
-    patients = set(record.read("patients", columns=["patient_id"]).column("patient_id").to_pylist())
+    patients = set(record.read("patients", columns=["patient_id"])
+                   .column("patient_id").to_pylist())
     activity = coded_activity(store)
     new = [a for a in activity if a.task_id not in written_ids and a.patient_id in patients]
     missing = sum(1 for a in activity if a.patient_id not in patients)
@@ -105,29 +98,19 @@ def write_back(record_dir: str | Path, store: Store) -> WritebackResult:
 
     source = dict(record.manifest.source)
     latest = max(a.date for a in new)
-    if (
-        source.get("kind") != "synthetic_twin"
-        and source.get("as_of")
-        and latest > dt.date.fromisoformat(str(source["as_of"])[:10])
-    ):
+    if source.get("kind") != "synthetic_twin" and source.get("as_of") \
+            and latest > dt.date.fromisoformat(str(source["as_of"])[:10]):
         source["as_of"] = latest.isoformat()
-    extra = {
-        **record.manifest.extra,
-        EXTRA_KEY: {
-            "task_ids": sorted(written_ids | {a.task_id for a in new}),
-            "latest_activity_date": max(
-                [latest.isoformat(), str(done.get("latest_activity_date", ""))]
-            ),
-        },
-    }
-    events = pa.table(
-        {
-            "patient_id": pa.array([a.patient_id for a in new], pa.int64()),
-            "date": pa.array([a.date for a in new], pa.date32()),
-            "snomed_code": pa.array([a.snomed_code for a in new], pa.string()),
-            "numeric_value": pa.array([None] * len(new), pa.float64()),
-        }
-    )
+    extra = {**record.manifest.extra,
+             EXTRA_KEY: {"task_ids": sorted(written_ids | {a.task_id for a in new}),
+                         "latest_activity_date": max(
+                             [latest.isoformat(), str(done.get("latest_activity_date", ""))])}}
+    events = pa.table({
+        "patient_id": pa.array([a.patient_id for a in new], pa.int64()),
+        "date": pa.array([a.date for a in new], pa.date32()),
+        "snomed_code": pa.array([a.snomed_code for a in new], pa.string()),
+        "numeric_value": pa.array([None] * len(new), pa.float64()),
+    })
     writer = RecordWriter(record.base, source=source, extra=extra)
     with writer:
         assert writer.staging is not None

@@ -112,22 +112,17 @@ class Lexicon:
         for word in spec.ordinary:
             self.clinical.pop(word, None)
         frequencies = _english_frequencies()
-        ranked = sorted(
-            (w for w in frequencies if w.replace("'", "").isalpha()),
-            key=lambda w: (-frequencies[w], w),
-        )[: spec.common_words]
+        ranked = sorted((w for w in frequencies if w.replace("'", "").isalpha()),
+                        key=lambda w: (-frequencies[w], w))[: spec.common_words]
         # Messages are read with apostrophes dropped ("theyre"), so the list is too.
         common = {w.replace("'", "") for w in ranked} | set(spec.extra_common)
         self.reassuring = frozenset(spec.reassuring)
-        self.common = (
-            frozenset(common - self.clinical.keys()) | self.reassuring | frozenset(spec.ordinary)
-        )
-        self.neutral = (
-            re.compile("|".join(f"(?:{p})" for p in spec.neutral_phrases))
-            if spec.neutral_phrases
-            else None
-        )
-        self._care = re.compile("(?:" + "|".join(spec.care_suffixes or ["(?!)"]) + ")$")
+        self.common = (frozenset(common - self.clinical.keys()) | self.reassuring
+                       | frozenset(spec.ordinary))
+        self.neutral = (re.compile("|".join(f"(?:{p})" for p in spec.neutral_phrases))
+                        if spec.neutral_phrases else None)
+        self._care = re.compile(
+            "(?:" + "|".join(spec.care_suffixes or ["(?!)"]) + ")$")
         self._medical = re.compile(
             "^(?:" + "|".join(spec.medical_prefixes or ["(?!)"]) + ")"
             "|(?:" + "|".join(spec.medical_suffixes or ["(?!)"]) + ")$"
@@ -185,7 +180,8 @@ class Lexicon:
             return "unknown"
         if self._medical.search(word):
             return "clinical"
-        candidates = [w for w in self._by_initial.get(word[0], ()) if abs(len(w) - len(word)) <= 2]
+        candidates = [w for w in self._by_initial.get(word[0], ())
+                      if abs(len(w) - len(word)) <= 2]
         if candidates and difflib.get_close_matches(
             word, candidates, n=1, cutoff=self.spec.misspelling_similarity
         ):
@@ -203,10 +199,8 @@ def load_clinical_words(directory: Path) -> dict[str, str]:
             for line, row in enumerate(csv.DictReader(fh), start=2):
                 word, category = (row.get("word") or "").strip(), (row.get("category") or "")
                 if not word or category not in CATEGORIES:
-                    raise ValueError(
-                        f"{path.name}: row {line}: need a word and one of "
-                        f"{', '.join(CATEGORIES)}, got {row!r}"
-                    )
+                    raise ValueError(f"{path.name}: row {line}: need a word and one of "
+                                     f"{', '.join(CATEGORIES)}, got {row!r}")
                 words.setdefault(word.lower(), category)
     return words
 
@@ -267,39 +261,26 @@ class Gate:
                 for name in group:
                     if name in concepts and concepts[name].warning is not False:
                         self.warning_rules.setdefault(name, []).append(
-                            (rule.age_min, rule.age_max, rule.sex)
-                        )
+                            (rule.age_min, rule.age_max, rule.sex))
         self.always_warning = frozenset(n for n, c in concepts.items() if c.warning)
         self.intensity = frozenset(n for n, c in concepts.items() if c.intensity)
         #: concept -> applicability of the red flags that use it, for concepts that only red
         #: flags use (a sign of an emergency, not of an everyday same-day problem)
         self.red_rules: dict[str, list[tuple[float | None, float | None, str | None]]] = {}
-        urgent_only = {
-            name
-            for rule in definitions.rules
-            if rule.kind == "urgent_flag"
-            for group in rule.when
-            for name in group
-        }
+        urgent_only = {name for rule in definitions.rules if rule.kind == "urgent_flag"
+                       for group in rule.when for name in group}
         for rule in definitions.rules:
             if rule.kind == "red_flag":
                 for group in rule.when:
                     for name in group:
-                        if (
-                            name in concepts
-                            and concepts[name].warning is not False
-                            and name not in urgent_only
-                        ):
+                        if (name in concepts and concepts[name].warning is not False
+                                and name not in urgent_only):
                             self.red_rules.setdefault(name, []).append(
-                                (rule.age_min, rule.age_max, rule.sex)
-                            )
+                                (rule.age_min, rule.age_max, rule.sex))
 
     @staticmethod
-    def _applies(
-        rules: list[tuple[float | None, float | None, str | None]],
-        age: float | None,
-        sex: str | None,
-    ) -> bool:
+    def _applies(rules: list[tuple[float | None, float | None, str | None]], age: float | None,
+                 sex: str | None) -> bool:
         for age_min, age_max, rule_sex in rules:
             if rule_sex and sex and rule_sex != sex:
                 continue
@@ -310,29 +291,23 @@ class Gate:
             return True
         return False
 
-    def partial_red_flags(
-        self, findings: Findings, explained: set[str], at_least: int = 2
-    ) -> list[str]:
+    def partial_red_flags(self, findings: Findings, explained: set[str],
+                          at_least: int = 2) -> list[str]:
         """Ingredients of red flags, asserted in ``at_least`` separate places and accounted for
         by nothing, though no whole red flag fired ("epigastric pain ... clammy", "pregnancy
         test positive ... shoulder-tip ache"). Several signs of danger together go up (ADR
         0021); the words are returned for the explanation, or [] when there are too few."""
         age = findings.safety_age
-        covered = [(m.start, m.end) for name in explained for m in findings.mentions.get(name, ())]
+        covered = [(m.start, m.end) for name in explained
+                   for m in findings.mentions.get(name, ())]
         spans: list[tuple[int, int, str, str]] = []
         for name, mentions in findings.mentions.items():
-            if (
-                name in explained
-                or name in self.intensity
-                or not self._applies(self.red_rules.get(name, []), age, findings.sex)
-            ):
+            if name in explained or name in self.intensity or not self._applies(
+                    self.red_rules.get(name, []), age, findings.sex):
                 continue
             for m in mentions:
-                if (
-                    m.asserted
-                    and m.start >= 0
-                    and not any(s <= m.start and m.end <= e for s, e in covered)
-                ):
+                if m.asserted and m.start >= 0 and not any(
+                        s <= m.start and m.end <= e for s, e in covered):
                     spans.append((m.start, m.end, m.text, name))
         spans.sort()
         # Separate places in the text, each named by the concepts found there.
@@ -363,31 +338,24 @@ class Gate:
             return True
         return False
 
-    def check(
-        self,
-        findings: Findings,
-        explained: set[str],
-        abnormal_observations: list[str] | None = None,
-        explained_categories: frozenset[str] = frozenset(),
-        explained_words: frozenset[str] = frozenset(),
-    ) -> Check:
+    def check(self, findings: Findings, explained: set[str],
+              abnormal_observations: list[str] | None = None,
+              explained_categories: frozenset[str] = frozenset(),
+              explained_words: frozenset[str] = frozenset()) -> Check:
         """Whether ``findings`` are fully accounted for by the ``explained`` concepts (and, for
         the words no concept matched, the lexicon ``explained_categories`` and
         ``explained_words``)."""
         result = Check()
-        explained_spans = [
-            (m.start, m.end) for name in explained for m in findings.mentions.get(name, ())
-        ]
+        explained_spans = [(m.start, m.end) for name in explained
+                           for m in findings.mentions.get(name, ())]
         age = findings.safety_age
         for name, mentions in findings.mentions.items():
             if name in explained or not self._is_warning(name, age, findings.sex):
                 continue
             # A mention inside words an explained concept already accounts for ("hay fever",
             # "vomiting" in a stomach bug) is explained with them.
-            if any(
-                m.asserted and not any(s <= m.start and m.end <= e for s, e in explained_spans)
-                for m in mentions
-            ):
+            if any(m.asserted and not any(s <= m.start and m.end <= e for s, e in explained_spans)
+                   for m in mentions):
                 result.concerning.append(name)
         result.concerning.extend(abnormal_observations or [])
 
@@ -413,7 +381,7 @@ class Gate:
                 tail = clause.text[neg_start:]
                 stop = _NEGATION_STOP.search(tail)
                 if stop:
-                    tail = tail[: stop.start()]
+                    tail = tail[:stop.start()]
                 words = list(_WORD.finditer(tail))[:6]
                 if words:
                     cover(clause.start + neg_start, clause.start + neg_start + words[-1].end())
@@ -424,7 +392,7 @@ class Gate:
         seen: set[str] = set()
         for token in _WORD.finditer(text):
             word = token.group()
-            if word in seen or any(covered[token.start() : token.end()]):
+            if word in seen or any(covered[token.start():token.end()]):
                 continue
             if word in explained_words or self.lexicon.stem_in(word, explained_words):
                 continue
@@ -435,7 +403,7 @@ class Gate:
                 ):
                     continue
                 if category == "function" and not _INABILITY.search(
-                    text[max(0, token.start() - 40) : token.start()]
+                    text[max(0, token.start() - 40):token.start()]
                 ):
                     continue
                 result.unexplained.append(word)

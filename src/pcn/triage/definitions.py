@@ -22,29 +22,12 @@ DEFINITIONS_DIR = "triage"
 
 
 #: Publishers of UK clinical guidance a triage rule may cite (a typo fails loading).
-PUBLISHERS = frozenset(
-    {
-        "NICE",
-        "NICE CKS",
-        "NHS.UK",
-        "NHS England",
-        "RCOG",
-        "RCPCH",
-        "RCP",
-        "RCEM",
-        "RCOphth",
-        "UKHSA",
-        "Resuscitation Council UK",
-        "BTS/SIGN",
-        "BTS/SIGN/NICE",
-        "JBDS",
-        "MHRA",
-        "Royal College of Physicians",
-        "SIGN",
-        "UK Kidney Association",
-        "European Society of Endocrinology",
-    }
-)
+PUBLISHERS = frozenset({
+    "NICE", "NICE CKS", "NHS.UK", "NHS England", "RCOG", "RCPCH", "RCP", "RCEM", "RCOphth",
+    "UKHSA", "Resuscitation Council UK", "BTS/SIGN", "BTS/SIGN/NICE", "JBDS", "MHRA",
+    "Royal College of Physicians", "SIGN", "UK Kidney Association",
+    "European Society of Endocrinology",
+})
 
 
 class Source(BaseModel):
@@ -119,18 +102,8 @@ class ConceptFile(BaseModel):
 Signpost = Literal["crisis", "safeguarding"]
 #: Categories of the fail-safe gate's lexicon (``lexicon/*.csv``). ``care`` is what is done,
 #: not what is wrong: a specialty, procedure, test or vaccine ("cardiology", "colonoscopy").
-LexiconCategory = Literal[
-    "body",
-    "symptom",
-    "function",
-    "mental",
-    "injury",
-    "condition",
-    "substance",
-    "danger",
-    "medicine",
-    "care",
-]
+LexiconCategory = Literal["body", "symptom", "function", "mental", "injury", "condition",
+                          "substance", "danger", "medicine", "care"]
 
 
 class Rule(BaseModel):

@@ -178,15 +178,11 @@ class TriageEngine:
             self._classifier = default_classifier()
         return self._classifier
 
-    def _findings(
-        self, request: TriageRequest, observations: Observations | None = None
-    ) -> Findings:
+    def _findings(self, request: TriageRequest,
+                  observations: Observations | None = None) -> Findings:
         context = request.context
         findings = self.matcher.find(
-            request.text,
-            request.age,
-            request.sex,
-            bool(context and context.pregnant),
+            request.text, request.age, request.sex, bool(context and context.pregnant),
             temperature=observations.get("temperature") if observations else None,
             systolic=observations.get("systolic_bp") if observations else None,
             diastolic=observations.get("diastolic_bp") if observations else None,
@@ -261,13 +257,8 @@ class TriageEngine:
         # Several ingredients of red flags that nothing else accounts for: up, not down. A red
         # flag held back by its benign explanation ("unless") accounts for its own signs.
         accounted = {c for rule in self._rules(urgent) for group in rule.when for c in group}
-        accounted |= {
-            c
-            for rule in self._by_kind["red_flag"]
-            if held_back(rule, findings)
-            for group in rule.when
-            for c in group
-        }
+        accounted |= {c for rule in self._by_kind["red_flag"] if held_back(rule, findings)
+                      for group in rule.when for c in group}
         if candidate is not None:
             accounted |= candidate.explained
         partial = self.gate.partial_red_flags(findings, accounted)
@@ -308,18 +299,9 @@ class TriageEngine:
                 )
             else:
                 urgency, route, decided_by, fired = (
-                    candidate.urgency,
-                    candidate.route,
-                    candidate.decided_by,
-                    candidate.fired,
-                )
-                check = self.gate.check(
-                    findings,
-                    candidate.explained,
-                    _abnormal(assessment),
-                    candidate.categories,
-                    candidate.words,
-                )
+                    candidate.urgency, candidate.route, candidate.decided_by, candidate.fired)
+                check = self.gate.check(findings, candidate.explained, _abnormal(assessment),
+                                        candidate.categories, candidate.words)
                 if not check.confident:
                     notes.append(
                         f"not confidently classified ({check.reason()}): a clinician reviews "
@@ -363,22 +345,17 @@ class TriageEngine:
             self._fire("navigation", findings),
             key=lambda r: -self._rule(r.id).priority,
         )
-        outside_gateway = pathway is not None and not pathway.eligible and pathway.exclusion is None
+        outside_gateway = (pathway is not None and not pathway.eligible
+                           and pathway.exclusion is None)
         if pathway is not None and not (outside_gateway and navigation):
             urgency, route, decided_by = self._pathway_outcome(pathway, notes)
             accounted = {c for group in pathway.pathway.when for c in group}
             accounted |= set(pathway.pathway.explains)
             if pathway.exclusion is not None:
                 accounted |= {c for group in pathway.exclusion.when for c in group}
-            return Candidate(
-                urgency,
-                route,
-                decided_by,
-                [],
-                accounted,
-                frozenset(pathway.pathway.explains_categories),
-                frozenset(pathway.pathway.explains_words),
-            )
+            return Candidate(urgency, route, decided_by, [], accounted,
+                             frozenset(pathway.pathway.explains_categories),
+                             frozenset(pathway.pathway.explains_words))
         if not navigation:
             return None
         top = navigation[0]
@@ -392,15 +369,8 @@ class TriageEngine:
             explained |= {c for group in rule.when for c in group} | set(rule.explains)
             categories |= set(rule.explains_categories)
             words |= set(rule.explains_words)
-        return Candidate(
-            top.urgency,
-            top.route or Route.gp,
-            "navigation",
-            [top],
-            explained,
-            frozenset(categories),
-            frozenset(words),
-        )
+        return Candidate(top.urgency, top.route or Route.gp, "navigation", [top], explained,
+                         frozenset(categories), frozenset(words))
 
     # --- steps -----------------------------------------------------------------------------------
     def _rule(self, rule_id: str) -> Rule:

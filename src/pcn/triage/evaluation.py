@@ -155,13 +155,8 @@ class Evaluation:
     @property
     def misses(self) -> list[Miss]:
         return [
-            Miss(
-                o.id,
-                o.text,
-                (o.expected_urgency.value, o.expected_route.value),
-                (o.urgency.value, o.route.value),
-                o.explanation,
-            )
+            Miss(o.id, o.text, (o.expected_urgency.value, o.expected_route.value),
+                 (o.urgency.value, o.route.value), o.explanation)
             for o in self.outcomes
             if o.urgency is not o.expected_urgency or not o.route_acceptable
         ]
@@ -246,10 +241,10 @@ def read_labelled(path: Path) -> list[LabelledCase]:
                 try:
                     acceptable.add(Route(raw.strip()))
                 except ValueError:
-                    raise _problem(
-                        path, line, "acceptable_routes", f"{raw.strip()!r} is not a known route"
-                    ) from None
-        labelled.append(LabelledCase(case, case.urgency, case.route, frozenset(acceptable), style))
+                    raise _problem(path, line, "acceptable_routes",
+                                   f"{raw.strip()!r} is not a known route") from None
+        labelled.append(LabelledCase(case, case.urgency, case.route, frozenset(acceptable),
+                                     style))
     return labelled
 
 
@@ -260,20 +255,10 @@ def evaluate(path: Path, engine: TriageEngine | None = None) -> Evaluation:
     for labelled in read_labelled(path):
         case = labelled.case
         decision = engine.triage(TriageRequest(text=case.text, age=case.age, sex=case.sex))
-        result.outcomes.append(
-            Outcome(
-                case.id,
-                case.text,
-                labelled.style,
-                labelled.urgency,
-                labelled.route,
-                labelled.acceptable,
-                decision.urgency,
-                decision.route,
-                decision.decided_by,
-                decision.explanation,
-            )
-        )
+        result.outcomes.append(Outcome(
+            case.id, case.text, labelled.style, labelled.urgency, labelled.route,
+            labelled.acceptable, decision.urgency, decision.route, decision.decided_by,
+            decision.explanation))
     if result.cases == 0:
         raise BatchError(f"{path}: no cases to evaluate")
     return result
@@ -293,25 +278,13 @@ def score_outputs(labels: Path, outputs: Path) -> Evaluation:
                 urgency, route = Urgency(row["urgency"]), Route(row["route"])
             except (KeyError, ValueError) as e:
                 raise _problem(outputs, line, "urgency/route", str(e)) from None
-            result.outcomes.append(
-                Outcome(
-                    case.case.id,
-                    case.case.text,
-                    case.style,
-                    case.urgency,
-                    case.route,
-                    case.acceptable,
-                    urgency,
-                    route,
-                    "",
-                    row.get("explanation", ""),
-                )
-            )
+            result.outcomes.append(Outcome(
+                case.case.id, case.case.text, case.style, case.urgency, case.route,
+                case.acceptable, urgency, route, "", row.get("explanation", "")))
     missing = set(labelled) - {o.id for o in result.outcomes}
     if missing:
-        raise BatchError(
-            f"{outputs.name}: no output for {len(missing)} case(s), e.g. {sorted(missing)[0]}"
-        )
+        raise BatchError(f"{outputs.name}: no output for {len(missing)} case(s), "
+                         f"e.g. {sorted(missing)[0]}")
     return result
 
 

@@ -72,18 +72,16 @@ class Matcher:
         }
         #: literals one of which every match of a concept contains (None: always run it)
         self._required = {
-            name: required_literals("|".join(c.terms)) for name, c in definitions.concepts.items()
+            name: required_literals("|".join(c.terms))
+            for name, c in definitions.concepts.items()
         }
         self._literals = LiteralIndex(r for r in self._required.values() if r is not None)
         self._background = frozenset(
-            name for name, c in definitions.concepts.items() if c.background
-        )
+            name for name, c in definitions.concepts.items() if c.background)
         self._whole_message = frozenset(
-            name for name, c in definitions.concepts.items() if c.whole_message
-        )
+            name for name, c in definitions.concepts.items() if c.whole_message)
         self._conditional = frozenset(
-            name for name, c in definitions.concepts.items() if c.conditional
-        )
+            name for name, c in definitions.concepts.items() if c.conditional)
 
     @cached_property
     def vocabulary(self) -> frozenset[str]:
@@ -101,26 +99,16 @@ class Matcher:
         )
 
     def find(
-        self,
-        message: str,
-        age: float | None,
-        sex: str | None,
-        pregnant: bool = False,
-        temperature: float | None = None,
-        systolic: float | None = None,
+        self, message: str, age: float | None, sex: str | None, pregnant: bool = False,
+        temperature: float | None = None, systolic: float | None = None,
         diastolic: float | None = None,
     ) -> Findings:
         """Every concept mention in ``message``. ``temperature``: one read from observations
         (``physiology.read_observations``: "T 38.9", "pyrexial 38.6") besides the words'."""
         reading = read(message, self.vocabulary, self.known_words)
         subject_age = reading.subject_age if reading.subject_age is not None else age
-        findings = Findings(
-            reading=reading,
-            age=subject_age,
-            sex=sex,
-            pregnant=pregnant,
-            background=self._background,
-        )
+        findings = Findings(reading=reading, age=subject_age, sex=sex, pregnant=pregnant,
+                            background=self._background)
         present = self._literals.present(reading.text)
         for name, pattern in self._patterns.items():
             required = self._required[name]
@@ -129,14 +117,12 @@ class Matcher:
             if name in self._whole_message:
                 for m in pattern.finditer(reading.text):
                     findings.mentions.setdefault(name, []).append(
-                        Mention(m.group().strip(), True, m.start(), m.end())
-                    )
+                        Mention(m.group().strip(), True, m.start(), m.end()))
                 continue
             for clause in reading.clauses:
                 for m in pattern.finditer(clause.text):
-                    mention = Mention(
-                        m.group().strip(), True, clause.start + m.start(), clause.start + m.end()
-                    )
+                    mention = Mention(m.group().strip(), True, clause.start + m.start(),
+                                      clause.start + m.end())
                     if is_negated(clause, m.start(), m.end()):
                         mention.asserted = False
                         findings.negated.setdefault(name, []).append(mention)
@@ -152,8 +138,7 @@ class Matcher:
                 findings.mentions[f"temperature_{threshold}"] = [Mention(f"{temp:g}°C", True)]
         if (systolic or 0) >= 180 or (diastolic or 0) >= 120:
             findings.mentions["bp_180_120"] = [
-                Mention(f"blood pressure {systolic or '?'}/{diastolic or '?'}", True)
-            ]
+                Mention(f"blood pressure {systolic or '?'}/{diastolic or '?'}", True)]
         if reading.about_child:
             findings.mentions["about_child"] = [Mention("a child", True)]
         if pregnant:
@@ -174,11 +159,9 @@ def _group_evidence(findings: Findings, groups: list[list[str]], strict: bool) -
     for group in groups:
         found = []
         for concept in group:
-            mentions = [
-                m
-                for m in findings.mentions.get(concept, [])
-                if m.asserted or not strict or (m.past and concept in findings.background)
-            ]
+            mentions = [m for m in findings.mentions.get(concept, [])
+                        if m.asserted or not strict
+                        or (m.past and concept in findings.background)]
             if not mentions:
                 break
             found += [Evidence(concept=concept, text=m.text) for m in mentions]
@@ -189,7 +172,8 @@ def _group_evidence(findings: Findings, groups: list[list[str]], strict: bool) -
 
 def held_back(rule: Rule, findings: Findings) -> bool:
     """Whether ``rule`` would fire but for its ``unless`` (a benign explanation present)."""
-    return bool(rule.unless) and bool(fire_rule(rule.model_copy(update={"unless": []}), findings))
+    return bool(rule.unless) and bool(fire_rule(rule.model_copy(update={"unless": []}),
+                                                findings))
 
 
 def fire_rule(rule: Rule, findings: Findings) -> list[Evidence]:

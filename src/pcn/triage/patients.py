@@ -30,12 +30,8 @@ ROLE_ROUTES = {r.value: r for r in Route}
 
 def _true(value: object) -> bool:
     """A profile flag that is set (numpy or nullable booleans; missing counts as not set)."""
-    return (
-        value is not None
-        and value is not pd.NA
-        and not (isinstance(value, float) and value != value)
-        and bool(value)
-    )
+    return value is not None and value is not pd.NA and not (
+        isinstance(value, float) and value != value) and bool(value)
 
 
 @dataclass(frozen=True)
@@ -48,16 +44,10 @@ class KnownPatient:
 class PatientDirectory:
     """Look-ups over one record's patients, profile and appointments (read-only, in memory)."""
 
-    def __init__(
-        self,
-        patients: pd.DataFrame,
-        registrations: pd.DataFrame,
-        profile: pd.DataFrame | None,
-        appointments: pd.DataFrame | None,
-        as_of: dt.date,
-        long_term_registers: frozenset[str] | None = None,
-        min_contacts: int = 3,
-    ) -> None:
+    def __init__(self, patients: pd.DataFrame, registrations: pd.DataFrame,
+                 profile: pd.DataFrame | None, appointments: pd.DataFrame | None,
+                 as_of: dt.date, long_term_registers: frozenset[str] | None = None,
+                 min_contacts: int = 3) -> None:
         self.as_of = as_of
         self._patients = patients
         self._registrations = registrations
@@ -67,9 +57,8 @@ class PatientDirectory:
         if long_term_registers is None:
             from pcn.analytics.registers import default_registers
 
-            long_term_registers = frozenset(
-                r.id for r in default_registers() if r.long_term_condition
-            )
+            long_term_registers = frozenset(r.id for r in default_registers()
+                                            if r.long_term_condition)
         self._ltc_registers = long_term_registers
 
     @classmethod
@@ -79,21 +68,15 @@ class PatientDirectory:
 
         assert isinstance(view, NetworkView)
         profile = view.profile if view.profile_source == "analytics" else None
-        return cls(
-            view.patients.reset_index(drop=True),
-            view.registrations,
-            profile,
-            view.appointments,
-            view.as_of,
-        )
+        return cls(view.patients.reset_index(drop=True), view.registrations, profile,
+                   view.appointments, view.as_of)
 
     # ---- indexes (built on first use) -------------------------------------------------------
     @cached_property
     def _by_nhs_number(self) -> dict[str, int]:
         frame = self._patients[["nhs_number", "patient_id"]].dropna()
-        return dict(
-            zip(frame["nhs_number"].astype(str), frame["patient_id"].astype("int64"), strict=True)
-        )
+        return dict(zip(frame["nhs_number"].astype(str), frame["patient_id"].astype("int64"),
+                        strict=True))
 
     @cached_property
     def _practices(self) -> dict[int, frozenset[str]]:
@@ -116,12 +99,9 @@ class PatientDirectory:
         """The profile columns triage reads, indexed by patient id."""
         if self._profile is None or self._profile.empty:
             return pd.DataFrame(index=pd.Index([], dtype="int64"))
-        wanted = [
-            c
-            for c in self._profile.columns
-            if (c.startswith("reg_") and c[len("reg_") :] in self._ltc_registers)
-            or c in ("efi_category", "housebound", "pregnant")
-        ]
+        wanted = [c for c in self._profile.columns
+                  if (c.startswith("reg_") and c[len("reg_"):] in self._ltc_registers)
+                  or c in ("efi_category", "housebound", "pregnant")]
         frame = self._profile.reset_index(drop=True)
         return frame.set_index(frame["patient_id"].astype("int64"))[wanted]
 
@@ -136,18 +116,12 @@ class PatientDirectory:
         usual = patient_continuity(appts, start=start, end=end, min_contacts=self._min_contacts)
         if usual.empty:
             return {}
-        roles = (
-            appts.groupby(["clinician_id", "role"])
-            .size()
-            .reset_index(name="n")
-            .sort_values(["clinician_id", "n", "role"], ascending=[True, False, True])
-            .drop_duplicates("clinician_id")
-            .set_index("clinician_id")["role"]
-        )
-        return {
-            int(pid): (str(cid), str(roles.get(cid, "")))
-            for pid, cid in zip(usual["patient_id"], usual["usual_clinician_id"], strict=True)
-        }
+        roles = (appts.groupby(["clinician_id", "role"]).size().reset_index(name="n")
+                 .sort_values(["clinician_id", "n", "role"], ascending=[True, False, True])
+                 .drop_duplicates("clinician_id").set_index("clinician_id")["role"])
+        return {int(pid): (str(cid), str(roles.get(cid, "")))
+                for pid, cid in zip(usual["patient_id"], usual["usual_clinician_id"],
+                                    strict=True)}
 
     def warm(self) -> None:
         """Build every index now (server start-up), so the first request is not the slow one."""
@@ -155,9 +129,8 @@ class PatientDirectory:
         _ = self._profile_rows, self._usual
 
     # ---- look-ups ---------------------------------------------------------------------------
-    def match(
-        self, *, nhs_number: str | None = None, patient_id: int | None = None
-    ) -> KnownPatient | None:
+    def match(self, *, nhs_number: str | None = None,
+              patient_id: int | None = None) -> KnownPatient | None:
         """The patient with this NHS number (valid check digit) or id; None when not known."""
         pid: int | None = None
         if nhs_number is not None:
@@ -179,13 +152,9 @@ class PatientDirectory:
             if isinstance(found, pd.DataFrame):  # one row per patient expected; be safe
                 found = found.iloc[0]
             row = {str(k): v for k, v in found.items()}
-        ltcs = sorted(
-            name[len("reg_") :]
-            for name, value in row.items()
-            if name.startswith("reg_")
-            and _true(value)
-            and name[len("reg_") :] in self._ltc_registers
-        )
+        ltcs = sorted(name[len("reg_"):] for name, value in row.items()
+                      if name.startswith("reg_") and _true(value)
+                      and name[len("reg_"):] in self._ltc_registers)
         usual = self._usual.get(patient_id)
         return PatientContext(
             long_term_conditions=ltcs,

@@ -205,7 +205,10 @@ _PULSE = re.compile(
 )
 _RESPIRATORY = re.compile(
     r"(?<![a-z0-9])(?:rr|resp(?:iratory)? rate|resps?|respirations?|breathing rate|"
-    r"tachypnoeic|tachypneic|tachypnoea)" + _SEP + _NUM + r"(?!\s*(?:%|/\d|mmhg|bpm))"
+    r"tachypnoeic|tachypneic|tachypnoea)"
+    + _SEP
+    + _NUM
+    + r"(?!\s*(?:%|/\d|mmhg|bpm))"
     r"|(?<![0-9.])" + _NUM + r"\s*(?:breaths?|resps?)\s*(?:per|a|/)\s*min"
 )
 _BP = re.compile(
@@ -215,7 +218,9 @@ _BP = re.compile(
 _SPO2 = re.compile(
     r"(?<![a-z0-9])(?:spo2|sp02|sao2|o2 sats?|o2 sat(?:uration)?s?|sats?|saturations?|"
     r"saturating|oxygen sat(?:uration)?s?|oxygen level|oxygen|o2|pulse ox(?:imeter)?(?: reading)?|"
-    r"oximeter(?: reading)?|sating)" + _SEP + r"(\d{2,3})\s*(%|percent)?"
+    r"oximeter(?: reading)?|sating)"
+    + _SEP
+    + r"(\d{2,3})\s*(%|percent)?"
     r"|(?<![0-9.])(\d{2,3})\s*%\s*(?:on|in|ra\b|room air|air|on air|on room air|on \d+\s*l)"
 )
 _ON_OXYGEN = re.compile(
@@ -242,8 +247,7 @@ _NEW_CONFUSION = re.compile(
 _NEGATED = re.compile(r"(?:\bno|\bnot|\bnil|\bdenies|\bwithout|\bnon)\W+(?:\w+\W+){0,2}$")
 _ALERT = re.compile(r"(?<![a-z])(?:alert|gcs\s*15|a on avpu|avpu\s*[:=]?\s*a)(?![a-z])")
 _CRT = re.compile(
-    r"(?<![a-z])(?:crt|cap(?:illary)? refill(?: time)?|cap refill)"
-    + _SEP
+    r"(?<![a-z])(?:crt|cap(?:illary)? refill(?: time)?|cap refill)" + _SEP
     + r"(?:<|>|less than|more than|over|under)?\s*(\d(?:\.\d)?)\s*(?:s|secs?|seconds?)?"
 )
 _GLUCOSE = re.compile(
@@ -252,18 +256,18 @@ _GLUCOSE = re.compile(
     + r"(hi|high|\d{1,2}(?:\.\d)?)(?:\s*mmol)?"
 )
 _KETONES = re.compile(
-    r"(?<![a-z])(?:blood ketones?|ketones?|capillary ketones?|bhb)"
-    + _SEP
+    r"(?<![a-z])(?:blood ketones?|ketones?|capillary ketones?|bhb)" + _SEP
     + r"(\d(?:\.\d{1,2})?)(?!\s*\+)"
 )
 # Blood results read out by a lab or written in a note: "K+ 7.1", "potassium 6.8", "Na 118".
 # A bare "k" or "na" needs a decimal or a plausible value (below), so "2k" or "n/a" never count.
 _POTASSIUM = re.compile(
-    r"(?<![a-z0-9])(potassium|serum potassium|k\+|k)"
-    + _SEP
+    r"(?<![a-z0-9])(potassium|serum potassium|k\+|k)" + _SEP
     + r"(\d(?:\.\d{1,2})?)(?![0-9])(?!\s*(?:%|kg|mg|k\b|years?|yrs?|weeks?|months?|days?))"
 )
-_SODIUM = re.compile(r"(?<![a-z0-9])(?:sodium|serum sodium|na\+|na)" + _SEP + r"(\d{3})(?![0-9])")
+_SODIUM = re.compile(
+    r"(?<![a-z0-9])(?:sodium|serum sodium|na\+|na)" + _SEP + r"(\d{3})(?![0-9])"
+)
 # A parent's reading with no temperature word: "it's 38.3 under his arm", "checked and it was
 # 38.6". One decimal place and a measuring site or verb make it a temperature.
 _LAY_TEMPERATURE = re.compile(
@@ -444,10 +448,8 @@ class Assessment:
     def summary(self) -> str:
         if not self.observations:
             return ""
-        parts = [
-            f"{o.parameter.replace('_', ' ')} {o.value:g}"
-            for o in self.observations.values.values()
-        ]
+        parts = [f"{o.parameter.replace('_', ' ')} {o.value:g}"
+                 for o in self.observations.values.values()]
         text = "observations read: " + ", ".join(parts)
         if self.news2 is not None:
             text += f"; NEWS2 {self.news2} from {self.news2_parameters} of 7 parameters"
@@ -462,24 +464,16 @@ def _band_score(bands: list[Band], value: float) -> int:
     return score
 
 
-NEWS2_PARAMETERS = (
-    "respiratory_rate",
-    "spo2",
-    "supplemental_oxygen",
-    "systolic_bp",
-    "pulse",
-    "consciousness",
-    "temperature",
-)
+NEWS2_PARAMETERS = ("respiratory_rate", "spo2", "supplemental_oxygen", "systolic_bp", "pulse",
+                    "consciousness", "temperature")
 
 
 class PhysiologyScorer:
     def __init__(self, definitions: PhysiologyFile | None = None) -> None:
         self.definitions = definitions or default_physiology()
 
-    def assess(
-        self, observations: Observations, age: float | None, pregnant: bool = False
-    ) -> Assessment:
+    def assess(self, observations: Observations, age: float | None,
+               pregnant: bool = False) -> Assessment:
         result = Assessment(observations)
         if not observations:
             return result
@@ -517,25 +511,17 @@ class PhysiologyScorer:
         result.news2, result.news2_scores = total, scores
         result.news2_parameters = len(scores)
         threes = [p for p, s in scores.items() if s >= (news2.emergency.any_single_score or 99)]
-        detail = ", ".join(
-            f"{p.replace('_', ' ')} {obs.get(p):g} scores {s}" for p, s in scores.items() if s
-        )
+        detail = ", ".join(f"{p.replace('_', ' ')} {obs.get(p):g} scores {s}"
+                           for p, s in scores.items() if s)
         source = f"{news2.source.publisher} {news2.source.reference}; NICE NG51"
         if total >= news2.emergency.aggregate_at_least or threes:
-            why = (
-                f"NEWS2 {total}"
-                if total >= news2.emergency.aggregate_at_least
-                else f"a single NEWS2 parameter scores 3 ({', '.join(threes)})"
-            )
-            result.findings.append(
-                Finding(Urgency.emergency, "news2_high", news2.title, f"{why}: {detail}", source)
-            )
+            why = (f"NEWS2 {total}" if total >= news2.emergency.aggregate_at_least
+                   else f"a single NEWS2 parameter scores 3 ({', '.join(threes)})")
+            result.findings.append(Finding(Urgency.emergency, "news2_high", news2.title,
+                                           f"{why}: {detail}", source))
         elif total >= news2.urgent.aggregate_at_least:
-            result.findings.append(
-                Finding(
-                    Urgency.urgent, "news2_medium", news2.title, f"NEWS2 {total}: {detail}", source
-                )
-            )
+            result.findings.append(Finding(Urgency.urgent, "news2_medium", news2.title,
+                                           f"NEWS2 {total}: {detail}", source))
 
     def _paediatric(self, result: Assessment, obs: Observations, age: float | None) -> None:
         paediatric = self.definitions.paediatric
@@ -553,16 +539,10 @@ class PhysiologyScorer:
                 if value is not None and criterion.met(value):
                     met.append(f"{criterion.parameter.replace('_', ' ')} {value:g}")
             if met:
-                result.findings.append(
-                    Finding(
-                        urgency,
-                        f"child_sepsis_{level}_risk",
-                        f"{'High' if level == 'high' else 'Moderate to high'} risk criteria for a "
-                        "child (age-banded)",
-                        ", ".join(dict.fromkeys(met)),
-                        source,
-                    )
-                )
+                result.findings.append(Finding(
+                    urgency, f"child_sepsis_{level}_risk",
+                    f"{'High' if level == 'high' else 'Moderate to high'} risk criteria for a "
+                    "child (age-banded)", ", ".join(dict.fromkeys(met)), source))
                 return  # the highest level met is enough
 
     def _thresholds(self, result: Assessment, obs: Observations, pregnant: bool) -> None:
@@ -574,10 +554,8 @@ class PhysiologyScorer:
                 continue  # the first (most severe) threshold of a parameter wins
             value = obs.get(threshold.parameter)
             met = value is not None and (
-                value >= threshold.at_least
-                if threshold.at_least is not None
-                else value < (threshold.below or 0)
-            )
+                value >= threshold.at_least if threshold.at_least is not None
+                else value < (threshold.below or 0))
             words = [f"{threshold.parameter.replace('_', ' ')} {value:g}"] if met else []
             for other, limit in threshold.or_parameter.items():
                 other_value = obs.get(other)
@@ -590,15 +568,9 @@ class PhysiologyScorer:
                     met = False
             if met:
                 fired_parameters.add(threshold.parameter)
-                result.findings.append(
-                    Finding(
-                        threshold.urgency,
-                        threshold.id,
-                        threshold.title,
-                        ", ".join(words),
-                        threshold.source.short(),
-                    )
-                )
+                result.findings.append(Finding(
+                    threshold.urgency, threshold.id, threshold.title, ", ".join(words),
+                    threshold.source.short()))
 
 
 @lru_cache(maxsize=1)

@@ -25,12 +25,9 @@ def _pct(value: float) -> str:
 
 def _row(label: str, result: Evaluation) -> str:
     low, high = result.emergency_interval
-    sensitivity = (
-        f"{result.emergencies_caught}/{result.emergencies} "
-        f"({_pct(result.emergency_sensitivity)}; {_pct(low)}–{_pct(high)})"
-        if result.emergencies
-        else "no emergencies"
-    )
+    sensitivity = (f"{result.emergencies_caught}/{result.emergencies} "
+                   f"({_pct(result.emergency_sensitivity)}; {_pct(low)}–{_pct(high)})"
+                   if result.emergencies else "no emergencies")
     return (
         f"| {label} | {result.cases} | {sensitivity} | "
         f"{len(result.emergencies_to_non_clinical)} | "
@@ -62,57 +59,36 @@ def _rows(results: Iterable[tuple[str, Evaluation]]) -> list[str]:
 
 
 def render(protocol: Protocol, results: list[BatchResult]) -> str:
-    lines = [
-        "### Batches",
-        "",
-        "| batch | cases (patient / clinician) | written | by | focus | SHA-256 | locked | "
-        "first blind run on |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    lines = ["### Batches", "",
+             "| batch | cases (patient / clinician) | written | by | focus | SHA-256 | locked | "
+             "first blind run on |",
+             "|---|---|---|---|---|---|---|---|"]
     for item in results:
         batch = item.batch
         counts = "not yet run"
         source = item.first or item.current
         if source is not None:
-            counts = (
-                f"{source.cases} ({source.by_style('patient').cases} / "
-                f"{source.by_style('clinician').cases})"
-            )
+            counts = (f"{source.cases} ({source.by_style('patient').cases} / "
+                      f"{source.by_style('clinician').cases})")
         run = batch.first_blind_run
         lines.append(
             f"| {batch.id} | {counts} | {batch.written_on} | {batch.written_by} | {batch.focus} | "
             f"`{batch.sha256[:16]}…` | {'yes' if batch.locked else 'no'} | "
-            f"{f'engine {run.engine_commit}, {run.run_on}' if run else 'not run'} |"
-        )
-    lines += [
-        "",
-        "### First blind run of each batch, as run",
-        "",
-        "Each batch scored once, by the engine of the day, before anyone looked at its "
-        "answers; re-scored here from the kept output (`runs/`).",
-        "",
-        HEADER,
-    ]
+            f"{f'engine {run.engine_commit}, {run.run_on}' if run else 'not run'} |")
+    lines += ["", "### First blind run of each batch, as run", "",
+              "Each batch scored once, by the engine of the day, before anyone looked at its "
+              "answers; re-scored here from the kept output (`runs/`).", "", HEADER]
     lines += _rows((r.batch.id, r.first) for r in results if r.first is not None)
     for item in results:
         if item.batch.first_blind_run and item.batch.first_blind_run.note:
             lines.append("")
             lines.append(f"{item.batch.id}: {item.batch.first_blind_run.note}.")
-    lines += [
-        "",
-        "### Today's engine on the same batches",
-        "",
-        "Development batches were used to improve the engine after their first run, so "
-        "these figures are not blind; a locked batch was changed for only after its one "
-        "blind run, as its note says.",
-        "",
-        HEADER,
-    ]
-    lines += _rows(
-        (r.batch.id + (" (locked)" if r.batch.locked else ""), r.current)
-        for r in results
-        if r.current is not None
-    )
+    lines += ["", "### Today's engine on the same batches", "",
+              "Development batches were used to improve the engine after their first run, so "
+              "these figures are not blind; a locked batch was changed for only after its one "
+              "blind run, as its note says.", "", HEADER]
+    lines += _rows((r.batch.id + (" (locked)" if r.batch.locked else ""), r.current)
+                   for r in results if r.current is not None)
     return "\n".join(lines) + "\n"
 
 

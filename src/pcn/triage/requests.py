@@ -60,10 +60,8 @@ ASSIGNABLE_ROLES = OWNER_ROLES
 #: The one answer for every assignee who cannot take a request: unknown, disabled, not working
 #: the triage queue (an admin, an analyst) or of another practice. The same words whatever the
 #: reason, so the form never confirms that a username exists (issue 16).
-ASSIGNEE_REFUSED = (
-    "name a clinician who works this practice's triage queue (an active "
-    "account of the request's practice)"
-)
+ASSIGNEE_REFUSED = ("name a clinician who works this practice's triage queue (an active "
+                    "account of the request's practice)")
 #: Audit identity of requests sent through the public form (no account).
 PUBLIC_USER, PUBLIC_ROLE = "public", "patient"
 #: Notes about the patient's record are for staff; a submitter sees only what the words decided.
@@ -91,27 +89,19 @@ class NewRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    age: float = Field(
-        ge=0,
-        le=130,
-        description="Age in years of the person the request is about (0.5 for six months).",
-    )
+    age: float = Field(ge=0, le=130, description="Age in years of the person the request is "
+                       "about (0.5 for six months).")
     sex: str = Field(pattern="^[FM]$", description="F or M.")
-    text: str = Field(
-        min_length=1, max_length=MAX_TEXT, description="The request in the patient's own words."
-    )
-    practice_code: str | None = Field(
-        None, pattern=r"^[A-Z][0-9A-Z]{4,5}$", description="ODS code of the practice it is for."
-    )
+    text: str = Field(min_length=1, max_length=MAX_TEXT,
+                      description="The request in the patient's own words.")
+    practice_code: str | None = Field(None, pattern=r"^[A-Z][0-9A-Z]{4,5}$",
+                                      description="ODS code of the practice it is for.")
     nhs_number: str | None = Field(None, description="10 digits, valid check digit.")
     name: str | None = Field(None, max_length=200)
     date_of_birth: dt.date | None = None
-    patient_id: int | None = Field(
-        None,
-        ge=0,
-        le=2**63 - 1,
-        description="The record's patient id, when a practice system already knows it.",
-    )
+    patient_id: int | None = Field(None, ge=0, le=2**63 - 1,
+                                   description="The record's patient id, when a practice "
+                                   "system already knows it.")
 
     @field_validator("text", "name", "nhs_number", "practice_code")
     @classmethod
@@ -194,7 +184,7 @@ class RequestView:
         return self.final_route or self.route
 
     def waiting(self, now: dt.datetime | None = None) -> dt.timedelta:
-        return (self.closed_at or now or now_utc()) - self.received_at
+        return ((self.closed_at or now or now_utc()) - self.received_at)
 
 
 @dataclass(frozen=True)
@@ -221,18 +211,11 @@ class Submitted:
         return self.urgency == Urgency.emergency.value
 
     def response_body(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "status": "new",
-            "urgency": self.urgency,
-            "route": self.route,
-            "red_flags": self.red_flags,
-            "advice": self.advice,
-            "explanation": self.explanation,
-            "signpost": self.signpost,
-            "confidently_classified": self.confident,
-            "received_at": self.received_at.isoformat(),
-        }
+        return {"id": self.id, "status": "new", "urgency": self.urgency, "route": self.route,
+                "red_flags": self.red_flags, "advice": self.advice,
+                "explanation": self.explanation, "signpost": self.signpost,
+                "confidently_classified": self.confident,
+                "received_at": self.received_at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -260,51 +243,34 @@ def engine_version() -> str:
     return f"{pcn.__version__}+{digest.hexdigest()[:12]}"
 
 
-def capacity_today(
-    store: Store, practice_code: str | None, today: dt.date | None = None
-) -> dict[Route, int] | None:
+def capacity_today(store: Store, practice_code: str | None,
+                   today: dt.date | None = None) -> dict[Route, int] | None:
     """Free slots by role today at a practice: declared slots less today's requests already
     routed there. ``None`` when the practice declared nothing today (capacity not considered)."""
     if practice_code is None:
         return None
     today = today or now_utc().date()
     with store.read() as session:
-        declared = {
-            r.role: r.free_slots
-            for r in session.scalars(
-                select(TriageCapacity).where(
-                    TriageCapacity.practice_code == practice_code, TriageCapacity.on_date == today
-                )
-            )
-        }
+        declared = {r.role: r.free_slots for r in session.scalars(
+            select(TriageCapacity).where(TriageCapacity.practice_code == practice_code,
+                                         TriageCapacity.on_date == today))}
         if not declared:
             return None
         start = dt.datetime.combine(today, dt.time())
-        used = dict(
-            session.execute(
-                select(
-                    func.coalesce(TriageRequestRow.final_route, TriageRequestRow.route),
-                    func.count(),
-                )
-                .where(
-                    TriageRequestRow.practice_code == practice_code,
-                    TriageRequestRow.received_at >= start,
-                    TriageRequestRow.received_at < start + dt.timedelta(days=1),
-                    TriageRequestRow.status != "closed",
-                )
-                .group_by(func.coalesce(TriageRequestRow.final_route, TriageRequestRow.route))
-            ).all()
-        )
-    return {
-        Route(role): max(0, slots - int(used.get(role, 0)))
-        for role, slots in declared.items()
-        if role in Route.__members__
-    }
+        used = dict(session.execute(
+            select(func.coalesce(TriageRequestRow.final_route, TriageRequestRow.route),
+                   func.count())
+            .where(TriageRequestRow.practice_code == practice_code,
+                   TriageRequestRow.received_at >= start,
+                   TriageRequestRow.received_at < start + dt.timedelta(days=1),
+                   TriageRequestRow.status != "closed")
+            .group_by(func.coalesce(TriageRequestRow.final_route, TriageRequestRow.route))).all())
+    return {Route(role): max(0, slots - int(used.get(role, 0)))
+            for role, slots in declared.items() if role in Route.__members__}
 
 
-def set_capacity(
-    store: Store, practice_code: str, role: str, free_slots: int, on_date: dt.date, updated_by: str
-) -> None:
+def set_capacity(store: Store, practice_code: str, role: str, free_slots: int,
+                 on_date: dt.date, updated_by: str) -> None:
     """Declare a practice's free slots for a role on a day (replaces an earlier figure)."""
     if not PRACTICE_PATTERN.match(practice_code):
         raise RequestError("practice_code", f"{practice_code!r} is not an ODS practice code")
@@ -313,13 +279,9 @@ def set_capacity(
     if free_slots < 0:
         raise RequestError("free_slots", "cannot be negative")
     with store.session() as session:
-        row = session.scalar(
-            select(TriageCapacity).where(
-                TriageCapacity.practice_code == practice_code,
-                TriageCapacity.on_date == on_date,
-                TriageCapacity.role == role,
-            )
-        )
+        row = session.scalar(select(TriageCapacity).where(
+            TriageCapacity.practice_code == practice_code, TriageCapacity.on_date == on_date,
+            TriageCapacity.role == role))
         if row is None:
             row = TriageCapacity(practice_code=practice_code, on_date=on_date, role=role)
             session.add(row)
@@ -327,19 +289,11 @@ def set_capacity(
 
 
 # ---- submitting ------------------------------------------------------------------------------
-def submit(
-    store: Store,
-    new: NewRequest,
-    *,
-    source: str,
-    who: Principal | None = None,
-    directory: PatientDirectory | None = None,
-    practices: Iterable[str] | None = None,
-    idempotency: Idempotency | None = None,
-    respond: Callable[[Submitted], str] | None = None,
-    engine: TriageEngine | None = None,
-    route: str = "",
-) -> Submitted:
+def submit(store: Store, new: NewRequest, *, source: str, who: Principal | None = None,
+           directory: PatientDirectory | None = None,
+           practices: Iterable[str] | None = None, idempotency: Idempotency | None = None,
+           respond: Callable[[Submitted], str] | None = None,
+           engine: TriageEngine | None = None, route: str = "") -> Submitted:
     """Triage a request, store it and return the answer for the submitter (one audit event).
 
     ``who`` None is the public form (no account). ``practices``: the network's practice codes
@@ -352,10 +306,10 @@ def submit(
     # The practice named is checked against the network before anything is looked up, so the
     # answer is the same whether or not the NHS number or id is in the record (issue 16).
     allowed = frozenset(practices) if practices is not None else None
-    if new.practice_code is not None and allowed is not None and new.practice_code not in allowed:
-        raise RequestError(
-            "practice_code", f"{new.practice_code} is not a practice of this network"
-        )
+    if new.practice_code is not None and allowed is not None \
+            and new.practice_code not in allowed:
+        raise RequestError("practice_code", f"{new.practice_code} is not a practice of this "
+                           "network")
     known = None
     if directory is not None and (new.nhs_number or new.patient_id is not None):
         known = directory.match(nhs_number=new.nhs_number, patient_id=new.patient_id)
@@ -371,19 +325,13 @@ def submit(
 
     detail = {"route": route, "source": source}
     if who is not None:
-        require(
-            store,
-            who,
-            Action.SUBMIT_TRIAGE_REQUEST,
-            purpose=Purpose.DIRECT_CARE,
-            patient_id=known.patient_id if known else None,
-            detail={**detail, "idempotency_key": bool(idempotency)},
-        )
+        require(store, who, Action.SUBMIT_TRIAGE_REQUEST, purpose=Purpose.DIRECT_CARE,
+                patient_id=known.patient_id if known else None,
+                detail={**detail, "idempotency_key": bool(idempotency)})
     if idempotency is not None:
         with store.read() as session:
-            stored = recall(
-                session, idempotency.username, idempotency.key, idempotency.request_hash
-            )
+            stored = recall(session, idempotency.username, idempotency.key,
+                            idempotency.request_hash)
         if stored is not None:
             return _replayed(stored)
 
@@ -393,251 +341,130 @@ def submit(
     # Staff decide with what the record knows (continuity, frailty, housebound, pregnancy) and
     # today's capacity; the submitter is answered from their own words only, so the answer
     # cannot reveal anything about whoever the NHS number or id names (ADR 0081).
-    decision = triage_engine.triage(
-        TriageRequest(text=new.text, age=new.age, sex=new.sex, context=context, capacity=capacity)
-    )
-    told = (
-        decision
-        if context is None and capacity is None
-        else triage_engine.triage(TriageRequest(text=new.text, age=new.age, sex=new.sex))
-    )
+    decision = triage_engine.triage(TriageRequest(
+        text=new.text, age=new.age, sex=new.sex, context=context, capacity=capacity))
+    told = decision if context is None and capacity is None else triage_engine.triage(
+        TriageRequest(text=new.text, age=new.age, sex=new.sex))
     now = now_utc()
     try:
         with store.session() as session:
-            task = _new_task(
-                decision,
-                practice=practice,
-                patient_id=known.patient_id if known else None,
-                submitted_by=who.username if who else PUBLIC_USER,
-                now=now,
-            )
+            task = _new_task(decision, practice=practice,
+                             patient_id=known.patient_id if known else None,
+                             submitted_by=who.username if who else PUBLIC_USER, now=now)
             session.add(task)
             session.flush()
-            row = _new_row(
-                new,
-                decision,
-                source=source,
-                practice=practice,
-                patient_id=known.patient_id if known else None,
-                submitted_by=who.username if who else None,
-                now=now,
-                task_id=task.id,
-            )
+            row = _new_row(new, decision, source=source, practice=practice,
+                           patient_id=known.patient_id if known else None,
+                           submitted_by=who.username if who else None, now=now,
+                           task_id=task.id)
             session.add(row)
             session.flush()
             task.source_ref = str(row.id)
-            session.add(
-                TaskEvent(
-                    task_id=task.id,
-                    occurred_at=now,
-                    username=who.username if who else PUBLIC_USER,
-                    role=who.role.value if who else PUBLIC_ROLE,
-                    action="received",
-                    reason=None,
-                    detail={
-                        "urgency": row.urgency,
-                        "route": row.route,
-                        "source": source,
-                        "told_submitter": {
-                            "urgency": told.urgency.value,
-                            "route": told.route.value,
-                            "red_flags": list(told.red_flags),
-                            "advice": told.advice,
-                            "signpost": told.signpost,
-                            "confident": told.confident,
-                        },
-                    },
-                )
-            )
-            answer = Submitted(
-                row.id,
-                told.urgency.value,
-                told.route.value,
-                list(told.red_flags),
-                told.advice,
-                _submitter_explanation(told),
-                row.received_at,
-                signpost=told.signpost,
-                confident=told.confident,
-            )
+            session.add(TaskEvent(
+                task_id=task.id, occurred_at=now,
+                username=who.username if who else PUBLIC_USER,
+                role=who.role.value if who else PUBLIC_ROLE, action="received", reason=None,
+                detail={"urgency": row.urgency, "route": row.route, "source": source,
+                        "told_submitter": {"urgency": told.urgency.value,
+                                           "route": told.route.value,
+                                           "red_flags": list(told.red_flags),
+                                           "advice": told.advice,
+                                           "signpost": told.signpost,
+                                           "confident": told.confident}}))
+            answer = Submitted(row.id, told.urgency.value, told.route.value,
+                               list(told.red_flags), told.advice,
+                               _submitter_explanation(told), row.received_at,
+                               signpost=told.signpost, confident=told.confident)
             if idempotency is not None:
                 body = respond(answer) if respond else json.dumps(answer.response_body())
-                remember(
-                    session,
-                    idempotency.username,
-                    idempotency.key,
-                    idempotency.request_hash,
-                    201,
-                    body,
-                )
+                remember(session, idempotency.username, idempotency.key,
+                         idempotency.request_hash, 201, body)
     except IntegrityError:
         if idempotency is None:
             raise
         # A concurrent retry with the same key committed first: answer what it answered.
         with store.read() as session:
-            stored = recall(
-                session, idempotency.username, idempotency.key, idempotency.request_hash
-            )
+            stored = recall(session, idempotency.username, idempotency.key,
+                            idempotency.request_hash)
         if stored is None:
             raise
         return _replayed(stored)
     if who is None:
-        audit.record(
-            store,
-            audit.Event(
-                username=PUBLIC_USER,
-                role=PUBLIC_ROLE,
-                action=Action.SUBMIT_TRIAGE_REQUEST.value,
-                outcome="ok",
-                practice_code=practice,
-                patient_id=known.patient_id if known else None,
-                purpose=Purpose.DIRECT_CARE.value,
-                detail={**detail, "request_id": answer.id},
-            ),
-        )
+        audit.record(store, audit.Event(
+            username=PUBLIC_USER, role=PUBLIC_ROLE, action=Action.SUBMIT_TRIAGE_REQUEST.value,
+            outcome="ok", practice_code=practice,
+            patient_id=known.patient_id if known else None, purpose=Purpose.DIRECT_CARE.value,
+            detail={**detail, "request_id": answer.id}))
     return answer
 
 
 def _replayed(stored: StoredResponse) -> Submitted:
     body = json.loads(stored.body)
-    return Submitted(
-        int(body["id"]),
-        body["urgency"],
-        body["route"],
-        body["red_flags"],
-        body["advice"],
-        body["explanation"],
-        dt.datetime.fromisoformat(body["received_at"]),
-        replay=stored,
-        signpost=body.get("signpost"),
-        confident=bool(body.get("confidently_classified", True)),
-    )
+    return Submitted(int(body["id"]), body["urgency"], body["route"], body["red_flags"],
+                     body["advice"], body["explanation"],
+                     dt.datetime.fromisoformat(body["received_at"]), replay=stored,
+                     signpost=body.get("signpost"),
+                     confident=bool(body.get("confidently_classified", True)))
 
 
 def _submitter_explanation(decision: Decision) -> str:
     """The explanation without notes about the record or capacity (a decision made without
     them has none; kept as a second guard)."""
-    public = decision.model_copy(
-        update={"notes": [n for n in decision.notes if not n.startswith(RECORD_NOTE_PREFIXES)]}
-    )
+    public = decision.model_copy(update={"notes": [
+        n for n in decision.notes if not n.startswith(RECORD_NOTE_PREFIXES)]})
     return public.explanation
 
 
-def _new_task(
-    decision: Decision,
-    *,
-    practice: str | None,
-    patient_id: int | None,
-    submitted_by: str,
-    now: dt.datetime,
-) -> Task:
+def _new_task(decision: Decision, *, practice: str | None, patient_id: int | None,
+              submitted_by: str, now: dt.datetime) -> Task:
     urgency, route = decision.urgency.value, decision.route.value
-    return Task(
-        patient_id=patient_id,
-        practice_code=practice,
-        source="triage_request",
-        worklist_id=None,
-        source_ref=None,
-        kind="online_consultation",
-        reason=f"Online consultation request ({urgency}, {route})",
-        priority=PRIORITY_OF_URGENCY.get(urgency, "routine"),
-        status="open",
-        attempts=0,
-        created_by=submitted_by,
-        created_at=now,
-        updated_at=now,
-    )
+    return Task(patient_id=patient_id, practice_code=practice, source="triage_request",
+                worklist_id=None, source_ref=None, kind="online_consultation",
+                reason=f"Online consultation request ({urgency}, {route})",
+                priority=PRIORITY_OF_URGENCY.get(urgency, "routine"), status="open",
+                attempts=0, created_by=submitted_by, created_at=now, updated_at=now)
 
 
-def _new_row(
-    new: NewRequest,
-    decision: Decision,
-    *,
-    source: str,
-    practice: str | None,
-    patient_id: int | None,
-    submitted_by: str | None,
-    now: dt.datetime,
-    task_id: int,
-) -> TriageRequestRow:
+def _new_row(new: NewRequest, decision: Decision, *, source: str, practice: str | None,
+             patient_id: int | None, submitted_by: str | None,
+             now: dt.datetime, task_id: int) -> TriageRequestRow:
     return TriageRequestRow(
-        received_at=now,
-        source=source,
-        submitted_by=submitted_by,
-        given_name=new.name,
-        given_date_of_birth=new.date_of_birth,
-        given_nhs_number=new.nhs_number,
-        patient_id=patient_id,
-        practice_code=practice,
-        age=new.age,
-        sex=new.sex,
-        text=new.text,
-        urgency=decision.urgency.value,
-        route=decision.route.value,
-        red_flags=list(decision.red_flags),
-        decided_by=decision.decided_by,
-        explanation=decision.explanation,
-        advice=decision.advice,
-        usual_clinician_id=decision.usual_clinician_id,
-        engine_version=engine_version(),
-        status="new",
-        updated_at=now,
-        task_id=task_id,
-    )
+        received_at=now, source=source, submitted_by=submitted_by, given_name=new.name,
+        given_date_of_birth=new.date_of_birth, given_nhs_number=new.nhs_number,
+        patient_id=patient_id, practice_code=practice, age=new.age, sex=new.sex, text=new.text,
+        urgency=decision.urgency.value, route=decision.route.value,
+        red_flags=list(decision.red_flags), decided_by=decision.decided_by,
+        explanation=decision.explanation, advice=decision.advice,
+        usual_clinician_id=decision.usual_clinician_id, engine_version=engine_version(),
+        status="new", updated_at=now, task_id=task_id)
 
 
 # ---- staff: the queue and one request --------------------------------------------------------
-def _view(row: TriageRequestRow, task: Task, history: list[TaskEvent] | None = None) -> RequestView:
+def _view(row: TriageRequestRow, task: Task,
+          history: list[TaskEvent] | None = None) -> RequestView:
     return RequestView(
-        id=row.id,
-        received_at=row.received_at,
-        source=row.source,
-        submitted_by=row.submitted_by,
-        given_name=row.given_name,
-        given_date_of_birth=row.given_date_of_birth,
-        given_nhs_number=row.given_nhs_number,
-        patient_id=row.patient_id,
-        practice_code=row.practice_code,
-        age=row.age,
-        sex=row.sex,
-        text=row.text,
-        urgency=row.urgency,
-        route=row.route,
-        red_flags=list(row.red_flags),
-        decided_by=row.decided_by,
-        explanation=row.explanation,
-        advice=row.advice,
-        usual_clinician_id=row.usual_clinician_id,
-        engine_version=row.engine_version,
-        status=row.status,
-        final_urgency=row.final_urgency,
-        final_route=row.final_route,
-        reviewed_by=row.reviewed_by,
-        reviewed_at=row.reviewed_at,
-        assigned_user=task.owner_user,
-        assigned_role=task.owner_role,
-        outcome=task.outcome_text,
-        closed_at=task.closed_at,
-        updated_at=row.updated_at,
-        history=history_of(history or []),
-    )
+        id=row.id, received_at=row.received_at, source=row.source,
+        submitted_by=row.submitted_by, given_name=row.given_name,
+        given_date_of_birth=row.given_date_of_birth, given_nhs_number=row.given_nhs_number,
+        patient_id=row.patient_id, practice_code=row.practice_code, age=row.age, sex=row.sex,
+        text=row.text, urgency=row.urgency, route=row.route, red_flags=list(row.red_flags),
+        decided_by=row.decided_by, explanation=row.explanation, advice=row.advice,
+        usual_clinician_id=row.usual_clinician_id, engine_version=row.engine_version,
+        status=row.status, final_urgency=row.final_urgency, final_route=row.final_route,
+        reviewed_by=row.reviewed_by, reviewed_at=row.reviewed_at,
+        assigned_user=task.owner_user, assigned_role=task.owner_role,
+        outcome=task.outcome_text, closed_at=task.closed_at, updated_at=row.updated_at,
+        history=history_of(history or []))
 
 
 def _urgency_rank() -> Any:
     effective = func.coalesce(TriageRequestRow.final_urgency, TriageRequestRow.urgency)
-    return case(
-        {u: i for i, u in enumerate(URGENCY_ORDER)}, value=effective, else_=len(URGENCY_ORDER)
-    )
+    return case({u: i for i, u in enumerate(URGENCY_ORDER)}, value=effective,
+                else_=len(URGENCY_ORDER))
 
 
-def queue(
-    store: Store,
-    who: Principal,
-    *,
-    statuses: Iterable[str] = OPEN_STATUSES,
-    limit: int = 500,
-    route: str = "",
-) -> list[RequestView]:
+def queue(store: Store, who: Principal, *, statuses: Iterable[str] = OPEN_STATUSES,
+          limit: int = 500, route: str = "") -> list[RequestView]:
     """Requests this user may work, most urgent first, then longest waiting (one audit event).
 
     A role without ``triage_work`` gets :class:`NotFound` (the page does not exist for them)."""
@@ -652,24 +479,17 @@ def queue(
             in_scope = in_scope | TriageRequestRow.practice_code.is_(None)
         with store.read() as session:
             rows = session.execute(
-                select(TriageRequestRow, Task)
-                .join(Task, Task.id == TriageRequestRow.task_id)
+                select(TriageRequestRow, Task).join(Task, Task.id == TriageRequestRow.task_id)
                 .where(in_scope, TriageRequestRow.status.in_(wanted))
                 .order_by(_urgency_rank(), TriageRequestRow.received_at, TriageRequestRow.id)
-                .limit(limit)
-            ).all()
+                .limit(limit)).all()
             views = [_view(r, t) for r, t in rows]
         return views, [v.patient_id for v in views if v.patient_id is not None]
 
     # One event naming every matched patient whose request the queue shows.
-    return disclose_in_scope(
-        store,
-        who,
-        shown_requests,
-        Purpose.DIRECT_CARE,
-        Action.TRIAGE_WORK,
-        detail={"route": route, "list": "triage_queue", "statuses": wanted},
-    )
+    return disclose_in_scope(store, who, shown_requests, Purpose.DIRECT_CARE, Action.TRIAGE_WORK,
+                             detail={"route": route, "list": "triage_queue",
+                                     "statuses": wanted})
 
 
 def _practices_of(row: TriageRequestRow | None) -> frozenset[str]:
@@ -678,23 +498,15 @@ def _practices_of(row: TriageRequestRow | None) -> frozenset[str]:
     return frozenset({row.practice_code or NETWORK})
 
 
-def _authorise(
-    store: Store, who: Principal, request_id: int, action: str, route: str, detail: dict[str, Any]
-) -> None:
+def _authorise(store: Store, who: Principal, request_id: int, action: str, route: str,
+               detail: dict[str, Any]) -> None:
     """The access decision for one request (one audit event); NotFound when denied or absent."""
     with store.read() as session:
         row = session.get(TriageRequestRow, request_id)
         practices, patient_id = _practices_of(row), row.patient_id if row else None
-    require(
-        store,
-        who,
-        Action.TRIAGE_WORK,
-        purpose=Purpose.DIRECT_CARE,
-        patient_id=patient_id,
-        patient_practices=practices,
-        triage_request=True,
-        detail={"route": route, "request_id": request_id, "op": action, **detail},
-    )
+    require(store, who, Action.TRIAGE_WORK, purpose=Purpose.DIRECT_CARE, patient_id=patient_id,
+            patient_practices=practices, triage_request=True,
+            detail={"route": route, "request_id": request_id, "op": action, **detail})
 
 
 def get(store: Store, who: Principal, request_id: int, *, route: str = "") -> RequestView:
@@ -709,9 +521,8 @@ def get(store: Store, who: Principal, request_id: int, *, route: str = "") -> Re
 
 def _with_history(session: Any, row: TriageRequestRow) -> RequestView:
     task = session.get(Task, row.task_id)
-    history = session.scalars(
-        select(TaskEvent).where(TaskEvent.task_id == row.task_id).order_by(TaskEvent.id)
-    ).all()
+    history = session.scalars(select(TaskEvent).where(TaskEvent.task_id == row.task_id)
+                              .order_by(TaskEvent.id)).all()
     return _view(row, task, list(history))
 
 
@@ -731,17 +542,9 @@ def _reason(reason: str | None, required: bool) -> str | None:
     return text or None
 
 
-def _act(
-    store: Store,
-    who: Principal,
-    request_id: int,
-    action: str,
-    *,
-    route: str,
-    reason: str | None,
-    detail: dict[str, Any],
-    apply: Callable[[TriageRequestRow, Task, dt.datetime], None],
-) -> RequestView:
+def _act(store: Store, who: Principal, request_id: int, action: str, *, route: str,
+         reason: str | None, detail: dict[str, Any],
+         apply: Callable[[TriageRequestRow, Task, dt.datetime], None]) -> RequestView:
     _authorise(store, who, request_id, action, route, {**detail, "reason": reason})
     now = now_utc()
     with store.session() as session:
@@ -757,17 +560,9 @@ def _act(
         assert task is not None
         apply(row, task, now)
         row.updated_at = task.updated_at = now
-        session.add(
-            TaskEvent(
-                task_id=task.id,
-                occurred_at=now,
-                username=who.username,
-                role=who.role.value,
-                action=action,
-                reason=reason,
-                detail=detail,
-            )
-        )
+        session.add(TaskEvent(task_id=task.id, occurred_at=now, username=who.username,
+                              role=who.role.value, action=action, reason=reason,
+                              detail=detail))
     return get_unaudited(store, request_id)
 
 
@@ -779,9 +574,8 @@ def get_unaudited(store: Store, request_id: int) -> RequestView:
         return _with_history(session, row)
 
 
-def accept(
-    store: Store, who: Principal, request_id: int, *, reason: str | None = None, route: str = ""
-) -> RequestView:
+def accept(store: Store, who: Principal, request_id: int, *, reason: str | None = None,
+           route: str = "") -> RequestView:
     """A clinician agrees with the engine's urgency and route."""
     note = _reason(reason, required=False)
 
@@ -789,19 +583,12 @@ def accept(
         row.final_urgency, row.final_route = row.urgency, row.route
         row.reviewed_by, row.reviewed_at, row.status = who.username, now, "accepted"
 
-    return _act(store, who, request_id, "accept", route=route, reason=note, detail={}, apply=apply)
+    return _act(store, who, request_id, "accept", route=route, reason=note, detail={},
+                apply=apply)
 
 
-def override(
-    store: Store,
-    who: Principal,
-    request_id: int,
-    *,
-    urgency: str,
-    route_to: str,
-    reason: str,
-    route: str = "",
-) -> RequestView:
+def override(store: Store, who: Principal, request_id: int, *, urgency: str, route_to: str,
+             reason: str, route: str = "") -> RequestView:
     """A clinician changes urgency and/or route; the reason is mandatory and audited."""
     if urgency not in URGENCY_ORDER:
         raise RequestError("urgency", f"{urgency!r} is not one of {', '.join(URGENCY_ORDER)}")
@@ -812,28 +599,18 @@ def override(
 
     def apply(row: TriageRequestRow, task: Task, now: dt.datetime) -> None:
         task.priority = PRIORITY_OF_URGENCY.get(urgency, task.priority)
-        changes["from"] = {
-            "urgency": row.final_urgency or row.urgency,
-            "route": row.final_route or row.route,
-        }
+        changes["from"] = {"urgency": row.final_urgency or row.urgency,
+                           "route": row.final_route or row.route}
         row.final_urgency, row.final_route = urgency, route_to
         row.reviewed_by, row.reviewed_at, row.status = who.username, now, "overridden"
 
-    return _act(
-        store, who, request_id, "override", route=route, reason=note, detail=changes, apply=apply
-    )
+    return _act(store, who, request_id, "override", route=route, reason=note, detail=changes,
+                apply=apply)
 
 
-def assign(
-    store: Store,
-    who: Principal,
-    request_id: int,
-    *,
-    user: str | None = None,
-    role: str | None = None,
-    reason: str | None = None,
-    route: str = "",
-) -> RequestView:
+def assign(store: Store, who: Principal, request_id: int, *, user: str | None = None,
+           role: str | None = None, reason: str | None = None,
+           route: str = "") -> RequestView:
     """Give the request to a named person and/or a role."""
     user = _plain_text("user", user).lower() or None
     role = _plain_text("role", role) or None
@@ -852,21 +629,12 @@ def assign(
             raise RequestError("user", ASSIGNEE_REFUSED, authorised=True)
         task.owner_user, task.owner_role, row.status = user, role, "assigned"
 
-    return _act(
-        store,
-        who,
-        request_id,
-        "assign",
-        route=route,
-        reason=note,
-        detail={"user": user, "role": role},
-        apply=apply,
-    )
+    return _act(store, who, request_id, "assign", route=route, reason=note,
+                detail={"user": user, "role": role}, apply=apply)
 
 
-def close(
-    store: Store, who: Principal, request_id: int, *, outcome: str, route: str = ""
-) -> RequestView:
+def close(store: Store, who: Principal, request_id: int, *, outcome: str,
+          route: str = "") -> RequestView:
     """Close with what was done. The decision must have been reviewed (accepted or overridden)."""
     text = _plain_text("outcome", outcome)
     if not text:
@@ -876,19 +644,10 @@ def close(
 
     def apply(row: TriageRequestRow, task: Task, now: dt.datetime) -> None:
         if row.final_urgency is None:
-            raise StateConflict(
-                f"request {request_id}: accept or override the decision before closing it"
-            )
+            raise StateConflict(f"request {request_id}: accept or override the decision before "
+                                 "closing it")
         task.outcome_text, task.closed_at, task.status = text, now, "done"
         row.status = "closed"
 
-    return _act(
-        store,
-        who,
-        request_id,
-        "close",
-        route=route,
-        reason=None,
-        detail={"outcome": text},
-        apply=apply,
-    )
+    return _act(store, who, request_id, "close", route=route, reason=None,
+                detail={"outcome": text}, apply=apply)

@@ -465,10 +465,8 @@ _CORRESPONDENCE = re.compile(
 _ADMITTED = re.compile(
     r"\b(?:admitted|was in hospital|inpatient stay|treated (?:in hospital )?for)\b"
 )
-_AGO = re.compile(
-    r"\b(?:\d+|a|one|two|three|four|five|six|few|couple of) (?:days?|weeks?|months?) "
-    r"ago\b|\b\d+ ?/ ?(?:7|52|12) ago\b|\blast (?:week|month)\b"
-)
+_AGO = re.compile(r"\b(?:\d+|a|one|two|three|four|five|six|few|couple of) (?:days?|weeks?|months?) "
+                  r"ago\b|\b\d+ ?/ ?(?:7|52|12) ago\b|\blast (?:week|month)\b")
 _AGAIN = re.compile(r"\b(?:again|back|returned|recurr\w*|worse|worsening|new)\b")
 _HYPOTHETICAL = re.compile(
     r"\b(?:what if|in case|if (?:i|he|she|they|we|you|my \w+|someone|somebody) (?:ever |were to |"
@@ -553,13 +551,8 @@ class Reading:
 
 @lru_cache(maxsize=4096)
 def _fuzzy(token: str, vocabulary: frozenset[str], known: frozenset[str] = frozenset()) -> str:
-    if (
-        len(token) < 6
-        or token in vocabulary
-        or token in _FUZZY_STOP
-        or token in known
-        or token.isdigit()
-    ):
+    if (len(token) < 6 or token in vocabulary or token in _FUZZY_STOP or token in known
+            or token.isdigit()):
         return token
     match = get_close_matches(token, vocabulary, n=1, cutoff=0.87)
     return match[0] if match else token
@@ -599,16 +592,10 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bihd\b", " ischaemic heart disease "),
         (r"\bsx\b", " symptoms "),
         (r"(?<=[a-z0-9 ])#(?=\s|$)|\b#\s*(?=[a-z])", " fracture "),
-        (
-            r"\b(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)[ -]"
-            r"(hours?|days?|weeks?|months?|hr|hrs|h|d|wk|wks)[ -]hx\b",
-            r" \1 \2 of ",
-        ),
-        (
-            r"\b(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)[ -]"
-            r"(hours?|days?|weeks?|months?|hr|hrs|h|d|wk|wks)[ -]history(?: of)?\b",
-            r" \1 \2 of ",
-        ),
+        (r"\b(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)[ -]"
+         r"(hours?|days?|weeks?|months?|hr|hrs|h|d|wk|wks)[ -]hx\b", r" \1 \2 of "),
+        (r"\b(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)[ -]"
+         r"(hours?|days?|weeks?|months?|hr|hrs|h|d|wk|wks)[ -]history(?: of)?\b", r" \1 \2 of "),
         (r"\b(\d+)\s*(days|weeks|months)\s+(?:hx|history)(?: of)?\b", r" \1 \2 of "),
     )
 )
@@ -617,37 +604,10 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _SIDES = {"r": "right", "l": "left", "rt": "right", "lt": "left"}
 _SIDED_PARTS = frozenset(
     {
-        "leg",
-        "legs",
-        "arm",
-        "arms",
-        "eye",
-        "eyes",
-        "ear",
-        "ears",
-        "knee",
-        "hip",
-        "ankle",
-        "foot",
-        "hand",
-        "wrist",
-        "elbow",
-        "shoulder",
-        "side",
-        "chest",
-        "calf",
-        "thigh",
-        "breast",
-        "testicle",
-        "testis",
-        "flank",
-        "loin",
-        "kidney",
-        "lung",
-        "face",
-        "cheek",
-        "jaw",
-        "sided",
+        "leg", "legs", "arm", "arms", "eye", "eyes", "ear", "ears", "knee", "hip", "ankle",
+        "foot", "hand", "wrist", "elbow", "shoulder", "side", "chest", "calf", "thigh",
+        "breast", "testicle", "testis", "flank", "loin", "kidney", "lung", "face", "cheek",
+        "jaw", "sided",
     }
 )
 _WORD_HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z])")
@@ -657,10 +617,8 @@ _WORD_HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z])")
 # requested" is a faecal immunochemical test, not a seizure; "50mg OD" is once daily.
 _ACRONYMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:q ?FIT|FIT)\b"), "faecal immunochemical test"),
-    (
-        re.compile(r"(?<=\d)\s*(?:mg|mcg|g|ml|units?)?\s+(?:OD|od)\b|\bOD (?=dose|daily|regime)"),
-        " once daily",
-    ),
+    (re.compile(r"(?<=\d)\s*(?:mg|mcg|g|ml|units?)?\s+(?:OD|od)\b|\bOD (?=dose|daily|regime)"),
+     " once daily"),
 )
 
 
@@ -677,16 +635,13 @@ def _expand_shorthand(text: str) -> str:
 
 
 _PRONOUN_WILL = re.compile(r"\b(he|she|they|we|you|i|it|that)\s*['’`]\s*ll\b")
-_PRONOUN_HAD = re.compile(
-    r"\b(he|she|they|we|you)\s*['’`]\s*d\s+(?=(?:been|had|taken|gone|done|"
-    r"got|said|told|left|seen|eaten|drunk|fallen|\w+ed)\b)"
-)
+_PRONOUN_HAD = re.compile(r"\b(he|she|they|we|you)\s*['’`]\s*d\s+(?=(?:been|had|taken|gone|done|"
+                          r"got|said|told|left|seen|eaten|drunk|fallen|\w+ed)\b)")
 _PRONOUN_WOULD = re.compile(r"\b(he|she|they|we|you)\s*['’`]\s*d\b")
 
 
-def normalise(
-    message: str, vocabulary: frozenset[str] = frozenset(), known: frozenset[str] = frozenset()
-) -> str:
+def normalise(message: str, vocabulary: frozenset[str] = frozenset(),
+              known: frozenset[str] = frozenset()) -> str:
     """Lower-case, drop apostrophes, expand text-speak and fix common misspellings.
 
     ``vocabulary`` is the set of words the rules use; a longer unknown word one edit away from
@@ -763,10 +718,9 @@ def _scope(piece: str, offset: int, correspondence: bool = False) -> Clause:
     # What a hospital has already treated ("discharged after a hip fracture", and in a discharge
     # summary or clinic letter "admitted with urosepsis") is history, unless the same clause
     # says it is happening now.
-    if not historical and (
-        _TREATED.search(piece)
-        or (correspondence and (_ADMITTED.search(piece) or _AGO.search(piece)))
-    ):
+    if not historical and (_TREATED.search(piece)
+                           or (correspondence and (_ADMITTED.search(piece)
+                                                   or _AGO.search(piece)))):
         historical = not _RECENT.search(piece) and not _AGAIN.search(piece)
     return Clause(
         text=piece,
@@ -798,11 +752,8 @@ def is_negated(clause: Clause, start: int, end: int) -> bool:
         # A negation trigger reaches forward at most six words and never past "and" (safer to
         # read "no cough and lips gone blue" as blue lips than to miss them).
         between = clause.text[neg_start:start]
-        if (
-            neg_start < start <= neg_end
-            and len(between.split()) <= 6
-            and not _ends_scope(between, clause.text[start:])
-        ):
+        if (neg_start < start <= neg_end and len(between.split()) <= 6
+                and not _ends_scope(between, clause.text[start:])):
             return True
     return bool(_NEGATION_AFTER.match(clause.text[end:]))
 
@@ -840,9 +791,8 @@ def _subject_age(text: str) -> float | None:
     return None
 
 
-def read(
-    message: str, vocabulary: frozenset[str] = frozenset(), known: frozenset[str] = frozenset()
-) -> Reading:
+def read(message: str, vocabulary: frozenset[str] = frozenset(),
+         known: frozenset[str] = frozenset()) -> Reading:
     """Normalise and split ``message``. ``known``: real words never "corrected" to a rule word
     ("regular" is not a typo of "irregular")."""
     text = normalise(message, vocabulary, known)

@@ -46,63 +46,41 @@ def is_admin(principal: Principal) -> bool:
     return any(may(principal, a) for a in ADMIN_ACTIONS)
 
 
-def _check(
-    request: Request, principal: Principal, action: Action, route: str, **detail: Any
-) -> None:
-    decision = authorise(
-        _store(request),
-        principal,
-        action,
-        purpose=Purpose.PLANNING,
-        detail={"route": route, **detail},
-    )
+def _check(request: Request, principal: Principal, action: Action, route: str,
+           **detail: Any) -> None:
+    decision = authorise(_store(request), principal, action, purpose=Purpose.PLANNING,
+                         detail={"route": route, **detail})
     if not decision.allowed:
         raise Forbidden()
 
 
-def _event(request: Request, principal: Principal, action: str, detail: dict[str, Any]) -> None:
-    audit.record(
-        _store(request),
-        audit.Event(
-            username=principal.username,
-            role=principal.role.value,
-            practice_code=principal.practice_code,
-            action=action,
-            outcome="ok",
-            detail=detail,
-        ),
-    )
+def _event(request: Request, principal: Principal, action: str,
+           detail: dict[str, Any]) -> None:
+    audit.record(_store(request), audit.Event(
+        username=principal.username, role=principal.role.value,
+        practice_code=principal.practice_code, action=action, outcome="ok",
+        detail=detail))
 
 
 @router.get("/admin")
 def admin_home(request: Request, principal: SignedIn) -> Response:
     first = next((a for a in ADMIN_ACTIONS if may(principal, a)), Action.MANAGE_USERS)
     _check(request, principal, first, "/admin")
-    return render(
-        request,
-        "admin.html",
-        principal,
-        can_users=may(principal, Action.MANAGE_USERS),
-        can_agreements=may(principal, Action.MANAGE_AGREEMENTS),
-        can_audit=may(principal, Action.VIEW_AUDIT),
-    )
+    return render(request, "admin.html", principal,
+                  can_users=may(principal, Action.MANAGE_USERS),
+                  can_agreements=may(principal, Action.MANAGE_AGREEMENTS),
+                  can_audit=may(principal, Action.VIEW_AUDIT))
 
 
 # ---- users ----------------------------------------------------------------------------------
 @router.get("/admin/users")
 def users(request: Request, principal: SignedIn) -> Response:
     _check(request, principal, Action.MANAGE_USERS, "/admin/users")
-    return render(
-        request,
-        "admin_users.html",
-        principal,
-        users=accounts.list_users(_store(request)),
-        roles=[r.value for r in Role],
-        role_names=ROLE_NAMES,
-        done=request.query_params.get("done", ""),
-        error=request.query_params.get("error", ""),
-        password=request.query_params.get("password", ""),
-    )
+    return render(request, "admin_users.html", principal,
+                  users=accounts.list_users(_store(request)), roles=[r.value for r in Role],
+                  role_names=ROLE_NAMES, done=request.query_params.get("done", ""),
+                  error=request.query_params.get("error", ""),
+                  password=request.query_params.get("password", ""))
 
 
 @router.post("/admin/users")
@@ -115,34 +93,21 @@ async def users_change(request: Request, principal: SignedIn) -> Response:
     store = _store(request)
     try:
         if op == "create":
-            _, password = accounts.create_user(
-                store,
-                username,
-                form.get("role", ""),
-                practice_code=form.get("practice_code") or None,
-                display_name=form.get("display_name", ""),
-            )
-            _event(
-                request, principal, "create_user", {"user": username, "role": form.get("role", "")}
-            )
+            _, password = accounts.create_user(store, username, form.get("role", ""),
+                                               practice_code=form.get("practice_code") or None,
+                                               display_name=form.get("display_name", ""))
+            _event(request, principal, "create_user", {"user": username,
+                                                      "role": form.get("role", "")})
             # The generated password is shown once, on this answer only (not in a URL).
-            return render(
-                request,
-                "admin_users.html",
-                principal,
-                users=accounts.list_users(store),
-                roles=[r.value for r in Role],
-                role_names=ROLE_NAMES,
-                done="created",
-                error="",
-                password=password or "",
-                created=username,
-            )
+            return render(request, "admin_users.html", principal,
+                          users=accounts.list_users(store), roles=[r.value for r in Role],
+                          role_names=ROLE_NAMES, done="created", error="",
+                          password=password or "", created=username)
         if op == "role":
-            accounts.set_role(
-                store, username, form.get("role", ""), form.get("practice_code") or None
-            )
-            _event(request, principal, "set_role", {"user": username, "role": form.get("role", "")})
+            accounts.set_role(store, username, form.get("role", ""),
+                              form.get("practice_code") or None)
+            _event(request, principal, "set_role", {"user": username,
+                                                   "role": form.get("role", "")})
         elif op == "disable":
             if username == principal.username:
                 raise accounts.AccountError("you cannot disable your own account")
@@ -156,9 +121,8 @@ async def users_change(request: Request, principal: SignedIn) -> Response:
     except (accounts.AccountError, ValueError) as problem:
         from urllib.parse import urlencode
 
-        return RedirectResponse(
-            "/admin/users?" + urlencode({"error": str(problem)}), status_code=303
-        )
+        return RedirectResponse("/admin/users?" + urlencode({"error": str(problem)}),
+                                status_code=303)
     return RedirectResponse(f"/admin/users?done={op}", status_code=303)
 
 
@@ -166,17 +130,11 @@ async def users_change(request: Request, principal: SignedIn) -> Response:
 @router.get("/admin/agreements")
 def agreements(request: Request, principal: SignedIn) -> Response:
     _check(request, principal, Action.MANAGE_AGREEMENTS, "/admin/agreements")
-    return render(
-        request,
-        "admin_agreements.html",
-        principal,
-        agreements=sharing.list_agreements(_store(request)),
-        scopes=[s.value for s in DataScope],
-        purposes=[p.value for p in Purpose],
-        done=request.query_params.get("done", ""),
-        error=request.query_params.get("error", ""),
-        today=dt.date.today(),
-    )
+    return render(request, "admin_agreements.html", principal,
+                  agreements=sharing.list_agreements(_store(request)),
+                  scopes=[s.value for s in DataScope], purposes=[p.value for p in Purpose],
+                  done=request.query_params.get("done", ""),
+                  error=request.query_params.get("error", ""), today=dt.date.today())
 
 
 @router.post("/admin/agreements")
@@ -191,15 +149,11 @@ async def agreements_change(request: Request, principal: SignedIn) -> Response:
     try:
         if form.get("op") == "add":
             made = sharing.add_agreement(
-                store,
-                from_practices=form.get("from_practices", "").replace(",", " ").split(),
+                store, from_practices=form.get("from_practices", "").replace(",", " ").split(),
                 to_orgs=form.get("to_orgs", "").replace(",", " ").split(),
-                data_scope=form.get("data_scope", ""),
-                purpose=form.get("purpose", ""),
+                data_scope=form.get("data_scope", ""), purpose=form.get("purpose", ""),
                 valid_from=dt.date.fromisoformat(form.get("valid_from", "").strip()),
-                reference=form.get("reference", ""),
-                created_by=principal.username,
-            )
+                reference=form.get("reference", ""), created_by=principal.username)
             _event(request, principal, "add_agreement", {"agreement_id": made.agreement_id})
         elif form.get("op") == "revoke" and is_digits(form.get("agreement_id", "")):
             number = int(form["agreement_id"])
@@ -208,9 +162,8 @@ async def agreements_change(request: Request, principal: SignedIn) -> Response:
         else:
             raise sharing.SharingError("choose what to change")
     except (sharing.SharingError, ValueError) as problem:
-        return RedirectResponse(
-            "/admin/agreements?" + urlencode({"error": str(problem)}), status_code=303
-        )
+        return RedirectResponse("/admin/agreements?" + urlencode({"error": str(problem)}),
+                                status_code=303)
     return RedirectResponse(f"/admin/agreements?done={form.get('op')}", status_code=303)
 
 
@@ -218,23 +171,10 @@ async def agreements_change(request: Request, principal: SignedIn) -> Response:
 @router.get("/admin/audit")
 def audit_viewer(request: Request, principal: SignedIn, patient_id: str = "") -> Response:
     number = int(patient_id) if is_digits(patient_id) and len(patient_id) < 19 else None
-    _check(
-        request,
-        principal,
-        Action.VIEW_AUDIT,
-        "/admin/audit",
-        **({"about_patient": number} if number is not None else {}),
-    )
+    _check(request, principal, Action.VIEW_AUDIT, "/admin/audit",
+           **({"about_patient": number} if number is not None else {}))
     store = _store(request)
     rows = audit.who_viewed(store, number) if number is not None else []
     report = audit.verify(store) if request.query_params.get("verify") else None
-    return render(
-        request,
-        "admin_audit.html",
-        principal,
-        patient_id=patient_id,
-        number=number,
-        rows=rows,
-        report=report,
-        role_names=ROLE_NAMES,
-    )
+    return render(request, "admin_audit.html", principal, patient_id=patient_id, number=number,
+                  rows=rows, report=report, role_names=ROLE_NAMES)

@@ -45,11 +45,8 @@ def _open(request: Request) -> bool:
 @router.get("/static/local/nhsuk-frontend.css")
 def nhsuk_css(request: Request) -> Response:
     """The NHS.UK frontend stylesheet with no remote font (:func:`pcn.web.app.local_nhsuk_css`)."""
-    return Response(
-        request.app.state.nhsuk_css,
-        media_type="text/css",
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
+    return Response(request.app.state.nhsuk_css, media_type="text/css",
+                    headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/api/docs")
@@ -61,14 +58,8 @@ def api_docs(request: Request) -> Response:
 
 @router.get("/openapi.json")
 def openapi_schema(request: Request) -> Response:
-    if (
-        not _open(request)
-        and session_principal(request) is None
-        and bearer_principal(request) is None
-    ):
-        raise HTTPException(
-            status_code=401,
-            detail="sign in, or send a bearer token, to read the API description",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if not _open(request) and session_principal(request) is None \
+            and bearer_principal(request) is None:
+        raise HTTPException(status_code=401, detail="sign in, or send a bearer token, to read "
+                            "the API description", headers={"WWW-Authenticate": "Bearer"})
     return JSONResponse(request.app.openapi())

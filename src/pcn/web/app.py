@@ -70,10 +70,8 @@ def find_node_modules() -> Path:
     for candidate in candidates:
         if (candidate / "nhsuk-frontend").is_dir():
             return candidate
-    raise AssetsMissing(
-        "front-end assets not found: run `make install` (npm install) at the "
-        "repository root, or set PCN_NODE_MODULES to a node_modules directory"
-    )
+    raise AssetsMissing("front-end assets not found: run `make install` (npm install) at the "
+                        "repository root, or set PCN_NODE_MODULES to a node_modules directory")
 
 
 #: ``@font-face`` rules that fetch a font from another host (the NHS.UK frontend's Frutiger).
@@ -94,9 +92,8 @@ def _fmt(value: Any, digits: int = 1, marker: str = "*") -> str:
         return marker
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    if isinstance(value, int) or (
-        hasattr(value, "is_integer") and float(value).is_integer() and digits == 0
-    ):
+    if isinstance(value, int) or (hasattr(value, "is_integer") and float(value).is_integer()
+                                  and digits == 0):
         return f"{int(value):,}"
     try:
         return f"{float(value):,.{digits}f}"
@@ -114,12 +111,8 @@ except ImportError:  # pragma: no cover
 
 def make_templates() -> Jinja2Templates:
     env = Environment(
-        loader=ChoiceLoader(
-            [
-                FileSystemLoader(HERE / "templates"),
-                PackageLoader("nhsuk_frontend_jinja", "templates"),
-            ]
-        ),
+        loader=ChoiceLoader([FileSystemLoader(HERE / "templates"),
+                             PackageLoader("nhsuk_frontend_jinja", "templates")]),
         autoescape=select_autoescape(("html", "jinja")),
         undefined=ChainableUndefined,  # the NHS.UK macros read optional nested params
     )
@@ -128,16 +121,14 @@ def make_templates() -> Jinja2Templates:
     env.filters["date"] = display.date
     env.filters["date_time"] = display.date_time
     env.filters["cell"] = lambda value, column, missing=display.NOT_RECORDED: display.cell(
-        column, value, missing
-    )
+        column, value, missing)
     env.filters["label"] = display.label
     env.filters["coded"] = display.coded
     env.filters["yes_no"] = display.yes_no
     env.filters["number"] = display.number
     # JSON inside <script>: escape <, > and & so no data can end the element or open a comment.
-    env.filters["tojson_safe"] = lambda spec: (
-        json.dumps(spec).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    )
+    env.filters["tojson_safe"] = lambda spec: (json.dumps(spec).replace("<", "\\u003c")
+                                               .replace(">", "\\u003e").replace("&", "\\u0026"))
     return Jinja2Templates(env=env)
 
 
@@ -182,13 +173,8 @@ def refresh_view(app: FastAPI, record_dir: str | Path) -> None:
             app.state.published = now
 
 
-def create_app(
-    record_dir: str | Path,
-    *,
-    store: Store | None = None,
-    settings: Settings | None = None,
-    warm: bool = False,
-) -> FastAPI:
+def create_app(record_dir: str | Path, *, store: Store | None = None,
+               settings: Settings | None = None, warm: bool = False) -> FastAPI:
     """The app serving one network record; ``store`` defaults to the configured one."""
     settings = settings or get_settings()
     view: NetworkView = open_network(record_dir)
@@ -196,16 +182,10 @@ def create_app(
         view.warm()
     # /api/docs and /openapi.json are this app's own routes (pcn.web.api_docs): Swagger UI from
     # the npm package, and sign-in required outside debug mode.
-    app = FastAPI(
-        title="pcn",
-        version="1",
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-        description="The network's indicators, worklists and patient summaries. "
-        "Authenticate with `Authorization: Bearer <token>` "
-        "(`pcn users token NAME`).",
-    )
+    app = FastAPI(title="pcn", version="1", docs_url=None, redoc_url=None, openapi_url=None,
+                  description="The network's indicators, worklists and patient summaries. "
+                              "Authenticate with `Authorization: Bearer <token>` "
+                              "(`pcn users token NAME`).")
     app.state.view = view
     app.state.published = _published(record_dir)
     app.state.store = store or open_store(settings=settings)
@@ -215,9 +195,8 @@ def create_app(
     app.state.anonymous_submissions = AnonymousSubmissions(settings.public_requests_per_hour)
     from pcn.api.requests import MAX_BODY_BYTES
 
-    app.add_middleware(
-        BodySizeLimit, prefixes=("/api/requests", "/request", "/triage"), limit=MAX_BODY_BYTES
-    )
+    app.add_middleware(BodySizeLimit, prefixes=("/api/requests", "/request", "/triage"),
+                       limit=MAX_BODY_BYTES)
     if warm:  # the triage engine (classifier) and the patient directory, before the first request
         from pcn.triage import default_engine
         from pcn.web.triage_support import patient_directory
@@ -280,9 +259,8 @@ def _not_found(request: Request) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": "Not Found"}, status_code=404)
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request, "not_found.html", {"principal": None}, status_code=404
-    )
+    return templates.TemplateResponse(request, "not_found.html", {"principal": None},
+                                      status_code=404)
 
 
 def _install_error_pages(app: FastAPI) -> None:
@@ -311,11 +289,8 @@ def _install_error_pages(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _not_found(request)
         if _wants_json(request) or exc.status_code != 401:
-            return JSONResponse(
-                {"detail": exc.detail},
-                status_code=exc.status_code,
-                headers=getattr(exc, "headers", None),
-            )
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
         return HTMLResponse("Sign in required", status_code=401)
 
     @app.exception_handler(RequestValidationError)
@@ -323,26 +298,19 @@ def _install_error_pages(app: FastAPI) -> None:
         if request.url.path.startswith("/fhir"):
             from pcn.api.fhir import fhir_error
 
-            where = "; ".join(
-                ".".join(str(p) for p in err.get("loc", ())) + ": " + str(err.get("msg", ""))
-                for err in exc.errors()
-            )
+            where = "; ".join(".".join(str(p) for p in err.get("loc", ())) + ": "
+                              + str(err.get("msg", "")) for err in exc.errors())
             return fhir_error(400, f"invalid request: {where}")
-        problems = [
-            {"field": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg", "")}
-            for err in exc.errors()
-        ]
-        return JSONResponse({"detail": "invalid request", "problems": problems}, status_code=422)
+        problems = [{"field": ".".join(str(p) for p in err.get("loc", ())),
+                     "problem": err.get("msg", "")} for err in exc.errors()]
+        return JSONResponse({"detail": "invalid request", "problems": problems},
+                            status_code=422)
 
     @app.exception_handler(RequestError)
     async def _bad_field(request: Request, exc: RequestError) -> Response:
-        return JSONResponse(
-            {
-                "detail": "invalid request",
-                "problems": [{"field": exc.field, "problem": exc.problem}],
-            },
-            status_code=422,
-        )
+        return JSONResponse({"detail": "invalid request",
+                             "problems": [{"field": exc.field, "problem": exc.problem}]},
+                            status_code=422)
 
     @app.exception_handler(StateConflict)
     async def _conflict(request: Request, exc: StateConflict) -> Response:
@@ -350,13 +318,9 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(TaskError)
     async def _bad_task_field(request: Request, exc: TaskError) -> Response:
-        return JSONResponse(
-            {
-                "detail": "invalid request",
-                "problems": [{"field": exc.field, "problem": exc.problem}],
-            },
-            status_code=422,
-        )
+        return JSONResponse({"detail": "invalid request",
+                             "problems": [{"field": exc.field, "problem": exc.problem}]},
+                            status_code=422)
 
     @app.exception_handler(TaskConflict)
     async def _task_conflict(request: Request, exc: TaskConflict) -> Response:
@@ -368,9 +332,6 @@ def _install_error_pages(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=409)
         templates: Jinja2Templates = request.app.state.templates
-        return templates.TemplateResponse(
-            request,
-            "outputs_missing.html",
-            {"message": message, "principal": None},
-            status_code=409,
-        )
+        return templates.TemplateResponse(request, "outputs_missing.html",
+                                          {"message": message, "principal": None},
+                                          status_code=409)

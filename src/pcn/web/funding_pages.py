@@ -82,28 +82,18 @@ def _page_data(request: Request, year: str, protected: bool) -> dict[str, Any]:
         workforce = benchmark(view.pcn_code, BENCHMARK_YEAR)
     except (NoWorkforceData, UnknownPcn):
         workforce = None
-    return {
-        "year": year,
-        "years": sorted(set(arrs_years()) | set(funding_years())),
-        "summary": summary,
-        "problem": problem,
-        "comparison": comparison,
-        "components": carr_hill().components,
-        "carr_hill": carr_hill(),
-        "imd_need": imd_need(),
-        "rate": global_sum_rate(),
-        "rate_source": GLOBAL_SUM_RATE_SOURCE,
-        "workforce": workforce,
-        "workforce_year": BENCHMARK_YEAR,
-        "workforce_source": WORKFORCE_SOURCE,
-    }
+    return {"year": year, "years": sorted(set(arrs_years()) | set(funding_years())),
+            "summary": summary, "problem": problem, "comparison": comparison,
+            "components": carr_hill().components, "carr_hill": carr_hill(),
+            "imd_need": imd_need(), "rate": global_sum_rate(),
+            "rate_source": GLOBAL_SUM_RATE_SOURCE, "workforce": workforce,
+            "workforce_year": BENCHMARK_YEAR, "workforce_source": WORKFORCE_SOURCE}
 
 
 @router.get("/funding")
 def funding(request: Request, principal: SignedIn, year: str | None = None) -> Response:
-    protected = guarded.aggregates(
-        _store(request), principal, "/funding", year=year or DEFAULT_YEAR
-    )
+    protected = guarded.aggregates(_store(request), principal, "/funding",
+                                   year=year or DEFAULT_YEAR)
     chosen = _year(year)
     return render(request, "funding.html", principal, **_page_data(request, chosen, protected))
 
@@ -112,9 +102,8 @@ def funding(request: Request, principal: SignedIn, year: str | None = None) -> R
 def funding_export(request: Request, principal: SignedIn, year: str | None = None) -> Response:
     from pcn.funding.summary import funding_summary
 
-    guarded.export_aggregates(
-        _store(request), principal, "/funding/export.csv", year=year or DEFAULT_YEAR
-    )
+    guarded.export_aggregates(_store(request), principal, "/funding/export.csv",
+                              year=year or DEFAULT_YEAR)
     chosen = _year(year)
     view = _view(request)
     # exports always go through disclosure control (pcn.web.guarded.export_aggregates)
@@ -124,8 +113,5 @@ def funding_export(request: Request, principal: SignedIn, year: str | None = Non
     except LookupError:
         raise NotFound() from None
     filename = f"funding_{view.pcn_code}_{chosen.replace('/', '-')}.csv"
-    return StreamingResponse(
-        iter([summary.csv()]),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return StreamingResponse(iter([summary.csv()]), media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})

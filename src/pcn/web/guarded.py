@@ -32,14 +32,8 @@ from pcn.access.policy import (
 from pcn.reporting.network import NetworkView
 from pcn.store.database import Store
 
-__all__ = [
-    "NotFound",
-    "WorklistPage",
-    "aggregates",
-    "is_clinical",
-    "patient_summary",
-    "worklist_rows",
-]
+__all__ = ["NotFound", "WorklistPage", "aggregates", "is_clinical", "patient_summary",
+           "worklist_rows"]
 
 PAGE_SIZE = 25
 
@@ -55,25 +49,15 @@ def can_search(principal: Principal) -> bool:
 
 def aggregates(store: Store, principal: Principal, route: str, **detail: Any) -> bool:
     """Authorise an aggregate view (404 when the role has none); True = apply disclosure control."""
-    require(
-        store,
-        principal,
-        Action.VIEW_AGGREGATES,
-        purpose=Purpose.PLANNING,
-        detail={"route": route, **detail},
-    )
+    require(store, principal, Action.VIEW_AGGREGATES, purpose=Purpose.PLANNING,
+            detail={"route": route, **detail})
     return not is_clinical(principal)
 
 
 def export_aggregates(store: Store, principal: Principal, route: str, **detail: Any) -> None:
     """Authorise an aggregate export; exports always go through disclosure control."""
-    require(
-        store,
-        principal,
-        Action.EXPORT_AGGREGATES,
-        purpose=Purpose.PLANNING,
-        detail={"route": route, **detail},
-    )
+    require(store, principal, Action.EXPORT_AGGREGATES, purpose=Purpose.PLANNING,
+            detail={"route": route, **detail})
 
 
 @dataclass(frozen=True)
@@ -103,20 +87,11 @@ def _filter(frame: pd.DataFrame, filters: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def worklist_rows(
-    store: Store,
-    view: NetworkView,
-    principal: Principal,
-    worklist_id: str,
-    *,
-    filters: dict[str, str],
-    page: int = 1,
-    page_size: int = PAGE_SIZE,
-    export: bool = False,
-    route: str = "",
-    annotate: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-    sort: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-) -> WorklistPage:
+def worklist_rows(store: Store, view: NetworkView, principal: Principal, worklist_id: str, *,
+                  filters: dict[str, str], page: int = 1, page_size: int = PAGE_SIZE,
+                  export: bool = False, route: str = "",
+                  annotate: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                  sort: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> WorklistPage:
     """The rows of a worklist this user may see (one audit event naming the patients shown);
     NotFound when not allowed. ``annotate`` adds columns to the rows in scope (e.g. each
     patient's task) before the filters; ``sort`` orders the filtered rows."""
@@ -146,42 +121,24 @@ def worklist_rows(
         else:
             pages = max(1, -(-total // page_size))
             number = min(max(page, 1), pages)
-            rows = chosen.iloc[(number - 1) * page_size : number * page_size]
+            rows = chosen.iloc[(number - 1) * page_size: number * page_size]
             result = WorklistPage(rows, in_scope, total, number, pages, scope)
         return result, [int(p) for p in result.rows["patient_id"]]
 
-    return disclose_in_scope(
-        store,
-        principal,
-        select,
-        purpose,
-        action,
-        detail={
-            "route": route,
-            "worklist": worklist_id,
-            "export": export,
-            "filters": {k: v for k, v in filters.items() if v},
-            "page": page,
-        },
-    )
+    return disclose_in_scope(store, principal, select, purpose, action,
+                             detail={"route": route, "worklist": worklist_id, "export": export,
+                                     "filters": {k: v for k, v in filters.items() if v},
+                                     "page": page})
 
 
-def patient_summary(
-    store: Store, view: NetworkView, principal: Principal, patient_id: int | None, *, route: str
-) -> dict[str, Any]:
+def patient_summary(store: Store, view: NetworkView, principal: Principal,
+                    patient_id: int | None, *, route: str) -> dict[str, Any]:
     """A patient's summary after the legitimate-relationship check (one audit event).
 
     ``patient_id`` None (an id that is not a number) is refused like an unknown patient."""
     practices = view.patient_practices(patient_id) if patient_id is not None else frozenset()
-    require(
-        store,
-        principal,
-        Action.VIEW_PATIENT,
-        purpose=Purpose.DIRECT_CARE,
-        patient_id=patient_id,
-        patient_practices=practices,
-        detail={"route": route},
-    )
+    require(store, principal, Action.VIEW_PATIENT, purpose=Purpose.DIRECT_CARE,
+            patient_id=patient_id, patient_practices=practices, detail={"route": route})
     if patient_id is None:  # pragma: no cover - the policy refuses a request naming nobody
         raise NotFound()
     return view.patient_summary(patient_id)

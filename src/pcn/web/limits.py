@@ -49,22 +49,13 @@ class ConcurrencyLimit:
 
 
 async def _busy(send: Send) -> None:
-    body = json.dumps(
-        {"detail": f"the server is busy: retry after {RETRY_AFTER_SECONDS} s"}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
-                (b"cache-control", b"no-store"),
-                (b"x-content-type-options", b"nosniff"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    body = json.dumps({"detail": "the server is busy: retry after "
+                                 f"{RETRY_AFTER_SECONDS} s"}).encode()
+    await send({"type": "http.response.start", "status": 503, "headers": [
+        (b"content-type", b"application/json"),
+        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+        (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
+        (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -158,13 +158,16 @@ def _parse(values: dict[str, str], patient_id: int) -> tuple[Any, dict[str, str]
 
 @router.post("/readings/{token}")
 async def readings_submit(request: Request, token: str) -> Response:
-    claims = _claims(request, token)
-    if isinstance(claims, Response):
-        return claims
     form = await request.form()
     names = {"taken-day": "taken[day]", "taken-month": "taken[month]", "taken-year": "taken[year]"}
     values = {k: str(form.get(names.get(k, k), "")).strip() for k in FIELDS}
-    if not csrf_valid(request, str(form.get("csrf_token", ""))):
+    fresh = csrf_valid(request, str(form.get("csrf_token", "")))
+    claims = _claims(request, token)
+    if isinstance(claims, Response):
+        if not fresh:
+            claims.status_code = 400
+        return claims
+    if not fresh:
         return _patient_page(
             request,
             claims,

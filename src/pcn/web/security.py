@@ -40,10 +40,8 @@ class Signers:
 
 
 def make_signers(secret: str) -> Signers:
-    return Signers(
-        URLSafeTimedSerializer(secret, salt="pcn-session"),
-        URLSafeTimedSerializer(secret, salt="pcn-csrf"),
-    )
+    return Signers(URLSafeTimedSerializer(secret, salt="pcn-session"),
+                   URLSafeTimedSerializer(secret, salt="pcn-csrf"))
 
 
 def _signers(request: Request) -> Signers:
@@ -71,15 +69,8 @@ def start_session(request: Request, response: Response, username: str) -> None:
     """Issue a fresh session (new random id: no fixation) and a fresh CSRF token."""
     sid = open_session(request.app.state.store, username)
     value = _signers(request).session.dumps({"u": username, "sid": sid})
-    response.set_cookie(
-        SESSION_COOKIE,
-        value,
-        max_age=SESSION_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
-        path="/",
-    )
+    response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_MAX_AGE, httponly=True,
+                        samesite="lax", secure=_secure(request), path="/")
     set_csrf_cookie(request, response, new_csrf_token(request))
 
 
@@ -87,9 +78,8 @@ def end_session(request: Request, response: Response) -> None:
     payload = _session_payload(request)
     if payload is not None:
         close_session(request.app.state.store, payload[1])
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request)
-    )
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=_secure(request))
 
 
 def session_principal(request: Request) -> Principal | None:
@@ -128,14 +118,8 @@ def new_csrf_token(request: Request) -> str:
 
 
 def set_csrf_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        CSRF_COOKIE,
-        _signers(request).csrf.dumps(token),
-        httponly=True,
-        samesite="strict",
-        secure=_secure(request),
-        path="/",
-    )
+    response.set_cookie(CSRF_COOKIE, _signers(request).csrf.dumps(token), httponly=True,
+                        samesite="strict", secure=_secure(request), path="/")
 
 
 def csrf_token_for(request: Request) -> str:
@@ -165,10 +149,8 @@ def csrf_valid(request: Request, submitted: str | None) -> bool:
     expected = _cookie_csrf(request)
     if not expected or not submitted:
         return False
-    return hmac.compare_digest(
-        str(expected).encode("utf-8", "surrogatepass"),
-        str(submitted).encode("utf-8", "surrogatepass"),
-    )
+    return hmac.compare_digest(str(expected).encode("utf-8", "surrogatepass"),
+                               str(submitted).encode("utf-8", "surrogatepass"))
 
 
 # ---- bearer tokens -------------------------------------------------------------------------
@@ -192,11 +174,8 @@ class BodySizeLimit:
         self.app, self.prefixes, self.limit = app, prefixes, limit
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] in ("POST", "PUT", "PATCH")
-            and scope["path"].startswith(self.prefixes)
-        ):
+        if (scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH")
+                and scope["path"].startswith(self.prefixes)):
             headers = dict(scope.get("headers") or [])
             length = headers.get(b"content-length")
             status, message = 0, ""
@@ -221,13 +200,11 @@ def content_security_policy(nonce: str) -> str:
     """Everything from this server only: no CDN, no web fonts from elsewhere (the NHS.UK
     frontend's Frutiger comes from a public host, so pages fall back to Arial, its named
     fallback). Vega compiles chart expressions with Function(): charts need 'unsafe-eval'."""
-    return (
-        "default-src 'self'; "
-        f"script-src 'self' 'nonce-{nonce}' 'unsafe-eval'; "
-        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "font-src 'self'; connect-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
-    )
+    return ("default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}' 'unsafe-eval'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "font-src 'self'; connect-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
 
 
 class SecurityHeaders:
@@ -247,13 +224,10 @@ class SecurityHeaders:
             return
         nonce = secrets.token_urlsafe(16)
         scope.setdefault("state", {})["csp_nonce"] = nonce  # read as request.state.csp_nonce
-        extra = [
-            (b"content-security-policy", content_security_policy(nonce).encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-        ]
+        extra = [(b"content-security-policy", content_security_policy(nonce).encode()),
+                 (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                 (b"referrer-policy", b"same-origin"),
+                 (b"cross-origin-opener-policy", b"same-origin")]
         if scope.get("scheme") == "https":
             extra.append((b"strict-transport-security", HSTS.encode()))
         cacheable = str(scope.get("path", "")).startswith(UNCACHED_PREFIXES)
@@ -263,7 +237,8 @@ class SecurityHeaders:
                 names = {name for name, _ in extra}
                 if not cacheable:
                     names.add(b"cache-control")
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in names]
                 headers += extra
                 if not cacheable:
                     headers.append((b"cache-control", b"no-store"))

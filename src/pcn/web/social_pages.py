@@ -134,9 +134,7 @@ async def referral_action(
     form = await request.form()
     back = "/social/referrals/" + (referral_id if referral_id.isdigit() else "0")
     if not csrf_valid(request, str(form.get("csrf_token", ""))):
-        return RedirectResponse(
-            f"{back}?error=This+form+expired.+Please+try+again.", status_code=303
-        )
+        return render(request, "form_expired.html", principal, back=back, status_code=400)
     row = _referral(request, principal, referral_id)
     store, lookup = _store(request), _practices(request)
     try:
@@ -186,7 +184,7 @@ async def refer(request: Request, principal: SignedIn) -> Response:
     """Refer a person: from a task (``task_id``), a worklist row or the triage route."""
     form = await request.form()
     if not csrf_valid(request, str(form.get("csrf_token", ""))):
-        return RedirectResponse("/social?error=expired", status_code=303)
+        return render(request, "form_expired.html", principal, back="/social", status_code=400)
     raw_task = str(form.get("task_id", "")).strip()
     raw_patient = str(form.get("patient_id", "")).strip()
     try:

@@ -22,8 +22,8 @@ def practices_of(view: NetworkView) -> Callable[[int], frozenset[str]]:
 def worklist_titles(view: NetworkView) -> dict[str, str]:
     """Worklist id → title (read once per published view)."""
     titles: dict[str, str] = view._memo(
-        ("worklist_titles",), lambda: {wid: view.worklist_title(wid) for wid in view.worklist_ids()}
-    )
+        ("worklist_titles",), lambda: {wid: view.worklist_title(wid)
+                                       for wid in view.worklist_ids()})
     return titles
 
 

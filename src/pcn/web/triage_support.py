@@ -30,6 +30,5 @@ def network_practices(app: Any) -> list[str]:
 def practice_choices(app: Any) -> list[tuple[str, str]]:
     """(code, name) of every member practice, by name."""
     names = app.state.view.practice_names
-    return sorted(
-        ((code, names.get(code, code)) for code in network_practices(app)), key=lambda pair: pair[1]
-    )
+    return sorted(((code, names.get(code, code)) for code in network_practices(app)),
+                  key=lambda pair: pair[1])

@@ -63,18 +63,15 @@ class WorklistDefinition(BaseModel):
         default_factory=list,
         description="Codelists whose codes, once recorded, take a patient off the list (the "
         "profile feature behind an exclusion reads them); a task on this list closed 'done' "
-        "with such a code is followed through to the next run (ADR 0110)",
-    )
+        "with such a code is followed through to the next run (ADR 0110)")
     authored_by: str
     checked_by: str | None
     date_reviewed: str | None
     next_review: str | None
     not_available: str | None = Field(
-        default=None,
-        min_length=10,
+        default=None, min_length=10,
         description="Why the list cannot be built from any record pcn reads (a feature it needs "
-        "has no shipped codelist); it is then not built and shown as not available",
-    )
+        "has no shipped codelist); it is then not built and shown as not available")
 
     @field_validator("eligible")
     @classmethod

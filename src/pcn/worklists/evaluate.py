@@ -55,11 +55,8 @@ def build_worklists(
     profile: pd.DataFrame, as_of: dt.date, definitions: dict[str, WorklistDefinition] | None = None
 ) -> dict[str, pd.DataFrame]:
     defs = definitions if definitions is not None else load_worklists()
-    return {
-        wid: build_worklist(d, profile, as_of)
-        for wid, d in defs.items()
-        if not worklist_gaps(d, profile)
-    }
+    return {wid: build_worklist(d, profile, as_of) for wid, d in defs.items()
+            if not worklist_gaps(d, profile)}
 
 
 def worklist_gaps(definition: WorklistDefinition, profile: pd.DataFrame) -> str:

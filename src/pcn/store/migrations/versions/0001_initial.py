@@ -56,9 +56,8 @@ def upgrade() -> None:
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column(
-            "user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"),
+                  nullable=False),
         sa.Column("selector", sa.String(32), nullable=False, unique=True),
         sa.Column("secret_hash", sa.String(64), nullable=False),
         sa.Column("label", sa.String(200), nullable=False),

@@ -56,7 +56,8 @@ def upgrade() -> None:
     op.create_table(
         "triage_request_events",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("request_id", sa.Integer(), sa.ForeignKey("triage_requests.id"), nullable=False),
+        sa.Column("request_id", sa.Integer(), sa.ForeignKey("triage_requests.id"),
+                  nullable=False),
         sa.Column("occurred_at", sa.DateTime(), nullable=False),
         sa.Column("username", sa.String(64), nullable=False),
         sa.Column("role", sa.String(32), nullable=False),
@@ -64,7 +65,8 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("detail", sa.JSON(), nullable=False),
     )
-    op.create_index("ix_triage_request_events_request_id", "triage_request_events", ["request_id"])
+    op.create_index("ix_triage_request_events_request_id", "triage_request_events",
+                    ["request_id"])
     op.create_table(
         "triage_capacity",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -74,9 +76,8 @@ def upgrade() -> None:
         sa.Column("free_slots", sa.Integer(), nullable=False),
         sa.Column("updated_by", sa.String(64), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.UniqueConstraint(
-            "practice_code", "on_date", "role", name="uq_triage_capacity_practice_day_role"
-        ),
+        sa.UniqueConstraint("practice_code", "on_date", "role",
+                            name="uq_triage_capacity_practice_day_role"),
     )
 
 

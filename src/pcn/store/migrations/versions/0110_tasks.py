@@ -23,12 +23,8 @@ branch_labels = None
 depends_on = None
 
 #: Task priority from a request's (final) urgency.
-PRIORITY_OF_URGENCY = {
-    "emergency": "urgent",
-    "urgent": "high",
-    "routine": "routine",
-    "self_care": "low",
-}
+PRIORITY_OF_URGENCY = {"emergency": "urgent", "urgent": "high", "routine": "routine",
+                       "self_care": "low"}
 
 
 def _tasks_table() -> None:
@@ -75,72 +71,37 @@ def _tasks_table() -> None:
 
 
 _requests = sa.table(
-    "triage_requests",
-    sa.column("id", sa.Integer()),
-    sa.column("received_at", sa.DateTime()),
-    sa.column("submitted_by", sa.String()),
-    sa.column("patient_id", sa.BigInteger()),
-    sa.column("practice_code", sa.String()),
-    sa.column("urgency", sa.String()),
-    sa.column("final_urgency", sa.String()),
-    sa.column("route", sa.String()),
-    sa.column("final_route", sa.String()),
-    sa.column("status", sa.String()),
-    sa.column("assigned_user", sa.String()),
-    sa.column("assigned_role", sa.String()),
-    sa.column("outcome", sa.Text()),
-    sa.column("closed_at", sa.DateTime()),
-    sa.column("updated_at", sa.DateTime()),
-    sa.column("task_id", sa.Integer()),
-)
+    "triage_requests", sa.column("id", sa.Integer()), sa.column("received_at", sa.DateTime()),
+    sa.column("submitted_by", sa.String()), sa.column("patient_id", sa.BigInteger()),
+    sa.column("practice_code", sa.String()), sa.column("urgency", sa.String()),
+    sa.column("final_urgency", sa.String()), sa.column("route", sa.String()),
+    sa.column("final_route", sa.String()), sa.column("status", sa.String()),
+    sa.column("assigned_user", sa.String()), sa.column("assigned_role", sa.String()),
+    sa.column("outcome", sa.Text()), sa.column("closed_at", sa.DateTime()),
+    sa.column("updated_at", sa.DateTime()), sa.column("task_id", sa.Integer()))
 _request_events = sa.table(
-    "triage_request_events",
-    sa.column("id", sa.Integer()),
-    sa.column("request_id", sa.Integer()),
-    sa.column("occurred_at", sa.DateTime()),
-    sa.column("username", sa.String()),
-    sa.column("role", sa.String()),
-    sa.column("action", sa.String()),
-    sa.column("reason", sa.Text()),
-    sa.column("detail", sa.JSON()),
-)
+    "triage_request_events", sa.column("id", sa.Integer()), sa.column("request_id", sa.Integer()),
+    sa.column("occurred_at", sa.DateTime()), sa.column("username", sa.String()),
+    sa.column("role", sa.String()), sa.column("action", sa.String()),
+    sa.column("reason", sa.Text()), sa.column("detail", sa.JSON()))
 _tasks = sa.table(
-    "tasks",
-    sa.column("id", sa.Integer()),
-    sa.column("patient_id", sa.BigInteger()),
-    sa.column("practice_code", sa.String()),
-    sa.column("source", sa.String()),
-    sa.column("worklist_id", sa.String()),
-    sa.column("source_ref", sa.String()),
-    sa.column("kind", sa.String()),
-    sa.column("reason", sa.Text()),
-    sa.column("priority", sa.String()),
-    sa.column("due_date", sa.Date()),
-    sa.column("owner_user", sa.String()),
-    sa.column("owner_role", sa.String()),
-    sa.column("status", sa.String()),
-    sa.column("attempts", sa.Integer()),
-    sa.column("outcome_code", sa.String()),
-    sa.column("outcome_term", sa.String()),
-    sa.column("outcome_date", sa.Date()),
-    sa.column("outcome_text", sa.Text()),
-    sa.column("notes", sa.Text()),
-    sa.column("created_by", sa.String()),
-    sa.column("created_at", sa.DateTime()),
-    sa.column("updated_at", sa.DateTime()),
-    sa.column("closed_at", sa.DateTime()),
-)
+    "tasks", sa.column("id", sa.Integer()), sa.column("patient_id", sa.BigInteger()),
+    sa.column("practice_code", sa.String()), sa.column("source", sa.String()),
+    sa.column("worklist_id", sa.String()), sa.column("source_ref", sa.String()),
+    sa.column("kind", sa.String()), sa.column("reason", sa.Text()),
+    sa.column("priority", sa.String()), sa.column("due_date", sa.Date()),
+    sa.column("owner_user", sa.String()), sa.column("owner_role", sa.String()),
+    sa.column("status", sa.String()), sa.column("attempts", sa.Integer()),
+    sa.column("outcome_code", sa.String()), sa.column("outcome_term", sa.String()),
+    sa.column("outcome_date", sa.Date()), sa.column("outcome_text", sa.Text()),
+    sa.column("notes", sa.Text()), sa.column("created_by", sa.String()),
+    sa.column("created_at", sa.DateTime()), sa.column("updated_at", sa.DateTime()),
+    sa.column("closed_at", sa.DateTime()))
 _task_events = sa.table(
-    "task_events",
-    sa.column("id", sa.Integer()),
-    sa.column("task_id", sa.Integer()),
-    sa.column("occurred_at", sa.DateTime()),
-    sa.column("username", sa.String()),
-    sa.column("role", sa.String()),
-    sa.column("action", sa.String()),
-    sa.column("reason", sa.Text()),
-    sa.column("detail", sa.JSON()),
-)
+    "task_events", sa.column("id", sa.Integer()), sa.column("task_id", sa.Integer()),
+    sa.column("occurred_at", sa.DateTime()), sa.column("username", sa.String()),
+    sa.column("role", sa.String()), sa.column("action", sa.String()),
+    sa.column("reason", sa.Text()), sa.column("detail", sa.JSON()))
 
 
 def upgrade() -> None:
@@ -152,51 +113,27 @@ def upgrade() -> None:
     for r in requests:
         urgency = r["final_urgency"] or r["urgency"]
         route = r["final_route"] or r["route"]
-        task_id = conn.execute(
-            sa.insert(_tasks)
-            .values(
-                patient_id=r["patient_id"],
-                practice_code=r["practice_code"],
-                source="triage_request",
-                worklist_id=None,
-                source_ref=str(r["id"]),
-                kind="online_consultation",
-                reason=f"Online consultation request ({urgency}, {route})",
-                priority=PRIORITY_OF_URGENCY.get(urgency, "routine"),
-                due_date=None,
-                owner_user=r["assigned_user"],
-                owner_role=r["assigned_role"],
-                status="done" if r["status"] == "closed" else "open",
-                attempts=0,
-                outcome_code=None,
-                outcome_term=None,
-                outcome_date=None,
-                outcome_text=r["outcome"],
-                notes=None,
-                created_by=r["submitted_by"] or "public",
-                created_at=r["received_at"],
-                updated_at=r["updated_at"],
-                closed_at=r["closed_at"],
-            )
-            .returning(_tasks.c.id)
-        ).scalar_one()
-        conn.execute(sa.update(_requests).where(_requests.c.id == r["id"]).values(task_id=task_id))
-        for e in conn.execute(
-            sa.select(_request_events)
-            .where(_request_events.c.request_id == r["id"])
-            .order_by(_request_events.c.id)
-        ).mappings():
-            conn.execute(
-                sa.insert(_task_events).values(
-                    task_id=task_id,
-                    occurred_at=e["occurred_at"],
-                    username=e["username"],
-                    role=e["role"],
-                    action=e["action"],
-                    reason=e["reason"],
-                    detail=e["detail"],
-                )
-            )
+        task_id = conn.execute(sa.insert(_tasks).values(
+            patient_id=r["patient_id"], practice_code=r["practice_code"],
+            source="triage_request", worklist_id=None, source_ref=str(r["id"]),
+            kind="online_consultation",
+            reason=f"Online consultation request ({urgency}, {route})",
+            priority=PRIORITY_OF_URGENCY.get(urgency, "routine"), due_date=None,
+            owner_user=r["assigned_user"], owner_role=r["assigned_role"],
+            status="done" if r["status"] == "closed" else "open", attempts=0,
+            outcome_code=None, outcome_term=None, outcome_date=None,
+            outcome_text=r["outcome"], notes=None,
+            created_by=r["submitted_by"] or "public", created_at=r["received_at"],
+            updated_at=r["updated_at"], closed_at=r["closed_at"],
+        ).returning(_tasks.c.id)).scalar_one()
+        conn.execute(sa.update(_requests).where(_requests.c.id == r["id"])
+                     .values(task_id=task_id))
+        for e in conn.execute(sa.select(_request_events)
+                              .where(_request_events.c.request_id == r["id"])
+                              .order_by(_request_events.c.id)).mappings():
+            conn.execute(sa.insert(_task_events).values(
+                task_id=task_id, occurred_at=e["occurred_at"], username=e["username"],
+                role=e["role"], action=e["action"], reason=e["reason"], detail=e["detail"]))
     op.drop_index("ix_triage_request_events_request_id", table_name="triage_request_events")
     op.drop_table("triage_request_events")
     with op.batch_alter_table("triage_requests") as batch:
@@ -215,36 +152,18 @@ def downgrade() -> None:
         batch.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
     conn = op.get_bind()
     history: list[dict[str, object]] = []
-    for request_id, task_id in conn.execute(
-        sa.select(_requests.c.id, _requests.c.task_id).order_by(_requests.c.id)
-    ).all():
+    for request_id, task_id in conn.execute(sa.select(_requests.c.id, _requests.c.task_id)
+                                            .order_by(_requests.c.id)).all():
         task = conn.execute(sa.select(_tasks).where(_tasks.c.id == task_id)).mappings().one()
-        conn.execute(
-            sa.update(_requests)
-            .where(_requests.c.id == request_id)
-            .values(
-                assigned_user=task["owner_user"],
-                assigned_role=task["owner_role"],
-                outcome=task["outcome_text"],
-                closed_at=task["closed_at"],
-            )
-        )
-        for e in conn.execute(
-            sa.select(_task_events)
-            .where(_task_events.c.task_id == task_id)
-            .order_by(_task_events.c.id)
-        ).mappings():
-            history.append(
-                {
-                    "request_id": request_id,
-                    "occurred_at": e["occurred_at"],
-                    "username": e["username"],
-                    "role": e["role"],
-                    "action": e["action"],
-                    "reason": e["reason"],
-                    "detail": e["detail"],
-                }
-            )
+        conn.execute(sa.update(_requests).where(_requests.c.id == request_id).values(
+            assigned_user=task["owner_user"], assigned_role=task["owner_role"],
+            outcome=task["outcome_text"], closed_at=task["closed_at"]))
+        for e in conn.execute(sa.select(_task_events).where(_task_events.c.task_id == task_id)
+                              .order_by(_task_events.c.id)).mappings():
+            history.append({"request_id": request_id, "occurred_at": e["occurred_at"],
+                            "username": e["username"], "role": e["role"],
+                            "action": e["action"], "reason": e["reason"],
+                            "detail": e["detail"]})
     # (SQLite rebuilds the table here: nothing may point at it yet.)
     with op.batch_alter_table("triage_requests") as batch:
         batch.drop_index("ix_triage_requests_task_id")
@@ -253,7 +172,8 @@ def downgrade() -> None:
     op.create_table(
         "triage_request_events",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("request_id", sa.Integer(), sa.ForeignKey("triage_requests.id"), nullable=False),
+        sa.Column("request_id", sa.Integer(), sa.ForeignKey("triage_requests.id"),
+                  nullable=False),
         sa.Column("occurred_at", sa.DateTime(), nullable=False),
         sa.Column("username", sa.String(64), nullable=False),
         sa.Column("role", sa.String(32), nullable=False),
@@ -261,7 +181,8 @@ def downgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("detail", sa.JSON(), nullable=False),
     )
-    op.create_index("ix_triage_request_events_request_id", "triage_request_events", ["request_id"])
+    op.create_index("ix_triage_request_events_request_id", "triage_request_events",
+                    ["request_id"])
     for row in history:
         conn.execute(sa.insert(_request_events).values(**row))
     op.drop_index("ix_task_events_task_id", table_name="task_events")
