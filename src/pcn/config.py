@@ -84,6 +84,25 @@ class Settings(BaseSettings):
         "derived from secret_key (or a key file in data_dir in debug). Keep it secret and "
         "stable: the same key gives the same pseudonyms.",
     )
+    notify_base_url: str = Field(
+        "https://api.notifications.service.gov.uk",
+        description="GOV.UK Notify API base URL (point it at the local stand-in for demos).",
+    )
+    notify_api_key: str = Field(
+        "", description="GOV.UK Notify API key ({key_name}-{service_id}-{secret}); empty: no "
+        "reminders are sent.",
+    )
+    notify_sms_template_id: str = Field(
+        "", description="Notify text message template for readings reminders (placeholder "
+        "((link))).",
+    )
+    notify_email_template_id: str = Field(
+        "", description="Notify email template for readings reminders (placeholder ((link))).",
+    )
+    public_base_url: str = Field(
+        "", description="The web app's address as patients reach it, for links in reminders "
+        "(e.g. https://pcn.example.nhs.uk).",
+    )
     password_hashing: Literal["rfc9106_low_memory", "cheapest"] = Field(
         "rfc9106_low_memory",
         description="Argon2id parameters for passwords; 'cheapest' is for test suites and needs "

@@ -94,6 +94,12 @@ def _invocations(file: Path, bundle: Path, patients_csv: Path, out: Path) -> dic
         "funding summary": ["funding", "summary", "--pcn", "U55830", *record],
         "tasks create": ["tasks", "create", "--worklist", "smr_candidates", *record],
         "tasks writeback": ["tasks", "writeback", *record],
+        "monitoring import": ["monitoring", "import", *record, "--input", str(patients_csv)],
+        "monitoring import-fhir": ["monitoring", "import-fhir", *record, "--input",
+                                   str(bundle)],
+        "monitoring link": ["monitoring", "link", *record, "--patient", "1"],
+        "monitoring summary": ["monitoring", "summary", *record, "--output",
+                               str(out / "s.csv")],
         "bench dataset": ["bench", "dataset", *record, "--output", str(out / "d.arrow")],
     }
 

@@ -142,7 +142,9 @@ def test_every_data_route_writes_exactly_one_event_allowed_or_denied(
     own = web_world.patient_at(web_world.own)
     other = web_world.patient_at(web_world.other)
     # /request: the public form; the API's description and a stylesheet hold no data
-    no_data = {"/", "/sign-in", "/sign-out", "/request", "/api/docs", "/openapi.json",
+    # /readings/{token}: the patient page by link (audited under the link, not a session)
+    no_data = {"/", "/sign-in", "/sign-out", "/request", "/readings/{token}", "/api/docs",
+               "/openapi.json",
                "/static/local/nhsuk-frontend.css"}
     routes = sorted({p for p, methods in app_routes(web_app.routes) if "GET" in methods}
                     - no_data)
@@ -230,7 +232,9 @@ def test_every_disclosure_names_each_patient_in_its_audit_event(
         "practice_code": web_world.own, "nhs_number": number[own]},
         headers={"Authorization": f"Bearer {issue_token(web_world.store, 'disclosure.feed')}"})
     assert submitted.status_code == 201
-    no_data = {"/", "/sign-in", "/sign-out", "/request", "/api/docs", "/openapi.json",
+    # /readings/{token}: the patient page by link (audited under the link, not a session)
+    no_data = {"/", "/sign-in", "/sign-out", "/request", "/readings/{token}", "/api/docs",
+               "/openapi.json",
                "/static/local/nhsuk-frontend.css"}
     routes = sorted({p for p, methods in app_routes(web_app.routes) if "GET" in methods}
                     - no_data)

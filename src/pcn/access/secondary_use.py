@@ -69,6 +69,8 @@ EXPORTS: tuple[ExportPath, ...] = (
     ExportPath("pcn continuity", Use.SECONDARY, "continuity tables for planning"),
     ExportPath("pcn indicators show", Use.SECONDARY, "one indicator's table for planning"),
     ExportPath("pcn worklist show", Use.DIRECT_CARE, "a worklist for the practice team"),
+    ExportPath("pcn monitoring summary", Use.DIRECT_CARE,
+               "home blood pressure series and their NG136 category, for the clinicians"),
     ExportPath("GET /funding/export.csv", Use.SECONDARY,
                "DES money lines for planning (care home residents counted from the record)"),
     ExportPath("pcn funding weighted-list", Use.SECONDARY,
@@ -96,6 +98,9 @@ NOT_EXPORTS: dict[str, str] = {
     "pcn bench dataset": "benchmark dataset; refuses any record that is not synthetic",
     "pcn tasks create": "reads a published worklist to create tasks in the store",
     "pcn tasks writeback": "writes closed tasks' coded outcomes into the record",
+    "pcn monitoring import": "loads home readings into the operational store",
+    "pcn monitoring import-fhir": "loads home readings (FHIR Observations) into the store",
+    "pcn monitoring link": "issues a patient's own readings link (only the link is sent)",
     "pcn definitions check": "which definitions the record's outputs can support: no data",
 }
 

@@ -13,9 +13,11 @@ from pcn.cli import export as export_cli
 from pcn.cli import funding as funding_cli
 from pcn.cli import indicators as indicators_cli
 from pcn.cli import ingest as ingest_cli
+from pcn.cli import monitoring as monitoring_cli
 from pcn.cli import record as record_cli
 from pcn.cli import refdata as refdata_cli
 from pcn.cli import risk as risk_cli
+from pcn.cli import social as social_cli
 from pcn.cli import store as store_cli
 from pcn.cli import synth as synth_cli
 from pcn.cli import tasks as tasks_cli
@@ -52,6 +54,8 @@ app.add_typer(triage_cli.app, name="triage")
 app.add_typer(funding_cli.app, name="funding")
 app.add_typer(funding_cli.arrs_app, name="arrs")
 app.add_typer(tasks_cli.app, name="tasks")
+app.add_typer(monitoring_cli.app, name="monitoring")
+app.add_typer(social_cli.app, name="social")
 
 
 def _version(value: bool) -> None:

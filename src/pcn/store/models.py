@@ -309,3 +309,68 @@ class MdtPatient(Base):
     discussion: Mapped[str | None] = mapped_column(Text)
     discussed_by: Mapped[str | None] = mapped_column(String(64))
     discussed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class MonitoringReading(Base):
+    """One home reading (issue 22, ADR 0150): blood pressure (``bp``: systolic/diastolic and
+    pulse), ``weight`` (kg) or ``spo2`` (%). ``taken_at`` is the local (UK) time the patient took
+    it (two readings may share a moment)."""
+
+    __tablename__ = "monitoring_readings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    systolic: Mapped[float | None] = mapped_column(Float)
+    diastolic: Mapped[float | None] = mapped_column(Float)
+    pulse: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class SocialService(Base):
+    """A community service in the social prescribing directory, as an Open Referral UK
+    ``service`` document, with the columns search uses beside it (issue 22, ADR 0153)."""
+
+    __tablename__ = "social_services"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(32))
+    minimum_age: Mapped[int | None] = mapped_column(Integer)
+    maximum_age: Mapped[int | None] = mapped_column(Integer)
+    needs: Mapped[list[str]] = mapped_column(JSON)
+    outcodes: Mapped[list[str]] = mapped_column(JSON)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class SocialReferral(Base):
+    """A person on a link worker's caseload (issue 22, ADR 0152): the caseload task
+    (``task_id``, source ``social_prescribing``) plus what the link worker records: what
+    matters, needs, contacts, services referred to, and ONS4 wellbeing at start and end."""
+
+    __tablename__ = "social_referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), unique=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    practice_code: Mapped[str | None] = mapped_column(String(16))
+    referred_by: Mapped[str] = mapped_column(String(64))
+    referred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    route: Mapped[str] = mapped_column(String(32))
+    link_worker: Mapped[str | None] = mapped_column(String(64), index=True)
+    first_contact_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    what_matters: Mapped[str | None] = mapped_column(Text)
+    needs: Mapped[list[str]] = mapped_column(JSON)
+    services: Mapped[list[str]] = mapped_column(JSON)
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    ons4_start: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ons4_end: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -28,9 +28,11 @@ STATUS_TEXT = {"open": "Open", "in_progress": "In progress", "done": "Done",
                "unable_to_contact": "Unable to contact"}
 PRIORITIES = ("urgent", "high", "routine", "low")
 PRIORITY_TEXT = {"urgent": "Urgent", "high": "High", "routine": "Routine", "low": "Low"}
-SOURCES = ("worklist", "triage_request", "care_plan", "mdt", "manual")
+SOURCES = ("worklist", "triage_request", "care_plan", "mdt", "manual", "monitoring",
+           "social_prescribing")
 SOURCE_TEXT = {"worklist": "Worklist", "triage_request": "Online request",
-               "care_plan": "Care plan", "mdt": "MDT meeting", "manual": "Added by staff"}
+               "care_plan": "Care plan", "mdt": "MDT meeting", "manual": "Added by staff",
+               "monitoring": "Home monitoring", "social_prescribing": "Social prescribing"}
 #: Role queues a task can be given to (within the task's practice, or the PCN's own queue).
 OWNER_ROLES = ("gp", "anp", "practice_nurse", "clinical_pharmacist", "fcp_physio",
                "mental_health_practitioner", "social_prescriber", "care_coordinator",

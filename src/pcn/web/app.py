@@ -227,7 +227,9 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     from pcn.web.care_pages import router as care_page_router
     from pcn.web.funding_pages import router as funding_router
     from pcn.web.mdt_pages import router as mdt_page_router
+    from pcn.web.monitoring_pages import router as monitoring_page_router
     from pcn.web.pages import router as page_router
+    from pcn.web.social_pages import router as social_page_router
     from pcn.web.task_pages import router as task_page_router
     from pcn.web.triage_pages import router as triage_router
 
@@ -242,6 +244,8 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.include_router(admin_page_router)
     app.include_router(triage_router)
     app.include_router(funding_router)
+    app.include_router(monitoring_page_router)
+    app.include_router(social_page_router)
     app.include_router(docs_router)
     _install_error_pages(app)
     return app

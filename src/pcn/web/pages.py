@@ -79,6 +79,10 @@ def render(request: Request, template: str, principal: Principal | None, *,
                     "current": path == "/tasks" or path.startswith("/tasks/")})
         nav.append({"href": "/mdt", "text": "MDT",
                     "current": path == "/mdt" or path.startswith("/mdt/")})
+        nav.append({"href": "/monitoring", "text": "Home monitoring",
+                    "current": path == "/monitoring"})
+        nav.append({"href": "/social", "text": "Social prescribing",
+                    "current": path == "/social" or path.startswith("/social/")})
     if principal is not None and Action.VIEW_AGGREGATES in ROLE_ACTIONS.get(principal.role, ()):
         nav.append({"href": "/follow-through", "text": "Follow-through",
                     "current": path == "/follow-through"})

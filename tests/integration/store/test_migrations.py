@@ -14,7 +14,8 @@ from pcn.store.models import Base
 EXPECTED_TABLES = {"users", "api_tokens", "sharing_agreements", "break_glass_grants",
                    "audit_events", "audit_chain_head", "idempotency_keys", "triage_requests",
                    "tasks", "task_events", "triage_capacity", "web_sessions",
-                   "care_plans", "mdt_meetings", "mdt_patients"}
+                   "care_plans", "mdt_meetings", "mdt_patients", "monitoring_readings",
+                   "social_services", "social_referrals"}
 
 
 def _tables(store: Store) -> set[str]:
