@@ -67,6 +67,9 @@ EXPORTS: tuple[ExportPath, ...] = (
     ExportPath("pcn export fhir", Use.SECONDARY,
                "bulk record extract; --purpose direct-care keeps everyone"),
     ExportPath("pcn continuity", Use.SECONDARY, "continuity tables for planning"),
+    ExportPath("pcn capacity report", Use.SECONDARY,
+               "demand against capacity per date x practice x role, for planning"),
+    ExportPath("pcn capacity backtest", Use.SECONDARY, "forecast accuracy figures"),
     ExportPath("pcn indicators show", Use.SECONDARY, "one indicator's table for planning"),
     ExportPath("pcn worklist show", Use.DIRECT_CARE, "a worklist for the practice team"),
     ExportPath("GET /funding/export.csv", Use.SECONDARY,
@@ -97,6 +100,9 @@ NOT_EXPORTS: dict[str, str] = {
     "pcn tasks create": "reads a published worklist to create tasks in the store",
     "pcn tasks writeback": "writes closed tasks' coded outcomes into the record",
     "pcn definitions check": "which definitions the record's outputs can support: no data",
+    "pcn capacity declare": "today's free slots per role into the store, for triage routing",
+    "pcn rota show": "who works when from the staff register: no patient data",
+    "pcn rota away": "checks a staff id against the register: no patient data",
 }
 
 
