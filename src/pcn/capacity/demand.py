@@ -85,5 +85,5 @@ def gpad_summary(record: Record, start: dt.date, end: dt.date) -> pd.DataFrame:
     frame["mode"] = frame["mode"].map(lambda m: GPAD_MODE.get(m, "Unknown"))
     frame["status"] = frame["status"].map(
         {"attended": "Attended", "did_not_attend": "DNA", "cancelled": "Cancelled"})
-    return frame.groupby(["practice_code", "hcp_type", "mode", "status"], as_index=False)[
-        "count"].sum()
+    return frame.groupby(["practice_code", "hcp_type", "mode", "status"], as_index=False).agg(
+        count=("count", "sum"))

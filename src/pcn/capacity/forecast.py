@@ -43,7 +43,7 @@ def weekly_series(daily: pd.DataFrame, last_day: dt.date) -> pd.DataFrame:
     (practice_code, role) rows and week-start columns of demand_requests."""
     frame = daily[["date", "practice_code", "role", "demand_requests"]].copy()
     dates = pd.to_datetime(frame["date"])
-    frame["week"] = (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.date
+    frame["week"] = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.date
     last_monday = last_day - dt.timedelta(days=last_day.weekday())
     complete_until = last_monday if last_day.weekday() < 6 else last_monday + dt.timedelta(7)
     frame = frame[frame["week"] < complete_until]
@@ -53,6 +53,13 @@ def weekly_series(daily: pd.DataFrame, last_day: dt.date) -> pd.DataFrame:
         weeks = pd.date_range(min(matrix.columns), max(matrix.columns), freq="7D").date
         matrix = matrix.reindex(columns=weeks, fill_value=0)
     return matrix.astype(float)
+
+
+def _as_date(value: object) -> dt.date:
+    """A week label of the matrix (pandas types its column labels loosely)."""
+    if not isinstance(value, dt.date):
+        raise TypeError(f"week label {value!r} is not a date")
+    return value
 
 
 def _fit_total(history: np.ndarray, horizon: int, level: float
@@ -84,7 +91,7 @@ def forecast_weekly(matrix: pd.DataFrame, horizon: int = HORIZON_WEEKS,
     if matrix.empty:
         return pd.DataFrame(columns=["week", "practice_code", "role", "forecast", "low", "high"])
     z = norm.ppf(0.5 + level / 2)
-    last = max(matrix.columns)
+    last = _as_date(max(matrix.columns))
     weeks = [last + dt.timedelta(days=7 * (h + 1)) for h in range(horizon)]
     parts = []
     for role, rows in matrix.groupby(level="role"):
@@ -98,7 +105,7 @@ def forecast_weekly(matrix: pd.DataFrame, horizon: int = HORIZON_WEEKS,
         half = z * np.sqrt(var)
         practices = rows.index.get_level_values("practice_code")
         parts.append(pd.DataFrame({
-            "week": np.tile(weeks, len(rows)),
+            "week": np.tile(np.array(weeks, dtype=object), len(rows)),
             "practice_code": np.repeat(practices.to_numpy(), horizon),
             "role": role,
             "forecast": mu.ravel(),
@@ -111,7 +118,7 @@ def forecast_weekly(matrix: pd.DataFrame, horizon: int = HORIZON_WEEKS,
 def weekday_profile(daily: pd.DataFrame) -> pd.DataFrame:
     """Share of a week's demand falling on each weekday, per role (network level)."""
     frame = daily[["date", "role", "demand_requests"]].copy()
-    frame["weekday"] = pd.to_datetime(frame["date"]).dt.weekday
+    frame["weekday"] = pd.to_datetime(frame["date"]).dt.day_of_week
     table = frame.pivot_table(index="role", columns="weekday", values="demand_requests",
                               aggfunc="sum", fill_value=0).reindex(columns=range(7),
                                                                    fill_value=0)
@@ -145,7 +152,7 @@ def backtest(matrix: pd.DataFrame, horizon: int = HORIZON_WEEKS, origins: int = 
             f"weeks of demand; the record has {n}")
     model_err = naive_err = 0.0
     used: list[dt.date] = []
-    weeks = list(matrix.columns)
+    weeks = [_as_date(w) for w in matrix.columns]
     for k in range(origins):
         cut = first_origin + k * step
         history = matrix.iloc[:, :cut]

@@ -1,7 +1,7 @@
 """Who works when: weekly session patterns from the staff register, less exceptions.
 
 The register is the record's ``staff`` table (role, employing practice or PCN, whole-time
-equivalent). Each person works ``round(wte x 9)`` half-day sessions a week (a 4 h 10 min
+equivalent). Each person works wte x 9 (rounded half up) half-day sessions a week (a 4 h 10 min
 session; ADR 0140), laid on fixed half-days that come from their id, so the pattern is the same
 every week and every run. Days off the pattern: bank holidays in England (the maintained
 ``holidays`` calendar), leave the twin lays in (about 6.5 weeks a year per person, whole weeks)
@@ -54,7 +54,8 @@ def weekly_pattern(clinician_id: str, wte: float,
                    definitions: CapacityDefinitions | None = None) -> list[tuple[int, int]]:
     """The half-days a person works each week, as (weekday, 0 morning / 1 afternoon)."""
     d = definitions or load_definitions()
-    n = int(min(len(HALF_DAYS), max(0, round(wte * d.sessions_per_wte_week))))
+    # half up (not Python's round-half-even): 0.5 WTE x 9 = 4.5 -> 5 sessions
+    n = int(min(len(HALF_DAYS), max(0, np.floor(wte * d.sessions_per_wte_week + 0.5))))
     rng = np.random.default_rng(zlib.crc32(clinician_id.encode()))
     order = rng.permutation(len(HALF_DAYS))
     return sorted(HALF_DAYS[i] for i in order[:n])
@@ -91,7 +92,7 @@ def who_works(staff: pd.DataFrame, start: dt.date, end: dt.date,
         return pd.DataFrame(columns=["date", "clinician_id", "practice_code", "role",
                                      "sessions", "planned_sessions", "away"])
     people = staff.reset_index(drop=True)
-    weekday = dates.weekday.to_numpy()
+    weekday = dates.day_of_week.to_numpy()
     # sessions per weekday for each person: (people x 7)
     per_weekday = np.zeros((len(people), 7), dtype=np.int64)
     for i, (cid, wte) in enumerate(zip(people["clinician_id"], people["wte"], strict=True)):
@@ -101,26 +102,27 @@ def who_works(staff: pd.DataFrame, start: dt.date, end: dt.date,
     day_values = dates.date
     away = np.full(planned.shape, "", dtype=object)
     # employment: before start or after end of contract nobody is planned
-    starts = pd.to_datetime(people["start_date"]).to_numpy()
-    ends = pd.to_datetime(people["end_date"]).fillna(pd.Timestamp.max).to_numpy()
-    employed = (dates.to_numpy()[None, :] >= starts[:, None]) & (
-        dates.to_numpy()[None, :] <= ends[:, None])
+    day_ns = dates.to_numpy().astype("datetime64[D]")
+    starts = pd.to_datetime(people["start_date"]).to_numpy().astype("datetime64[D]")
+    ends = pd.to_datetime(people["end_date"]).to_numpy().astype("datetime64[D]")
+    employed = (day_ns[None, :] >= starts[:, None]) & (
+        np.isnat(ends)[:, None] | (day_ns[None, :] <= ends[:, None]))
     planned = np.where(employed, planned, 0)
     worked = planned.copy()
     index = {str(c): i for i, c in enumerate(people["clinician_id"])}
     for ex in exceptions:
-        i = index.get(ex.clinician_id)
-        if i is None:
+        person = index.get(ex.clinician_id)
+        if person is None:
             continue
         cols = (day_values >= ex.start_date) & (day_values <= ex.end_date)
-        hit = cols & (planned[i] > 0)
-        worked[i, hit] = 0
-        away[i, hit] = ex.kind
-    for day, name in england_bank_holidays(start, end).items():
-        col = (day - start).days
-        hit = planned[:, col] > 0
-        worked[hit, col] = 0
-        away[hit, col] = f"bank holiday: {name}"
+        hit = cols & (planned[person] > 0)
+        worked[person, hit] = 0
+        away[person, hit] = ex.kind
+    for holiday, name in england_bank_holidays(start, end).items():
+        col = (holiday - start).days
+        on = planned[:, col] > 0
+        worked[on, col] = 0
+        away[on, col] = f"bank holiday: {name}"
     n_people, n_days = planned.shape
     frame = pd.DataFrame({
         "date": np.tile(day_values, n_people),

@@ -123,7 +123,7 @@ def declare(
     Free = bookable slots of the staff working that day less appointments already booked.
     """
     from pcn.capacity.demand import daily_demand
-    from pcn.capacity.report import read_inputs, rota_for, is_twin
+    from pcn.capacity.report import is_twin, read_inputs, rota_for
     from pcn.capacity.rota import capacity_by_day
     from pcn.capacity.routing import declare_free_slots, free_slots
     from pcn.cli.store import _store
