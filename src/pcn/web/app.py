@@ -225,6 +225,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     from pcn.web.admin_pages import router as admin_page_router
     from pcn.web.api_docs import router as docs_router
     from pcn.web.care_pages import router as care_page_router
+    from pcn.web.access_pages import router as access_router
     from pcn.web.funding_pages import router as funding_router
     from pcn.web.mdt_pages import router as mdt_page_router
     from pcn.web.pages import router as page_router
@@ -242,6 +243,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.include_router(admin_page_router)
     app.include_router(triage_router)
     app.include_router(funding_router)
+    app.include_router(access_router)
     app.include_router(docs_router)
     _install_error_pages(app)
     return app
