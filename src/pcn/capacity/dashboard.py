@@ -98,7 +98,7 @@ def build_dashboard(record: Record, practice: str | None = None,
         facing = d.roles[role].patient_facing if role in d.roles else 0.0
         if slot <= 0 or facing <= 0:
             continue
-        per_hour = float(row.forecast_requests) / (WORKING_DAYS_PER_WEEK * CORE_HOURS_PER_DAY)
+        per_hour = float(str(row.forecast_requests)) / (WORKING_DAYS_PER_WEEK * CORE_HOURS_PER_DAY)
         if per_hour <= 0:
             continue
         need = servers_needed(per_hour, slot, d.target_wait_minutes, d.target_share_within)
@@ -139,7 +139,8 @@ def rota_week(record: Record, start: dt.date, practice: str | None = None,
     rota = rota_for(inputs, days[0], days[-1], recorded or [], twin=is_twin(record))
     if practice is not None:
         rota = rota[rota["practice_code"].isin([practice, "PCN"])]
-    people = inputs.staff.set_index("clinician_id")
+    wte_of = dict(zip(inputs.staff["clinician_id"].astype(str),
+                      inputs.staff["wte"].astype(float), strict=True))
     rows = []
     for (cid, practice_code, role), person in rota.groupby(
             ["clinician_id", "practice_code", "role"]):
@@ -156,7 +157,7 @@ def rota_week(record: Record, start: dt.date, practice: str | None = None,
                 cells[day] = (why.replace("bank holiday:", "Bank holiday:")
                               if why.startswith("bank holiday")
                               else "Away: " + why.replace("_", " "))
-        wte = float(people.loc[cid, "wte"]) if cid in people.index else float("nan")
+        wte = wte_of.get(str(cid), float("nan"))
         rows.append({"clinician_id": cid, "practice_code": practice_code, "role": role,
                      "role_title": role_title(str(role)), "wte": wte, **{
                          d.isoformat(): cells[d] for d in days}})

@@ -78,7 +78,9 @@ def access(request: Request, principal: SignedIn) -> Response:
     def named(frame: pd.DataFrame) -> list[dict[str, Any]]:
         out = _protect(frame, protected).assign(
             practice_name=frame["practice_code"].map(lambda c: names.get(c, c)))
-        return list(out.sort_values(["practice_name", "role_title"]).to_dict("records"))
+        records: list[dict[str, Any]] = out.sort_values(
+            ["practice_name", "role_title"]).to_dict("records")  # type: ignore[assignment]
+        return records
 
     trend = board.trend.assign(week=board.trend["week"].astype(str))
     trend_chart = charts.line_spec(

@@ -222,10 +222,10 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     from pcn.api.requests import router as requests_router
     from pcn.api.routes import router as api_router
     from pcn.api.tasks import router as tasks_router
+    from pcn.web.access_pages import router as access_router
     from pcn.web.admin_pages import router as admin_page_router
     from pcn.web.api_docs import router as docs_router
     from pcn.web.care_pages import router as care_page_router
-    from pcn.web.access_pages import router as access_router
     from pcn.web.funding_pages import router as funding_router
     from pcn.web.mdt_pages import router as mdt_page_router
     from pcn.web.pages import router as page_router
