@@ -13,15 +13,36 @@ from pcn.access.secondary_use import opted_out
 from pcn.cli.main import app
 from pcn.record.store import open_record
 
-CONTRACT = ["date", "practice_code", "role", "capacity_minutes", "booked_minutes",
-            "demand_requests", "forecast_requests", "forecast_low", "forecast_high"]
+CONTRACT = [
+    "date",
+    "practice_code",
+    "role",
+    "capacity_minutes",
+    "booked_minutes",
+    "demand_requests",
+    "forecast_requests",
+    "forecast_low",
+    "forecast_high",
+]
 
 
 def test_report_contract_on_the_default_twin(default_twin: Path, tmp_path: Path) -> None:
     out = tmp_path / "capacity.csv"
-    result = CliRunner().invoke(app, ["capacity", "report", "--record", str(default_twin),
-                                      "--from", "2026-03-23", "--to", "2026-04-12",
-                                      "--output", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "capacity",
+            "report",
+            "--record",
+            str(default_twin),
+            "--from",
+            "2026-03-23",
+            "--to",
+            "2026-04-12",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, dtype={"practice_code": str})
     assert list(table.columns) == CONTRACT
@@ -55,9 +76,21 @@ def test_report_contract_on_the_default_twin(default_twin: Path, tmp_path: Path)
 
 def test_report_refuses_bad_dates_without_writing(default_twin: Path, tmp_path: Path) -> None:
     out = tmp_path / "capacity.csv"
-    result = CliRunner().invoke(app, ["capacity", "report", "--record", str(default_twin),
-                                      "--from", "2026-04-12", "--to", "2026-03-23",
-                                      "--output", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "capacity",
+            "report",
+            "--record",
+            str(default_twin),
+            "--from",
+            "2026-04-12",
+            "--to",
+            "2026-03-23",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 2 and "--to" in result.output and not out.exists()
 
 

@@ -21,12 +21,21 @@ EASTER_WEEK = dt.date(2026, 3, 30)  # Good Friday 3 April 2026
 
 
 def _staff(*rows: tuple[str, str | None, str, float]) -> pd.DataFrame:
-    return pd.DataFrame([
-        {"clinician_id": cid, "practice_code": practice, "pcn_code": "U00001", "role": role,
-         "arrs": practice is None, "wte": wte, "start_date": dt.date(2020, 1, 1),
-         "end_date": None}
-        for cid, practice, role, wte in rows
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "clinician_id": cid,
+                "practice_code": practice,
+                "pcn_code": "U00001",
+                "role": role,
+                "arrs": practice is None,
+                "wte": wte,
+                "start_date": dt.date(2020, 1, 1),
+                "end_date": None,
+            }
+            for cid, practice, role, wte in rows
+        ]
+    )
 
 
 def test_a_full_time_person_works_nine_sessions_and_half_time_five_never_at_weekends() -> None:
@@ -49,8 +58,7 @@ def test_england_bank_holidays_come_from_the_maintained_calendar() -> None:
 def test_rota_takes_out_bank_holidays_and_recorded_leave_and_says_why() -> None:
     staff = _staff(("GP-1", "A00001", "gp", 1.0), ("NURSE-1", "A00001", "practice_nurse", 1.0))
     end = EASTER_WEEK + dt.timedelta(days=6)
-    leave = [RotaException("NURSE-1", EASTER_WEEK, EASTER_WEEK + dt.timedelta(days=1),
-                           "training")]
+    leave = [RotaException("NURSE-1", EASTER_WEEK, EASTER_WEEK + dt.timedelta(days=1), "training")]
     rota = who_works(staff, EASTER_WEEK, end, leave)
     friday = rota[rota["date"] == dt.date(2026, 4, 3)]
     assert (friday["sessions"] == 0).all()
@@ -60,8 +68,9 @@ def test_rota_takes_out_bank_holidays_and_recorded_leave_and_says_why() -> None:
     gp = rota[rota["clinician_id"] == "GP-1"]
     # 9 planned sessions a week; the GP loses only what the pattern had on Good Friday
     assert gp["planned_sessions"].sum() == 9
-    assert gp["sessions"].sum() == 9 - int(friday[friday["clinician_id"] == "GP-1"][
-        "planned_sessions"].sum())
+    assert gp["sessions"].sum() == 9 - int(
+        friday[friday["clinician_id"] == "GP-1"]["planned_sessions"].sum()
+    )
 
 
 def test_nobody_is_rostered_before_they_start_or_after_they_leave() -> None:

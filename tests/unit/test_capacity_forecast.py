@@ -22,8 +22,7 @@ def _matrix(values: dict[tuple[str, str], np.ndarray]) -> pd.DataFrame:
 
 def test_weekly_series_keeps_complete_weeks_only() -> None:
     days = [START + dt.timedelta(days=i) for i in range(16)]  # two weeks and two days
-    daily = pd.DataFrame({"date": days, "practice_code": "A", "role": "gp",
-                          "demand_requests": 1})
+    daily = pd.DataFrame({"date": days, "practice_code": "A", "role": "gp", "demand_requests": 1})
     matrix = weekly_series(daily, days[-1])
     assert list(matrix.columns) == [START, START + dt.timedelta(days=7)]
     assert matrix.to_numpy().tolist() == [[7.0, 7.0]]

@@ -26,8 +26,9 @@ def test_one_server_is_the_mm1_queue() -> None:
 
 
 def test_servers_needed_is_the_smallest_meeting_the_target() -> None:
-    result = servers_needed(arrivals_per_hour=30, service_minutes=10, wait_minutes=5,
-                            target_share=0.8)
+    result = servers_needed(
+        arrivals_per_hour=30, service_minutes=10, wait_minutes=5, target_share=0.8
+    )
     assert result.share_within_target >= 0.8
     assert share_within(result.servers - 1, 30, 10, 5) < 0.8
     assert result.offered_load == pytest.approx(5.0)

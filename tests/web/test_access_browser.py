@@ -22,7 +22,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_manager_reads_access_then_the_rota(
-        browser, live_server: str, axe_source: str, viewport: str) -> None:  # noqa: F811
+    browser,  # noqa: F811
+    live_server: str,  # noqa: F811
+    axe_source: str,  # noqa: F811
+    viewport: str,
+) -> None:
     context = browser.new_context(viewport=VIEWPORTS[viewport])
     page = context.new_page()
     sign_in(page, live_server, "manager")
@@ -50,16 +54,19 @@ def test_manager_reads_access_then_the_rota(
     context.close()
 
 
-def test_practice_clinician_sees_their_practice_only(
-        browser, live_server: str, web_world) -> None:  # noqa: F811
+def test_practice_clinician_sees_their_practice_only(browser, live_server: str, web_world) -> None:  # noqa: F811
     page = browser.new_page()
     sign_in(page, live_server, "clin_a")
     page.goto(f"{live_server}/access")
-    practices = {cell.strip() for cell in
-                 page.locator("#access-week tbody tr td:first-child").all_inner_texts()}
+    practices = {
+        cell.strip()
+        for cell in page.locator("#access-week tbody tr td:first-child").all_inner_texts()
+    }
     assert len(practices) == 1
     page.goto(f"{live_server}/rota")
-    employers = {cell.strip() for cell in
-                 page.locator("#rota-table tbody tr td:nth-child(2)").all_inner_texts()}
+    employers = {
+        cell.strip()
+        for cell in page.locator("#rota-table tbody tr td:nth-child(2)").all_inner_texts()
+    }
     assert "PCN-employed" in employers and len(employers) == 2
     page.close()

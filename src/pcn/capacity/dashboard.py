@@ -50,16 +50,22 @@ def role_title(role: str) -> str:
 def _position(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["free_minutes"] = out["capacity_minutes"] - out["booked_minutes"]
-    out["position"] = np.where(out["free_minutes"] < 0, "over", np.where(
-        out["capacity_minutes"] == 0, "nobody working", "free"))
+    out["position"] = np.where(
+        out["free_minutes"] < 0,
+        "over",
+        np.where(out["capacity_minutes"] == 0, "nobody working", "free"),
+    )
     out["role_title"] = out["role"].map(role_title)
     return out
 
 
-def build_dashboard(record: Record, practice: str | None = None,
-                    recorded: list[RotaException] | None = None,
-                    excluded: frozenset[int] = frozenset(),
-                    inputs: CapacityInputs | None = None) -> AccessDashboard:
+def build_dashboard(
+    record: Record,
+    practice: str | None = None,
+    recorded: list[RotaException] | None = None,
+    excluded: frozenset[int] = frozenset(),
+    inputs: CapacityInputs | None = None,
+) -> AccessDashboard:
     """The dashboard for the whole network, or for one practice when ``practice`` is given."""
     d = load_definitions()
     inputs = inputs or read_inputs(record)
@@ -87,7 +93,8 @@ def build_dashboard(record: Record, practice: str | None = None,
     dates = pd.to_datetime(ahead["date"])
     ahead["week"] = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.date
     forecast = ahead.groupby(["week", "role"], as_index=False)[
-        ["forecast_requests", "forecast_low", "forecast_high"]].sum()
+        ["forecast_requests", "forecast_low", "forecast_high"]
+    ].sum()
     forecast["role_title"] = forecast["role"].map(role_title)
 
     staffing_rows = []
@@ -102,17 +109,37 @@ def build_dashboard(record: Record, practice: str | None = None,
         if per_hour <= 0:
             continue
         need = servers_needed(per_hour, slot, d.target_wait_minutes, d.target_share_within)
-        wte = need.servers * CORE_HOURS_PER_DAY * WORKING_DAYS_PER_WEEK / (
-            d.hours_per_wte_week * facing)
-        staffing_rows.append({"role": role, "role_title": role_title(role),
-                              "requests_per_hour": per_hour, "slot_minutes": slot,
-                              "clinicians_at_once": need.servers,
-                              "wte_needed": wte,
-                              "share_within_target": need.share_within_target,
-                              "mean_wait_minutes": need.mean_wait_minutes})
-    staffing = pd.DataFrame(staffing_rows, columns=[
-        "role", "role_title", "requests_per_hour", "slot_minutes", "clinicians_at_once",
-        "wte_needed", "share_within_target", "mean_wait_minutes"])
+        wte = (
+            need.servers
+            * CORE_HOURS_PER_DAY
+            * WORKING_DAYS_PER_WEEK
+            / (d.hours_per_wte_week * facing)
+        )
+        staffing_rows.append(
+            {
+                "role": role,
+                "role_title": role_title(role),
+                "requests_per_hour": per_hour,
+                "slot_minutes": slot,
+                "clinicians_at_once": need.servers,
+                "wte_needed": wte,
+                "share_within_target": need.share_within_target,
+                "mean_wait_minutes": need.mean_wait_minutes,
+            }
+        )
+    staffing = pd.DataFrame(
+        staffing_rows,
+        columns=[
+            "role",
+            "role_title",
+            "requests_per_hour",
+            "slot_minutes",
+            "clinicians_at_once",
+            "wte_needed",
+            "share_within_target",
+            "mean_wait_minutes",
+        ],
+    )
     assumptions = [
         f"Requests arrive at random at a steady rate through the core day "
         f"({CORE_HOURS_PER_DAY:g} hours, 08:00 to 18:30, {WORKING_DAYS_PER_WEEK} days a week), "
@@ -125,13 +152,18 @@ def build_dashboard(record: Record, practice: str | None = None,
         f"{d.hours_per_wte_week:g} hours a week and the share of time the role spends with "
         "patients.",
     ]
-    return AccessDashboard(today, week_start, today_rows, week_rows, trend, forecast, staffing,
-                           assumptions)
+    return AccessDashboard(
+        today, week_start, today_rows, week_rows, trend, forecast, staffing, assumptions
+    )
 
 
-def rota_week(record: Record, start: dt.date, practice: str | None = None,
-              recorded: list[RotaException] | None = None,
-              inputs: CapacityInputs | None = None) -> pd.DataFrame:
+def rota_week(
+    record: Record,
+    start: dt.date,
+    practice: str | None = None,
+    recorded: list[RotaException] | None = None,
+    inputs: CapacityInputs | None = None,
+) -> pd.DataFrame:
     """Who works each weekday of the week from ``start`` (a Monday): one row per person, a
     column per weekday with the sessions or why they are away."""
     inputs = inputs or read_inputs(record)
@@ -139,11 +171,15 @@ def rota_week(record: Record, start: dt.date, practice: str | None = None,
     rota = rota_for(inputs, days[0], days[-1], recorded or [], twin=is_twin(record))
     if practice is not None:
         rota = rota[rota["practice_code"].isin([practice, "PCN"])]
-    wte_of = dict(zip(inputs.staff["clinician_id"].astype(str),
-                      inputs.staff["wte"].astype(float), strict=True))
+    wte_of = dict(
+        zip(
+            inputs.staff["clinician_id"].astype(str), inputs.staff["wte"].astype(float), strict=True
+        )
+    )
     rows = []
     for (cid, practice_code, role), person in rota.groupby(
-            ["clinician_id", "practice_code", "role"]):
+        ["clinician_id", "practice_code", "role"]
+    ):
         cells = {}
         for day in days:
             on = person[person["date"] == day]
@@ -154,12 +190,24 @@ def rota_week(record: Record, start: dt.date, practice: str | None = None,
                 cells[day] = "Morning and afternoon" if n == 2 else "One session"
             else:
                 why = str(on["away"].iloc[0])
-                cells[day] = (why.replace("bank holiday:", "Bank holiday:")
-                              if why.startswith("bank holiday")
-                              else "Away: " + why.replace("_", " "))
+                cells[day] = (
+                    why.replace("bank holiday:", "Bank holiday:")
+                    if why.startswith("bank holiday")
+                    else "Away: " + why.replace("_", " ")
+                )
         wte = wte_of.get(str(cid), float("nan"))
-        rows.append({"clinician_id": cid, "practice_code": practice_code, "role": role,
-                     "role_title": role_title(str(role)), "wte": wte, **{
-                         d.isoformat(): cells[d] for d in days}})
-    return pd.DataFrame(rows).sort_values(["practice_code", "role", "clinician_id"]) if rows \
+        rows.append(
+            {
+                "clinician_id": cid,
+                "practice_code": practice_code,
+                "role": role,
+                "role_title": role_title(str(role)),
+                "wte": wte,
+                **{d.isoformat(): cells[d] for d in days},
+            }
+        )
+    return (
+        pd.DataFrame(rows).sort_values(["practice_code", "role", "clinician_id"])
+        if rows
         else pd.DataFrame(rows)
+    )

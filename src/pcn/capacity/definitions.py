@@ -60,12 +60,18 @@ def load_definitions() -> CapacityDefinitions:
     path = resources.files("pcn.definitions") / "capacity" / "capacity.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     work, access, queue = raw["working_time"], raw["access"], raw["queueing"]
-    if abs(work["session_minutes"] * work["sessions_per_wte_week"] / 60
-           - work["hours_per_wte_week"]) > 1e-6:
+    if (
+        abs(
+            work["session_minutes"] * work["sessions_per_wte_week"] / 60
+            - work["hours_per_wte_week"]
+        )
+        > 1e-6
+    ):
         raise ValueError("capacity.yaml: sessions x session length must equal a WTE week")
     roles = {
-        name: RoleCapacity(name, int(v["slot_minutes"]), float(v["patient_facing"]),
-                           bool(v["clinical"]))
+        name: RoleCapacity(
+            name, int(v["slot_minutes"]), float(v["patient_facing"]), bool(v["clinical"])
+        )
         for name, v in raw["roles"].items()
     }
     return CapacityDefinitions(
@@ -74,13 +80,17 @@ def load_definitions() -> CapacityDefinitions:
         sessions_per_wte_week=int(work["sessions_per_wte_week"]),
         roles=roles,
         twin_leave_weeks_per_year=float(raw["twin_leave_weeks_per_year"]),
-        online_hours=(_time(access["online_consultation_hours"][0]),
-                      _time(access["online_consultation_hours"][1])),
+        online_hours=(
+            _time(access["online_consultation_hours"][0]),
+            _time(access["online_consultation_hours"][1]),
+        ),
         answer_within_working_days=int(access["answer_within_working_days"]),
         routine_within_days=int(access["routine_within_days"]),
         routine_within_days_target=float(access["routine_within_days_target"]),
-        booking_buckets=tuple(BookingBucket(b["label"], int(b["min_days"]), b["max_days"])
-                              for b in raw["gpad_booking_buckets"]),
+        booking_buckets=tuple(
+            BookingBucket(b["label"], int(b["min_days"]), b["max_days"])
+            for b in raw["gpad_booking_buckets"]
+        ),
         target_wait_minutes=float(queue["target_wait_minutes"]),
         target_share_within=float(queue["target_share_within"]),
     )

@@ -29,16 +29,19 @@ GPAD_MODE = {
 GPAD_HCP_TYPE = {"gp": "GP"}
 
 
-def daily_demand(record: Record, start: dt.date, end: dt.date,
-                 definitions: CapacityDefinitions | None = None,
-                 excluded: frozenset[int] = frozenset()) -> pd.DataFrame:
+def daily_demand(
+    record: Record,
+    start: dt.date,
+    end: dt.date,
+    definitions: CapacityDefinitions | None = None,
+    excluded: frozenset[int] = frozenset(),
+) -> pd.DataFrame:
     """date, practice_code, role, demand_requests, booked, dna, booked_minutes in [start, end].
 
     ``excluded``: patients left out (opted out of secondary use, for planning figures)."""
     d = definitions or load_definitions()
     files = [str(p) for p in record.files("appointments")]
-    cols = ["date", "practice_code", "role", "demand_requests", "booked", "dna",
-            "booked_minutes"]
+    cols = ["date", "practice_code", "role", "demand_requests", "booked", "dna", "booked_minutes"]
     if not files:
         return pd.DataFrame(columns=cols)
     con = duckdb.connect()
@@ -55,8 +58,11 @@ def daily_demand(record: Record, start: dt.date, end: dt.date,
               AND patient_id NOT IN (SELECT patient_id FROM excluded)
             GROUP BY ALL
             """,
-            [files, dt.datetime.combine(start, dt.time()),
-             dt.datetime.combine(end + dt.timedelta(days=1), dt.time())],
+            [
+                files,
+                dt.datetime.combine(start, dt.time()),
+                dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+            ],
         ).df()
     finally:
         con.close()
@@ -76,14 +82,19 @@ def gpad_summary(record: Record, start: dt.date, end: dt.date) -> pd.DataFrame:
         frame = con.execute(
             """SELECT practice_code, role, mode, status, count(*) AS count
                FROM read_parquet(?) WHERE start_at >= ? AND start_at < ? GROUP BY ALL""",
-            [files, dt.datetime.combine(start, dt.time()),
-             dt.datetime.combine(end + dt.timedelta(days=1), dt.time())],
+            [
+                files,
+                dt.datetime.combine(start, dt.time()),
+                dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+            ],
         ).df()
     finally:
         con.close()
     frame["hcp_type"] = frame["role"].map(lambda r: GPAD_HCP_TYPE.get(r, "Other Practice staff"))
     frame["mode"] = frame["mode"].map(lambda m: GPAD_MODE.get(m, "Unknown"))
     frame["status"] = frame["status"].map(
-        {"attended": "Attended", "did_not_attend": "DNA", "cancelled": "Cancelled"})
+        {"attended": "Attended", "did_not_attend": "DNA", "cancelled": "Cancelled"}
+    )
     return frame.groupby(["practice_code", "hcp_type", "mode", "status"], as_index=False).agg(
-        count=("count", "sum"))
+        count=("count", "sum")
+    )

@@ -19,9 +19,16 @@ class ExceptionError(ValueError):
         self.field, self.why = field, why
 
 
-def add_exception(store: Store, clinician_id: str, start: dt.date, end: dt.date, kind: str,
-                  created_by: str, note: str = "",
-                  known_staff: set[str] | None = None) -> int:
+def add_exception(
+    store: Store,
+    clinician_id: str,
+    start: dt.date,
+    end: dt.date,
+    kind: str,
+    created_by: str,
+    note: str = "",
+    known_staff: set[str] | None = None,
+) -> int:
     """Record that someone is away from ``start`` to ``end`` (inclusive); returns its id."""
     if not clinician_id.strip():
         raise ExceptionError("clinician_id", "is empty")
@@ -34,9 +41,15 @@ def add_exception(store: Store, clinician_id: str, start: dt.date, end: dt.date,
     if (end - start).days > 366:
         raise ExceptionError("end_date", "an exception longer than a year belongs in the register")
     with store.session() as session:
-        row = RotaExceptionRow(clinician_id=clinician_id, start_date=start, end_date=end,
-                               kind=kind, note=note[:200], created_by=created_by,
-                               created_at=now_utc())
+        row = RotaExceptionRow(
+            clinician_id=clinician_id,
+            start_date=start,
+            end_date=end,
+            kind=kind,
+            note=note[:200],
+            created_by=created_by,
+            created_at=now_utc(),
+        )
         session.add(row)
         session.flush()
         return int(row.id)
@@ -51,8 +64,9 @@ def remove_exception(store: Store, exception_id: int) -> bool:
         return True
 
 
-def list_exceptions(store: Store, start: dt.date | None = None,
-                    end: dt.date | None = None) -> list[tuple[int, RotaException]]:
+def list_exceptions(
+    store: Store, start: dt.date | None = None, end: dt.date | None = None
+) -> list[tuple[int, RotaException]]:
     """Exceptions overlapping [start, end] (all when no dates), oldest first."""
     query = select(RotaExceptionRow).order_by(RotaExceptionRow.start_date, RotaExceptionRow.id)
     if start is not None:
@@ -60,5 +74,7 @@ def list_exceptions(store: Store, start: dt.date | None = None,
     if end is not None:
         query = query.where(RotaExceptionRow.start_date <= end)
     with store.read() as session:
-        return [(int(r.id), RotaException(r.clinician_id, r.start_date, r.end_date, r.kind))
-                for r in session.scalars(query)]
+        return [
+            (int(r.id), RotaException(r.clinician_id, r.start_date, r.end_date, r.kind))
+            for r in session.scalars(query)
+        ]

@@ -47,8 +47,13 @@ def weekly_series(daily: pd.DataFrame, last_day: dt.date) -> pd.DataFrame:
     last_monday = last_day - dt.timedelta(days=last_day.weekday())
     complete_until = last_monday if last_day.weekday() < 6 else last_monday + dt.timedelta(7)
     frame = frame[frame["week"] < complete_until]
-    matrix = frame.pivot_table(index=["practice_code", "role"], columns="week",
-                               values="demand_requests", aggfunc="sum", fill_value=0)
+    matrix = frame.pivot_table(
+        index=["practice_code", "role"],
+        columns="week",
+        values="demand_requests",
+        aggfunc="sum",
+        fill_value=0,
+    )
     if matrix.shape[1]:
         weeks = pd.date_range(min(matrix.columns), max(matrix.columns), freq="7D").date
         matrix = matrix.reindex(columns=weeks, fill_value=0)
@@ -62,8 +67,7 @@ def _as_date(value: object) -> dt.date:
     return value
 
 
-def _fit_total(history: np.ndarray, horizon: int, level: float
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _fit_total(history: np.ndarray, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of an ETS forecast of one weekly series."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
@@ -82,8 +86,9 @@ def _fit_total(history: np.ndarray, horizon: int, level: float
     return np.maximum(mean, 0.0), np.maximum(sd, 0.0)
 
 
-def forecast_weekly(matrix: pd.DataFrame, horizon: int = HORIZON_WEEKS,
-                    level: float = 0.8) -> pd.DataFrame:
+def forecast_weekly(
+    matrix: pd.DataFrame, horizon: int = HORIZON_WEEKS, level: float = 0.8
+) -> pd.DataFrame:
     """Forecast each (practice, role) row ``horizon`` weeks past the matrix's last week.
 
     Returns week, practice_code, role, forecast, low, high (``level`` prediction interval).
@@ -104,14 +109,18 @@ def forecast_weekly(matrix: pd.DataFrame, horizon: int = HORIZON_WEEKS,
         var = (share[:, None] ** 2) * (sd[None, :] ** 2) + mu * (1 - share[:, None])
         half = z * np.sqrt(var)
         practices = rows.index.get_level_values("practice_code")
-        parts.append(pd.DataFrame({
-            "week": np.tile(np.array(weeks, dtype=object), len(rows)),
-            "practice_code": np.repeat(practices.to_numpy(), horizon),
-            "role": role,
-            "forecast": mu.ravel(),
-            "low": np.maximum(mu - half, 0).ravel(),
-            "high": (mu + half).ravel(),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "week": np.tile(np.array(weeks, dtype=object), len(rows)),
+                    "practice_code": np.repeat(practices.to_numpy(), horizon),
+                    "role": role,
+                    "forecast": mu.ravel(),
+                    "low": np.maximum(mu - half, 0).ravel(),
+                    "high": (mu + half).ravel(),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -119,9 +128,9 @@ def weekday_profile(daily: pd.DataFrame) -> pd.DataFrame:
     """Share of a week's demand falling on each weekday, per role (network level)."""
     frame = daily[["date", "role", "demand_requests"]].copy()
     frame["weekday"] = pd.to_datetime(frame["date"]).dt.day_of_week
-    table = frame.pivot_table(index="role", columns="weekday", values="demand_requests",
-                              aggfunc="sum", fill_value=0).reindex(columns=range(7),
-                                                                   fill_value=0)
+    table = frame.pivot_table(
+        index="role", columns="weekday", values="demand_requests", aggfunc="sum", fill_value=0
+    ).reindex(columns=range(7), fill_value=0)
     sums = table.sum(axis=1).replace(0, np.nan)
     return table.div(sums, axis=0).fillna(1 / 7)
 
@@ -133,15 +142,17 @@ def daily_forecast(weekly: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
         part = weekly.copy()
         part["date"] = part["week"].map(lambda w, o=offset: w + dt.timedelta(days=o))
         factor = part["role"].map(
-            lambda r, o=offset: profile.loc[r, o] if r in profile.index else 1 / 7)
+            lambda r, o=offset: profile.loc[r, o] if r in profile.index else 1 / 7
+        )
         for col in ("forecast", "low", "high"):
             part[col] = part[col] * factor
         rows.append(part)
     return pd.concat(rows, ignore_index=True).drop(columns="week")
 
 
-def backtest(matrix: pd.DataFrame, horizon: int = HORIZON_WEEKS, origins: int = 6,
-             step: int = 4) -> Backtest:
+def backtest(
+    matrix: pd.DataFrame, horizon: int = HORIZON_WEEKS, origins: int = 6, step: int = 4
+) -> Backtest:
     """Rolling-origin backtest: at each origin fit on the weeks before it, forecast ``horizon``
     weeks and score absolute errors against the seasonal naive (last complete week)."""
     n = matrix.shape[1]
@@ -149,17 +160,23 @@ def backtest(matrix: pd.DataFrame, horizon: int = HORIZON_WEEKS, origins: int = 
     if first_origin < MIN_HISTORY_WEEKS:
         raise ValueError(
             f"backtest needs {MIN_HISTORY_WEEKS + horizon + step * (origins - 1)} complete "
-            f"weeks of demand; the record has {n}")
+            f"weeks of demand; the record has {n}"
+        )
     model_err = naive_err = 0.0
     used: list[dt.date] = []
     weeks = [_as_date(w) for w in matrix.columns]
     for k in range(origins):
         cut = first_origin + k * step
         history = matrix.iloc[:, :cut]
-        actual = matrix.iloc[:, cut:cut + horizon].to_numpy()
+        actual = matrix.iloc[:, cut : cut + horizon].to_numpy()
         predicted = forecast_weekly(history, horizon)
-        wide = predicted.pivot_table(index=["practice_code", "role"], columns="week",
-                                     values="forecast").reindex(matrix.index).to_numpy()
+        wide = (
+            predicted.pivot_table(
+                index=["practice_code", "role"], columns="week", values="forecast"
+            )
+            .reindex(matrix.index)
+            .to_numpy()
+        )
         naive = np.repeat(history.to_numpy()[:, -1:], horizon, axis=1)
         model_err += float(np.abs(wide - actual).sum())
         naive_err += float(np.abs(naive - actual).sum())

@@ -34,8 +34,9 @@ def erlang_c(servers: int, offered_load: float) -> float:
     return b / (1 - rho + rho * b)
 
 
-def share_within(servers: int, arrivals_per_hour: float, service_minutes: float,
-                 wait_minutes: float) -> float:
+def share_within(
+    servers: int, arrivals_per_hour: float, service_minutes: float, wait_minutes: float
+) -> float:
     """P(wait <= wait_minutes) for an M/M/n queue."""
     load = arrivals_per_hour * service_minutes / 60.0
     if servers <= load:
@@ -59,15 +60,21 @@ class Staffing:
     mean_wait_minutes: float
 
 
-def servers_needed(arrivals_per_hour: float, service_minutes: float, wait_minutes: float,
-                   target_share: float, limit: int = 10_000) -> Staffing:
+def servers_needed(
+    arrivals_per_hour: float,
+    service_minutes: float,
+    wait_minutes: float,
+    target_share: float,
+    limit: int = 10_000,
+) -> Staffing:
     """The fewest clinicians at once so that ``target_share`` wait no more than the target."""
     load = arrivals_per_hour * service_minutes / 60.0
     n = max(1, math.floor(load) + 1)
     while n < limit:
         share = share_within(n, arrivals_per_hour, service_minutes, wait_minutes)
         if share >= target_share:
-            return Staffing(n, load, share, mean_wait_minutes(n, arrivals_per_hour,
-                                                              service_minutes))
+            return Staffing(
+                n, load, share, mean_wait_minutes(n, arrivals_per_hour, service_minutes)
+            )
         n += 1
     raise ValueError(f"more than {limit} clinicians needed: check the demand figure")

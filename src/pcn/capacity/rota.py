@@ -50,8 +50,9 @@ def _stable_fraction(*parts: object) -> float:
     return zlib.crc32(":".join(str(p) for p in parts).encode()) / 2**32
 
 
-def weekly_pattern(clinician_id: str, wte: float,
-                   definitions: CapacityDefinitions | None = None) -> list[tuple[int, int]]:
+def weekly_pattern(
+    clinician_id: str, wte: float, definitions: CapacityDefinitions | None = None
+) -> list[tuple[int, int]]:
     """The half-days a person works each week, as (weekday, 0 morning / 1 afternoon)."""
     d = definitions or load_definitions()
     # half up (not Python's round-half-even): 0.5 WTE x 9 = 4.5 -> 5 sessions
@@ -61,8 +62,12 @@ def weekly_pattern(clinician_id: str, wte: float,
     return sorted(HALF_DAYS[i] for i in order[:n])
 
 
-def twin_leave(staff: pd.DataFrame, start: dt.date, end: dt.date,
-               definitions: CapacityDefinitions | None = None) -> list[RotaException]:
+def twin_leave(
+    staff: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    definitions: CapacityDefinitions | None = None,
+) -> list[RotaException]:
     """Leave the twin lays into the rota: whole weeks, each ISO week off with a fixed chance."""
     d = definitions or load_definitions()
     p_week = d.twin_leave_weeks_per_year / 52.0
@@ -72,15 +77,20 @@ def twin_leave(staff: pd.DataFrame, start: dt.date, end: dt.date,
         year, week, _ = monday.isocalendar()
         for cid in staff["clinician_id"]:
             if _stable_fraction(cid, year, week) < p_week:
-                out.append(RotaException(str(cid), monday, monday + dt.timedelta(days=4),
-                                         "annual_leave"))
+                out.append(
+                    RotaException(str(cid), monday, monday + dt.timedelta(days=4), "annual_leave")
+                )
         monday += dt.timedelta(days=7)
     return out
 
 
-def who_works(staff: pd.DataFrame, start: dt.date, end: dt.date,
-              exceptions: Iterable[RotaException] = (),
-              definitions: CapacityDefinitions | None = None) -> pd.DataFrame:
+def who_works(
+    staff: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    exceptions: Iterable[RotaException] = (),
+    definitions: CapacityDefinitions | None = None,
+) -> pd.DataFrame:
     """One row per person per day in [start, end]: sessions worked and why not, if not.
 
     Columns: date, clinician_id, practice_code (``PCN`` for PCN-employed staff), role,
@@ -89,8 +99,17 @@ def who_works(staff: pd.DataFrame, start: dt.date, end: dt.date,
     d = definitions or load_definitions()
     dates = pd.date_range(start, end, freq="D")
     if staff.empty or not len(dates):
-        return pd.DataFrame(columns=["date", "clinician_id", "practice_code", "role",
-                                     "sessions", "planned_sessions", "away"])
+        return pd.DataFrame(
+            columns=[
+                "date",
+                "clinician_id",
+                "practice_code",
+                "role",
+                "sessions",
+                "planned_sessions",
+                "away",
+            ]
+        )
     people = staff.reset_index(drop=True)
     weekday = dates.day_of_week.to_numpy()
     # sessions per weekday for each person: (people x 7)
@@ -106,7 +125,8 @@ def who_works(staff: pd.DataFrame, start: dt.date, end: dt.date,
     starts = pd.to_datetime(people["start_date"]).to_numpy().astype("datetime64[D]")
     ends = pd.to_datetime(people["end_date"]).to_numpy().astype("datetime64[D]")
     employed = (day_ns[None, :] >= starts[:, None]) & (
-        np.isnat(ends)[:, None] | (day_ns[None, :] <= ends[:, None]))
+        np.isnat(ends)[:, None] | (day_ns[None, :] <= ends[:, None])
+    )
     planned = np.where(employed, planned, 0)
     worked = planned.copy()
     index = {str(c): i for i, c in enumerate(people["clinician_id"])}
@@ -124,20 +144,25 @@ def who_works(staff: pd.DataFrame, start: dt.date, end: dt.date,
         worked[on, col] = 0
         away[on, col] = f"bank holiday: {name}"
     n_people, n_days = planned.shape
-    frame = pd.DataFrame({
-        "date": np.tile(day_values, n_people),
-        "clinician_id": np.repeat(people["clinician_id"].astype(str).to_numpy(), n_days),
-        "practice_code": np.repeat(people["practice_code"].fillna(PCN_WIDE).to_numpy(), n_days),
-        "role": np.repeat(people["role"].to_numpy(), n_days),
-        "sessions": worked.ravel(),
-        "planned_sessions": planned.ravel(),
-        "away": away.ravel(),
-    })
+    frame = pd.DataFrame(
+        {
+            "date": np.tile(day_values, n_people),
+            "clinician_id": np.repeat(people["clinician_id"].astype(str).to_numpy(), n_days),
+            "practice_code": np.repeat(people["practice_code"].fillna(PCN_WIDE).to_numpy(), n_days),
+            "role": np.repeat(people["role"].to_numpy(), n_days),
+            "sessions": worked.ravel(),
+            "planned_sessions": planned.ravel(),
+            "away": away.ravel(),
+        }
+    )
     return frame[frame["planned_sessions"] > 0].reset_index(drop=True)
 
 
-def capacity_by_day(rota: pd.DataFrame, practice_weights: dict[str, float],
-                    definitions: CapacityDefinitions | None = None) -> pd.DataFrame:
+def capacity_by_day(
+    rota: pd.DataFrame,
+    practice_weights: dict[str, float],
+    definitions: CapacityDefinitions | None = None,
+) -> pd.DataFrame:
     """Bookable minutes and slots per date x practice x role.
 
     PCN-employed staff serve every practice: their minutes are shared by ``practice_weights``
@@ -157,17 +182,22 @@ def capacity_by_day(rota: pd.DataFrame, practice_weights: dict[str, float],
     total = sum(practice_weights.values())
     if len(shared) and total > 0:
         pooled = shared.groupby(["date", "role"], as_index=False)[
-            ["capacity_minutes", "staff"]].sum()
+            ["capacity_minutes", "staff"]
+        ].sum()
         for practice, weight in practice_weights.items():
             share = pooled.copy()
             share["practice_code"] = practice
             share["capacity_minutes"] *= weight / total
             share["staff"] *= weight / total
             parts.append(share)
-    out = pd.concat(parts, ignore_index=True).groupby(
-        ["date", "practice_code", "role"], as_index=False)[["capacity_minutes", "staff"]].sum()
+    out = (
+        pd.concat(parts, ignore_index=True)
+        .groupby(["date", "practice_code", "role"], as_index=False)[["capacity_minutes", "staff"]]
+        .sum()
+    )
     slot = out["role"].map(lambda r: d.slot_minutes(r)).to_numpy()
-    out["capacity_slots"] = np.where(slot > 0, np.floor(out["capacity_minutes"] / np.where(
-        slot > 0, slot, 1)), 0).astype(int)
+    out["capacity_slots"] = np.where(
+        slot > 0, np.floor(out["capacity_minutes"] / np.where(slot > 0, slot, 1)), 0
+    ).astype(int)
     out["capacity_minutes"] = out["capacity_minutes"].round().astype(int)
     return out[cols]

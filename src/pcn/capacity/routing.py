@@ -21,8 +21,13 @@ from pcn.store.database import Store
 from pcn.tasks.vocabulary import OWNER_ROLES
 
 
-def free_slots(capacity: pd.DataFrame, demand: pd.DataFrame, practice_code: str, day: dt.date,
-               definitions: CapacityDefinitions | None = None) -> dict[str, int]:
+def free_slots(
+    capacity: pd.DataFrame,
+    demand: pd.DataFrame,
+    practice_code: str,
+    day: dt.date,
+    definitions: CapacityDefinitions | None = None,
+) -> dict[str, int]:
     """Free slots per routable role at one practice on one day (never negative).
 
     ``capacity``: rows of :func:`pcn.capacity.rota.capacity_by_day`; ``demand``: rows of
@@ -34,12 +39,16 @@ def free_slots(capacity: pd.DataFrame, demand: pd.DataFrame, practice_code: str,
     booked = demand[(demand["practice_code"] == practice_code) & (demand["date"] == day)]
     slots = dict(zip(cap["role"], cap["capacity_slots"], strict=True))
     used = dict(zip(booked["role"], booked["booked"], strict=True))
-    return {role: max(0, int(slots.get(role, 0)) - int(used.get(role, 0)))
-            for role in OWNER_ROLES if d.slot_minutes(role) > 0}
+    return {
+        role: max(0, int(slots.get(role, 0)) - int(used.get(role, 0)))
+        for role in OWNER_ROLES
+        if d.slot_minutes(role) > 0
+    }
 
 
-def declare_free_slots(store: Store, practice_code: str, day: dt.date, free: dict[str, int],
-                       declared_by: str) -> None:
+def declare_free_slots(
+    store: Store, practice_code: str, day: dt.date, free: dict[str, int], declared_by: str
+) -> None:
     """Record the day's free slots where triage reads them (replacing earlier figures)."""
     from pcn.triage.requests import set_capacity
 

@@ -11,10 +11,15 @@ import typer
 
 from pcn.cli.common import console, fail, frame_table, require_record_dir, user_errors
 
-app = typer.Typer(help="Demand against capacity by role and practice, forecasts and staffing.",
-                  no_args_is_help=True)
-rota_app = typer.Typer(help="Who works when: the rota from the staff register, and the leave "
-                       "and training the PCN records against it.", no_args_is_help=True)
+app = typer.Typer(
+    help="Demand against capacity by role and practice, forecasts and staffing.",
+    no_args_is_help=True,
+)
+rota_app = typer.Typer(
+    help="Who works when: the rota from the staff register, and the leave "
+    "and training the PCN records against it.",
+    no_args_is_help=True,
+)
 
 RecordOption = Annotated[Path, typer.Option("--record", help="Record directory.")]
 
@@ -76,8 +81,7 @@ def report(
         raise fail("--to: a report covers at most three years")
     rec = _open(record)
     with console.status("reading the register, rota and appointments; forecasting"):
-        table = capacity_report(rec, lo, hi, _recorded_exceptions(lo, hi),
-                                excluded=opted_out(rec))
+        table = capacity_report(rec, lo, hi, _recorded_exceptions(lo, hi), excluded=opted_out(rec))
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".part")
     table.to_csv(tmp, index=False)
@@ -86,8 +90,9 @@ def report(
 
 
 @app.command("backtest")
-def backtest_command(record: RecordOption,
-                     origins: Annotated[int, typer.Option(min=1, max=26)] = 6) -> None:
+def backtest_command(
+    record: RecordOption, origins: Annotated[int, typer.Option(min=1, max=26)] = 6
+) -> None:
     """Rolling-origin backtest of the 8-week demand forecast against the seasonal naive.
 
     Prints the mean absolute error per practice x role x week of both and their ratio (below 1
@@ -101,16 +106,21 @@ def backtest_command(record: RecordOption,
     rec = _open(record)
     as_of = record_as_of(rec)
     with console.status("backtesting"):
-        daily = daily_demand(rec, as_of - dt.timedelta(weeks=HISTORY_WEEKS + 40), as_of,
-                             excluded=opted_out(rec))
+        daily = daily_demand(
+            rec, as_of - dt.timedelta(weeks=HISTORY_WEEKS + 40), as_of, excluded=opted_out(rec)
+        )
         from pcn.capacity.forecast import weekly_series
 
         with user_errors(ValueError):
             result = backtest(weekly_series(daily, as_of), origins=origins)
-    console.print(f"origins: {', '.join(o.isoformat() for o in result.origins)}; horizon "
-                  f"{result.horizon_weeks} weeks; {result.series} practice x role series")
-    console.print(f"MAE forecast {result.model_mae:.2f}, seasonal naive {result.naive_mae:.2f} "
-                  f"requests per week; MAE ratio {result.mae_ratio:.3f}")
+    console.print(
+        f"origins: {', '.join(o.isoformat() for o in result.origins)}; horizon "
+        f"{result.horizon_weeks} weeks; {result.series} practice x role series"
+    )
+    console.print(
+        f"MAE forecast {result.model_mae:.2f}, seasonal naive {result.naive_mae:.2f} "
+        f"requests per week; MAE ratio {result.mae_ratio:.3f}"
+    )
 
 
 @app.command("declare")
@@ -131,8 +141,10 @@ def declare(
     rec = _open(record)
     on = _date(day, "--date") if day else dt.date.today()
     inputs = read_inputs(rec)
-    capacity = capacity_by_day(rota_for(inputs, on, on, _recorded_exceptions(on, on),
-                                        twin=is_twin(rec)), inputs.practice_weights)
+    capacity = capacity_by_day(
+        rota_for(inputs, on, on, _recorded_exceptions(on, on), twin=is_twin(rec)),
+        inputs.practice_weights,
+    )
     demand = daily_demand(rec, on, on)
     store = _store()
     rows = []
@@ -158,8 +170,13 @@ def rota_show(
     rec = _open(record)
     lo = _date(start, "--from")
     inputs = read_inputs(rec)
-    rota = rota_for(inputs, lo, lo + dt.timedelta(days=days - 1),
-                    _recorded_exceptions(lo, lo + dt.timedelta(days=days - 1)), twin=is_twin(rec))
+    rota = rota_for(
+        inputs,
+        lo,
+        lo + dt.timedelta(days=days - 1),
+        _recorded_exceptions(lo, lo + dt.timedelta(days=days - 1)),
+        twin=is_twin(rec),
+    )
     if practice:
         rota = rota[rota["practice_code"] == practice]
     console.print(frame_table(rota, title="Rota", max_rows=500))
@@ -170,11 +187,13 @@ def rota_away(
     clinician_id: Annotated[str, typer.Option("--who", help="Staff id from the register.")],
     start: Annotated[str, typer.Option("--from", help="First day away, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--to", help="Last day away (inclusive).")],
-    kind: Annotated[str, typer.Option(help="annual_leave, study_leave, training, sickness, "
-                                      "other")] = "annual_leave",
+    kind: Annotated[
+        str, typer.Option(help="annual_leave, study_leave, training, sickness, other")
+    ] = "annual_leave",
     note: str = "",
-    record: Annotated[Path | None, typer.Option("--record", help="Record whose staff register "
-                                                "the id must be in.")] = None,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Record whose staff register the id must be in.")
+    ] = None,
 ) -> None:
     """Record leave, training or sickness against someone's rota."""
     from pcn.capacity.exceptions import ExceptionError, add_exception
@@ -184,8 +203,16 @@ def rota_away(
     if record is not None:
         known = set(_open(record).read("staff", columns=["clinician_id"]).column(0).to_pylist())
     with user_errors(ExceptionError):
-        new_id = add_exception(_store(), clinician_id, _date(start, "--from"),
-                               _date(end, "--to"), kind, f"os:{getpass.getuser()}", note, known)
+        new_id = add_exception(
+            _store(),
+            clinician_id,
+            _date(start, "--from"),
+            _date(end, "--to"),
+            kind,
+            f"os:{getpass.getuser()}",
+            note,
+            known,
+        )
     console.print(f"recorded exception {new_id}")
 
 
@@ -197,16 +224,27 @@ def rota_exceptions() -> None:
     from pcn.capacity.exceptions import list_exceptions
     from pcn.cli.store import _store
 
-    rows = [{"id": i, "who": e.clinician_id, "from": e.start_date.isoformat(),
-             "to": e.end_date.isoformat(), "kind": e.kind}
-            for i, e in list_exceptions(_store())]
-    console.print(frame_table(pd.DataFrame(rows, columns=["id", "who", "from", "to", "kind"]),
-                              title="Rota exceptions"))
+    rows = [
+        {
+            "id": i,
+            "who": e.clinician_id,
+            "from": e.start_date.isoformat(),
+            "to": e.end_date.isoformat(),
+            "kind": e.kind,
+        }
+        for i, e in list_exceptions(_store())
+    ]
+    console.print(
+        frame_table(
+            pd.DataFrame(rows, columns=["id", "who", "from", "to", "kind"]), title="Rota exceptions"
+        )
+    )
 
 
 @rota_app.command("remove")
-def rota_remove(exception_id: Annotated[int, typer.Argument(help="Id from `pcn rota "
-                                                             "exceptions`.")]) -> None:
+def rota_remove(
+    exception_id: Annotated[int, typer.Argument(help="Id from `pcn rota exceptions`.")],
+) -> None:
     """Remove a recorded exception."""
     from pcn.capacity.exceptions import remove_exception
     from pcn.cli.store import _store

@@ -48,13 +48,16 @@ def _cached(key: tuple[Any, ...], compute: Any) -> Any:
 def _dashboard(request: Request, practice: str | None) -> AccessDashboard:
     view = secondary_view(_view(request))
     record = view.record
-    recorded = _recorded(request, view.as_of - dt.timedelta(weeks=14),
-                         view.as_of + dt.timedelta(weeks=9))
-    key = ("access", record.manifest.content_hash, practice, tuple(recorded),
-           view.exclude_patients)
-    return _cached(key, lambda: build_dashboard(record, practice, recorded,
-                                                excluded=view.exclude_patients,
-                                                inputs=read_inputs(record)))
+    recorded = _recorded(
+        request, view.as_of - dt.timedelta(weeks=14), view.as_of + dt.timedelta(weeks=9)
+    )
+    key = ("access", record.manifest.content_hash, practice, tuple(recorded), view.exclude_patients)
+    return _cached(
+        key,
+        lambda: build_dashboard(
+            record, practice, recorded, excluded=view.exclude_patients, inputs=read_inputs(record)
+        ),
+    )
 
 
 def _protect(frame: pd.DataFrame, protected: bool) -> pd.DataFrame:
@@ -64,7 +67,8 @@ def _protect(frame: pd.DataFrame, protected: bool) -> pd.DataFrame:
         return frame
     out = frame.copy()
     out["demand_requests"] = protect_counts(
-        out["demand_requests"].reset_index(drop=True)).to_numpy()
+        out["demand_requests"].reset_index(drop=True)
+    ).to_numpy()
     return out
 
 
@@ -77,22 +81,39 @@ def access(request: Request, principal: SignedIn) -> Response:
 
     def named(frame: pd.DataFrame) -> list[dict[str, Any]]:
         out = _protect(frame, protected).assign(
-            practice_name=frame["practice_code"].map(lambda c: names.get(c, c)))
-        records: list[dict[str, Any]] = out.sort_values(
-            ["practice_name", "role_title"]).to_dict("records")  # type: ignore[assignment]
+            practice_name=frame["practice_code"].map(lambda c: names.get(c, c))
+        )
+        records: list[dict[str, Any]] = out.sort_values(["practice_name", "role_title"]).to_dict(
+            "records"
+        )  # type: ignore[assignment]
         return records
 
     trend = board.trend.assign(week=board.trend["week"].astype(str))
-    trend_chart = charts.line_spec(
-        trend, x="week", series={"capacity_minutes": "Bookable minutes",
-                                 "booked_minutes": "Booked minutes"},
-        title="Bookable and booked minutes by week", y_label="Minutes") if len(trend) else None
-    return render(request, "access.html", principal, board=board, practice=practice,
-                  practice_name=names.get(practice, practice) if practice else None,
-                  today_rows=named(board.today_rows), week_rows=named(board.week_rows),
-                  trend=board.trend.to_dict("records"), trend_chart=trend_chart,
-                  forecast=board.forecast.sort_values(["role_title", "week"]).to_dict("records"),
-                  staffing=board.staffing.to_dict("records"))
+    trend_chart = (
+        charts.line_spec(
+            trend,
+            x="week",
+            series={"capacity_minutes": "Bookable minutes", "booked_minutes": "Booked minutes"},
+            title="Bookable and booked minutes by week",
+            y_label="Minutes",
+        )
+        if len(trend)
+        else None
+    )
+    return render(
+        request,
+        "access.html",
+        principal,
+        board=board,
+        practice=practice,
+        practice_name=names.get(practice, practice) if practice else None,
+        today_rows=named(board.today_rows),
+        week_rows=named(board.week_rows),
+        trend=board.trend.to_dict("records"),
+        trend_chart=trend_chart,
+        forecast=board.forecast.sort_values(["role_title", "week"]).to_dict("records"),
+        staffing=board.staffing.to_dict("records"),
+    )
 
 
 @router.get("/rota")
@@ -111,10 +132,23 @@ def rota(request: Request, principal: SignedIn, week: str = "") -> Response:
     table = _cached(key, lambda: rota_week(record, monday, practice, recorded))
     days = [monday + dt.timedelta(days=i) for i in range(5)]
     names = view.practice_names
-    rows = [] if table.empty else table.assign(
-        practice_name=table["practice_code"].map(
-            lambda c: "PCN-employed" if c == "PCN" else names.get(c, c))).to_dict("records")
-    return render(request, "rota.html", principal, rows=rows, days=days, monday=monday,
-                  previous=(monday - dt.timedelta(days=7)).isoformat(),
-                  following=(monday + dt.timedelta(days=7)).isoformat(),
-                  practice_name=names.get(practice, practice) if practice else None)
+    rows = (
+        []
+        if table.empty
+        else table.assign(
+            practice_name=table["practice_code"].map(
+                lambda c: "PCN-employed" if c == "PCN" else names.get(c, c)
+            )
+        ).to_dict("records")
+    )
+    return render(
+        request,
+        "rota.html",
+        principal,
+        rows=rows,
+        days=days,
+        monday=monday,
+        previous=(monday - dt.timedelta(days=7)).isoformat(),
+        following=(monday + dt.timedelta(days=7)).isoformat(),
+        practice_name=names.get(practice, practice) if practice else None,
+    )

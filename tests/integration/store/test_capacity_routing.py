@@ -28,14 +28,26 @@ NO_BOOKINGS = pd.DataFrame(columns=["date", "practice_code", "role", "booked"])
 
 def _staff() -> pd.DataFrame:
     rows = [("GP-1", A, "gp"), ("ANP-1", None, "anp")]
-    return pd.DataFrame([{"clinician_id": c, "practice_code": p, "pcn_code": "U00001",
-                          "role": r, "arrs": p is None, "wte": 1.0,
-                          "start_date": dt.date(2020, 1, 1), "end_date": None}
-                         for c, p, r in rows])
+    return pd.DataFrame(
+        [
+            {
+                "clinician_id": c,
+                "practice_code": p,
+                "pcn_code": "U00001",
+                "role": r,
+                "arrs": p is None,
+                "wte": 1.0,
+                "start_date": dt.date(2020, 1, 1),
+                "end_date": None,
+            }
+            for c, p, r in rows
+        ]
+    )
 
 
-def _free_on(day: dt.date, away: list[RotaException],
-             booked: pd.DataFrame = NO_BOOKINGS) -> dict[str, int]:
+def _free_on(
+    day: dt.date, away: list[RotaException], booked: pd.DataFrame = NO_BOOKINGS
+) -> dict[str, int]:
     rota = who_works(_staff(), day, day, away)
     return free_slots(capacity_by_day(rota, {A: 1.0}), booked, A, day)
 
@@ -48,12 +60,15 @@ def _working_day_for_both() -> dt.date:
 
 
 def _submit(store: Store, text: str) -> desk.Submitted:
-    return desk.submit(store, NewRequest(age=40, sex="F", text=text, practice_code=A),
-                       source="web_form", practices=(A,))
+    return desk.submit(
+        store,
+        NewRequest(age=40, sex="F", text=text, practice_code=A),
+        source="web_form",
+        practices=(A,),
+    )
 
 
-def test_gp_on_leave_sends_routine_gp_work_to_the_working_anp_with_the_reason(
-        store: Store) -> None:
+def test_gp_on_leave_sends_routine_gp_work_to_the_working_anp_with_the_reason(store: Store) -> None:
     day = _working_day_for_both()
     free = _free_on(day, [RotaException("GP-1", day, day, "annual_leave")])
     assert free["gp"] == 0 and free["anp"] > 0
@@ -77,8 +92,7 @@ def test_an_emergency_is_never_rerouted_whoever_is_away(store: Store) -> None:
         assert row.route == "emergency_services"
 
 
-def test_nobody_working_keeps_the_request_with_its_role_flagged_never_dropped(
-        store: Store) -> None:
+def test_nobody_working_keeps_the_request_with_its_role_flagged_never_dropped(store: Store) -> None:
     free = _free_on(GOOD_FRIDAY, [])
     assert set(free.values()) == {0}
     declare_free_slots(store, A, now_utc().date(), free, "manager")
@@ -92,8 +106,9 @@ def test_nobody_working_keeps_the_request_with_its_role_flagged_never_dropped(
 def test_booked_appointments_use_up_the_rota_slots() -> None:
     day = _working_day_for_both()
     free = _free_on(day, [])
-    booked = pd.DataFrame([{"date": day, "practice_code": A, "role": "anp",
-                            "booked": free["anp"] + 3}])
+    booked = pd.DataFrame(
+        [{"date": day, "practice_code": A, "role": "anp", "booked": free["anp"] + 3}]
+    )
     assert _free_on(day, [], booked)["anp"] == 0  # never negative
     assert _free_on(day, [], booked)["gp"] == free["gp"]
 
@@ -108,6 +123,7 @@ def test_rota_exceptions_are_validated_then_stored(store: Store) -> None:
     assert list_exceptions(store) == []
     new_id = add_exception(store, "GP-1", MONDAY, MONDAY + dt.timedelta(days=2), "training", "m")
     stored = list_exceptions(store, MONDAY + dt.timedelta(days=1), MONDAY + dt.timedelta(days=9))
-    assert stored == [(new_id, RotaException("GP-1", MONDAY, MONDAY + dt.timedelta(days=2),
-                                             "training"))]
+    assert stored == [
+        (new_id, RotaException("GP-1", MONDAY, MONDAY + dt.timedelta(days=2), "training"))
+    ]
     assert list_exceptions(store, MONDAY + dt.timedelta(days=3)) == []
