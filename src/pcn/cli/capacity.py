@@ -157,6 +157,40 @@ def declare(
     console.print(frame_table(pd.DataFrame(rows), title=f"Free slots declared for {on:%d %B %Y}"))
 
 
+@app.command("access")
+def access_measures(
+    months: Annotated[int, typer.Option(min=1, max=36, help="Months of requests.")] = 12,
+) -> None:
+    """Access measures from online requests in the store: answered within one working day,
+    urgent answered the same working day, received in core hours; per practice with funnel
+    position against the network, and the network's monthly SPC.
+
+    Counts pass disclosure control (1-7 hidden, others rounded to 5).
+    """
+    from pcn.capacity.measures import MEASURES, access_summary, read_requests, request_measures
+    from pcn.cli.store import _store
+    from pcn.measures.sdc import protect_counts
+    from pcn.store.database import now_utc
+
+    now = now_utc()
+    requests = read_requests(_store(), now - dt.timedelta(days=31 * months))
+    if requests.empty:
+        console.print("Not available: no online requests in the store for this period.")
+        return
+    per_request = request_measures(requests, now)
+    for measure, title in MEASURES.items():
+        points, chart = access_summary(per_request, measure)
+        shown = points[["practice_code", "numerator", "denominator"]].copy()
+        for col in ("numerator", "denominator"):
+            shown[col] = protect_counts(shown[col].reset_index(drop=True)).to_numpy()
+        shown["share"] = points["value"].round(3).where(shown["denominator"].notna())
+        shown["funnel"] = points["position"].where(shown["denominator"].notna(), "hidden")
+        console.print(frame_table(shown, title=title))
+        if chart is not None:
+            variation = getattr(chart, "variation", None)
+            console.print(f"  monthly SPC: {variation or 'too few months to judge'}")
+
+
 @rota_app.command("show")
 def rota_show(
     record: RecordOption,
