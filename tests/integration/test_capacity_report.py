@@ -71,6 +71,8 @@ def test_report_contract_on_the_default_twin(default_twin: Path, tmp_path: Path)
     appts = rec.read("appointments", columns=["patient_id", "start_at"]).to_pandas()
     appts = appts[~appts["patient_id"].isin(sorted(opted_out(rec)))]
     on_day = int((appts["start_at"].dt.date == dt.date(2026, 3, 25)).sum())
+    everyone = rec.read("appointments", columns=["start_at"]).to_pandas()
+    assert int((everyone["start_at"].dt.date == dt.date(2026, 3, 25)).sum()) > on_day
     assert table[table["date"] == "2026-03-25"]["demand_requests"].sum() == on_day
 
 
