@@ -101,6 +101,13 @@ def _invocations(file: Path, bundle: Path, patients_csv: Path, out: Path) -> dic
         "monitoring summary": ["monitoring", "summary", *record, "--output",
                                str(out / "s.csv")],
         "bench dataset": ["bench", "dataset", *record, "--output", str(out / "d.arrow")],
+        "capacity report": ["capacity", "report", *record, "--from", "2026-01-01", "--to",
+                            "2026-01-02", "--output", str(out / "cap.csv")],
+        "capacity backtest": ["capacity", "backtest", *record],
+        "capacity declare": ["capacity", "declare", *record, "--date", "2026-01-02"],
+        "rota show": ["rota", "show", *record, "--from", "2026-01-01"],
+        "rota away": ["rota", "away", "--who", "X", "--from", "2026-01-01", "--to",
+                      "2026-01-02", *record],
     }
 
 

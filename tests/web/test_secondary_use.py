@@ -196,7 +196,9 @@ def test_every_secondary_export_is_proved_here() -> None:
               "GET /api/worklists", "pcn export fhir", "pcn continuity",
               # proved in tests/web/test_funding_secondary_use.py
               "GET /funding/export.csv", "pcn funding weighted-list", "pcn funding report",
-              "pcn funding summary", "pcn indicators show"}
+              "pcn funding summary", "pcn indicators show",
+              # proved in tests/integration/test_capacity_report.py (demand less opted-out)
+              "pcn capacity report"}
     assert {e.entry for e in EXPORTS if e.use is Use.SECONDARY} == proved
 
 
@@ -240,6 +242,13 @@ def _secondary_outputs(web_world: WebWorld, tokens: dict[str, str], api, clients
                                     str(web_world.record)])
     assert shown.exit_code == 0, shown.output
     made["pcn indicators show"] = shown.output
+    # one day: the record's own date, so no date in the table can be anyone's birthday
+    as_of = str(open_record(web_world.record).manifest.source.get("as_of"))
+    capacity = tmp_path / "capacity.csv"
+    result = runner.invoke(cli_app, ["capacity", "report", "--record", str(web_world.record),
+                                     "--from", as_of, "--to", as_of, "--output", str(capacity)])
+    assert result.exit_code == 0, result.output
+    made["pcn capacity report"] = result.output + capacity.read_text()
     return made
 
 

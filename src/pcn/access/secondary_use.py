@@ -67,6 +67,8 @@ EXPORTS: tuple[ExportPath, ...] = (
     ExportPath("pcn export fhir", Use.SECONDARY,
                "bulk record extract; --purpose direct-care keeps everyone"),
     ExportPath("pcn continuity", Use.SECONDARY, "continuity tables for planning"),
+    ExportPath("pcn capacity report", Use.SECONDARY,
+               "demand against capacity per date x practice x role, for planning"),
     ExportPath("pcn indicators show", Use.SECONDARY, "one indicator's table for planning"),
     ExportPath("pcn worklist show", Use.DIRECT_CARE, "a worklist for the practice team"),
     ExportPath("pcn monitoring summary", Use.DIRECT_CARE,
@@ -102,6 +104,10 @@ NOT_EXPORTS: dict[str, str] = {
     "pcn monitoring import-fhir": "loads home readings (FHIR Observations) into the store",
     "pcn monitoring link": "issues a patient's own readings link (only the link is sent)",
     "pcn definitions check": "which definitions the record's outputs can support: no data",
+    "pcn capacity backtest": "forecast error figures for the network: no counts, no patients",
+    "pcn capacity declare": "today's free slots per role into the store, for triage routing",
+    "pcn rota show": "who works when from the staff register: no patient data",
+    "pcn rota away": "checks a staff id against the register: no patient data",
 }
 
 

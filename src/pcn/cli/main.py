@@ -7,6 +7,7 @@ import typer
 from pcn import __version__
 from pcn.cli import analytics as analytics_cli
 from pcn.cli import bench as bench_cli
+from pcn.cli import capacity as capacity_cli
 from pcn.cli import continuity as continuity_cli
 from pcn.cli import demo as demo_cli
 from pcn.cli import export as export_cli
@@ -56,6 +57,8 @@ app.add_typer(funding_cli.arrs_app, name="arrs")
 app.add_typer(tasks_cli.app, name="tasks")
 app.add_typer(monitoring_cli.app, name="monitoring")
 app.add_typer(social_cli.app, name="social")
+app.add_typer(capacity_cli.app, name="capacity")
+app.add_typer(capacity_cli.rota_app, name="rota")
 
 
 def _version(value: bool) -> None:

@@ -207,6 +207,22 @@ class TriageCapacity(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class RotaException(Base):
+    """A stretch of days someone is away from their rota pattern (leave, training, sickness),
+    recorded by the PCN; the register itself comes from the record (ADR 0140)."""
+
+    __tablename__ = "rota_exceptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clinician_id: Mapped[str] = mapped_column(String(64), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class Task(Base):
     """One piece of work about a patient (or an unmatched request): the one work model (ADR 0110).
 

@@ -222,6 +222,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     from pcn.api.requests import router as requests_router
     from pcn.api.routes import router as api_router
     from pcn.api.tasks import router as tasks_router
+    from pcn.web.access_pages import router as access_router
     from pcn.web.admin_pages import router as admin_page_router
     from pcn.web.api_docs import router as docs_router
     from pcn.web.care_pages import router as care_page_router
@@ -246,6 +247,7 @@ def create_app(record_dir: str | Path, *, store: Store | None = None,
     app.include_router(funding_router)
     app.include_router(monitoring_page_router)
     app.include_router(social_page_router)
+    app.include_router(access_router)
     app.include_router(docs_router)
     _install_error_pages(app)
     return app

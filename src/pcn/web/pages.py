@@ -34,7 +34,8 @@ SignedIn = Annotated[Principal, Depends(page_principal)]
 
 NAVIGATION = [("/overview", "Overview"), ("/indicators", "Indicators"),
               ("/continuity", "Continuity"), ("/inequalities", "Inequalities"),
-              ("/worklists", "Worklists"), ("/funding", "Funding")]
+              ("/worklists", "Worklists"), ("/funding", "Funding"), ("/access", "Access"),
+              ("/rota", "Rota")]
 ROLE_NAMES = {"clinical_director": "Clinical director", "pcn_manager": "PCN manager",
               "practice_clinician": "Practice clinician", "care_coordinator": "Care coordinator",
               "analyst": "Analyst", "admin": "Administrator", "integration": "Integration"}

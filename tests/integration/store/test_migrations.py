@@ -15,7 +15,7 @@ EXPECTED_TABLES = {"users", "api_tokens", "sharing_agreements", "break_glass_gra
                    "audit_events", "audit_chain_head", "idempotency_keys", "triage_requests",
                    "tasks", "task_events", "triage_capacity", "web_sessions",
                    "care_plans", "mdt_meetings", "mdt_patients", "monitoring_readings",
-                   "social_services", "social_referrals"}
+                   "social_services", "social_referrals", "rota_exceptions"}
 
 
 def _tables(store: Store) -> set[str]:

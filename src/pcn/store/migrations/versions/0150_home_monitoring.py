@@ -2,7 +2,7 @@
 0150, 0152, 0153).
 
 Revision ID: 0150
-Revises: 0111
+Revises: 0140
 Create Date: 2026-12-05
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0150"
-down_revision = "0111"
+down_revision = "0140"
 branch_labels = None
 depends_on = None
 
