@@ -152,7 +152,7 @@ def capacity_report(
         on=["date", "practice_code", "role"],
     )
     out["capacity_minutes"] = out["capacity_minutes"].fillna(0).astype(int)
-    known = np.array([day <= inputs.as_of for day in out["date"]])
+    known = np.array([day <= inputs.as_of for day in out["date"]], dtype=bool)
     for col in ("booked_minutes", "demand_requests"):
         out[col] = out[col].where(~known, out[col].fillna(0)).astype("Int64")
     for col in ("forecast_requests", "forecast_low", "forecast_high"):
